@@ -1,0 +1,1 @@
+"""The service layer: persistence (SQLModel), the FastAPI application and the `placeplan` CLI."""

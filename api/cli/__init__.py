@@ -1,0 +1,1 @@
+"""The `placeplan` command line: one module per capability, each adding its commands with `register`."""

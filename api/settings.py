@@ -1,0 +1,46 @@
+"""Service configuration from the environment (pydantic-settings). Nothing here is read at import time."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    """Settings for the store, the API and the CLI; every one can be set by an environment variable."""
+
+    model_config = SettingsConfigDict(env_prefix="PLACEPLAN_", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None,
+        validation_alias="DATABASE_URL",
+        description="SQLAlchemy URL; PostgreSQL in production. Unset: a SQLite file in data_dir.",
+    )
+    data_dir: Path = Field(default=Path("."), description="Folder for placeplan.db and exports")
+    max_request_bytes: int = Field(default=20 * 1024 * 1024, description="Largest request body accepted")
+    request_timeout_seconds: float = Field(default=30.0, description="Timeout for synchronous requests")
+    cors_origins: list[str] = Field(default_factory=list, description="Allowed origins; empty = CORS off")
+    run_workers: int = Field(default=2, description="Solve runs executed at once")
+    dask_scheduler: str | None = Field(default=None, description="Dask scheduler address for sweeps")
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return normalise_database_url(self.database_url)
+        return f"sqlite:///{(self.data_dir / 'placeplan.db').resolve()}"
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the usual postgres:// spellings and use the psycopg 3 driver we ship."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> ServiceSettings:
+    """The process's settings (cached; tests build their own ServiceSettings instead)."""
+    return ServiceSettings()

@@ -1,0 +1,219 @@
+"""Code tables: primary need, phase, setting kind, setting status, and the maps from GIAS/SEN2 wording.
+
+Values are the codes councils already use (SEN2 need codes, DfE phase names) so exports read naturally.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Need(StrEnum):
+    """Primary (or secondary) type of need: the SEN2 2025 codes, including DS (new in 2025)."""
+
+    SPLD = "SPLD"  # specific learning difficulty
+    MLD = "MLD"  # moderate learning difficulty
+    SLD = "SLD"  # severe learning difficulty
+    PMLD = "PMLD"  # profound and multiple learning difficulty
+    SEMH = "SEMH"  # social, emotional and mental health
+    SLCN = "SLCN"  # speech, language and communication needs
+    HI = "HI"  # hearing impairment
+    VI = "VI"  # vision impairment
+    MSI = "MSI"  # multi-sensory impairment
+    PD = "PD"  # physical disability
+    ASD = "ASD"  # autistic spectrum disorder
+    DS = "DS"  # Down syndrome (SEN2 2025; GIAS has no designation for it)
+    OTH = "OTH"  # other difficulty or disability
+
+    @property
+    def label(self) -> str:
+        return NEED_LABELS[self]
+
+
+NEED_LABELS: dict[Need, str] = {
+    Need.SPLD: "Specific learning difficulty",
+    Need.MLD: "Moderate learning difficulty",
+    Need.SLD: "Severe learning difficulty",
+    Need.PMLD: "Profound and multiple learning difficulty",
+    Need.SEMH: "Social, emotional and mental health",
+    Need.SLCN: "Speech, language and communication needs",
+    Need.HI: "Hearing impairment",
+    Need.VI: "Vision impairment",
+    Need.MSI: "Multi-sensory impairment",
+    Need.PD: "Physical disability",
+    Need.ASD: "Autistic spectrum disorder",
+    Need.DS: "Down syndrome",
+    Need.OTH: "Other difficulty or disability",
+}
+
+# GIAS writes designations as "ASD - Autistic Spectrum Disorder"; SEN2 and case-management exports vary in case
+# and spacing. Every spelling we have met maps here (keys are upper-case, prefix before " - ").
+NEED_ALIASES: dict[str, Need] = {
+    "SPLD": Need.SPLD,
+    "SPECIFIC LEARNING DIFFICULTY": Need.SPLD,
+    "MLD": Need.MLD,
+    "MODERATE LEARNING DIFFICULTY": Need.MLD,
+    "SLD": Need.SLD,
+    "SEVERE LEARNING DIFFICULTY": Need.SLD,
+    "PMLD": Need.PMLD,
+    "PROFOUND AND MULTIPLE LEARNING DIFFICULTY": Need.PMLD,
+    "SEMH": Need.SEMH,
+    "BESD": Need.SEMH,  # behaviour, emotional and social difficulty: the pre-2014 name GIAS still carries
+    "SOCIAL, EMOTIONAL AND MENTAL HEALTH": Need.SEMH,
+    "SLCN": Need.SLCN,
+    "SPEECH, LANGUAGE AND COMMUNICATION NEEDS": Need.SLCN,
+    "HI": Need.HI,
+    "HEARING IMPAIRMENT": Need.HI,
+    "VI": Need.VI,
+    "VISUAL IMPAIRMENT": Need.VI,
+    "VISION IMPAIRMENT": Need.VI,
+    "MSI": Need.MSI,
+    "MULTI-SENSORY IMPAIRMENT": Need.MSI,
+    "PD": Need.PD,
+    "PHYSICAL DISABILITY": Need.PD,
+    "ASD": Need.ASD,
+    "AUTISM": Need.ASD,
+    "AUTISTIC SPECTRUM DISORDER": Need.ASD,
+    "DS": Need.DS,
+    "DOWN SYNDROME": Need.DS,
+    "OTH": Need.OTH,
+    "OTHER": Need.OTH,
+    "OTHER DIFFICULTY/DISABILITY": Need.OTH,
+}
+
+
+def parse_need(text: str) -> Need:
+    """Read a need code from SEN2 or GIAS wording ("ASD", "asd", "ASD - Autistic Spectrum Disorder").
+
+    Raises ValueError naming the text and the accepted codes when it is not a known need.
+    """
+    cleaned = text.strip().upper()
+    head = cleaned.split(" - ", 1)[0].strip()
+    for candidate in (head, cleaned):
+        if candidate in NEED_ALIASES:
+            return NEED_ALIASES[candidate]
+    raise ValueError(f"unknown need {text!r}: expected one of {', '.join(n.value for n in Need)}")
+
+
+class Phase(StrEnum):
+    """Phase of education, from the national curriculum year (NCY)."""
+
+    EARLY_YEARS = "early_years"  # NCY below 0 (nursery N1 = -1, N2 = -2)
+    PRIMARY = "primary"  # Reception (NCY 0) to Year 6
+    SECONDARY = "secondary"  # Years 7 to 11
+    POST16 = "post16"  # Years 12 to 14
+    POST19 = "post19"  # Years 15 to 20 (ages 19 to 25)
+
+
+PHASE_NCY_RANGES: dict[Phase, tuple[int, int]] = {
+    Phase.EARLY_YEARS: (-2, -1),
+    Phase.PRIMARY: (0, 6),
+    Phase.SECONDARY: (7, 11),
+    Phase.POST16: (12, 14),
+    Phase.POST19: (15, 20),
+}
+
+NCY_MIN = -2
+NCY_MAX = 20
+
+
+def phase_of_ncy(ncy: int) -> Phase:
+    """The phase a national curriculum year belongs to (Reception = 0, Year 12 = first year of post-16)."""
+    if ncy < NCY_MIN or ncy > NCY_MAX:
+        raise ValueError(f"NCY {ncy} is outside {NCY_MIN}..{NCY_MAX} (nursery to the year a young person turns 25)")
+    for phase, (low, high) in PHASE_NCY_RANGES.items():
+        if low <= ncy <= high:
+            return phase
+    raise AssertionError("phase ranges cover every NCY")  # pragma: no cover
+
+
+def ncy_label(ncy: int) -> str:
+    """Human label for an NCY: N2, N1, R, Y1..Y14, then Y15+ for post-19 years."""
+    if ncy < 0:
+        return f"N{-ncy}"
+    if ncy == 0:
+        return "R"
+    return f"Y{ncy}"
+
+
+class SettingKind(StrEnum):
+    """What kind of provision a setting is; drives eligibility, restrictiveness and cost defaults."""
+
+    MAINSTREAM = "mainstream"
+    RESOURCED_PROVISION = "resourced_provision"  # specialist base in a mainstream school, < 50% of time in it
+    SEN_UNIT = "sen_unit"  # as resourced provision, but > 50% of time in the unit
+    SPECIAL = "special"  # state special school (maintained, academy, free)
+    SEMH_SPECIAL = "semh_special"  # special school designated SEMH
+    PRU_AP = "pru_ap"  # pupil referral unit / alternative provision: short stay, reintegration is the aim
+    INDEPENDENT_SPECIAL = "independent_special"  # independent or non-maintained special (INMSS)
+    POST16_SPECIALIST = "post16_specialist"  # special post-16 institution (SPI)
+    FE_COLLEGE = "fe_college"  # general FE / tertiary college
+
+    @property
+    def is_specialist(self) -> bool:
+        """Counted as a specialist place (SCAP: special schools, SEN units and resourced provision)."""
+        return self not in (SettingKind.MAINSTREAM, SettingKind.FE_COLLEGE)
+
+
+# Least restrictive first (Children and Families Act 2014 presumption of mainstream). Lower is less restrictive.
+RESTRICTIVENESS: dict[SettingKind, int] = {
+    SettingKind.MAINSTREAM: 0,
+    SettingKind.FE_COLLEGE: 0,
+    SettingKind.RESOURCED_PROVISION: 1,
+    SettingKind.SEN_UNIT: 2,
+    SettingKind.SPECIAL: 3,
+    SettingKind.SEMH_SPECIAL: 3,
+    SettingKind.POST16_SPECIALIST: 3,
+    SettingKind.PRU_AP: 3,
+    SettingKind.INDEPENDENT_SPECIAL: 4,
+}
+
+# Indicative annual cost per place in GBP (DOMAIN.md); a default for generated and imported data, never truth.
+DEFAULT_COST_PER_PLACE: dict[SettingKind, int] = {
+    SettingKind.MAINSTREAM: 7_000,
+    SettingKind.FE_COLLEGE: 9_000,
+    SettingKind.RESOURCED_PROVISION: 19_000,
+    SettingKind.SEN_UNIT: 21_000,
+    SettingKind.SPECIAL: 23_000,
+    SettingKind.SEMH_SPECIAL: 30_000,
+    SettingKind.POST16_SPECIALIST: 40_000,
+    SettingKind.PRU_AP: 19_000,
+    SettingKind.INDEPENDENT_SPECIAL: 60_000,
+}
+
+
+class SettingStatus(StrEnum):
+    """Whether a setting's places exist now, are proposed (open later) or are closing."""
+
+    OPEN = "open"
+    PROPOSED = "proposed"
+    CLOSING = "closing"
+
+
+# GIAS "TypeOfEstablishment (name)" -> setting kind. Types not listed are mainstream schools (or out of scope).
+GIAS_TYPE_TO_KIND: dict[str, SettingKind] = {
+    "community special school": SettingKind.SPECIAL,
+    "foundation special school": SettingKind.SPECIAL,
+    "academy special converter": SettingKind.SPECIAL,
+    "academy special sponsor led": SettingKind.SPECIAL,
+    "free schools special": SettingKind.SPECIAL,
+    "pupil referral unit": SettingKind.PRU_AP,
+    "academy alternative provision converter": SettingKind.PRU_AP,
+    "academy alternative provision sponsor led": SettingKind.PRU_AP,
+    "free schools alternative provision": SettingKind.PRU_AP,
+    "non-maintained special school": SettingKind.INDEPENDENT_SPECIAL,
+    "other independent special school": SettingKind.INDEPENDENT_SPECIAL,
+    "special post 16 institution": SettingKind.POST16_SPECIALIST,
+    "further education": SettingKind.FE_COLLEGE,
+    "sixth form centres": SettingKind.FE_COLLEGE,
+}
+
+# GIAS "EstablishmentTypeGroup (name)" used when the type itself is not in the table above.
+GIAS_GROUP_TO_KIND: dict[str, SettingKind] = {
+    "special schools": SettingKind.SPECIAL,
+    "independent schools": SettingKind.MAINSTREAM,
+    "colleges": SettingKind.FE_COLLEGE,
+    "local authority maintained schools": SettingKind.MAINSTREAM,
+    "academies": SettingKind.MAINSTREAM,
+    "free schools": SettingKind.MAINSTREAM,
+}
