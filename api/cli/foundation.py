@@ -1,10 +1,386 @@
-"""CLI commands for this capability (see api/cli/main.py)."""
+"""Foundation commands: `demo`, `import gias|learners|travel`, `settings list`, `instances list`, `db upgrade`, `serve`.
+
+Every command reads the database location afresh from the environment (DATABASE_URL, else
+PLACEPLAN_DATA_DIR/placeplan.db), migrates it to the latest schema, and reports problems as a message and a
+non-zero exit code rather than a traceback: 1 for bad input (a file, an unknown instance or code), 2 when the
+database cannot be reached.
+"""
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session
+
+from api import store
+from api.settings import ServiceSettings
+from planner.codes import Need, Phase, SettingKind, phase_of_ncy
+from planner.domain import Instance, InstanceIntegrityError, Setting
+
+# --------------------------------------------------------------------------------------------------------------
+# Place-sufficiency summary (pure: an Instance in, rows out)
+
+# Specialist provision: a place in one of these counts towards specialist sufficiency (PRU/AP is short-stay,
+# mainstream and FE colleges are not specialist places).
+SPECIALIST_KINDS = frozenset({
+    SettingKind.RESOURCED_PROVISION,
+    SettingKind.SEN_UNIT,
+    SettingKind.SPECIAL,
+    SettingKind.SEMH_SPECIAL,
+    SettingKind.INDEPENDENT_SPECIAL,
+    SettingKind.POST16_SPECIALIST,
+})
+
+SUFFICIENCY_RULE = (
+    "Needing a specialist place: learners placed now in a specialist setting (resourced provision, SEN unit, "
+    "special, SEMH special, independent special, post-16 specialist), counted in their phase this year, plus "
+    "learners not in one whose first requested setting is specialist, counted in the phase they move into next "
+    "year. Places: open settings of those kinds designated for the need, by phase (a setting's phase caps when "
+    "given, else its places shared across its phases by year groups); a setting designated for several needs "
+    "counts for each. In area: the council's own (in-area, not independent); gap = needing - in area."
+)
+
+
+@dataclass(frozen=True)
+class SufficiencyRow:
+    need: Need
+    phase: Phase
+    needing: int
+    in_area: int
+    out_of_area: int
+
+    @property
+    def gap(self) -> int:
+        return self.needing - self.in_area
+
+
+def _places_by_phase(setting: Setting) -> dict[Phase, int]:
+    """A setting's places per phase: its phase caps when given, else shared by year groups (largest remainder)."""
+    if setting.capacity_by_phase:
+        return dict(setting.capacity_by_phase)
+    years = Counter(phase_of_ncy(n) for n in range(setting.ncy_min, setting.ncy_max + 1))
+    total_years = sum(years.values())
+    shares = {phase: setting.capacity * count / total_years for phase, count in years.items()}
+    places = {phase: int(share) for phase, share in shares.items()}
+    leftover = setting.capacity - sum(places.values())
+    for phase in sorted(shares, key=lambda p: (places[p] - shares[p], list(Phase).index(p)))[:leftover]:
+        places[phase] += 1
+    return places
+
+
+def place_sufficiency(instance: Instance) -> list[SufficiencyRow]:
+    """Specialist demand against places, for each need and phase with any of either (see SUFFICIENCY_RULE)."""
+    settings = instance.setting_by_id
+    needing: Counter[tuple[Need, Phase]] = Counter()
+    for learner in instance.learners:
+        ncy = instance.learner_ncy(learner)
+        current = settings.get(learner.current_setting_id or "")
+        if current is not None and current.kind in SPECIALIST_KINDS:
+            needing[(learner.primary_need, phase_of_ncy(ncy))] += 1
+            continue
+        first = settings.get(learner.requested_setting_ids[0]) if learner.requested_setting_ids else None
+        if first is not None and first.kind in SPECIALIST_KINDS:
+            needing[(learner.primary_need, phase_of_ncy(min(ncy + 1, 20)))] += 1
+    in_area: Counter[tuple[Need, Phase]] = Counter()
+    out_of_area: Counter[tuple[Need, Phase]] = Counter()
+    for setting in instance.settings:
+        if setting.kind not in SPECIALIST_KINDS or not setting.is_open_in(instance.base_year):
+            continue
+        ours = setting.in_area and setting.kind is not SettingKind.INDEPENDENT_SPECIAL
+        for phase, places in _places_by_phase(setting).items():
+            for need in setting.designations:
+                (in_area if ours else out_of_area)[(need, phase)] += places
+    keys = set(needing) | set(in_area) | set(out_of_area)
+    return [
+        SufficiencyRow(need, phase, needing[(need, phase)], in_area[(need, phase)], out_of_area[(need, phase)])
+        for need in Need
+        for phase in Phase
+        if (need, phase) in keys
+    ]
+
+
+def sufficiency_table(instance: Instance) -> Table:
+    table = Table(title=f"Specialist place sufficiency, {instance.name}, {instance.base_year}/"
+                        f"{(instance.base_year + 1) % 100:02d}",
+                  caption=SUFFICIENCY_RULE, caption_justify="left")
+    table.add_column("Need")
+    table.add_column("Phase")
+    table.add_column("Needing a specialist place", justify="right")
+    table.add_column("In-area places", justify="right")
+    table.add_column("Out of area / independent", justify="right")
+    table.add_column("Gap (needing - in area)", justify="right")
+    rows = place_sufficiency(instance)
+    for row in rows:
+        gap = f"[red]{row.gap:+d}[/red]" if row.gap > 0 else f"[green]{row.gap:+d}[/green]"
+        table.add_row(row.need.value, row.phase.value, str(row.needing), str(row.in_area), str(row.out_of_area),
+                      gap)
+    short = sum(max(row.gap, 0) for row in rows)
+    table.add_section()
+    table.add_row("All", "", str(sum(r.needing for r in rows)), "", "", f"{short} short in total", style="bold")
+    return table
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Shared plumbing: settings, database, errors
+
+T = TypeVar("T")
+
+
+class CliError(Exception):
+    """A problem to report to the user as one line and an exit code (no traceback)."""
+
+    def __init__(self, message: str, code: int = 1) -> None:
+        self.code = code
+        super().__init__(message)
+
+
+def _fresh_settings() -> ServiceSettings:
+    # Not get_settings(): it is cached for the process, and each command must see the environment as it is now.
+    return ServiceSettings()
+
+
+def _display_url(url: str) -> str:
+    parsed = make_url(url)
+    if parsed.drivername.startswith("sqlite"):
+        return str(parsed.database)
+    return parsed.render_as_string(hide_password=True)
+
+
+@contextmanager
+def _database(settings: ServiceSettings) -> Iterator[Engine]:
+    """An engine on the configured database, migrated to head; CliError(code 2) when it cannot be reached."""
+    from api.db import make_engine
+    from api.migrate import upgrade_to_head
+
+    url = settings.resolved_database_url()
+    if url.startswith("sqlite"):
+        folder = Path(str(make_url(url).database)).parent
+        if not folder.is_dir():
+            raise CliError(f"the data folder {folder} does not exist (set PLACEPLAN_DATA_DIR to an existing folder)",
+                           code=2)
+    engine = make_engine(url)
+    try:
+        try:
+            upgrade_to_head(engine)
+        except OperationalError as error:
+            reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+            raise CliError(f"cannot use the database at {_display_url(url)}: {reason}", code=2) from None
+        yield engine
+    finally:
+        engine.dispose()
+
+
+def _run(console: Console, action: Callable[[], T]) -> T:
+    """Run a command body, turning expected failures into a red message and an exit code."""
+    try:
+        return action()
+    except CliError as error:
+        console.print(f"[red]error:[/red] {error}")
+        raise typer.Exit(code=error.code) from None
+    except (store.InstanceNotFound, store.InstanceInUse, store.UnstorableText) as error:
+        console.print(f"[red]error:[/red] {error}")
+        raise typer.Exit(code=1) from None
+    except InstanceIntegrityError as error:
+        console.print(_integrity_table(error))
+        console.print(f"[red]error:[/red] {len(error.problems)} integrity problem(s); nothing was stored")
+        raise typer.Exit(code=1) from None
+    except OperationalError as error:
+        reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+        console.print(f"[red]error:[/red] database error: {reason}")
+        raise typer.Exit(code=2) from None
+
+
+def _integrity_table(error: InstanceIntegrityError) -> Table:
+    table = Table("record", "id", "field", "problem", title="Integrity problems")
+    for problem in error.problems[:200]:
+        table.add_row(problem.record, problem.record_id, problem.field, problem.message)
+    if len(error.problems) > 200:
+        table.add_row("...", "", "", f"and {len(error.problems) - 200} more")
+    return table
+
+
+def _progress(console: Console) -> Progress:
+    return Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+                    console=console, transient=True)
+
+
+def _resolve_instance(session: Session, name: str | None, instance_id: int | None) -> int:
+    if instance_id is not None:
+        store.get_instance_row(session, instance_id)
+        return instance_id
+    found = store.latest_instance_id(session, name)
+    if found is None:
+        raise store.InstanceNotFound(name) if name is not None else CliError(
+            "the database holds no instance yet: run `placeplan demo` or `placeplan import gias FILE` first"
+        )
+    return found
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Commands
+
+
+def demo_command(preset: str, seed: int) -> None:
+    console = Console()
+
+    def body() -> None:
+        from scenarios.demo import build_demo, preset_names
+
+        if preset not in preset_names():
+            raise CliError(f"unknown preset {preset!r}: expected one of {', '.join(preset_names())}")
+        settings = _fresh_settings()
+        with _progress(console) as progress:
+            task = progress.add_task(f"Building the {preset} council (seed {seed})", total=3)
+            instance = build_demo(preset, seed)
+            progress.update(task, advance=1, description="Preparing the database")
+            with _database(settings) as engine:
+                progress.update(task, advance=1, description=f"Saving {len(instance.learners):,} learners")
+                with Session(engine) as session:
+                    instance_id = store.replace_instance(session, instance, f"demo:{preset}:{seed}")
+                    session.commit()
+                progress.update(task, advance=1)
+        console.print(sufficiency_table(instance))
+        console.print(
+            f"[bold]{instance.name}[/bold] (instance {instance_id}): {len(instance.learners):,} learners, "
+            f"{len(instance.settings):,} settings, {len(instance.localities)} localities, "
+            f"{len(instance.teams)} outreach teams; database {_display_url(settings.resolved_database_url())}"
+        )
+
+    _run(console, body)
+
+
+def settings_list_command(kind: str | None, need: str | None, locality: str | None, in_area: bool | None,
+                          limit: int, instance_name: str | None, instance_id: int | None) -> None:
+    console = Console()
+
+    def body() -> None:
+        try:
+            kind_code = SettingKind(kind.strip().lower()) if kind else None
+        except ValueError:
+            raise CliError(f"unknown setting kind {kind!r}: expected one of "
+                           f"{', '.join(k.value for k in SettingKind)}") from None
+        from planner.codes import parse_need
+
+        try:
+            need_code = parse_need(need) if need else None
+        except ValueError as error:
+            raise CliError(str(error)) from None
+        with _database(_fresh_settings()) as engine, Session(engine) as session:
+            chosen = _resolve_instance(session, instance_name, instance_id)
+            row = store.get_instance_row(session, chosen)
+            filters: dict[str, Any] = {"kind": kind_code, "need": need_code, "locality_id": locality,
+                                       "in_area": in_area}
+            total = store.count_settings(session, chosen, **filters)
+            rows = store.query_settings(session, chosen, limit=limit, **filters)
+            table = Table("id", "name", "kind", "needs", "NCY", "places", "cost/place", "locality", "area",
+                          "status", title=f"Settings of {row.name} (instance {chosen})",
+                          caption=f"{len(rows)} of {total} matching setting(s)")
+            for s in rows:
+                table.add_row(s.setting_id, s.name, s.kind, ", ".join(s.designations) or "-",
+                              f"{s.ncy_min}..{s.ncy_max}", str(s.capacity), f"£{s.cost_per_place:,}",
+                              s.locality_id or "-", "in" if s.in_area else "out", s.status)
+            console.print(table)
+
+    _run(console, body)
+
+
+def instances_list_command() -> None:
+    console = Console()
+
+    def body() -> None:
+        with _database(_fresh_settings()) as engine, Session(engine) as session:
+            table = Table("id", "name", "year", "source", "localities", "settings", "learners", "teams", "created",
+                          title="Stored instances")
+            for s in store.list_instances(session):
+                table.add_row(str(s.id), s.name, str(s.base_year), s.source, str(s.localities), str(s.settings),
+                              str(s.learners), str(s.teams), s.created_at.strftime("%Y-%m-%d %H:%M UTC"))
+            console.print(table)
+
+    _run(console, body)
+
+
+def db_upgrade_command() -> None:
+    console = Console()
+
+    def body() -> None:
+        from api.migrate import current_revision
+
+        settings = _fresh_settings()
+        with _database(settings) as engine:
+            console.print(f"database {_display_url(settings.resolved_database_url())} is at revision "
+                          f"{current_revision(engine)}")
+
+    _run(console, body)
+
+
+def serve_command(host: str, port: int, reload: bool) -> None:
+    import uvicorn
+
+    uvicorn.run("api.main:create_app", factory=True, host=host, port=port, reload=reload)
 
 
 def register(app: typer.Typer, bench: typer.Typer) -> None:
-    """Add this capability's commands; filled in by the capability's issue."""
-    return None
+    """Add the foundation commands to `placeplan`."""
+    from api.cli.foundation_import import register_import
+
+    @app.command("demo")
+    def demo(
+        preset: str = typer.Option("demo", "--preset", help="demo (about 3,500 learners) or county (about 20,000)"),
+        seed: int = typer.Option(2026, "--seed", help="Random seed: the same seed gives the same council"),
+    ) -> None:
+        """Build the fictional demo council, store it (replacing an earlier one) and print its place sufficiency."""
+        demo_command(preset, seed)
+
+    settings_app = typer.Typer(help="Settings (schools, bases, colleges) of a stored instance.", no_args_is_help=True)
+    app.add_typer(settings_app, name="settings")
+
+    @settings_app.command("list")
+    def settings_list(
+        kind: str | None = typer.Option(None, "--kind", help="Setting kind, e.g. special, resourced_provision"),
+        need: str | None = typer.Option(None, "--need", help="Designated need, e.g. ASD, SEMH"),
+        locality: str | None = typer.Option(None, "--locality", help="Locality id"),
+        in_area: bool | None = typer.Option(None, "--in-area/--out-of-area", help="Only in area / out of area"),
+        limit: int = typer.Option(50, "--limit", min=1, help="Most rows to show"),
+        instance: str | None = typer.Option(None, "--instance", help="Instance name (default: the latest stored)"),
+        instance_id: int | None = typer.Option(None, "--instance-id", help="Instance id"),
+    ) -> None:
+        """List settings with filters, as a table."""
+        settings_list_command(kind, need, locality, in_area, limit, instance, instance_id)
+
+    instances_app = typer.Typer(help="Stored instances.", no_args_is_help=True)
+    app.add_typer(instances_app, name="instances")
+
+    @instances_app.command("list")
+    def instances_list() -> None:
+        """List stored instances with their record counts."""
+        instances_list_command()
+
+    db_app = typer.Typer(help="The database.", no_args_is_help=True)
+    app.add_typer(db_app, name="db")
+
+    @db_app.command("upgrade")
+    def db_upgrade() -> None:
+        """Apply schema migrations (every command also does this before using the database)."""
+        db_upgrade_command()
+
+    @app.command("serve")
+    def serve(
+        host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on"),
+        port: int = typer.Option(8000, "--port", help="TCP port"),
+        reload: bool = typer.Option(False, "--reload", help="Restart on code changes (development)"),
+    ) -> None:
+        """Start the web API (uvicorn, api.main:create_app)."""
+        serve_command(host, port, reload)
+
+    register_import(app)

@@ -1,10 +1,312 @@
-"""CLI commands for this capability (see api/cli/main.py)."""
+"""CLI: `placeplan scenario run|compare|optimise`, `placeplan cflp FILE`, `placeplan bench expansion|sweep`.
+
+Scenarios are named (shipped) or YAML files; bases are the demo/county presets. Errors print a clear message and
+exit non-zero, without a traceback.
+"""
 
 from __future__ import annotations
 
+import json
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, TextColumn, TimeElapsedColumn
+from rich.progress import Progress as RichProgress
+from rich.table import Table
+
+console = Console(soft_wrap=True)
+error_console = Console(stderr=True)
+
+
+class _BarProgress:
+    """planner.progress.Progress on a Rich bar."""
+
+    def __init__(self, bar: RichProgress, task: Any) -> None:
+        self._bar = bar
+        self._task = task
+
+    def report(self, fraction: float, message: str) -> None:
+        self._bar.update(self._task, completed=max(0.0, min(1.0, fraction)) * 100, description=message[:60])
+
+    def should_stop(self) -> bool:
+        return False
+
+
+@contextmanager
+def _progress(label: str) -> Iterator[_BarProgress]:
+    with RichProgress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=error_console,
+                      transient=True) as bar:
+        yield _BarProgress(bar, bar.add_task(label, total=100))
+
+
+def _fail(message: str) -> None:
+    error_console.print(f"[red]error:[/red] {message}")
+    raise typer.Exit(code=1)
+
+
+def _guard(action: Callable[[], None]) -> None:
+    """Run a command body; known input errors become a message and exit code 1."""
+    try:
+        action()
+    except typer.Exit:
+        raise
+    except (ValueError, KeyError, FileNotFoundError, OSError) as error:
+        text = error.args[0] if isinstance(error, KeyError) and error.args else str(error)
+        _fail(str(text))
+
+
+def _load_spec(name_or_file: str) -> Any:
+    from scenarios.registry import get_scenario
+    from scenarios.spec import load_spec
+
+    path = Path(name_or_file)
+    if path.suffix in (".yaml", ".yml", ".json") or path.exists():
+        return load_spec(path)
+    return get_scenario(name_or_file)
+
+
+def _lookup(spec: Any) -> Callable[[str], Any]:
+    from scenarios.registry import get_scenario
+
+    def lookup(name: str) -> Any:
+        return spec if name == spec.name else get_scenario(name)
+
+    return lookup
+
+
+def _run_named(name_or_file: str, preset: str | None, seed: int | None, progress: Any) -> dict[str, Any]:
+    from scenarios.registry import load_base
+    from scenarios.runner import run_scenario
+    from scenarios.spec import ScenarioBase, all_parameters, materialise_spec
+
+    if name_or_file == "baseline":
+        base = load_base(ScenarioBase(preset=preset or "demo", seed=seed or 2026))
+        return run_scenario(base, {}, progress)
+    spec = _load_spec(name_or_file)
+    base_ref = spec.base
+    if preset is not None or seed is not None:
+        base_ref = ScenarioBase(preset=preset or base_ref.preset, seed=seed if seed is not None else base_ref.seed)
+    instance, overrides = materialise_spec(spec, load_base(base_ref), _lookup(spec))
+    return run_scenario(instance, {**all_parameters(spec, _lookup(spec)), **overrides}, progress)
+
+
+def _kpi_table(title: str, run: dict[str, Any]) -> Table:
+    from scenarios.runner import KPI_FIELDS
+
+    table = Table(title=title)
+    table.add_column("year")
+    for name, _ in KPI_FIELDS:
+        table.add_column(name.replace("_", " "), justify="right")
+    for year in run["years"]:
+        row = run["kpis"][year]
+        table.add_row(year, *[f"{row[name]:,.1f}" for name, _ in KPI_FIELDS])
+    return table
 
 
 def register(app: typer.Typer, bench: typer.Typer) -> None:
-    """Add this capability's commands; filled in by the capability's issue."""
-    return None
+    scenario = typer.Typer(help="What-if scenarios: run, compare and optimise expansion programmes.",
+                           no_args_is_help=True)
+    app.add_typer(scenario, name="scenario")
+
+    @scenario.command("list")
+    def list_scenarios() -> None:
+        """List the shipped scenarios."""
+        from scenarios.registry import get_scenario, scenario_names
+
+        for name in scenario_names():
+            spec = get_scenario(name)
+            console.print(f"[bold]{name}[/bold] (parent: {spec.parent or '-'}): {spec.description.strip()}")
+
+    @scenario.command("run")
+    def run(
+        name: Annotated[str, typer.Argument(help="Shipped scenario name, 'baseline', or a YAML/JSON file")],
+        preset: Annotated[str | None, typer.Option(help="Override the base preset (demo|county)")] = None,
+        seed: Annotated[int | None, typer.Option(help="Override the base seed")] = None,
+        output: Annotated[Path | None, typer.Option("--json", help="Write the full result as JSON")] = None,
+    ) -> None:
+        """Run one scenario: per-year demand, unmet need, out of area, capital, revenue and journeys."""
+
+        def body() -> None:
+            with _progress(f"scenario {name}") as progress:
+                result = _run_named(name, preset, seed, progress)
+            console.print(_kpi_table(f"scenario {name}", result))
+            if output:
+                output.write_text(json.dumps(result, indent=2), encoding="utf-8")
+            stats = result["statistics"]
+            console.print(f"scenario {name}: status={result['status']} wall={stats['wall_seconds']:.2f} s")
+
+        _guard(body)
+
+    @scenario.command("compare")
+    def compare(
+        names: Annotated[list[str], typer.Argument(help="Scenarios to compare ('baseline' for the base)")],
+        preset: Annotated[str | None, typer.Option(help="Override the base preset (demo|county)")] = None,
+        seed: Annotated[int | None, typer.Option(help="Override the base seed")] = None,
+        csv_path: Annotated[Path | None, typer.Option("--csv", help="Write the table as CSV")] = None,
+        xlsx_path: Annotated[Path | None, typer.Option("--xlsx", help="Write the table as XLSX")] = None,
+        chart: Annotated[Path | None, typer.Option(help="Write a chart (.png or .svg)")] = None,
+        output: Annotated[Path | None, typer.Option("--json", help="Write the comparison as JSON")] = None,
+    ) -> None:
+        """Compare scenarios side by side per year (table, CSV/XLSX, PNG/SVG chart)."""
+        from scenarios.runner import KPI_FIELDS, compare_runs, comparison_chart, comparison_csv, comparison_xlsx
+
+        def body() -> None:
+            runs = {}
+            with _progress("comparing") as progress:
+                for name in names:
+                    runs[name] = _run_named(name, preset, seed, progress)
+            table_data = compare_runs(runs)
+            table = Table(title="totals over the horizon")
+            table.add_column("scenario")
+            names_shown = [n for n, _ in KPI_FIELDS if not n.endswith("journey_minutes")]
+            for metric in names_shown:
+                table.add_column(metric.replace("_", " "), justify="right")
+            for name, totals in table_data["totals"].items():
+                table.add_row(name, *[f"{totals[m]:,.0f}" for m in names_shown])
+            console.print(table)
+            if csv_path:
+                csv_path.write_text(comparison_csv(table_data), encoding="utf-8")
+            if xlsx_path:
+                xlsx_path.write_bytes(comparison_xlsx(table_data))
+            if chart:
+                chart.write_bytes(comparison_chart(table_data, chart.suffix.lstrip(".").lower()))
+            if output:
+                output.write_text(json.dumps(table_data, indent=2), encoding="utf-8")
+
+        _guard(body)
+
+    @scenario.command("optimise")
+    def optimise(
+        preset: Annotated[str, typer.Option(help="Base preset (demo|county)")] = "demo",
+        seed: Annotated[int, typer.Option()] = 2026,
+        candidates: Annotated[int, typer.Option(help="Candidate projects to generate")] = 40,
+        years: Annotated[int, typer.Option(help="Horizon in academic years")] = 10,
+        budget_total: Annotated[float, typer.Option(help="Total capital budget, GBP")] = 60_000_000,
+        budget_per_year: Annotated[float, typer.Option(help="Capital budget per year, GBP")] = 15_000_000,
+        time_limit: Annotated[float, typer.Option(help="Seconds for the main solve")] = 60,
+        gap: Annotated[float, typer.Option(help="Target relative gap, e.g. 0.005")] = 0.005,
+        frontier: Annotated[bool, typer.Option(help="Solve at 6 budget levels")] = True,
+        marginal: Annotated[bool, typer.Option(help="Marginal value of each chosen project")] = True,
+        chart: Annotated[Path | None, typer.Option(help="Frontier chart (.png/.svg)")] = None,
+        output: Annotated[Path | None, typer.Option("--json", help="Write the full result as JSON")] = None,
+    ) -> None:
+        """Choose which expansion projects to fund, how big and when, within capital budgets."""
+        from planner.expansion import run_expansion
+        from scenarios.registry import load_base
+        from scenarios.spec import ScenarioBase
+
+        def body() -> None:
+            instance = load_base(ScenarioBase(preset=preset, seed=seed))
+            parameters = {
+                "candidate_count": candidates, "horizon_years": years, "budget_total": budget_total,
+                "budget_per_year": budget_per_year, "marginal_values": marginal,
+                "solve": {"time_limit_seconds": time_limit, "relative_gap": gap},
+                **({} if frontier else {"frontier_fractions": []}),
+            }
+            with _progress("optimising") as progress:
+                result = run_expansion(instance, parameters, progress)
+            table = Table(title=f"programme ({result['status']})")
+            for column in ("project", "places", "opens", "capital GBP", "marginal value GBP"):
+                table.add_column(column, justify="left" if column == "project" else "right")
+            for p in result["programme"]:
+                mv = p["marginal_value"]
+                table.add_row(f"{p['id']} {p['name']}", str(p["places"]), str(p["open_year"]),
+                              f"{p['capital']:,.0f}", "-" if mv is None else f"{mv:,.0f}")
+            console.print(table)
+            if result.get("frontier"):
+                front = Table(title="budget frontier")
+                for column in ("budget GBP", "capital used", "unmet learner-years", "out of area learner-years",
+                               "objective"):
+                    front.add_column(column, justify="right")
+                for row in result["frontier"]:
+                    front.add_row(f"{row['budget_total']:,.0f}", f"{row['capital_used'] or 0:,.0f}",
+                                  f"{row['unmet_learner_years'] or 0:,.1f}",
+                                  f"{row['out_of_area_learner_years'] or 0:,.1f}", f"{row['objective'] or 0:,.0f}")
+                console.print(front)
+                if chart:
+                    from planner.expansion import frontier_chart
+
+                    chart.write_bytes(frontier_chart(result["frontier"], chart.suffix.lstrip(".").lower()))
+            if output:
+                output.write_text(json.dumps(result, indent=2, default=str), encoding="utf-8")
+            stats = result["statistics"]
+            gap_text = "n/a" if stats["gap"] is None else f"{100 * stats['gap']:.2f}%"
+            console.print(f"expansion {preset}: projects={stats['projects']} years={stats['years']} "
+                          f"status={result['status']} gap={gap_text} wall={stats['wall_seconds']:.1f} s")
+
+        _guard(body)
+
+    @app.command("cflp")
+    def cflp(
+        file: Annotated[Path, typer.Argument(help="OR-Library capacitated facility location file (capNN.txt)")],
+        time_limit: Annotated[float, typer.Option(help="Seconds")] = 300,
+    ) -> None:
+        """Solve an OR-Library CFLP instance through the expansion optimiser."""
+        from planner.cflp import read_cflp, solve_cflp
+
+        def body() -> None:
+            solution = solve_cflp(read_cflp(file), time_limit_seconds=time_limit)
+            objective = "none" if solution.objective is None else f"{solution.objective:.3f}"
+            console.print(f"objective={objective} status={solution.status} wall={solution.wall_seconds:.2f}",
+                          highlight=False)
+
+        _guard(body)
+
+    @bench.command("expansion")
+    def bench_expansion(
+        preset: Annotated[str, typer.Option(help="demo|county")] = "county",
+        seed: Annotated[int, typer.Option()] = 2026,
+        candidates: Annotated[int, typer.Option()] = 40,
+        years: Annotated[int, typer.Option()] = 10,
+        time_limit: Annotated[float, typer.Option()] = 60,
+        gap: Annotated[float, typer.Option(help="Target relative gap")] = 0.005,
+    ) -> None:
+        """Time the expansion MIP on a preset: one line of figures at the end."""
+        from planner.expansion import ExpansionParameters, build_expansion_data
+        from planner.expansion_model import SolveOptions, solve_expansion_data
+        from scenarios.registry import load_base
+        from scenarios.spec import ScenarioBase
+
+        def body() -> None:
+            instance = load_base(ScenarioBase(preset=preset, seed=seed))
+            params = ExpansionParameters(candidate_count=candidates, horizon_years=years,
+                                         solve=SolveOptions(time_limit_seconds=time_limit, relative_gap=gap))
+            started = time.perf_counter()
+            data, _ = build_expansion_data(instance, params)
+            with _progress("solving") as progress:
+                solution = solve_expansion_data(data, params.weights, params.solve, progress)
+            wall = time.perf_counter() - started
+            console.print(f"model: {len(data.demand_ids)} demand groups, {len(data.source_ids)} settings, "
+                          f"{len(data.arcs)} arcs; capital {solution.breakdown.get('capital', 0):,.0f} GBP on "
+                          f"{len(solution.programme)} projects; objective {solution.objective or 0:,.0f}, "
+                          f"bound {solution.bound or 0:,.0f}", highlight=False)
+            gap_text = "n/a" if solution.gap is None else f"{100 * solution.gap:.3f}%"
+            console.print(f"expansion {preset}: projects={len(data.projects)} years={len(data.years)} "
+                          f"status={solution.status} gap={gap_text} wall={wall:.1f} s", highlight=False)
+
+        _guard(body)
+
+    @bench.command("sweep")
+    def bench_sweep(
+        cases: Annotated[int, typer.Option(help="Number of (scenario x draw x budget) cases")] = 200,
+        dask_workers: Annotated[int, typer.Option(help="Also time a LocalCluster with this many workers; 0: no")]
+        = 2,
+        workers: Annotated[int, typer.Option(help="Local process pool workers")] = 2,
+    ) -> None:
+        """Time a sweep on the local process pool and on a Dask LocalCluster; checks both agree."""
+        from planner.sweep import sweep_benchmark
+
+        def body() -> None:
+            with _progress("sweeping") as progress:
+                figures = sweep_benchmark(cases, workers, dask_workers, progress)
+            console.print(
+                f"sweep: cases={figures['cases']} local_pool_wall={figures['local_wall']:.1f} s"
+                + (f" dask_local_cluster_wall={figures['dask_wall']:.1f} s identical={figures['identical']}"
+                   if figures.get("dask_wall") is not None else ""), highlight=False)
+
+        _guard(body)

@@ -1,0 +1,222 @@
+"""API keys, roles and the one way a route declares who may call it.
+
+Roles
+-----
+- ``officer``: learner-level records (read/write), placement and transition runs.
+- ``commissioner``: aggregates (settings, localities, sufficiency, forecasts), scenarios; never learner-level.
+- ``planner``: scenarios and expansion runs (and the aggregates they need).
+- ``admin``: everything (``admin`` is added to every route's roles automatically).
+
+Keys look like ``pp_<key id>_<secret>``; only a salted SHA-256 of the secret is stored. Clients send
+``Authorization: Bearer <key>``. No key or a bad key -> 401 problem; a valid key with the wrong role -> 403 problem.
+
+How a capability router declares its roles and gets a session (follow this exactly)
+----------------------------------------------------------------------------------
+::
+
+    from typing import Annotated
+    from fastapi import APIRouter, Depends, Request
+    from api.auth import Principal, Role, allow, require_roles
+    from api.audit import record_audit
+    from api.deps import SessionDep
+
+    router = APIRouter(tags=["placement"])          # create_app mounts it under /api/v1
+
+    # 1. Every route passes **allow(...) with the roles that may call it. This adds the auth dependency (401/403)
+    #    AND writes "x-roles" into the OpenAPI operation, which the role-matrix test reads.
+    @router.get("/placements/{run_id}/learners", **allow(Role.OFFICER))
+    def learner_recommendations(run_id: str, session: SessionDep) -> ...:
+        ...
+
+    # 2. Need the caller (e.g. to audit)? Also take the principal; FastAPI runs the check once per request.
+    Officer = Annotated[Principal, Depends(require_roles(Role.OFFICER))]
+
+    @router.get("/learners/{learner_id}/recommendation", **allow(Role.OFFICER))
+    def one(learner_id: str, session: SessionDep, principal: Officer, request: Request) -> ...:
+        # 3. Any read or change of a learner-level record writes an audit event (no names/postcodes/birth dates).
+        record_audit(session, principal, request, action="read", resource_type="learner", resource_id=learner_id)
+        session.commit()
+        ...
+
+Rules: learner-level data (anything per learner) -> ``allow(Role.OFFICER)`` only; aggregates ->
+``allow(Role.COMMISSIONER, Role.PLANNER, Role.OFFICER)`` as fits; scenario/expansion -> ``allow(Role.PLANNER, ...)``.
+``allow()`` with no roles means admin only; ``public()`` (health only) means no key. Errors: raise
+``api.problems.ProblemError(status, title, detail)`` (or HTTPException) and create_app renders RFC 9457
+problem+json. Reading a solve run's result: use ``api.jobs.load_run_for(session, principal, run_id)``, which
+checks the run kind's roles (e.g. a commissioner may not read a placement run) and audits the access.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlmodel import Session, select
+
+from api.deps import get_session
+from api.problems import ProblemError
+from api.service_tables import ApiKeyRow, UserRow, utc_now
+
+KEY_PREFIX = "pp"
+ROLES_EXTENSION = "x-roles"
+PUBLIC = "public"
+
+
+class Role(StrEnum):
+    """Who the caller is, for access decisions."""
+
+    OFFICER = "officer"
+    COMMISSIONER = "commissioner"
+    PLANNER = "planner"
+    ADMIN = "admin"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated caller: a user and the key used. Carries no learner data."""
+
+    user_id: int
+    user_name: str
+    role: Role
+    key_id: str
+
+
+bearer_scheme = HTTPBearer(
+    auto_error=False,
+    scheme_name="ApiKey",
+    description="An API key from `placeplan users add NAME --role ROLE`, sent as `Authorization: Bearer <key>`.",
+)
+
+
+def hash_secret(secret: str, salt: str) -> str:
+    """Salted SHA-256 of a key's secret (the secret is 256 random bits, so a slow KDF adds nothing)."""
+    return hashlib.sha256(f"{salt}:{secret}".encode()).hexdigest()
+
+
+def parse_key(key: str) -> tuple[str, str] | None:
+    """Split ``pp_<key id>_<secret>`` into (key id, secret); None when the shape is wrong."""
+    parts = key.strip().split("_", 2)
+    if len(parts) != 3 or parts[0] != KEY_PREFIX or not parts[1] or not parts[2]:
+        return None
+    return parts[1], parts[2]
+
+
+def create_user(session: Session, name: str, role: Role | str) -> tuple[UserRow, str]:
+    """Create a user with a new key; returns the user and the key, which is never stored or shown again."""
+    existing = session.exec(select(UserRow).where(UserRow.name == name)).first()
+    if existing is not None:
+        raise ValueError(f"a user named {name!r} already exists")
+    user = UserRow(name=name, role=Role(role).value)
+    session.add(user)
+    session.flush()
+    key = issue_key(session, user)
+    return user, key
+
+
+def issue_key(session: Session, user: UserRow) -> str:
+    """Add a new key for a user and return it in full (the only time it exists in clear)."""
+    assert user.id is not None
+    key_id = secrets.token_hex(6)
+    secret = secrets.token_urlsafe(32)
+    salt = secrets.token_hex(16)
+    session.add(ApiKeyRow(id=key_id, user_id=user.id, salt=salt, secret_hash=hash_secret(secret, salt)))
+    session.flush()
+    return f"{KEY_PREFIX}_{key_id}_{secret}"
+
+
+def authenticate_key(session: Session, key: str) -> Principal | None:
+    """The principal for a key, or None when the key is malformed, unknown, revoked or its user is inactive."""
+    parsed = parse_key(key)
+    if parsed is None:
+        return None
+    key_id, secret = parsed
+    row = session.get(ApiKeyRow, key_id)
+    if row is None or row.revoked_at is not None:
+        return None
+    if not hmac.compare_digest(row.secret_hash, hash_secret(secret, row.salt)):
+        return None
+    user = session.get(UserRow, row.user_id)
+    if user is None or not user.active or user.id is None:
+        return None
+    return Principal(user_id=user.id, user_name=user.name, role=Role(user.role), key_id=row.id)
+
+
+def revoke_key(session: Session, key_id: str) -> bool:
+    """Mark a key revoked; False when there is no such key."""
+    row = session.get(ApiKeyRow, key_id)
+    if row is None:
+        return False
+    row.revoked_at = utc_now()
+    session.add(row)
+    return True
+
+
+def _unauthorised(detail: str) -> ProblemError:
+    return ProblemError(401, "Not authenticated", detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+def current_principal(
+    request: Request,
+    session: Annotated[Session, Depends(get_session)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+) -> Principal:
+    """The caller, from the bearer key (401 problem when missing or invalid)."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise _unauthorised("send an API key as 'Authorization: Bearer <key>'")
+    principal = authenticate_key(session, credentials.credentials)
+    if principal is None:
+        raise _unauthorised("the API key is not valid (unknown, revoked or malformed)")
+    request.state.principal = principal
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+def normalise_roles(roles: Iterable[Role | str]) -> tuple[Role, ...]:
+    """The roles as a sorted tuple that always includes admin."""
+    return tuple(sorted({Role(r) for r in roles} | {Role.ADMIN}, key=lambda r: list(Role).index(r)))
+
+
+def require_roles(*roles: Role | str) -> Callable[[Principal], Principal]:
+    """A dependency returning the caller when their role is one of `roles` (admin always allowed), else 403."""
+    allowed = normalise_roles(roles)
+
+    def dependency(principal: CurrentPrincipal) -> Principal:
+        if principal.role not in allowed:
+            raise ProblemError(
+                403,
+                "Forbidden",
+                f"role {principal.role.value!r} may not call this route (allowed: {', '.join(allowed)})",
+            )
+        return principal
+
+    dependency.__name__ = "require_" + "_".join(r.value for r in allowed)
+    return dependency
+
+
+def allow(*roles: Role | str) -> dict[str, Any]:
+    """Route decorator keywords: the role check plus the ``x-roles`` OpenAPI extension the role-matrix test reads."""
+    allowed = normalise_roles(roles)
+    return {
+        "dependencies": [Depends(require_roles(*allowed))],
+        "openapi_extra": {ROLES_EXTENSION: [r.value for r in allowed]},
+    }
+
+
+def public() -> dict[str, Any]:
+    """Route decorator keywords for a route that needs no key (health only)."""
+    return {"openapi_extra": {ROLES_EXTENSION: [PUBLIC]}}
+
+
+def roles_of_operation(operation: dict[str, Any]) -> list[str] | None:
+    """The roles an OpenAPI operation declares (None when it declares none, which the tests treat as a bug)."""
+    roles = operation.get(ROLES_EXTENSION)
+    return list(roles) if roles is not None else None

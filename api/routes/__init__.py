@@ -1,0 +1,8 @@
+"""One router per resource. `create_app` includes every module listed here (each exposes `router`)."""
+
+RESOURCE_ROUTER_MODULES = (
+    "api.routes.placement",  # learner recommendations, placement exports
+    "api.routes.sufficiency",  # forecast/sufficiency charts and workbooks
+    "api.routes.scenarios_compare",  # scenario comparison, frontier charts
+    "api.routes.transitions",  # transition plans, team calendars (ICS)
+)

@@ -1,0 +1,156 @@
+"""Learner records of a stored instance: learner-level personal data, officers and admins only, every access audited.
+
+Responses carry `Cache-Control: no-store` (set by create_app for every API route). Logs never include learner
+fields: only ids appear, in the audit trail.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from sqlalchemy import delete, func, insert, update
+from sqlmodel import col, select
+
+from api import store
+from api.audit import record_audit
+from api.auth import Principal, Role, allow, require_roles
+from api.deps import SessionDep
+from api.problems import ProblemError
+from api.routes._common import (
+    IdFilter,
+    InstanceId,
+    Limit,
+    Offset,
+    RecordId,
+    checked_replace,
+    instance_row,
+    load,
+    set_total,
+)
+from api.schemas import LearnerCreate, LearnerPublic, LearnerUpdate, Page
+from api.tables import LearnerRow
+from planner.codes import NCY_MAX, NCY_MIN, Need
+from planner.domain import Learner
+
+router = APIRouter(tags=["learners"])
+Officer = Annotated[Principal, Depends(require_roles(Role.OFFICER))]
+
+
+def _public(learner: Learner) -> LearnerPublic:
+    return LearnerPublic.model_validate(learner.model_dump(mode="json"))
+
+
+def _domain(learner_id: str, fields: dict[str, Any]) -> Learner:
+    try:
+        return Learner.model_validate({**fields, "id": learner_id})
+    except ValueError as error:
+        raise ProblemError(422, "Validation failed", "the learner record is not valid",
+                           type_slug="validation-failed",
+                           errors=[{"loc": ["body"], "msg": _message(error), "type": "value_error"}]) from None
+
+
+def _message(error: ValueError) -> str:
+    errors = getattr(error, "errors", None)
+    if callable(errors):
+        return "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in errors(include_input=False))
+    return str(error)[:500]
+
+
+@router.get("/instances/{instance_id}/learners", response_model=Page[LearnerPublic], **allow(Role.OFFICER))
+def list_learners(instance_id: InstanceId, session: SessionDep, principal: Officer, request: Request,
+                  response: Response, limit: Limit = 50, offset: Offset = 0, need: Need | None = None,
+                  locality_id: IdFilter = None, current_setting_id: IdFilter = None,
+                  ncy: Annotated[int | None, Query(ge=NCY_MIN, le=NCY_MAX)] = None) -> Page[LearnerPublic]:
+    """Learners in saved order, filtered by primary need, locality, current setting and base-year NCY."""
+    instance_row(session, instance_id)
+    conditions = [col(LearnerRow.instance_id) == instance_id]
+    if need is not None:
+        conditions.append(col(LearnerRow.primary_need) == need.value)
+    if locality_id is not None:
+        conditions.append(col(LearnerRow.locality_id) == locality_id)
+    if current_setting_id is not None:
+        conditions.append(col(LearnerRow.current_setting_id) == current_setting_id)
+    if ncy is not None:
+        conditions.append(col(LearnerRow.ncy) == ncy)
+    total = int(session.exec(select(func.count()).select_from(LearnerRow).where(*conditions)).one())
+    rows = session.exec(select(LearnerRow).where(*conditions).order_by(col(LearnerRow.position))
+                        .offset(offset).limit(limit)).all()
+    items = [_public(store.learner_from_row(r)) for r in rows]
+    for item in items:  # every learner record shown is a learner-level read
+        record_audit(session, principal, request, action="read", resource_type="learner", resource_id=item.id,
+                     instance_id=str(instance_id))
+    session.commit()
+    set_total(response, total)
+    return Page(items=items, total=total, limit=limit, offset=offset)
+
+
+@router.get("/instances/{instance_id}/learners/{learner_id}", response_model=LearnerPublic, **allow(Role.OFFICER))
+def get_learner(instance_id: InstanceId, learner_id: RecordId, session: SessionDep, principal: Officer,
+                request: Request) -> LearnerPublic:
+    row = session.exec(select(LearnerRow).where(col(LearnerRow.instance_id) == instance_id,
+                                                col(LearnerRow.learner_id) == learner_id)).first()
+    if row is None:
+        raise ProblemError(404, "Not Found", f"no learner {learner_id!r} in instance {instance_id}")
+    record_audit(session, principal, request, action="read", resource_type="learner", resource_id=learner_id,
+                 instance_id=str(instance_id))
+    session.commit()
+    return _public(store.learner_from_row(row))
+
+
+@router.post("/instances/{instance_id}/learners", response_model=LearnerPublic, status_code=201,
+             **allow(Role.OFFICER))
+def create_learner(instance_id: InstanceId, body: LearnerCreate, session: SessionDep, principal: Officer,
+                   request: Request, response: Response) -> LearnerPublic:
+    instance = load(session, instance_id)
+    if body.id in instance.learner_by_id:
+        raise ProblemError(409, "Conflict", f"learner {body.id!r} already exists in instance {instance_id}")
+    learner = _domain(body.id, body.model_dump(exclude={"id"}))
+    checked_replace(instance, learners=(*instance.learners, learner))
+    position = session.exec(select(func.max(LearnerRow.position)).where(
+        col(LearnerRow.instance_id) == instance_id)).one()
+    row = {**store._learner_row(learner), "instance_id": instance_id, "position": (position or 0) + 1}
+    session.execute(insert(LearnerRow.__table__), [row])  # type: ignore[attr-defined]
+    record_audit(session, principal, request, action="create", resource_type="learner", resource_id=learner.id,
+                 instance_id=str(instance_id))
+    session.commit()
+    response.headers["Location"] = f"/api/v1/instances/{instance_id}/learners/{learner.id}"
+    return _public(learner)
+
+
+@router.patch("/instances/{instance_id}/learners/{learner_id}", response_model=LearnerPublic,
+              **allow(Role.OFFICER))
+def update_learner(instance_id: InstanceId, learner_id: RecordId, body: LearnerUpdate, session: SessionDep,
+                   principal: Officer, request: Request) -> LearnerPublic:
+    instance = load(session, instance_id)
+    current = instance.learner_by_id.get(learner_id)
+    if current is None:
+        raise ProblemError(404, "Not Found", f"no learner {learner_id!r} in instance {instance_id}")
+    learner = _domain(learner_id, {**current.model_dump(exclude={"id"}), **body.model_dump(exclude_unset=True)})
+    checked_replace(instance, learners=tuple(learner if x.id == learner_id else x for x in instance.learners))
+    values = {k: v for k, v in store._learner_row(learner).items() if k != "learner_id"}
+    session.execute(update(LearnerRow).where(col(LearnerRow.instance_id) == instance_id,
+                                             col(LearnerRow.learner_id) == learner_id).values(**values))
+    record_audit(session, principal, request, action="update", resource_type="learner", resource_id=learner_id,
+                 instance_id=str(instance_id))
+    session.commit()
+    return _public(learner)
+
+
+@router.delete("/instances/{instance_id}/learners/{learner_id}", status_code=204, **allow(Role.OFFICER))
+def delete_learner(instance_id: InstanceId, learner_id: RecordId, session: SessionDep, principal: Officer,
+                   request: Request) -> Response:
+    instance = load(session, instance_id)
+    if learner_id not in instance.learner_by_id:
+        raise ProblemError(404, "Not Found", f"no learner {learner_id!r} in instance {instance_id}")
+    try:
+        checked_replace(instance, learners=tuple(x for x in instance.learners if x.id != learner_id))
+    except ProblemError as problem:  # e.g. the other member of a sibling pair would be left alone
+        raise ProblemError(409, "Conflict", f"deleting learner {learner_id!r} would break the instance: "
+                           f"{problem.detail}", errors=problem.errors) from None
+    session.execute(delete(LearnerRow).where(col(LearnerRow.instance_id) == instance_id,
+                                             col(LearnerRow.learner_id) == learner_id))
+    record_audit(session, principal, request, action="delete", resource_type="learner", resource_id=learner_id,
+                 instance_id=str(instance_id))
+    session.commit()
+    return Response(status_code=204)

@@ -1,0 +1,141 @@
+"""Solve runs (jobs): POST queues a run (202 + Location), GET polls it, DELETE cancels it, resubmit re-queues it.
+
+Every solve kind goes through these routes; who may start or read a run depends on its kind (api.jobs).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request, Response
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from api.audit import record_audit
+from api.auth import CurrentPrincipal, Principal, Role, allow
+from api.deps import SessionDep
+from api.jobs import JobRunner, is_finished, load_run_for, scenario_edits_with_lineage
+from api.problems import ProblemError
+from api.routes._common import MAX_DB_INT, Limit, Offset, instance_row, set_total
+from api.schemas import Page, RunCreate, RunPublic, RunSummary
+from api.tables import RunRow, RunStatus, ScenarioRow
+
+router = APIRouter(tags=["runs"])
+ANY_ROLE = (Role.OFFICER, Role.COMMISSIONER, Role.PLANNER)  # the kind decides further (403 per kind)
+RunId = Annotated[str, Path(min_length=32, max_length=32, pattern=r"^[0-9a-f]{32}$", description="Run id")]
+
+
+def _jobs(request: Request) -> JobRunner:
+    jobs: JobRunner = request.app.state.jobs
+    return jobs
+
+
+def _check_kind_role(jobs: JobRunner, principal: Principal, kind: str) -> None:
+    if principal.role not in jobs.roles_for(kind):
+        raise ProblemError(403, "Forbidden", f"role {principal.role.value!r} may not run {kind!r} solves "
+                           f"(allowed: {', '.join(jobs.roles_for(kind))})")
+
+
+def _queue(session: Session, jobs: JobRunner, run: RunRow, principal: Principal, request: Request,
+           response: Response, action: str) -> RunPublic:
+    session.add(run)
+    session.flush()
+    record_audit(session, principal, request, action=action, resource_type="run", resource_id=run.id,
+                 instance_id=str(run.instance_id) if run.instance_id is not None else None)
+    session.commit()
+    session.refresh(run)
+    jobs.submit(run.id, run.kind)
+    response.status_code = 202
+    response.headers["Location"] = f"/api/v1/runs/{run.id}"
+    return RunPublic.model_validate(run.model_dump())
+
+
+@router.post("/runs", response_model=RunPublic, status_code=202, **allow(*ANY_ROLE))
+def create_run(body: RunCreate, session: SessionDep, principal: CurrentPrincipal, request: Request,
+               response: Response) -> RunPublic:
+    """Queue a solve; poll the Location for status, progress, statistics and result."""
+    jobs = _jobs(request)
+    jobs.ensure_available(body.kind)
+    _check_kind_role(jobs, principal, body.kind)
+    if body.instance_id is not None:
+        instance_row(session, body.instance_id)
+    else:
+        assert body.scenario_id is not None
+        scenario = session.get(ScenarioRow, body.scenario_id)
+        if scenario is None:
+            raise ProblemError(404, "Not Found", f"no scenario with id {body.scenario_id}")
+        if scenario_edits_with_lineage(session, scenario) and importlib.util.find_spec("scenarios.what_if") is None:
+            raise ProblemError(422, "Scenario edits unsupported", "this service cannot apply scenario edits yet "
+                               "(scenarios.what_if is not installed)", type_slug="scenario-edits-unsupported")
+    run = RunRow(kind=body.kind, instance_id=body.instance_id, scenario_id=body.scenario_id,
+                 parameters=body.parameters, created_by=principal.user_name)
+    return _queue(session, jobs, run, principal, request, response, "create")
+
+
+@router.get("/runs", response_model=Page[RunSummary], **allow(*ANY_ROLE))
+def list_runs(
+    session: SessionDep, principal: CurrentPrincipal, request: Request, response: Response,
+    limit: Limit = 50, offset: Offset = 0,
+    kind: Annotated[str | None, Query(min_length=1, max_length=32)] = None,
+    status: RunStatus | None = None,
+    instance_id: Annotated[int | None, Query(ge=1, le=MAX_DB_INT)] = None,
+    scenario_id: Annotated[int | None, Query(ge=1, le=MAX_DB_INT)] = None,
+) -> Page[RunSummary]:
+    """Runs of the kinds the caller's role may see, newest first, with filters."""
+    jobs = _jobs(request)
+    visible = [k for k in jobs.kinds if principal.role in jobs.roles_for(k)]
+    conditions = [col(RunRow.kind).in_(visible)]
+    if kind is not None:
+        conditions.append(col(RunRow.kind) == kind)
+    if status is not None:
+        conditions.append(col(RunRow.status) == status.value)
+    if instance_id is not None:
+        conditions.append(col(RunRow.instance_id) == instance_id)
+    if scenario_id is not None:
+        conditions.append(col(RunRow.scenario_id) == scenario_id)
+    total = int(session.exec(select(func.count()).select_from(RunRow).where(*conditions)).one())
+    rows = session.exec(select(RunRow).where(*conditions).order_by(col(RunRow.created_at).desc(), col(RunRow.id))
+                        .offset(offset).limit(limit)).all()
+    set_total(response, total)
+    return Page(items=[RunSummary.model_validate(r.model_dump()) for r in rows], total=total, limit=limit,
+                offset=offset)
+
+
+@router.get("/runs/{run_id}", response_model=RunPublic, **allow(*ANY_ROLE))
+def get_run(run_id: RunId, session: SessionDep, principal: CurrentPrincipal, request: Request) -> RunPublic:
+    """Status, progress (fraction and message), statistics, and the result once it has succeeded."""
+    run = load_run_for(session, principal, run_id, request)
+    session.commit()
+    return RunPublic.model_validate(run.model_dump())
+
+
+@router.delete("/runs/{run_id}", response_model=RunPublic, status_code=202, **allow(*ANY_ROLE))
+def cancel_run(run_id: RunId, session: SessionDep, principal: CurrentPrincipal, request: Request,
+               response: Response) -> RunPublic:
+    """Cancel a run: a queued run is cancelled at once; a running solve stops at its next check (202).
+    A run that has already finished is left as it is (409)."""
+    run = load_run_for(session, principal, run_id, request, action="cancel")
+    if is_finished(run.status):
+        raise ProblemError(409, "Conflict", f"run {run_id} has already finished ({run.status})")
+    _jobs(request).cancel(session, run, principal.user_name)
+    session.refresh(run)
+    response.headers["Location"] = f"/api/v1/runs/{run.id}"
+    return RunPublic.model_validate(run.model_dump())
+
+
+@router.post("/runs/{run_id}/resubmit", response_model=RunPublic, status_code=202, **allow(*ANY_ROLE))
+def resubmit_run(run_id: RunId, session: SessionDep, principal: CurrentPrincipal, request: Request,
+                 response: Response) -> RunPublic:
+    """Queue a new run with the same kind, target and parameters (typically for an interrupted one)."""
+    old = load_run_for(session, principal, run_id, request, action="read")
+    if not is_finished(old.status):
+        raise ProblemError(409, "Conflict", f"run {run_id} is still {old.status}: cancel it or wait")
+    jobs = _jobs(request)
+    jobs.ensure_available(old.kind)
+    _check_kind_role(jobs, principal, old.kind)
+    if old.instance_id is None and old.scenario_id is None:
+        raise ProblemError(409, "Conflict", f"the instance or scenario run {run_id} used has been deleted")
+    run = RunRow(kind=old.kind, instance_id=old.instance_id, scenario_id=old.scenario_id,
+                 parameters=dict(old.parameters or {}), created_by=principal.user_name, resubmitted_from=old.id)
+    return _queue(session, jobs, run, principal, request, response, "resubmit")

@@ -1,0 +1,123 @@
+"""Settings (schools, bases, colleges) of a stored instance: aggregates, readable by every role; admin writes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response, status
+from sqlalchemy import delete, func, insert, update
+from sqlmodel import col, select
+
+from api import store
+from api.audit import record_audit
+from api.auth import CurrentPrincipal, Role, allow
+from api.deps import SessionDep
+from api.problems import ProblemError
+from api.routes._common import IdFilter, InstanceId, Limit, Offset, RecordId, checked_replace, load, set_total
+from api.schemas import Page, SettingCreate, SettingPublic, SettingUpdate
+from api.tables import SettingRow
+from planner.codes import Need, SettingKind
+from planner.domain import Setting
+
+router = APIRouter(tags=["settings"])
+EVERYONE = (Role.OFFICER, Role.COMMISSIONER, Role.PLANNER)
+
+
+def _public(setting: Setting) -> SettingPublic:
+    data = setting.model_dump(mode="json")
+    data["designations"] = sorted(data["designations"])
+    return SettingPublic.model_validate(data)
+
+
+def _domain(setting_id: str, fields: dict[str, Any]) -> Setting:
+    try:
+        return Setting.model_validate({**fields, "id": setting_id})
+    except ValueError as error:
+        raise ProblemError(422, "Validation failed", str(error).splitlines()[0] if str(error) else "invalid setting",
+                           type_slug="validation-failed",
+                           errors=[{"loc": ["body"], "msg": str(error)[:500], "type": "value_error"}]) from None
+
+
+@router.get("/instances/{instance_id}/settings", response_model=Page[SettingPublic], **allow(*EVERYONE))
+def list_settings(instance_id: InstanceId, session: SessionDep, response: Response, limit: Limit = 50,
+                  offset: Offset = 0, kind: SettingKind | None = None, need: Need | None = None,
+                  locality_id: IdFilter = None, in_area: bool | None = None) -> Page[SettingPublic]:
+    """Settings in saved order; filter by kind, designated need, locality and in/out of area."""
+    from api.routes._common import instance_row
+
+    instance_row(session, instance_id)
+    total = store.count_settings(session, instance_id, kind, need, locality_id, in_area)
+    rows = store.query_settings(session, instance_id, kind, need, locality_id, in_area, limit=limit, offset=offset)
+    set_total(response, total)
+    return Page(items=[_public(store.setting_from_row(r)) for r in rows], total=total, limit=limit, offset=offset)
+
+
+def _row(session: SessionDep, instance_id: int, setting_id: str) -> SettingRow:
+    row = session.exec(select(SettingRow).where(col(SettingRow.instance_id) == instance_id,
+                                                col(SettingRow.setting_id) == setting_id)).first()
+    if row is None:
+        raise ProblemError(404, "Not Found", f"no setting {setting_id!r} in instance {instance_id}")
+    return row
+
+
+@router.get("/instances/{instance_id}/settings/{setting_id}", response_model=SettingPublic, **allow(*EVERYONE))
+def get_setting(instance_id: InstanceId, setting_id: RecordId, session: SessionDep) -> SettingPublic:
+    return _public(store.setting_from_row(_row(session, instance_id, setting_id)))
+
+
+@router.post("/instances/{instance_id}/settings", response_model=SettingPublic, status_code=201, **allow())
+def create_setting(instance_id: InstanceId, body: SettingCreate, session: SessionDep, principal: CurrentPrincipal,
+                   request: Request, response: Response) -> SettingPublic:
+    instance = load(session, instance_id)
+    if body.id in instance.setting_by_id:
+        raise ProblemError(409, "Conflict", f"setting {body.id!r} already exists in instance {instance_id}")
+    setting = _domain(body.id, body.model_dump(exclude={"id"}))
+    checked_replace(instance, settings=(*instance.settings, setting))
+    position = session.exec(select(func.max(SettingRow.position)).where(
+        col(SettingRow.instance_id) == instance_id)).one()
+    row = {**store._setting_row(setting), "instance_id": instance_id, "position": (position or 0) + 1}
+    session.execute(insert(SettingRow.__table__), [row])  # type: ignore[attr-defined]
+    record_audit(session, principal, request, action="create", resource_type="setting", resource_id=setting.id,
+                 instance_id=str(instance_id))
+    session.commit()
+    response.headers["Location"] = f"/api/v1/instances/{instance_id}/settings/{setting.id}"
+    return _public(setting)
+
+
+@router.patch("/instances/{instance_id}/settings/{setting_id}", response_model=SettingPublic, **allow())
+def update_setting(instance_id: InstanceId, setting_id: RecordId, body: SettingUpdate, session: SessionDep,
+                   principal: CurrentPrincipal, request: Request) -> SettingPublic:
+    instance = load(session, instance_id)
+    current = instance.setting_by_id.get(setting_id)
+    if current is None:
+        raise ProblemError(404, "Not Found", f"no setting {setting_id!r} in instance {instance_id}")
+    merged = {**current.model_dump(exclude={"id"}), **body.model_dump(exclude_unset=True)}
+    setting = _domain(setting_id, merged)
+    checked_replace(instance, settings=tuple(setting if s.id == setting_id else s for s in instance.settings))
+    values = {k: v for k, v in store._setting_row(setting).items() if k != "setting_id"}
+    session.execute(update(SettingRow).where(col(SettingRow.instance_id) == instance_id,
+                                             col(SettingRow.setting_id) == setting_id).values(**values))
+    record_audit(session, principal, request, action="update", resource_type="setting", resource_id=setting_id,
+                 instance_id=str(instance_id))
+    session.commit()
+    return _public(setting)
+
+
+@router.delete("/instances/{instance_id}/settings/{setting_id}", status_code=204, **allow())
+def delete_setting(instance_id: InstanceId, setting_id: RecordId, session: SessionDep, principal: CurrentPrincipal,
+                   request: Request) -> Response:
+    """Delete a setting; refused (409) while learners, bases or teams refer to it."""
+    instance = load(session, instance_id)
+    if setting_id not in instance.setting_by_id:
+        raise ProblemError(404, "Not Found", f"no setting {setting_id!r} in instance {instance_id}")
+    try:
+        checked_replace(instance, settings=tuple(s for s in instance.settings if s.id != setting_id))
+    except ProblemError as problem:
+        raise ProblemError(409, "Conflict", f"setting {setting_id!r} is still referred to: {problem.detail}",
+                           errors=problem.errors) from None
+    session.execute(delete(SettingRow).where(col(SettingRow.instance_id) == instance_id,
+                                             col(SettingRow.setting_id) == setting_id))
+    record_audit(session, principal, request, action="delete", resource_type="setting", resource_id=setting_id,
+                 instance_id=str(instance_id))
+    session.commit()
+    return Response(status_code=204)

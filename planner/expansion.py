@@ -1,0 +1,473 @@
+"""Expansion programme optimiser for a council: which special-school, resourced-provision and post-16 projects to
+fund, at what size and when, within capital budgets.
+
+Why this shape: learners needing a specialist place are interchangeable within a need x phase x locality group, so
+the strategic model aggregates them (DESIGN.md) and solves a multi-period capacitated facility-location MIP
+(`planner.expansion_model`, the code path proven on the OR-Library CFLP optima). Unplaced learners go out of area
+(independent, at its cost) or count as unmet need (when nothing suitable is within the journey limit).
+
+Demand: specialist demand per group and year, from the instance's forecasts (p50, or a chosen quantile) when it has
+them; otherwise the learners currently in specialist provision (or without a setting), aged on with their cohort
+and grown by `growth_rate` a year for new plans. Candidate projects come from the parameters, or are generated
+deterministically from the instance (expansions of existing specialist settings and new builds per locality).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from planner.codes import DEFAULT_COST_PER_PLACE, PHASE_NCY_RANGES, Need, Phase, SettingKind
+from planner.domain import Instance, Point, Setting
+from planner.expansion_model import (
+    Arc,
+    ExpansionData,
+    ExpansionSolution,
+    ObjectiveWeights,
+    ProjectDecision,
+    ProjectOption,
+    SolveOptions,
+    solve_expansion_data,
+)
+from planner.progress import NullProgress, Progress, RunCancelled
+from planner.travel import TravelModel
+
+DEFAULT_JOURNEY_LIMITS: dict[Phase, int] = {
+    Phase.EARLY_YEARS: 45,
+    Phase.PRIMARY: 45,  # DfE best practice for primary, one way
+    Phase.SECONDARY: 75,  # a widely used local standard, not statute
+    Phase.POST16: 90,
+    Phase.POST19: 90,
+}
+
+
+class CandidateProject(BaseModel):
+    """A project the council could fund: a new setting or more places at an existing one."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str = Field(min_length=1, max_length=64)
+    name: str = ""
+    kind: SettingKind = SettingKind.SPECIAL
+    designations: frozenset[Need] = Field(min_length=1)
+    ncy_min: int = Field(ge=-2, le=20)
+    ncy_max: int = Field(ge=-2, le=20)
+    locality_id: str | None = None
+    location: Point | None = Field(default=None, description="Site; default the locality centroid")
+    expands_setting_id: str | None = Field(default=None, description="Existing setting this project expands")
+    place_steps: tuple[int, ...] = Field(min_length=1, description="Allowed sizes in places, e.g. (8, 16, 24)")
+    capital_fixed: float = Field(ge=0, description="GBP capital whatever the size")
+    capital_per_place: float = Field(ge=0, description="GBP capital per place")
+    earliest_year: int = Field(description="First academic year it could open")
+    lead_time_years: int = Field(default=1, ge=0, description="Years between capital spend and opening")
+    annual_cost_per_place: float | None = Field(default=None, ge=0, description="Default by kind")
+
+    @model_validator(mode="after")
+    def _coherent(self) -> CandidateProject:
+        if self.ncy_min > self.ncy_max:
+            raise ValueError(f"candidate {self.id}: ncy_min {self.ncy_min} above ncy_max {self.ncy_max}")
+        if any(step <= 0 for step in self.place_steps):
+            raise ValueError(f"candidate {self.id}: place_steps must be positive")
+        if self.location is None and self.locality_id is None:
+            raise ValueError(f"candidate {self.id}: give a location or a locality_id")
+        return self
+
+    def capital(self, places: int) -> float:
+        return self.capital_fixed + self.capital_per_place * places
+
+    @property
+    def revenue_per_place(self) -> float:
+        return float(self.annual_cost_per_place if self.annual_cost_per_place is not None
+                     else DEFAULT_COST_PER_PLACE[self.kind])
+
+
+class ExpansionParameters(BaseModel):
+    """Parameters of an expansion run (every default documented in docs/expansion.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    horizon_years: int = Field(default=10, ge=1, le=25)
+    first_year: int | None = Field(default=None, description="First planned academic year; default the base year")
+    candidates: list[CandidateProject] | None = Field(default=None, description="Default: generated")
+    candidate_count: int = Field(default=40, ge=1, le=500, description="How many to generate when none given")
+    budget_by_year: dict[int, float] = Field(default_factory=dict, description="GBP capital per spend year")
+    budget_per_year: float | None = Field(default=15_000_000, ge=0, description="Applies to years not listed")
+    budget_total: float | None = Field(default=60_000_000, ge=0)
+    weights: ObjectiveWeights = Field(default_factory=ObjectiveWeights)
+    solve: SolveOptions = Field(default_factory=lambda: SolveOptions(relative_gap=0.005, time_limit_seconds=60))
+    journey_limits: dict[Phase, int] = Field(default_factory=lambda: dict(DEFAULT_JOURNEY_LIMITS))
+    growth_rate: float = Field(default=0.05, ge=-0.5, le=0.5, description="Annual growth of specialist demand")
+    growth_by_need: dict[str, float] = Field(default_factory=dict,
+                                             description="'ASD', 'ASD/secondary' or '*/post16' -> annual rate")
+    demand_quantile: str = Field(default="p50", pattern="^(p10|p50|p90)$")
+    out_of_area_cost: float | None = Field(default=None, ge=0, description="Default: mean independent cost")
+    nearest_sources: int = Field(default=8, ge=1, description="Existing settings considered per demand group")
+    marginal_values: bool = Field(default=True, description="Re-solve without each chosen project")
+    frontier_budgets: list[float] | None = Field(default=None, description="Total budgets for the frontier")
+    frontier_fractions: list[float] = Field(default_factory=lambda: [0.0, 0.25, 0.5, 0.75, 1.0, 1.5])
+    seed: int = 0
+
+
+def _phase_overlaps(ncy_min: int, ncy_max: int, phase: Phase) -> bool:
+    low, high = PHASE_NCY_RANGES[phase]
+    return ncy_min <= high and low <= ncy_max
+
+
+def _serves(designations: frozenset[Need], kind: SettingKind, need: Need) -> bool:
+    if kind is SettingKind.PRU_AP and not designations:
+        return need is Need.SEMH  # a PRU without designations takes SEMH learners at risk of exclusion
+    return need in designations
+
+
+def is_supply(setting: Setting) -> bool:
+    """Specialist, in-area places the council plans with (independent settings are the out-of-area fallback)."""
+    return setting.kind.is_specialist and setting.kind is not SettingKind.INDEPENDENT_SPECIAL and setting.in_area
+
+
+def demand_groups(instance: Instance, years: Sequence[int], params: ExpansionParameters
+                  ) -> dict[tuple[Need, Phase, str], list[float]]:
+    """Specialist demand per (need, phase, locality) and year."""
+    groups: dict[tuple[Need, Phase, str], list[float]] = {}
+    index = {year: i for i, year in enumerate(years)}
+    in_area = {loc.id for loc in instance.localities if loc.in_area}
+    if instance.forecasts:
+        for row in instance.forecasts:
+            if row.academic_year in index and row.locality_id in in_area:
+                values = groups.setdefault((row.need, row.phase, row.locality_id), [0.0] * len(years))
+                values[index[row.academic_year]] += float(getattr(row, params.demand_quantile))
+        return groups
+    settings = instance.setting_by_id
+    fallback_locality = min(in_area) if in_area else None
+    for learner in instance.learners:
+        current = settings.get(learner.current_setting_id or "")
+        if current is not None and not current.kind.is_specialist:
+            continue
+        locality = learner.locality_id if learner.locality_id in in_area else fallback_locality
+        if locality is None:
+            continue
+        for year in years:
+            ncy = instance.learner_ncy(learner, year)
+            if ncy > 20:
+                break
+            if ncy < -2:
+                continue
+            phase = next(ph for ph, (lo, hi) in PHASE_NCY_RANGES.items() if lo <= ncy <= hi)
+            values = groups.setdefault((learner.primary_need, phase, locality), [0.0] * len(years))
+            values[index[year]] += 1.0
+    for (need, phase, _), values in groups.items():
+        rate = params.growth_rate
+        for key in (f"{need.value}/{phase.value}", need.value, f"*/{phase.value}"):  # most specific first
+            if key in params.growth_by_need:
+                rate = params.growth_by_need[key]
+                break
+        for i in range(len(values)):
+            # New plans join each year: demand grows by the rate, compounding, on top of the ageing cohort.
+            values[i] *= (1.0 + rate) ** i
+    return groups
+
+
+def generate_candidates(instance: Instance, count: int = 40, seed: int = 0,
+                        first_year: int | None = None) -> list[CandidateProject]:
+    """A deterministic, plausible candidate list: expansions of existing specialist settings and new builds.
+
+    Indicative capital (a setting, never truth): new special school GBP 3m fixed + 75k a place (2 years to build);
+    expansion GBP 0.4m + 60k a place (1 year); resourced provision 0.15m + 45k a place (1 year).
+    """
+    start = first_year if first_year is not None else instance.base_year
+    rng = random.Random(seed)
+    existing = sorted((s for s in instance.settings if is_supply(s) and s.designations and s.kind in (
+        SettingKind.SPECIAL, SettingKind.SEMH_SPECIAL, SettingKind.POST16_SPECIALIST)), key=lambda s: s.id)
+    rng.shuffle(existing)
+    localities = sorted((loc for loc in instance.localities if loc.in_area), key=lambda loc: loc.id)
+    candidates: list[CandidateProject] = []
+    for setting in existing[: count // 2]:
+        candidates.append(CandidateProject(
+            id=f"EXP-{setting.id}"[:64], name=f"Expand {setting.name}", kind=setting.kind,
+            designations=setting.designations, ncy_min=setting.ncy_min, ncy_max=setting.ncy_max,
+            locality_id=setting.locality_id, location=setting.location, expands_setting_id=setting.id,
+            place_steps=(8, 16, 24, 32), capital_fixed=400_000, capital_per_place=60_000, earliest_year=start + 1,
+            lead_time_years=1, annual_cost_per_place=float(setting.cost_per_place) or None,
+        ))
+    templates: list[tuple[str, SettingKind, frozenset[Need], int, int, tuple[int, ...], float, float, int]] = [
+        ("ASD primary special", SettingKind.SPECIAL, frozenset({Need.ASD, Need.SLCN}), 0, 6, (40, 60, 80),
+         3_000_000, 75_000, 2),
+        ("ASD secondary special", SettingKind.SPECIAL, frozenset({Need.ASD}), 7, 14, (60, 90, 120),
+         3_000_000, 75_000, 2),
+        ("SEMH special", SettingKind.SEMH_SPECIAL, frozenset({Need.SEMH}), 5, 11, (30, 50, 70),
+         2_500_000, 80_000, 2),
+        ("SLCN resourced provision", SettingKind.RESOURCED_PROVISION, frozenset({Need.SLCN, Need.ASD}), 0, 6,
+         (8, 12, 16), 150_000, 45_000, 1),
+        ("SLD/PMLD all-through special", SettingKind.SPECIAL, frozenset({Need.SLD, Need.PMLD, Need.MLD}), 0, 14,
+         (40, 80), 3_500_000, 85_000, 2),
+        ("Post-16 specialist", SettingKind.POST16_SPECIALIST, frozenset({Need.ASD, Need.SLD, Need.MLD, Need.SEMH}),
+         12, 14, (20, 40), 1_500_000, 50_000, 1),
+    ]
+    position = 0
+    while len(candidates) < count and localities:
+        label, kind, needs, low, high, steps, fixed, per_place, lead = templates[position % len(templates)]
+        locality = localities[(position // len(templates) + position) % len(localities)]
+        candidates.append(CandidateProject(
+            id=f"NEW-{position + 1:03d}", name=f"{label} in {locality.name}", kind=kind, designations=needs,
+            ncy_min=low, ncy_max=high, locality_id=locality.id, place_steps=steps, capital_fixed=fixed,
+            capital_per_place=per_place, earliest_year=start + lead, lead_time_years=lead,
+        ))
+        position += 1
+    return candidates[:count]
+
+
+def build_expansion_data(instance: Instance, params: ExpansionParameters,
+                         candidates: Sequence[CandidateProject] | None = None,
+                         demand_scale: Sequence[float] | None = None) -> tuple[ExpansionData, dict[str, Any]]:
+    """Turn an instance and parameters into the MIP's numbers; also returns labels for reporting."""
+    first = params.first_year if params.first_year is not None else instance.base_year
+    years = tuple(range(first, first + params.horizon_years))
+    if candidates is None:
+        candidates = params.candidates if params.candidates is not None else generate_candidates(
+            instance, params.candidate_count, params.seed, first)
+    for candidate in candidates:
+        if candidate.locality_id is not None and candidate.locality_id not in instance.locality_by_id:
+            raise ValueError(f"candidate {candidate.id}: unknown locality {candidate.locality_id!r}")
+    groups = demand_groups(instance, years, params)
+    keys = sorted(groups, key=lambda k: (k[0].value, k[1].value, k[2]))
+    demand = [list(groups[k]) for k in keys]
+    if demand_scale is not None:
+        demand = [[value * demand_scale[t] for t, value in enumerate(row)] for row in demand]
+
+    supply = sorted((s for s in instance.settings if is_supply(s)), key=lambda s: s.id)
+    capacity = tuple(tuple(float(s.capacity) if s.is_open_in(y) else 0.0 for y in years) for s in supply)
+    travel = TravelModel()
+    centroids = np.array([[instance.locality_by_id[k[2]].centroid.easting,
+                           instance.locality_by_id[k[2]].centroid.northing] for k in keys]).reshape(-1, 2)
+    supply_points = np.array([[s.location.easting, s.location.northing] for s in supply]).reshape(-1, 2)
+    project_points = []
+    for c in candidates:
+        point = c.location or instance.locality_by_id[c.locality_id or ""].centroid
+        project_points.append([point.easting, point.northing])
+    minutes_existing = travel.minutes_matrix(centroids, supply_points) if supply else np.zeros((len(keys), 0))
+    minutes_projects = travel.minutes_matrix(centroids, np.array(project_points).reshape(-1, 2)) \
+        if candidates else np.zeros((len(keys), 0))
+
+    arcs: list[Arc] = []
+    for d, (need, phase, _) in enumerate(keys):
+        limit = params.journey_limits.get(phase, DEFAULT_JOURNEY_LIMITS[phase])
+        options = [(float(minutes_existing[d, s]), s) for s, setting in enumerate(supply)
+                   if _serves(setting.designations, setting.kind, need)
+                   and _phase_overlaps(setting.ncy_min, setting.ncy_max, phase)
+                   and minutes_existing[d, s] <= limit]
+        # Only the nearest suitable settings matter strategically: keeps the county model small.
+        for minutes, s in sorted(options)[: params.nearest_sources]:
+            arcs.append(Arc(source=s, demand=d, revenue_per_learner=float(supply[s].cost_per_place), minutes=minutes))
+        for p, candidate in enumerate(candidates):
+            minutes = float(minutes_projects[d, p])
+            if (_serves(candidate.designations, candidate.kind, need)
+                    and _phase_overlaps(candidate.ncy_min, candidate.ncy_max, phase) and minutes <= limit):
+                arcs.append(Arc(source=len(supply) + p, demand=d, revenue_per_learner=0.0, minutes=minutes))
+
+    independent = [s for s in instance.settings if s.kind is SettingKind.INDEPENDENT_SPECIAL]
+    oa_cost = params.out_of_area_cost if params.out_of_area_cost is not None else (
+        float(np.mean([s.cost_per_place for s in independent])) if independent else float(DEFAULT_COST_PER_PLACE[
+            SettingKind.INDEPENDENT_SPECIAL]))
+    # Out of area is an answer only for needs the independent sector the council uses is designated for
+    # (every need when the instance lists no independent settings); otherwise the learner's need is unmet.
+    oa_needs = {n for s in independent for n in s.designations} if independent else set(Need)
+    projects = tuple(
+        ProjectOption(
+            id=c.id, sizes=tuple(c.place_steps), capital_by_size=tuple(c.capital(n) for n in c.place_steps),
+            open_years=tuple(y for y in years if y >= c.earliest_year), lead_time_years=c.lead_time_years,
+            revenue_per_place=c.revenue_per_place,
+        )
+        for c in candidates
+    )
+    spend_years = set(years) | {max(first, y - c.lead_time_years) for c in candidates for y in years}
+    budget_by_year = dict(params.budget_by_year)
+    if params.budget_per_year is not None:
+        for year in spend_years:
+            budget_by_year.setdefault(year, params.budget_per_year)
+    data = ExpansionData(
+        years=years, demand_ids=tuple(f"{n.value}/{ph.value}/{loc}" for n, ph, loc in keys),
+        demand=tuple(tuple(row) for row in demand), source_ids=tuple(s.id for s in supply),
+        source_capacity=capacity, projects=projects, arcs=tuple(arcs),
+        out_of_area_cost=tuple(oa_cost if k[0] in oa_needs else None for k in keys), allow_unmet=True,
+        budget_by_year=budget_by_year, budget_total=params.budget_total,
+    )
+    labels = {"candidates": {c.id: c for c in candidates}, "out_of_area_cost": oa_cost}
+    return data, labels
+
+
+def with_budget(data: ExpansionData, total: float | None) -> ExpansionData:
+    """The same problem with another total capital budget (yearly budgets unchanged)."""
+    return replace(data, budget_total=total)
+
+
+def without_project(data: ExpansionData, project_id: str) -> ExpansionData:
+    projects = tuple(replace(p, forced_out=True) if p.id == project_id else p
+                     for p in data.projects)
+    return replace(data, projects=projects)
+
+
+def fixed_programme(data: ExpansionData, programme: Sequence[ProjectDecision]) -> ExpansionData:
+    """The problem with the build decisions fixed to a programme (an LP: used to evaluate it under other demand)."""
+    chosen = {d.id: d for d in programme}
+    projects = []
+    for p in data.projects:
+        if p.id in chosen:
+            d = chosen[p.id]
+            k = p.sizes.index(d.places)
+            projects.append(ProjectOption(id=p.id, sizes=(d.places,), capital_by_size=(p.capital_by_size[k],),
+                                          open_years=(d.open_year,), lead_time_years=p.lead_time_years,
+                                          revenue_per_place=p.revenue_per_place, forced_in=True))
+        else:
+            projects.append(replace(p, forced_out=True))
+    return replace(data, projects=tuple(projects), budget_by_year={}, budget_total=None)
+
+
+def with_demand(data: ExpansionData, demand: Sequence[Sequence[float]]) -> ExpansionData:
+    return replace(data, demand=tuple(tuple(row) for row in demand))
+
+
+def demand_draws(data: ExpansionData, draws: int, seed: int, volatility: float = 0.04) -> list[list[list[float]]]:
+    """K Monte Carlo demand paths: each group's demand times a random-walk growth shock (lognormal, per year).
+
+    Used when the forecast module's own draws are not supplied; `volatility` is the yearly standard deviation.
+    """
+    rng = np.random.default_rng(seed)
+    n_years = len(data.years)
+    paths: list[list[list[float]]] = []
+    for _ in range(draws):
+        shocks = np.exp(np.cumsum(rng.normal(0.0, volatility, size=(len(data.demand), n_years)), axis=1))
+        paths.append([[float(v) for v in np.asarray(row) * shocks[d]] for d, row in enumerate(data.demand)])
+    return paths
+
+
+def evaluate_programme(data: ExpansionData, programme: Sequence[ProjectDecision], paths: Sequence[Sequence[
+        Sequence[float]]], weights: ObjectiveWeights, options: SolveOptions | None = None) -> dict[str, Any]:
+    """Robust KPIs of a fixed programme across demand draws: expected and p90 unmet need (learner-years)."""
+    fixed = fixed_programme(data, programme)
+    unmet: list[float] = []
+    oa: list[float] = []
+    for path in paths:
+        solution = solve_expansion_data(with_demand(fixed, path), weights, options or SolveOptions())
+        unmet.append(solution.breakdown.get("unmet_learner_years", math.nan))
+        oa.append(solution.breakdown.get("out_of_area_learner_years", math.nan))
+    return {
+        "draws": len(paths),
+        "unmet_expected": float(np.mean(unmet)) if unmet else 0.0,
+        "unmet_p90": float(np.percentile(unmet, 90)) if unmet else 0.0,
+        "out_of_area_expected": float(np.mean(oa)) if oa else 0.0,
+        "out_of_area_p90": float(np.percentile(oa, 90)) if oa else 0.0,
+    }
+
+
+def marginal_values(data: ExpansionData, solution: ExpansionSolution, weights: ObjectiveWeights,
+                    options: SolveOptions, progress: Progress | None = None) -> dict[str, float | None]:
+    """Each chosen project's value: the objective increase when it is forced out and the rest re-optimised."""
+    progress = progress or NullProgress()
+    values: dict[str, float | None] = {}
+    for i, decision in enumerate(solution.programme):
+        if progress.should_stop():
+            raise RunCancelled("expansion marginal values cancelled")
+        hint = [d for d in solution.programme if d.id != decision.id]
+        again = solve_expansion_data(without_project(data, decision.id), weights, options, hint=hint)
+        values[decision.id] = (again.objective - solution.objective) if (
+            again.objective is not None and solution.objective is not None) else None
+        progress.report(0.5 + 0.25 * (i + 1) / max(1, len(solution.programme)), f"marginal value {decision.id}")
+    return values
+
+
+def budget_frontier(data: ExpansionData, budgets: Sequence[float], weights: ObjectiveWeights,
+                    options: SolveOptions, progress: Progress | None = None) -> list[dict[str, Any]]:
+    """Outcome against total capital budget: objective, unmet need, out-of-area and capital used at each level."""
+    progress = progress or NullProgress()
+    rows: list[dict[str, Any]] = []
+    for i, budget in enumerate(budgets):
+        if progress.should_stop():
+            raise RunCancelled("expansion frontier cancelled")
+        solution = solve_expansion_data(with_budget(data, budget), weights, options)
+        rows.append({
+            "budget_total": budget, "status": solution.status, "objective": solution.objective,
+            "gap": solution.gap, "capital_used": solution.breakdown.get("capital"),
+            "unmet_learner_years": solution.breakdown.get("unmet_learner_years"),
+            "out_of_area_learner_years": solution.breakdown.get("out_of_area_learner_years"),
+            "out_of_area_cost": solution.breakdown.get("out_of_area_cost"),
+            "projects": len(solution.programme),
+        })
+        progress.report(0.75 + 0.25 * (i + 1) / max(1, len(budgets)), f"frontier at GBP {budget:,.0f}")
+    return rows
+
+
+def run_expansion(instance: Instance, parameters: dict[str, Any], progress: Progress) -> dict[str, Any]:
+    """Run kind "expansion": the programme, marginal values, budget frontier and robust KPIs as JSON."""
+    started = time.perf_counter()
+    params = ExpansionParameters.model_validate(parameters)
+    data, labels = build_expansion_data(instance, params)
+    progress.report(0.02, f"{len(data.projects)} candidate projects, {len(data.years)} years")
+    solution = solve_expansion_data(data, params.weights, params.solve, progress)
+    result: dict[str, Any] = {
+        "status": solution.status,
+        "statistics": {"wall_seconds": solution.wall_seconds, "objective": solution.objective,
+                       "bound": solution.bound, "gap": solution.gap, "projects": len(data.projects),
+                       "years": len(data.years), "demand_groups": len(data.demand_ids)},
+        "breakdown": solution.breakdown,
+        "programme": [],
+        "unmet_by_year": {str(k): v for k, v in solution.unmet_by_year.items()},
+        "out_of_area_by_year": {str(k): v for k, v in solution.out_of_area_by_year.items()},
+        "capital_by_year": {str(k): v for k, v in solution.capital_by_year.items()},
+    }
+    if not solution.has_solution:
+        result["statistics"]["total_wall_seconds"] = time.perf_counter() - started
+        return result
+    candidates: dict[str, CandidateProject] = labels["candidates"]
+    follow_up = params.solve.model_copy(update={"time_limit_seconds": max(1.0, params.solve.time_limit_seconds / 4)})
+    values = marginal_values(data, solution, params.weights, follow_up, progress) if params.marginal_values else {}
+    for decision in solution.programme:
+        candidate = candidates[decision.id]
+        result["programme"].append({
+            "id": decision.id, "name": candidate.name, "kind": candidate.kind.value,
+            "designations": sorted(n.value for n in candidate.designations), "locality_id": candidate.locality_id,
+            "expands_setting_id": candidate.expands_setting_id, "places": decision.places,
+            "open_year": decision.open_year, "spend_year": decision.spend_year, "capital": decision.capital,
+            "marginal_value": values.get(decision.id),
+        })
+    if params.frontier_budgets is not None:
+        budgets = list(params.frontier_budgets)
+    else:
+        reference = params.budget_total or sum(data.budget_by_year.values())
+        budgets = [reference * f for f in params.frontier_fractions]
+    result["frontier"] = budget_frontier(data, budgets, params.weights, follow_up, progress) if budgets else []
+    result["statistics"]["total_wall_seconds"] = time.perf_counter() - started
+    return result
+
+
+def frontier_chart(rows: Sequence[dict[str, Any]], fmt: str = "png") -> bytes:
+    """Budget frontier as PNG/SVG: unmet and out-of-area learner-years against total capital budget."""
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    if fmt not in ("png", "svg"):
+        raise ValueError(f"format: expected png or svg, got {fmt!r}")
+    budgets = [row["budget_total"] / 1e6 for row in rows]
+    figure, axis = plt.subplots(figsize=(7, 4))
+    axis.plot(budgets, [row["out_of_area_learner_years"] or 0 for row in rows], marker="o",
+              label="out-of-area learner-years")
+    axis.plot(budgets, [row["unmet_learner_years"] or 0 for row in rows], marker="s", label="unmet learner-years")
+    axis.set_xlabel("Total capital budget (GBP million)")
+    axis.set_ylabel("Learner-years over the horizon")
+    axis.set_title("Expansion budget frontier")
+    axis.grid(alpha=0.3)
+    axis.legend()
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format=fmt)
+    plt.close(figure)
+    return buffer.getvalue()

@@ -1,0 +1,288 @@
+"""Import learners (children and young people with EHC plans) from a CSV whose columns follow SEN2 naming.
+
+The columns are documented in docs/data-formats.md. Identifiers must be pseudonymous: a value shaped like a UPN
+(a letter and 12 more characters) is refused. A `Postcode` column is never read: its values are not stored, shown
+in the report or logged; give Easting/Northing (the postcode's Code-Point Open centroid) instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import Counter
+from collections.abc import Callable, Collection
+from typing import NamedTuple, TypeVar
+
+from pydantic import ValidationError
+
+from planner.calendar import ncy_for
+from planner.codes import NCY_MAX, NCY_MIN, Need, parse_need
+from planner.domain import Learner, Point
+from planner.io.report import ImportReport, ImportValidationError
+from planner.io.tabular import (
+    Source,
+    check_identifier,
+    csv_rows,
+    decode,
+    parse_bool,
+    parse_date,
+    parse_float,
+    parse_int,
+    read_source,
+    require_columns,
+)
+
+logger = logging.getLogger(__name__)
+
+# Column names (SEN2 item names where SEN2 has one). Alternatives accepted for the id and the NCY.
+PERSON_ID = ("PersonID", "LearnerID")
+BIRTH_DATE = "PersonBirthDate"
+NCY = ("NCY", "NCYearActual")
+PRIMARY_NEED = "PrimaryNeed"
+SECONDARY_NEED = "SecondaryNeed"
+EASTING = "Easting"
+NORTHING = "Northing"
+LOCALITY = "Locality"
+URN = "URN"
+REQUESTED = "RequestedSettings"
+PINNED = "PinnedSetting"
+SIBLING_GROUP = "SiblingGroup"
+LOOKED_AFTER = "LookedAfter"
+EXCLUDED = "Excluded"
+AT_RISK = "AtRiskOfExclusion"
+SUSPENSIONS = "Suspensions"
+NEEDS_TRANSPORT = "NeedsTransport"
+MAX_JOURNEY = "MaxJourneyMinutes"
+PLAN_START = "StartDate"
+SETTING_START = "EntryDate"
+POSTCODE_COLUMNS = frozenset({"postcode", "post code", "personpostcode"})
+
+REQUIRED_COLUMNS: tuple[str | tuple[str, ...], ...] = (PERSON_ID, PRIMARY_NEED, EASTING, NORTHING)
+REQUEST_SEPARATOR = ";"
+MAX_REQUESTS = 10
+# A Unique Pupil Number: one letter, eleven digits and a final check character. Never an acceptable learner id.
+UPN_SHAPE = re.compile(r"^[A-Za-z]\d{11}[A-Za-z0-9]$")
+
+_Problem = Callable[[str, str, str], None]
+T = TypeVar("T")
+
+
+class LearnerImport(NamedTuple):
+    """Learners read from a CSV (file order) and the validation report."""
+
+    learners: tuple[Learner, ...]
+    report: ImportReport
+
+
+def read_learners(
+    source: Source,
+    *,
+    base_year: int | None = None,
+    known_setting_ids: Collection[str] | None = None,
+    known_locality_ids: Collection[str] | None = None,
+    skip_invalid: bool = False,
+) -> LearnerImport:
+    """Read a learner CSV.
+
+    With `base_year`, an NCY derived from a birth date must be in the planner's range (ages 0-25); with
+    `known_setting_ids` / `known_locality_ids`, URNs, requested settings and localities must exist. Raises
+    ImportValidationError carrying the report when any row is bad, unless `skip_invalid` is True.
+    """
+    raw, name = read_source(source)
+    report = ImportReport(source=name)
+    text = decode(raw, report)
+    header, rows = csv_rows(text)
+    require_columns(header, REQUIRED_COLUMNS, report)
+    if not set(header).intersection((BIRTH_DATE, *NCY)):
+        report.add_problem(1, f"{BIRTH_DATE} or NCY", "", f"a column named {BIRTH_DATE!r} or 'NCY'")
+    if report.problems:
+        raise ImportValidationError(report)
+    if any(h.strip().lower() in POSTCODE_COLUMNS for h in header):
+        report.notes.append("Postcode column ignored: postcodes are not stored; Easting/Northing locate the home")
+    settings = set(known_setting_ids) if known_setting_ids is not None else None
+    localities = set(known_locality_ids) if known_locality_ids is not None else None
+
+    parsed: list[tuple[int, Learner]] = []
+    seen: dict[str, int] = {}
+    for row_number, row in rows:
+        report.rows_read += 1
+        learner = _read_row(row_number, row, report, base_year, settings, localities, seen)
+        if learner is not None:
+            parsed.append((row_number, learner))
+
+    # A sibling group must name at least two learners (they are placed together).
+    group_sizes = Counter(learner.sibling_group for _, learner in parsed if learner.sibling_group)
+    kept: list[Learner] = []
+    for row_number, learner in parsed:
+        if learner.sibling_group and group_sizes[learner.sibling_group] < 2:
+            report.add_problem(row_number, SIBLING_GROUP, learner.sibling_group,
+                               "a sibling group shared with at least one other learner in the file")
+            continue
+        kept.append(learner)
+    report.rows_valid = len(kept)
+
+    if report.problems and not skip_invalid:
+        raise ImportValidationError(report)
+    logger.info("learner import %s: %d rows, %d learners, %d problems", name, report.rows_read, len(kept),
+                len(report.problems))
+    return LearnerImport(tuple(kept), report)
+
+
+def _first_column(row: dict[str, str], names: tuple[str, ...]) -> tuple[str, str]:
+    """The first of several alternative columns present in the row (name, value)."""
+    for column in names:
+        if column in row:
+            return column, row[column]
+    return names[0], ""
+
+
+def _read_row(row_number: int, row: dict[str, str], report: ImportReport, base_year: int | None,
+              settings: set[str] | None, localities: set[str] | None, seen: dict[str, int]) -> Learner | None:
+    before = len(report.problems)
+
+    def problem(column: str, value: str, expected: str) -> None:
+        report.add_problem(row_number, column, value, expected)
+
+    id_column, learner_id = _first_column(row, PERSON_ID)
+    try:
+        check_identifier(learner_id)
+        if UPN_SHAPE.match(learner_id):
+            raise ValueError("expected a pseudonymous id (this looks like a UPN, which must not be used)")
+    except ValueError as error:
+        problem(id_column, "" if UPN_SHAPE.match(learner_id) else learner_id, _expected(error))
+    else:
+        if learner_id in seen:
+            problem(id_column, learner_id, f"an id not already used (row {seen[learner_id]} has it)")
+        else:
+            seen[learner_id] = row_number
+
+    birth_date = _optional(row, BIRTH_DATE, parse_date, problem)
+    ncy_column, ncy_text = _first_column(row, NCY)
+    ncy: int | None = None
+    if ncy_text:
+        try:
+            ncy = parse_int(ncy_text, low=NCY_MIN, high=NCY_MAX)
+        except ValueError as error:
+            problem(ncy_column, ncy_text, _expected(error))
+    elif birth_date is None and not row.get(BIRTH_DATE):
+        problem(BIRTH_DATE, "", "a birth date or an NCY (one of the two is needed)")
+    if birth_date is not None and base_year is not None:
+        derived = ncy_for(birth_date, base_year)
+        if not NCY_MIN <= derived <= NCY_MAX:
+            problem(BIRTH_DATE, row[BIRTH_DATE], f"a birth date giving an NCY from {NCY_MIN} to {NCY_MAX} in "
+                                                 f"{base_year}/{(base_year + 1) % 100:02d} (ages 0-25), got {derived}")
+        elif ncy is not None and ncy != derived:
+            problem(ncy_column, ncy_text, f"the NCY the birth date gives in {base_year} ({derived}), or leave it blank")
+
+    primary = _need(row, PRIMARY_NEED, problem, required=True)
+    secondary = _need(row, SECONDARY_NEED, problem, required=False)
+    if primary is not None and secondary is not None and primary == secondary:
+        problem(SECONDARY_NEED, row[SECONDARY_NEED], "a need different from PrimaryNeed, or blank")
+
+    home = _home(row, problem)
+    locality = row.get(LOCALITY, "") or None
+    if locality is not None and localities is not None and locality not in localities:
+        problem(LOCALITY, locality, "a known locality id")
+
+    current = _setting_id(row, URN, settings, problem)
+    pinned = _setting_id(row, PINNED, settings, problem)
+    requested: list[str] = []
+    if row.get(REQUESTED, ""):
+        requested = [part.strip() for part in row[REQUESTED].split(REQUEST_SEPARATOR) if part.strip()]
+        if len(requested) > MAX_REQUESTS:
+            problem(REQUESTED, row[REQUESTED], f"at most {MAX_REQUESTS} settings separated by ';'")
+        if len(set(requested)) != len(requested):
+            problem(REQUESTED, row[REQUESTED], "each setting named once, most preferred first, separated by ';'")
+        for part in requested:
+            try:
+                check_identifier(part)
+            except ValueError as error:
+                problem(REQUESTED, part, _expected(error))
+                continue
+            if settings is not None and part not in settings:
+                problem(REQUESTED, part, "a known setting id (URN) for every requested setting")
+
+    sibling = row.get(SIBLING_GROUP, "") or None
+    if sibling is not None:
+        try:
+            check_identifier(sibling)
+        except ValueError as error:
+            problem(SIBLING_GROUP, sibling, _expected(error))
+    flags = {column: _optional(row, column, parse_bool, problem) or False
+             for column in (LOOKED_AFTER, EXCLUDED, AT_RISK, NEEDS_TRANSPORT)}
+    suspensions = _optional(row, SUSPENSIONS, lambda t: parse_int(t, low=0), problem) or 0
+    max_journey = _optional(row, MAX_JOURNEY, lambda t: parse_int(t, low=1, high=600), problem)
+    plan_start = _optional(row, PLAN_START, parse_date, problem)
+    setting_start = _optional(row, SETTING_START, parse_date, problem)
+
+    if len(report.problems) > before or primary is None or home is None:
+        return None
+    try:
+        return Learner(
+            id=learner_id, ncy=ncy, birth_date=birth_date, primary_need=primary, secondary_need=secondary, home=home,
+            locality_id=locality, current_setting_id=current, requested_setting_ids=tuple(requested),
+            pinned_setting_id=pinned, sibling_group=sibling, looked_after=flags[LOOKED_AFTER],
+            excluded=flags[EXCLUDED], at_risk_of_exclusion=flags[AT_RISK], suspensions=suspensions,
+            needs_transport=flags[NEEDS_TRANSPORT], max_journey_minutes=max_journey, plan_start=plan_start,
+            setting_start=setting_start,
+        )
+    except ValidationError as error:  # pragma: no cover - every rule is checked above; kept as a safety net
+        for detail in error.errors():
+            problem(id_column, learner_id, str(detail["msg"]))
+        return None
+
+
+def _expected(error: ValueError) -> str:
+    return str(error).removeprefix("expected ")
+
+
+def _optional(row: dict[str, str], column: str, parse: Callable[[str], T], problem: _Problem) -> T | None:
+    text = row.get(column, "")
+    if not text:
+        return None
+    try:
+        return parse(text)
+    except ValueError as error:
+        problem(column, text, _expected(error))
+        return None
+
+
+def _need(row: dict[str, str], column: str, problem: _Problem, required: bool) -> Need | None:
+    text = row.get(column, "")
+    if not text:
+        if required:
+            problem(column, "", "a need code: " + ", ".join(n.value for n in Need))
+        return None
+    try:
+        return parse_need(text)
+    except ValueError:
+        problem(column, text, "a need code: " + ", ".join(n.value for n in Need))
+        return None
+
+
+def _home(row: dict[str, str], problem: _Problem) -> Point | None:
+    values: dict[str, float] = {}
+    for column, high in ((EASTING, 800_000.0), (NORTHING, 1_400_000.0)):
+        try:
+            values[column] = parse_float(row[column], low=0, high=high)
+        except ValueError as error:
+            problem(column, row[column], f"British National Grid metres: {_expected(error)}")
+    if len(values) < 2:
+        return None
+    return Point(easting=values[EASTING], northing=values[NORTHING])
+
+
+def _setting_id(row: dict[str, str], column: str, settings: set[str] | None, problem: _Problem) -> str | None:
+    text = row.get(column, "")
+    if not text:
+        return None
+    try:
+        check_identifier(text)
+    except ValueError as error:
+        problem(column, text, _expected(error))
+        return None
+    if settings is not None and text not in settings:
+        problem(column, text, "a known setting id (URN)")
+        return None
+    return text
+

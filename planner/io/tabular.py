@@ -1,0 +1,139 @@
+"""Reading council CSV files: decoding (utf-8 with or without BOM, else Windows-1252 / latin-1), header checks,
+and the small value parsers every importer shares (integers, numbers, booleans, dates).
+
+Parsers return a value or raise ValueError with the words "expected ..." that go straight into a RowProblem.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import re
+from collections.abc import Iterator, Sequence
+from datetime import date, datetime
+from pathlib import Path
+
+from planner.io.report import ImportReport
+
+Source = Path | str | bytes
+
+TRUE_WORDS = frozenset({"y", "yes", "1", "true", "t"})
+FALSE_WORDS = frozenset({"n", "no", "0", "false", "f", ""})
+DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y")
+
+
+def read_source(source: Source) -> tuple[bytes, str]:
+    """Bytes of a file (path) or of an upload (bytes), and a name for the report."""
+    if isinstance(source, bytes):
+        return source, "upload"
+    path = Path(source)
+    try:
+        return path.read_bytes(), path.name
+    except OSError as error:
+        raise FileNotFoundError(f"cannot read {path}: {error.strerror or error}") from None
+
+
+def decode(raw: bytes, report: ImportReport) -> str:
+    """utf-8 (a BOM is dropped), falling back to Windows-1252, then latin-1 (which never fails)."""
+    try:
+        text = raw.decode("utf-8-sig")
+        report.notes.append("encoding: utf-8" + (" with BOM" if raw.startswith(b"\xef\xbb\xbf") else ""))
+        return text
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = raw.decode("cp1252")
+        report.notes.append("encoding: Windows-1252 (latin-1 family)")
+        return text
+    except UnicodeDecodeError:
+        report.notes.append("encoding: latin-1")
+        return raw.decode("latin-1")
+
+
+def csv_rows(text: str) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]]]:
+    """Header (stripped names) and the data rows with their spreadsheet row numbers (header = row 1)."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = [name.strip() for name in next(reader)]
+    except StopIteration:
+        return [], iter(())
+
+    def rows() -> Iterator[tuple[int, dict[str, str]]]:
+        for number, values in enumerate(reader, start=2):
+            if not any(v.strip() for v in values):
+                continue  # blank line (spreadsheets often leave some at the end)
+            padded = list(values) + [""] * (len(header) - len(values))
+            yield number, {name: padded[i].strip() for i, name in enumerate(header)}
+
+    return header, rows()
+
+
+def require_columns(header: Sequence[str], required: Sequence[str | tuple[str, ...]], report: ImportReport) -> None:
+    """A header problem (row 1) for each required column missing; a tuple means any one of those names."""
+    present = set(header)
+    for column in required:
+        names = (column,) if isinstance(column, str) else column
+        if not present.intersection(names):
+            report.add_problem(1, " or ".join(names), "", f"a column named {' or '.join(repr(n) for n in names)}")
+
+
+def parse_int(text: str, low: int | None = None, high: int | None = None) -> int:
+    """A whole number (also accepts '12.0' as written by spreadsheets)."""
+    try:
+        number = float(text.replace(",", ""))
+    except ValueError:
+        raise ValueError(_expected_number("a whole number", low, high)) from None
+    if not math.isfinite(number) or number != int(number):
+        raise ValueError(_expected_number("a whole number", low, high))
+    value = int(number)
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise ValueError(_expected_number("a whole number", low, high))
+    return value
+
+
+def parse_float(text: str, low: float | None = None, high: float | None = None) -> float:
+    try:
+        value = float(text.replace(",", ""))
+    except ValueError:
+        raise ValueError(_expected_number("a number", low, high)) from None
+    if not math.isfinite(value) or (low is not None and value < low) or (high is not None and value > high):
+        raise ValueError(_expected_number("a number", low, high))
+    return value
+
+
+def parse_bool(text: str) -> bool:
+    word = text.strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise ValueError("expected Y/N, 1/0 or true/false")
+
+
+def parse_date(text: str) -> date:
+    for fmt in DATE_FORMATS:
+        try:
+            return datetime.strptime(text.strip(), fmt).date()
+        except ValueError:
+            continue
+    raise ValueError("expected a date as YYYY-MM-DD or DD/MM/YYYY")
+
+
+IDENTIFIER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,63}$")
+
+
+def check_identifier(text: str) -> str:
+    if not IDENTIFIER.match(text):
+        raise ValueError("expected an id of 1-64 letters, digits or _ . : / - (starting with a letter or digit)")
+    return text
+
+
+def _expected_number(kind: str, low: float | None, high: float | None) -> str:
+    if low is not None and high is not None:
+        return f"expected {kind} from {low:g} to {high:g}"
+    if low is not None:
+        return f"expected {kind} of at least {low:g}"
+    if high is not None:
+        return f"expected {kind} of at most {high:g}"
+    return f"expected {kind}"

@@ -1,0 +1,368 @@
+"""Outreach allocation: each transition case to exactly one outreach team, a generalised assignment problem (GAP).
+
+The hours a case takes depend on the team (travel from the team's base, and more hours when the case is outside the
+team's specialisms); each team has hours per term; the cost is travel minutes plus a penalty for a poorer fit.
+Cases that cannot be covered stay unallocated at a (large) penalty, and the report says how many extra hours at
+which team would cover them. Solved exactly with CP-SAT (`solve_gap`), which also reproduces the published
+OR-Library GAP optima (`placeplan gap FILE`).
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from ortools.sat.python import cp_model
+from pydantic import BaseModel, ConfigDict, Field
+
+from planner.codes import Need
+from planner.domain import OutreachTeam, Point
+from planner.school_calendar import SchoolCalendar, Term
+from planner.travel import TravelModel
+
+log = logging.getLogger(__name__)
+
+Sense = Literal["min", "max"]
+
+
+@dataclass(frozen=True)
+class GapProblem:
+    """Jobs x agents. `costs[j][a]` is None where job j may not go to agent a; uses are per resource."""
+
+    costs: Sequence[Sequence[int | None]]
+    uses: Sequence[Sequence[Sequence[int]]]  # [job][agent][resource]
+    capacities: Sequence[Sequence[int]]  # [agent][resource]
+    unassigned_penalty: Sequence[int] | None = None  # per job; None: every job must be assigned
+    sense: Sense = "min"
+
+
+@dataclass
+class GapResult:
+    status: str
+    assignment: list[int | None]  # agent per job, None when unassigned
+    objective: float | None
+    bound: float | None
+    gap: float | None
+    wall_seconds: float
+    breakdown: dict[str, int] = field(default_factory=dict)
+
+
+STATUS_NAMES = {
+    cp_model.OPTIMAL: "OPTIMAL",
+    cp_model.FEASIBLE: "FEASIBLE",
+    cp_model.INFEASIBLE: "INFEASIBLE",
+    cp_model.MODEL_INVALID: "MODEL_INVALID",
+    cp_model.UNKNOWN: "UNKNOWN",
+}
+
+
+def relative_gap(objective: float, bound: float) -> float:
+    """|objective - bound| / max(1, |objective|): 0 when proven optimal."""
+    return abs(objective - bound) / max(1.0, abs(objective))
+
+
+class StopWhenAsked(cp_model.CpSolverSolutionCallback):
+    """Stops CP-SAT at the next solution once `should_stop()` is True (cancellation of a run)."""
+
+    def __init__(self, should_stop: Callable[[], bool]) -> None:
+        super().__init__()
+        self._should_stop = should_stop
+        self.stopped = False
+
+    def on_solution_callback(self) -> None:
+        if self._should_stop():
+            self.stopped = True
+            self.StopSearch()
+
+
+def greedy_gap(problem: GapProblem) -> list[int | None]:
+    """A quick feasible start: jobs with the fewest options first, each to its best agent with room left."""
+    n_agents = len(problem.capacities)
+    remaining = [list(c) for c in problem.capacities]
+    sign = 1 if problem.sense == "min" else -1
+    options = [[a for a in range(n_agents) if problem.costs[j][a] is not None] for j in range(len(problem.costs))]
+    order = sorted(range(len(problem.costs)), key=lambda j: (len(options[j]), j))
+    assignment: list[int | None] = [None] * len(problem.costs)
+    for j in order:
+        best: int | None = None
+        for a in sorted(options[j], key=lambda a: (sign * (problem.costs[j][a] or 0), a)):
+            if all(u <= r for u, r in zip(problem.uses[j][a], remaining[a], strict=True)):
+                best = a
+                break
+        if best is not None:
+            assignment[j] = best
+            remaining[best] = [r - u for u, r in zip(problem.uses[j][best], remaining[best], strict=True)]
+    return assignment
+
+
+def solve_gap(problem: GapProblem, time_limit: float = 30.0, seed: int = 0, workers: int = 2,
+              should_stop: Callable[[], bool] | None = None) -> GapResult:
+    """Solve a GAP exactly with CP-SAT (proof of optimality within the time limit, else the best bound found)."""
+    started = time.perf_counter()
+    n_jobs, n_agents = len(problem.costs), len(problem.capacities)
+    n_resources = len(problem.capacities[0]) if n_agents else 0
+    model = cp_model.CpModel()
+    x: dict[tuple[int, int], cp_model.IntVar] = {}
+    for j in range(n_jobs):
+        for a in range(n_agents):
+            if problem.costs[j][a] is not None:
+                x[j, a] = model.NewBoolVar(f"x_{j}_{a}")
+    unassigned: dict[int, cp_model.IntVar] = {}
+    for j in range(n_jobs):
+        terms = [x[j, a] for a in range(n_agents) if (j, a) in x]
+        if problem.unassigned_penalty is not None:
+            unassigned[j] = model.NewBoolVar(f"unassigned_{j}")
+            terms.append(unassigned[j])
+        # Each case goes to exactly one team (or, when allowed, stays unallocated at a penalty)
+        model.AddExactlyOne(terms)
+    for a in range(n_agents):
+        for r in range(n_resources):
+            jobs = [j for j in range(n_jobs) if (j, a) in x and problem.uses[j][a][r] > 0]
+            # A team's hours in each term cannot exceed what it has
+            model.Add(sum(problem.uses[j][a][r] * x[j, a] for j in jobs) <= problem.capacities[a][r])
+    cost_expr = sum(int(problem.costs[j][a] or 0) * var for (j, a), var in x.items())
+    penalty_expr = sum(int(problem.unassigned_penalty[j]) * var for j, var in unassigned.items()) \
+        if problem.unassigned_penalty is not None else 0
+    if problem.sense == "min":
+        model.Minimize(cost_expr + penalty_expr)
+    else:
+        model.Maximize(cost_expr - penalty_expr)
+    hint = greedy_gap(problem)
+    for (j, a), var in x.items():
+        model.AddHint(var, 1 if hint[j] == a else 0)
+    for j, var in unassigned.items():
+        model.AddHint(var, 1 if hint[j] is None else 0)
+
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = max(0.01, time_limit)
+    solver.parameters.num_workers = max(1, workers)
+    solver.parameters.random_seed = seed
+    callback = StopWhenAsked(should_stop) if should_stop is not None else None
+    code = solver.Solve(model, callback) if callback is not None else solver.Solve(model)
+    wall = time.perf_counter() - started
+    status = STATUS_NAMES.get(code, str(code))
+    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return GapResult(status=status, assignment=[None] * n_jobs, objective=None, bound=None, gap=None,
+                         wall_seconds=wall)
+    assignment: list[int | None] = [None] * n_jobs
+    for (j, a), var in x.items():
+        if solver.Value(var):
+            assignment[j] = a
+    cost = sum(int(problem.costs[j][a] or 0) for j, a in enumerate(assignment) if a is not None)
+    penalty = sum(int(problem.unassigned_penalty[j]) for j in unassigned if assignment[j] is None) \
+        if problem.unassigned_penalty is not None else 0
+    objective = float(solver.ObjectiveValue())
+    bound = float(solver.BestObjectiveBound())
+    return GapResult(status=status, assignment=assignment, objective=objective, bound=bound,
+                     gap=relative_gap(objective, bound), wall_seconds=wall,
+                     breakdown={"cost": cost, "unallocated_penalty": penalty,
+                                "unallocated": sum(1 for a in assignment if a is None)})
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Transition cases -> GAP
+# ---------------------------------------------------------------------------------------------------------------
+
+
+class OutreachParameters(BaseModel):
+    """How team-specific hours and costs are derived. Every default is a setting."""
+
+    model_config = ConfigDict(frozen=True)
+
+    non_specialist_hours_factor: float = Field(default=1.25, ge=1,
+                                               description="Hours multiplier when the need is not a team specialism")
+    non_specialist_penalty: int = Field(default=120, ge=0, description="Cost points for a non-specialist team")
+    allow_non_specialist: bool = Field(default=True, description="May a team take a case outside its specialisms")
+    allow_other_locality: bool = Field(default=False,
+                                       description="May a team take a case outside the localities it covers")
+    other_locality_penalty: int = Field(default=240, ge=0, description="Cost points outside a team's localities")
+    unallocated_penalty: int = Field(default=100_000, ge=0, description="Cost of leaving a case unallocated")
+    availability: float = Field(default=1.0, gt=0, le=1,
+                                description="Share of a team's weekly hours available for transition casework")
+    time_limit_seconds: float = Field(default=20.0, gt=0)
+    workers: int = Field(default=2, ge=1)
+    seed: int = 0
+
+
+TERMS: tuple[Term, ...] = tuple(Term)
+# Term windows (first term, last term): the allocator's resources. Work that can start no earlier than the first term
+# and is due by the end of the last must fit in the team's hours over those terms.
+WINDOWS: tuple[tuple[int, int], ...] = tuple((a, b) for a in range(len(TERMS)) for b in range(a, len(TERMS)))
+
+
+def window_label(window: tuple[int, int]) -> str:
+    a, b = window
+    return TERMS[a].value if a == b else f"{TERMS[a].value}..{TERMS[b].value}"
+
+
+@dataclass(frozen=True)
+class OutreachCase:
+    """A case as the allocator sees it: need, place, and its work (team-independent minutes and in-person trips)
+    keyed by term window (index of the term it can first take place in, index of the term it is due in)."""
+
+    case_id: str
+    need: Need
+    locality_id: str | None
+    location: Point
+    work: dict[tuple[int, int], tuple[int, int]]  # window -> (minutes, trips)
+
+
+@dataclass
+class AllocationResult:
+    status: str
+    team_by_case: dict[str, str | None]
+    objective: float | None
+    bound: float | None
+    gap: float | None
+    wall_seconds: float
+    minutes: dict[tuple[str, str], dict[tuple[int, int], int]]  # (case, team) -> minutes by window it belongs to
+    costs: dict[tuple[str, str], int]
+    capacity: dict[str, dict[Term, int]]
+    used: dict[str, dict[Term, int]]  # minutes by the term the work can first take place in
+    unallocated: list[dict[str, object]]
+    extra_minutes_by_team: dict[str, int]
+    breakdown: dict[str, int]
+
+
+def team_term_capacity(team: OutreachTeam, calendar: SchoolCalendar, availability: float) -> dict[Term, int]:
+    """A team's minutes per term: hours per school week x school weeks in the term x the share for transitions."""
+    blocks = calendar.week_blocks()
+    capacity: dict[Term, int] = {}
+    for term in Term:
+        weeks = sum(1 for block in blocks if block.school and block.term is term)
+        capacity[term] = int(round(team.hours_per_week * 60 * availability)) * weeks
+    return capacity
+
+
+def team_case_fit(case: OutreachCase, team: OutreachTeam, params: OutreachParameters) -> tuple[bool, int, float]:
+    """(allowed, penalty points, hours factor) for a case and a team."""
+    penalty, factor = 0, 1.0
+    if team.locality_ids and case.locality_id not in team.locality_ids:
+        if not params.allow_other_locality:
+            return False, 0, 1.0
+        penalty += params.other_locality_penalty
+    if case.need not in team.specialisms:
+        if not params.allow_non_specialist:
+            return False, 0, 1.0
+        penalty += params.non_specialist_penalty
+        factor = params.non_specialist_hours_factor
+    return True, penalty, factor
+
+
+def derive_matrices(cases: Sequence[OutreachCase], teams: Sequence[OutreachTeam], params: OutreachParameters,
+                    travel: TravelModel
+                    ) -> tuple[dict[tuple[str, str], dict[tuple[int, int], int]], dict[tuple[str, str], int]]:
+    """Team-specific minutes by term window and cost for every allowed (case, team) pair.
+
+    Minutes = the case's work x the fit factor + a round trip from the team's base per in-person activity.
+    Cost = travel minutes + fit penalties.
+    """
+    minutes: dict[tuple[str, str], dict[tuple[int, int], int]] = {}
+    costs: dict[tuple[str, str], int] = {}
+    for team in teams:
+        for case in cases:
+            allowed, penalty, factor = team_case_fit(case, team, params)
+            if not allowed:
+                continue
+            one_way = travel.minutes(team.base, case.location) if team.base is not None else 0.0
+            round_trip = int(round(2 * one_way))
+            minutes[case.case_id, team.id] = {window: int(round(work * factor)) + round_trip * trips
+                                              for window, (work, trips) in case.work.items()}
+            costs[case.case_id, team.id] = round_trip * sum(trips for _, trips in case.work.values()) + penalty
+    return minutes, costs
+
+
+def window_use(by_window: dict[tuple[int, int], int], resource: tuple[int, int]) -> int:
+    """Minutes of the work that must fall inside a resource window (starts no earlier, due no later)."""
+    a, b = resource
+    return sum(m for (first, last), m in by_window.items() if a <= first and last <= b)
+
+
+def read_pair_matrix_csv(path: Path) -> dict[tuple[str, str], int]:
+    """A CSV `case_id,team_id,value` of explicit hours (minutes) or costs; blank rows are skipped."""
+    values: dict[tuple[str, str], int] = {}
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(handle)
+        required = {"case_id", "team_id", "value"}
+        if reader.fieldnames is None or not required <= set(reader.fieldnames):
+            raise ValueError(f"{path}: expected columns case_id,team_id,value (got {reader.fieldnames})")
+        for line, row in enumerate(reader, start=2):
+            if not any(row.values()):
+                continue
+            try:
+                values[row["case_id"], row["team_id"]] = int(round(float(row["value"])))
+            except ValueError:
+                raise ValueError(f"{path} line {line}: value {row['value']!r} is not a number") from None
+    return values
+
+
+def allocate_outreach(cases: Sequence[OutreachCase], teams: Sequence[OutreachTeam], calendar: SchoolCalendar,
+                      params: OutreachParameters | None = None, travel: TravelModel | None = None,
+                      minutes_override: dict[tuple[str, str], int] | None = None,
+                      cost_override: dict[tuple[str, str], int] | None = None,
+                      should_stop: Callable[[], bool] | None = None) -> AllocationResult:
+    """Allocate cases to teams at least cost within each team's hours term by term (exact GAP with CP-SAT).
+
+    The resources are term windows: for every run of terms (autumn; autumn..spring; ...; summer), the work that can
+    start no earlier than the first and is due by the end of the last must fit in the team's hours in those terms.
+    `minutes_override` / `cost_override` (from CSV) replace the derived figures for the pairs they give; an override
+    of minutes spreads over the windows in the proportions of the derived figures.
+    """
+    params = params or OutreachParameters()
+    travel = travel or TravelModel()
+    minutes, costs = derive_matrices(cases, teams, params, travel)
+    for pair, total in (minutes_override or {}).items():
+        if pair in minutes:
+            derived = minutes[pair]
+            derived_total = sum(derived.values()) or 1
+            minutes[pair] = {w: int(round(total * m / derived_total)) for w, m in derived.items()}
+    for pair, cost in (cost_override or {}).items():
+        if pair in costs:
+            costs[pair] = cost
+    capacity = {team.id: team_term_capacity(team, calendar, params.availability) for team in teams}
+    window_capacity = {team.id: [sum(capacity[team.id][TERMS[k]] for k in range(a, b + 1)) for a, b in WINDOWS]
+                       for team in teams}
+    problem = GapProblem(
+        costs=[[costs.get((c.case_id, t.id)) for t in teams] for c in cases],
+        uses=[[[window_use(minutes.get((c.case_id, t.id), {}), w) for w in WINDOWS] for t in teams] for c in cases],
+        capacities=[window_capacity[t.id] for t in teams],
+        unassigned_penalty=[params.unallocated_penalty] * len(cases),
+        sense="min",
+    )
+    result = solve_gap(problem, time_limit=params.time_limit_seconds, seed=params.seed, workers=params.workers,
+                       should_stop=should_stop)
+    team_by_case: dict[str, str | None] = {}
+    used = {t.id: {term: 0 for term in TERMS} for t in teams}
+    for case, agent in zip(cases, result.assignment, strict=True):
+        team_id = teams[agent].id if agent is not None else None
+        team_by_case[case.case_id] = team_id
+        if team_id is not None:
+            for (first, _), m in minutes[case.case_id, team_id].items():
+                used[team_id][TERMS[first]] += m
+    unallocated: list[dict[str, object]] = []
+    extra: dict[str, int] = {}
+    for case in cases:
+        if team_by_case[case.case_id] is not None:
+            continue
+        options = [t for t in teams if (case.case_id, t.id) in costs]
+        if not options:
+            unallocated.append({"case_id": case.case_id, "reason": "no team covers this locality or need"})
+            continue
+        best = min(options, key=lambda t: (costs[case.case_id, t.id], t.id))
+        need = sum(minutes[case.case_id, best.id].values())
+        unallocated.append({"case_id": case.case_id, "reason": "team hours are full", "cheapest_team": best.id,
+                            "extra_hours": round(need / 60, 2)})
+        extra[best.id] = extra.get(best.id, 0) + need
+    # An estimate: the extra hours at each case's cheapest team, less the hours that team has left over in the year
+    for team_id in extra:
+        spare = max(0, sum(capacity[team_id].values()) - sum(used[team_id].values()))
+        extra[team_id] = max(0, extra[team_id] - spare)
+    return AllocationResult(status=result.status, team_by_case=team_by_case, objective=result.objective,
+                            bound=result.bound, gap=result.gap, wall_seconds=result.wall_seconds,
+                            minutes=minutes, costs=costs, capacity=capacity, used=used, unallocated=unallocated,
+                            extra_minutes_by_team=extra, breakdown=result.breakdown)

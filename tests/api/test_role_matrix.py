@@ -1,0 +1,130 @@
+"""Walks every route in the OpenAPI document with every role and with no key, against a declared matrix."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+
+EVERYONE = {"officer", "commissioner", "planner", "admin"}
+LEARNER_LEVEL = {"officer", "admin"}
+SCENARIOS = {"commissioner", "planner", "admin"}
+ADMIN = {"admin"}
+PUBLIC = {"public"}
+
+# The declared matrix for the service's own routes: who may call what. A route missing here or declaring other
+# roles in the OpenAPI document fails the test.
+EXPECTED: dict[tuple[str, str], set[str]] = {
+    ("GET", "/api/v1/health"): PUBLIC,
+    ("GET", "/api/v1/instances"): EVERYONE,
+    ("POST", "/api/v1/instances"): LEARNER_LEVEL,
+    ("GET", "/api/v1/instances/{instance_id}"): EVERYONE,
+    ("DELETE", "/api/v1/instances/{instance_id}"): ADMIN,
+    ("GET", "/api/v1/instances/{instance_id}/localities"): EVERYONE,
+    ("GET", "/api/v1/instances/{instance_id}/localities/{locality_id}"): EVERYONE,
+    ("GET", "/api/v1/instances/{instance_id}/teams"): EVERYONE,
+    ("GET", "/api/v1/instances/{instance_id}/teams/{team_id}"): EVERYONE,
+    ("GET", "/api/v1/instances/{instance_id}/settings"): EVERYONE,
+    ("POST", "/api/v1/instances/{instance_id}/settings"): ADMIN,
+    ("GET", "/api/v1/instances/{instance_id}/settings/{setting_id}"): EVERYONE,
+    ("PATCH", "/api/v1/instances/{instance_id}/settings/{setting_id}"): ADMIN,
+    ("DELETE", "/api/v1/instances/{instance_id}/settings/{setting_id}"): ADMIN,
+    ("GET", "/api/v1/instances/{instance_id}/learners"): LEARNER_LEVEL,
+    ("POST", "/api/v1/instances/{instance_id}/learners"): LEARNER_LEVEL,
+    ("GET", "/api/v1/instances/{instance_id}/learners/{learner_id}"): LEARNER_LEVEL,
+    ("PATCH", "/api/v1/instances/{instance_id}/learners/{learner_id}"): LEARNER_LEVEL,
+    ("DELETE", "/api/v1/instances/{instance_id}/learners/{learner_id}"): LEARNER_LEVEL,
+    ("GET", "/api/v1/scenarios"): SCENARIOS,
+    ("POST", "/api/v1/scenarios"): SCENARIOS,
+    ("GET", "/api/v1/scenarios/{scenario_id}"): SCENARIOS,
+    ("PATCH", "/api/v1/scenarios/{scenario_id}"): SCENARIOS,
+    ("DELETE", "/api/v1/scenarios/{scenario_id}"): SCENARIOS,
+    ("GET", "/api/v1/scenarios/{scenario_id}/lineage"): SCENARIOS,
+    ("POST", "/api/v1/runs"): EVERYONE,  # the run kind decides further: see test_service.py
+    ("GET", "/api/v1/runs"): EVERYONE,
+    ("GET", "/api/v1/runs/{run_id}"): EVERYONE,
+    ("DELETE", "/api/v1/runs/{run_id}"): EVERYONE,
+    ("POST", "/api/v1/runs/{run_id}/resubmit"): EVERYONE,
+    ("POST", "/api/v1/demo"): ADMIN,
+    ("GET", "/api/v1/audit"): ADMIN,
+}
+ROLES = ("officer", "commissioner", "planner", "admin")
+Service = Any  # the `service` fixture (tests/api/conftest.py)
+METHODS = ("get", "post", "put", "patch", "delete")
+
+
+def _fill(path: str) -> str:
+    """Path parameters that do not exist (so nothing is changed: allowed roles get 404 or 422, never 403)."""
+    def value(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name == "run_id":
+            return "0" * 32
+        if name.endswith("_id") and name in ("instance_id", "scenario_id"):
+            return "999999"
+        return "NO-SUCH-ID"
+    return re.sub(r"\{([^}]+)\}", value, path)
+
+
+def _operations(service: Service) -> list[tuple[str, str, dict[str, Any]]]:
+    document = service.client.get("/openapi.json").json()
+    return [(method.upper(), path, operation) for path, item in document["paths"].items()
+            for method, operation in item.items() if method in METHODS]
+
+
+def test_every_route_declares_its_roles_and_mine_match_the_matrix(service: Service) -> None:
+    operations = _operations(service)
+    assert len(operations) >= len(EXPECTED)
+    for method, path, operation in operations:
+        roles = operation.get("x-roles")
+        assert roles, f"{method} {path} declares no roles (use **allow(...) from api.auth)"
+        assert set(roles) <= EVERYONE | PUBLIC, f"{method} {path}: unknown roles {roles}"
+        if (method, path) in EXPECTED:
+            assert set(roles) == EXPECTED[(method, path)], f"{method} {path}: {roles}"
+    declared = {(m, p) for m, p, _ in operations}
+    assert set(EXPECTED) <= declared, f"routes missing from the API: {set(EXPECTED) - declared}"
+
+
+def test_role_matrix_over_every_route(service: Service) -> None:
+    failures = []
+    for method, path, operation in _operations(service):
+        allowed = EXPECTED.get((method, path), set(operation.get("x-roles", [])))
+        url = _fill(path)
+        body = {} if method in ("POST", "PUT", "PATCH") else None
+        for role in (None, *ROLES):
+            response = service.call(method, url, role, json=body)
+            status = response.status_code
+            if status >= 500:
+                failures.append(f"{method} {path} as {role}: {status}")
+            elif "public" in allowed:
+                if status in (401, 403):
+                    failures.append(f"{method} {path} as {role}: {status} on a public route")
+            elif role is None:
+                if status != 401:
+                    failures.append(f"{method} {path} without a key: {status}, expected 401")
+            elif role in allowed:
+                if status in (401, 403):
+                    failures.append(f"{method} {path} as {role}: {status}, expected 2xx or 4xx-not-403")
+            elif status != 403:
+                failures.append(f"{method} {path} as {role}: {status}, expected 403")
+            if status >= 400:
+                assert response.headers["content-type"].startswith("application/problem+json"), (method, path)
+    assert not failures, "\n".join(failures)
+
+
+def test_bad_and_revoked_keys_are_401(service: Service) -> None:
+    from sqlmodel import Session
+
+    from api.auth import parse_key, revoke_key
+
+    for header in ("Bearer nonsense", "Bearer pp_abc_def", "Basic dXNlcjpwYXNz", f"Bearer {service.keys['admin']}x"):
+        response = service.client.get("/api/v1/instances", headers={"Authorization": header})
+        assert response.status_code == 401, header
+        assert response.headers["www-authenticate"] == "Bearer"
+    key = service.keys["planner"]
+    assert service.call("GET", "/api/v1/instances", "planner").status_code == 200
+    parsed = parse_key(key)
+    assert parsed is not None
+    with Session(service.engine) as session:
+        assert revoke_key(session, parsed[0])
+        session.commit()
+    assert service.call("GET", "/api/v1/instances", "planner").status_code == 401
