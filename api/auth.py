@@ -51,7 +51,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any
@@ -185,11 +185,11 @@ def normalise_roles(roles: Iterable[Role | str]) -> tuple[Role, ...]:
     return tuple(sorted({Role(r) for r in roles} | {Role.ADMIN}, key=lambda r: list(Role).index(r)))
 
 
-def require_roles(*roles: Role | str) -> Callable[[Principal], Principal]:
+def require_roles(*roles: Role | str) -> Callable[[Principal], Awaitable[Principal]]:
     """A dependency returning the caller when their role is one of `roles` (admin always allowed), else 403."""
     allowed = normalise_roles(roles)
 
-    def dependency(principal: CurrentPrincipal) -> Principal:
+    async def dependency(principal: CurrentPrincipal) -> Principal:  # no I/O: async saves a thread hop
         if principal.role not in allowed:
             raise ProblemError(
                 403,

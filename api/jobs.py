@@ -13,6 +13,7 @@ Finished runs are never touched again.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.util
 import json
@@ -22,6 +23,7 @@ import os
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -30,7 +32,7 @@ from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
 from api.audit import record_audit
 from api.auth import Principal, Role, normalise_roles
@@ -371,10 +373,8 @@ class JobRunner:
         for run_id in pending:
             future = self._futures[run_id]
             future.cancel()
-            try:
+            with suppress(Exception):  # whatever happened, the row is fixed below
                 future.result(timeout=max(0.0, deadline - time.monotonic()))
-            except Exception:  # noqa: BLE001, S110 - whatever happened, the row is fixed below
-                pass
         self._executor.shutdown(wait=False, cancel_futures=True)
         self._executor = None
         self.mark_interrupted()
@@ -401,7 +401,7 @@ class JobRunner:
         database: Engine | str = self.database_url if self.options.run_executor == "process" else self.engine
         future = self._ensure_executor().submit(execute_run, database, run_id, ref, self.options)
         self._futures[run_id] = future
-        future.add_done_callback(lambda f, rid=run_id: self._done(rid, f))
+        future.add_done_callback(functools.partial(self._done, run_id))
 
     def _done(self, run_id: str, future: Future[str]) -> None:
         self._futures.pop(run_id, None)

@@ -34,7 +34,7 @@ from planner.domain import InstanceIntegrityError
 logger = logging.getLogger(__name__)
 
 API_PREFIX = "/api/v1"
-PROBLEM_STATUSES_ALL = ("404", "413", "422", "500", "504")
+PROBLEM_STATUSES_ALL = ("400", "404", "409", "413", "422", "500", "504")
 PROBLEM_STATUSES_AUTH = ("401", "403")
 
 
@@ -48,8 +48,8 @@ def _problem_json(status: int, title: str, detail: str, path: str) -> bytes:
 async def _send_problem(send: Send, status: int, title: str, detail: str, path: str) -> None:
     body = _problem_json(status, title, detail, path)
     await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", PROBLEM_MEDIA_TYPE.encode()), (b"content-length", str(len(body)).encode()),
-                            (b"connection", b"close")]})
+                "headers": [(b"content-type", PROBLEM_MEDIA_TYPE.encode()),
+                            (b"content-length", str(len(body)).encode()), (b"connection", b"close")]})
     await send({"type": "http.response.body", "body": body})
 
 
@@ -186,7 +186,8 @@ def _problem_openapi(app: FastAPI) -> dict[str, Any]:
             roles = operation.get(ROLES_EXTENSION) or []
             statuses = PROBLEM_STATUSES_ALL if PUBLIC in roles else PROBLEM_STATUSES_ALL + PROBLEM_STATUSES_AUTH
             for status in statuses:
-                description = {"401": "No or invalid API key", "403": "The key's role may not call this route",
+                description = {"400": "Malformed request body", "409": "Conflicts with stored data",
+                               "401": "No or invalid API key", "403": "The key's role may not call this route",
                                "404": "Not found", "413": "Request body too large", "422": "Validation failed",
                                "500": "Unexpected error", "504": "Timed out"}[status]
                 operation["responses"][status] = {"description": description, "content": problem_content}
@@ -194,6 +195,23 @@ def _problem_openapi(app: FastAPI) -> dict[str, Any]:
         components.pop(name, None)
     app.openapi_schema = schema
     return schema
+
+
+def _sqlite_normal_sync(engine: Engine) -> None:
+    """WAL with synchronous=NORMAL: a commit no longer waits for an fsync (each audit event is a commit).
+
+    Still safe when the service process is killed (SIGKILL: nothing committed is lost); only an operating-system
+    crash or power cut can lose the last moments' commits. PostgreSQL is the production database.
+    """
+    from sqlalchemy import event
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    engine.dispose()  # connections opened before (migrations) are replaced by ones with the pragma
 
 
 def create_app(
@@ -221,6 +239,8 @@ def create_app(
         from api.migrate import upgrade_to_head
 
         upgrade_to_head(engine)
+    if engine.dialect.name == "sqlite":
+        _sqlite_normal_sync(engine)
     jobs = JobRunner.build(engine, database_url, settings.run_workers, job_settings, extra_run_kinds,
                            extra_run_kind_roles)
     jobs.mark_interrupted()

@@ -112,7 +112,8 @@ class ForecastResult:
     provenance: dict[str, Any]
     parameters: ForecastParameters
     wall_seconds: float
-    base_counts: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    base_counts: NDArray[np.int64] = field(default_factory=lambda: np.zeros((G, len(MEASURES)), dtype=np.int64))
+    """Learners in the starting caseload by need x measure (the fan chart's first point)."""
 
     @property
     def runs(self) -> int:
@@ -162,20 +163,28 @@ class _Block:
     """Learners who entered in the same year, laid out as kind[run, slot].
 
     For the base caseload the slots are the learners (the same in every run: attributes have shape (1, n));
-    for new plans each run has its own learners (attributes (runs, width), unused slots are GONE). Slots are
-    sorted by (need, locality, NCY) within a run so that `seg_*` describe contiguous segments of the flattened
-    kind array with the same need, locality and NCY: counting is then a `reduceat` over segments.
+    for new plans each run has its own learners (attributes (runs, width), unused slots are GONE). Every slot
+    belongs to a segment (need, locality, NCY at entry); segments are sorted by need, locality, NCY, so those
+    sharing a need, phase and locality in any year are contiguous. `seg_counts[run, segment]` holds the packed
+    counts (_PACKED) and is updated only where learners leave or move.
     """
 
     entry_step: int
-    ncy_at_entry: NDArray[np.int16]
-    need: NDArray[np.int16]
     kind: NDArray[np.int8]
-    seg_start: NDArray[np.int64]
-    seg_run: NDArray[np.int64]
+    seg_of_slot: NDArray[np.int64]
     seg_need: NDArray[np.int64]
     seg_locality: NDArray[np.int64]
     seg_ncy: NDArray[np.int64]
+    seg_counts: NDArray[np.int64] = field(default_factory=lambda: np.zeros((0, 0), dtype=np.int64))
+
+    def recount(self) -> None:
+        """Packed counts per run and segment from scratch (after creation or the growth cap)."""
+        R, width = self.kind.shape
+        S = self.seg_need.size
+        segment = np.broadcast_to(self.seg_of_slot, (R, width)) + np.arange(R, dtype=np.int64)[:, None] * S
+        weights = _PACKED[self.kind.reshape(-1)]
+        self.seg_counts = np.bincount(segment.reshape(-1), weights=weights, minlength=R * S).astype(
+            np.int64).reshape(R, S)
 
 
 def _base_block(ncy: NDArray[np.int64], need: NDArray[np.int64], locality: NDArray[np.int64],
@@ -185,18 +194,17 @@ def _base_block(ncy: NDArray[np.int64], need: NDArray[np.int64], locality: NDArr
     n = ncy.shape[0]
     if n:
         change = np.flatnonzero((np.diff(ncy) != 0) | (np.diff(need) != 0) | (np.diff(locality) != 0)) + 1
-        col_start = np.concatenate(([0], change))
+        col_start = np.concatenate(([0], change)).astype(np.int64)
     else:
         col_start = np.zeros(0, dtype=np.int64)
-    S = col_start.shape[0]
-    return _Block(
-        entry_step=0, ncy_at_entry=ncy.astype(np.int16)[None, :], need=need.astype(np.int16)[None, :],
-        kind=np.broadcast_to(kind.astype(np.int8), (R, n)).copy(),
-        seg_start=(np.arange(R, dtype=np.int64)[:, None] * n + col_start[None, :]).ravel(),
-        seg_run=np.repeat(np.arange(R, dtype=np.int64), S),
-        seg_need=np.tile(need[col_start], R), seg_locality=np.tile(locality[col_start], R),
-        seg_ncy=np.tile(ncy[col_start], R),
+    block = _Block(
+        entry_step=0, kind=np.broadcast_to(kind.astype(np.int8), (R, n)).copy(),
+        seg_of_slot=(np.searchsorted(col_start, np.arange(n), side="right") - 1)[None, :].astype(np.int64),
+        seg_need=need[col_start], seg_locality=locality[col_start], seg_ncy=ncy[col_start],
     )
+    first_run = np.bincount(block.seg_of_slot[0], weights=_PACKED[block.kind[0]], minlength=col_start.size)
+    block.seg_counts = np.broadcast_to(first_run.astype(np.int64), (R, col_start.size)).copy()
+    return block
 
 
 def _year_tables(rates: RateArrays, params: ForecastParameters, base_year: int,
@@ -222,16 +230,16 @@ class _KindSampler:
     """Draws a kind for each row index of a mix table (rows of shares) with one uniform per draw."""
 
     def __init__(self, mix: NDArray[np.float64]) -> None:
-        flat = mix.reshape(-1, K)
-        cum = np.cumsum(flat, axis=1)
-        cum[:, -1] = 1.0 + 1e-9  # every uniform draw falls in some kind
-        # Rows shifted by 2 x row so one sorted array serves every row: searchsorted finds the kind.
-        self._sorted = (cum + 2.0 * np.arange(flat.shape[0])[:, None]).ravel()
+        cum = np.cumsum(mix.reshape(-1, K), axis=1)
+        # Column k holds the share of kinds 0..k for every row; kind = how many of them the uniform passes.
+        self._cum_by_kind = np.ascontiguousarray(cum[:, :-1].T.astype(np.float32))
 
     def draw(self, rng: np.random.Generator, rows: NDArray[np.int64]) -> NDArray[np.int8]:
-        u = rng.random(rows.shape[0])
-        position = np.searchsorted(self._sorted, u + 2.0 * rows, side="right")
-        return (position - rows * K).astype(np.int8)
+        u = rng.random(rows.shape[0], dtype=np.float32)
+        kind = np.zeros(rows.shape[0], dtype=np.int8)
+        for column in self._cum_by_kind:
+            kind += u >= column[rows]
+        return kind
 
 
 def simulate(rates: RateArrays, initial: tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64],
@@ -266,6 +274,7 @@ def simulate(rates: RateArrays, initial: tuple[NDArray[np.int64], NDArray[np.int
         if params.growth_cap is not None:
             allowed = np.maximum(np.floor(total_before * (1.0 + params.growth_cap)).astype(np.int64) - survivors, 0)
             _cap_joiners(joiners, allowed, rng)
+        joiners.recount()
         blocks.append(joiners)
         for block in blocks:
             _count(block, step, counts[:, step - 1], L)
@@ -282,57 +291,58 @@ def _advance(block: _Block, step: int, rng: np.random.Generator, leave: NDArray[
     moving the learner changes setting kind (to the destination mix of the NCY they move into); otherwise they
     stay. Only the few candidates below leaving + moving are looked at individually.
     """
-    shape = block.kind.shape
-    ncy_before = block.ncy_at_entry + np.int16(step - 1 - block.entry_step)
-    idx = np.minimum(ncy_before - NCY_MIN, N_NCY)  # index N_NCY: beyond NCY 20, already gone
-    u = rng.random(shape, dtype=np.float32)
-    candidates = np.flatnonzero(u < leave_or_move[idx])
+    R, width = block.kind.shape
+    S = block.seg_need.size
+    if S == 0 or width == 0:
+        return
+    seg_ncy_before = block.seg_ncy + (step - 1 - block.entry_step)
+    seg_idx = np.minimum(seg_ncy_before - NCY_MIN, N_NCY)  # index N_NCY: beyond NCY 20, already gone
+    u = rng.random((R, width), dtype=np.float32)
+    candidates = np.flatnonzero(u < leave_or_move[seg_idx][block.seg_of_slot])
+    kind = block.kind.reshape(-1)
+    candidates = candidates[kind[candidates] != GONE]
     if candidates.size == 0:
         return
-    kind = block.kind.reshape(-1)
-    per_learner = block.ncy_at_entry.shape[0] == 1  # base caseload: attributes by column, same in every run
-    where = candidates % shape[1] if per_learner else candidates
-    cand_idx = idx.reshape(-1)[where]
-    alive = kind[candidates] != GONE
-    leaving = alive & (u.reshape(-1)[candidates] < leave[cand_idx])
-    kind[candidates[leaving]] = GONE
-    moving = alive & ~leaving
+    if block.seg_of_slot.shape[0] == 1:
+        segment = block.seg_of_slot[0, candidates % width]
+    else:
+        segment = block.seg_of_slot.reshape(-1)[candidates]
+    leaving = u.reshape(-1)[candidates] < leave[seg_idx[segment]]
+    old = kind[candidates]
+    new = np.full(candidates.size, GONE, dtype=np.int8)
+    moving = ~leaving
     if moving.any():
-        ncy_after = ncy_before.reshape(-1)[where[moving]].astype(np.int64) + 1
-        need = block.need.reshape(-1)[where[moving]].astype(np.int64)
-        kind[candidates[moving]] = movers_to.draw(rng, (ncy_after - NCY_MIN) * G + need)
+        moved_segment = segment[moving]
+        rows = (seg_ncy_before[moved_segment] + 1 - NCY_MIN) * G + block.seg_need[moved_segment]
+        new[moving] = movers_to.draw(rng, rows)
+    kind[candidates] = new
+    # Keep the per-segment counts current: only the learners who left or moved change them.
+    flat_counts = block.seg_counts.reshape(-1)
+    flat_counts += np.bincount((candidates // width) * S + segment, weights=_PACKED[new] - _PACKED[old],
+                               minlength=flat_counts.size).astype(np.int64)
 
 
 def _joiners(rates: RateArrays, placement: _KindSampler, need_scale: NDArray[np.float64],
              params: ForecastParameters, step: int, rng: np.random.Generator, R: int) -> _Block:
     """New plans in year `step`: Poisson counts per NCY x need x locality, then a placement each."""
     lam = rates.joiners * need_scale[None, :, None] * (1.0 + params.joiner_growth_per_year) ** (step - 1)
-    # Cells in (need, locality, NCY) order so each run's slots are sorted the way counting expects.
+    # Cells in (need, locality, NCY) order: they are the block's segments, the same list in every run.
     g_idx, l_idx, n_idx = np.nonzero(lam.transpose(1, 2, 0) > 0)
     per_run = rng.poisson(lam[n_idx, g_idx, l_idx], size=(R, n_idx.size))
     totals = per_run.sum(axis=1)
     width = int(totals.max()) if totals.size else 0
-    cell = np.full((R, width), -1, dtype=np.int64)
-    offsets = np.cumsum(per_run, axis=1) - per_run
-    if width:
-        flat = per_run.ravel()
-        cell_ids = np.repeat(np.tile(np.arange(n_idx.size), R), flat)
-        run_ids = np.repeat(np.arange(R), totals)
-        starts = np.repeat(np.cumsum(totals) - totals, totals)
-        cell[run_ids, np.arange(cell_ids.size) - starts] = cell_ids
-    filled = cell >= 0
-    safe = np.where(filled, cell, 0)
-    ncy = (NCY_MIN + (n_idx[safe] if n_idx.size else np.zeros_like(safe))).astype(np.int16)
-    need = (g_idx[safe] if g_idx.size else np.zeros_like(safe)).astype(np.int16)
+    segment = np.zeros((R, width), dtype=np.int64)
     kind = np.full((R, width), GONE, dtype=np.int8)
-    if filled.any():
-        kind[filled] = placement.draw(rng, (ncy[filled].astype(np.int64) - NCY_MIN) * G + need[filled])
-    seg_run, seg_cell = np.nonzero(per_run > 0)
+    if width:
+        cell_ids = np.repeat(np.tile(np.arange(n_idx.size, dtype=np.int64), R), per_run.ravel())
+        run_ids = np.repeat(np.arange(R, dtype=np.int64), totals)
+        position = np.arange(cell_ids.size) - np.repeat(np.cumsum(totals) - totals, totals)
+        flat = run_ids * width + position
+        segment.reshape(-1)[flat] = cell_ids
+        kind.reshape(-1)[flat] = placement.draw(rng, n_idx[cell_ids] * G + g_idx[cell_ids])
     return _Block(
-        entry_step=step, ncy_at_entry=ncy, need=need, kind=kind,
-        seg_start=seg_run * width + offsets[seg_run, seg_cell], seg_run=seg_run.astype(np.int64),
-        seg_need=g_idx[seg_cell].astype(np.int64), seg_locality=l_idx[seg_cell].astype(np.int64),
-        seg_ncy=(NCY_MIN + n_idx[seg_cell]).astype(np.int64),
+        entry_step=step, kind=kind, seg_of_slot=segment, seg_need=g_idx.astype(np.int64),
+        seg_locality=l_idx.astype(np.int64), seg_ncy=(NCY_MIN + n_idx).astype(np.int64),
     )
 
 
@@ -355,21 +365,31 @@ _MASK20 = (1 << 20) - 1
 
 def _count(block: _Block, step: int, out: NDArray[np.int32], L: int) -> None:
     """Add a block's learners in year `step` to out[run, need, phase, locality, measure]."""
-    if block.seg_start.size == 0:
+    S = block.seg_need.size
+    if S == 0:
         return
     R = out.shape[0]
     ncy_now = np.minimum(block.seg_ncy + (step - block.entry_step), NCY_MAX)
-    cell = ((block.seg_run * G + block.seg_need) * P + PHASE_OF_NCY_INDEX[ncy_now - NCY_MIN]) * L + block.seg_locality
-    packed = np.add.reduceat(_PACKED[block.kind.reshape(-1)], block.seg_start)
-    size = R * G * P * L
-    other, specialist, ap = ((np.bincount(cell, weights=(packed >> shift) & _MASK20, minlength=size)
-                              .reshape(R, G, P, L).astype(np.int32)) for shift in (0, 20, 40))
-    out[..., 0] += other + specialist + ap
-    out[..., 1] += specialist
-    out[..., 2] += ap
+    cell = (block.seg_need * P + PHASE_OF_NCY_INDEX[ncy_now - NCY_MIN]) * L + block.seg_locality
+    starts = np.concatenate(([0], np.flatnonzero(np.diff(cell) != 0) + 1))
+    packed = np.add.reduceat(block.seg_counts, starts, axis=1)
+    flat_out = out.reshape(R, G * P * L, len(MEASURES))
+    cells = cell[starts]
+    other, specialist, ap = ((packed >> shift) & _MASK20 for shift in (0, 20, 40))
+    flat_out[:, cells, 0] += (other + specialist + ap).astype(np.int32)
+    flat_out[:, cells, 1] += specialist.astype(np.int32)
+    flat_out[:, cells, 2] += ap.astype(np.int32)
 
 
 # ---------------------------------------------------------------- entry points
+
+
+def _measure_mask(kind: NDArray[np.int64], measure: int) -> NDArray[np.bool_]:
+    if measure == 1:
+        return (kind >= FIRST_SPECIALIST_KIND) & (kind < ALTERNATIVE_PROVISION_KIND)
+    if measure == 2:
+        return kind == ALTERNATIVE_PROVISION_KIND
+    return np.ones(kind.shape, dtype=bool)
 
 
 def parse_forecast_parameters(parameters: dict[str, Any] | ForecastParameters | None) -> ForecastParameters:
@@ -407,7 +427,8 @@ def forecast(instance: Instance, parameters: dict[str, Any] | ForecastParameters
         base_year=start_year, years=[start_year + h for h in range(1, params.horizon_years + 1)],
         locality_ids=list(case.locality_ids), counts=counts, rates=arrays, provenance=provenance,
         parameters=params, wall_seconds=time.perf_counter() - started,
-        base_counts=np.bincount(initial[1], minlength=G).astype(np.int64),
+        base_counts=np.stack([np.bincount(initial[1][_measure_mask(initial[3], m)], minlength=G)
+                              for m in range(len(MEASURES))], axis=1).astype(np.int64),
     )
     progress.report(1.0, "forecast done")
     return result
@@ -420,7 +441,7 @@ def run_forecast(instance: Instance, parameters: dict[str, Any], progress: Progr
     return {
         "status": "ok",
         "statistics": {"wall_seconds": round(result.wall_seconds, 3), "runs": result.runs,
-                       "years": len(result.years), "base_caseload": int(result.base_counts.sum())},
+                       "years": len(result.years), "base_caseload": int(result.base_counts[:, 0].sum())},
         "base_year": result.base_year,
         "years": result.years,
         "provenance": result.provenance,

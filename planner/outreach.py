@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import csv
 import logging
+import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
@@ -22,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from planner.codes import Need
 from planner.domain import OutreachTeam, Point
+from planner.io.gap import GapInstance
 from planner.school_calendar import SchoolCalendar, Term
 from planner.travel import TravelModel
 
@@ -100,8 +103,47 @@ def greedy_gap(problem: GapProblem) -> list[int | None]:
     return assignment
 
 
+def gap_lp_bound(problem: GapProblem, time_limit: float = 10.0) -> float | None:
+    """The LP relaxation's optimum (GLOP): a valid bound on the GAP, used when CP-SAT's own bound is weaker.
+
+    A lower bound when minimising, an upper bound when maximising; None if the LP did not solve.
+    """
+    from ortools.math_opt.python import mathopt
+
+    n_jobs, n_agents = len(problem.costs), len(problem.capacities)
+    model = mathopt.Model(name="gap_lp")
+    x = {(j, a): model.add_variable(lb=0.0, ub=1.0) for j in range(n_jobs) for a in range(n_agents)
+         if problem.costs[j][a] is not None}
+    u = {j: model.add_variable(lb=0.0, ub=1.0) for j in range(n_jobs)} if problem.unassigned_penalty else {}
+    by_job: dict[int, list[mathopt.Variable]] = {j: [] for j in range(n_jobs)}
+    by_agent: dict[int, list[tuple[int, mathopt.Variable]]] = {a: [] for a in range(n_agents)}
+    for (j, a), var in x.items():
+        by_job[j].append(var)
+        by_agent[a].append((j, var))
+    for j in range(n_jobs):
+        model.add_linear_constraint(sum(by_job[j]) + (u[j] if j in u else 0.0) == 1.0)
+    for a in range(n_agents):
+        for r in range(len(problem.capacities[a])):
+            terms = [problem.uses[j][a][r] * var for j, var in by_agent[a] if problem.uses[j][a][r] > 0]
+            if terms:
+                model.add_linear_constraint(sum(terms) <= problem.capacities[a][r])
+    cost = sum(float(problem.costs[j][a] or 0) * var for (j, a), var in x.items())
+    penalty = sum(float(problem.unassigned_penalty[j]) * var for j, var in u.items()) \
+        if problem.unassigned_penalty is not None else 0.0
+    if problem.sense == "min":
+        model.minimize(cost + penalty)
+    else:
+        model.maximize(cost - penalty)
+    result = mathopt.solve(model, mathopt.SolverType.GLOP,
+                           params=mathopt.SolveParameters(time_limit=timedelta(seconds=time_limit)))
+    if result.termination.reason != mathopt.TerminationReason.OPTIMAL:
+        return None
+    return float(result.objective_value())
+
+
 def solve_gap(problem: GapProblem, time_limit: float = 30.0, seed: int = 0, workers: int = 2,
-              should_stop: Callable[[], bool] | None = None) -> GapResult:
+              should_stop: Callable[[], bool] | None = None, use_lp_bound: bool = True,
+              probing_level: int = 2) -> GapResult:
     """Solve a GAP exactly with CP-SAT (proof of optimality within the time limit, else the best bound found)."""
     started = time.perf_counter()
     n_jobs, n_agents = len(problem.costs), len(problem.capacities)
@@ -142,22 +184,38 @@ def solve_gap(problem: GapProblem, time_limit: float = 30.0, seed: int = 0, work
     solver.parameters.max_time_in_seconds = max(0.01, time_limit)
     solver.parameters.num_workers = max(1, workers)
     solver.parameters.random_seed = seed
+    solver.parameters.cp_model_probing_level = probing_level
     callback = StopWhenAsked(should_stop) if should_stop is not None else None
     code = solver.Solve(model, callback) if callback is not None else solver.Solve(model)
     wall = time.perf_counter() - started
     status = STATUS_NAMES.get(code, str(code))
-    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+    if code in (cp_model.INFEASIBLE, cp_model.MODEL_INVALID) or (
+            code == cp_model.UNKNOWN and problem.unassigned_penalty is None):
         return GapResult(status=status, assignment=[None] * n_jobs, objective=None, bound=None, gap=None,
                          wall_seconds=wall)
     assignment: list[int | None] = [None] * n_jobs
-    for (j, a), var in x.items():
-        if solver.Value(var):
-            assignment[j] = a
+    if code == cp_model.UNKNOWN:
+        # No solution in time: the greedy start is feasible (unallocated cases are allowed); bound from the LP
+        assignment, status = list(hint), "FEASIBLE"
+    else:
+        for (j, a), var in x.items():
+            if solver.Value(var):
+                assignment[j] = a
     cost = sum(int(problem.costs[j][a] or 0) for j, a in enumerate(assignment) if a is not None)
     penalty = sum(int(problem.unassigned_penalty[j]) for j in unassigned if assignment[j] is None) \
         if problem.unassigned_penalty is not None else 0
-    objective = float(solver.ObjectiveValue())
-    bound = float(solver.BestObjectiveBound())
+    objective = float(cost + penalty) if problem.sense == "min" else float(cost - penalty)
+    bound = float(solver.BestObjectiveBound()) if code != cp_model.UNKNOWN else (
+        -math.inf if problem.sense == "min" else math.inf)
+    if code != cp_model.OPTIMAL and use_lp_bound:
+        # CP-SAT stopped before its own bound caught up: the LP relaxation is also a valid bound, take the tighter
+        lp = gap_lp_bound(problem)
+        if lp is not None:
+            lp = math.ceil(lp - 1e-6) if problem.sense == "min" else math.floor(lp + 1e-6)
+            bound = max(bound, lp) if problem.sense == "min" else min(bound, lp)
+        wall = time.perf_counter() - started
+    if not math.isfinite(bound):
+        bound = 0.0 if problem.sense == "min" else objective  # costs are not negative: 0 is always a bound
     return GapResult(status=status, assignment=assignment, objective=objective, bound=bound,
                      gap=relative_gap(objective, bound), wall_seconds=wall,
                      breakdown={"cost": cost, "unallocated_penalty": penalty,
@@ -185,19 +243,19 @@ class OutreachParameters(BaseModel):
     availability: float = Field(default=1.0, gt=0, le=1,
                                 description="Share of a team's weekly hours available for transition casework")
     time_limit_seconds: float = Field(default=20.0, gt=0)
+    probing_level: int = Field(default=2, ge=0, le=3, description="CP-SAT presolve probing (0 is faster on big "
+                                                                   "allocations)")
     workers: int = Field(default=2, ge=1)
     seed: int = 0
 
 
 TERMS: tuple[Term, ...] = tuple(Term)
-# Term windows (first term, last term): the allocator's resources. Work that can start no earlier than the first term
-# and is due by the end of the last must fit in the team's hours over those terms.
-WINDOWS: tuple[tuple[int, int], ...] = tuple((a, b) for a in range(len(TERMS)) for b in range(a, len(TERMS)))
 
 
-def window_label(window: tuple[int, int]) -> str:
-    a, b = window
-    return TERMS[a].value if a == b else f"{TERMS[a].value}..{TERMS[b].value}"
+def period_windows(periods: int) -> list[tuple[int, int]]:
+    """Every run of consecutive periods (first, last): the allocator's resources. Work that can start no earlier
+    than the first period and is due by the end of the last must fit in the team's hours over those periods."""
+    return [(a, b) for a in range(periods) for b in range(a, periods)]
 
 
 @dataclass(frozen=True)
@@ -209,7 +267,7 @@ class OutreachCase:
     need: Need
     locality_id: str | None
     location: Point
-    work: dict[tuple[int, int], tuple[int, int]]  # window -> (minutes, trips)
+    work: dict[tuple[int, int], tuple[int, int]]  # (first period, due period) -> (minutes, trips)
 
 
 @dataclass
@@ -224,6 +282,8 @@ class AllocationResult:
     costs: dict[tuple[str, str], int]
     capacity: dict[str, dict[Term, int]]
     used: dict[str, dict[Term, int]]  # minutes by the term the work can first take place in
+    period_capacity: dict[str, list[int]]
+    period_used: dict[str, list[int]]
     unallocated: list[dict[str, object]]
     extra_minutes_by_team: dict[str, int]
     breakdown: dict[str, int]
@@ -237,6 +297,12 @@ def team_term_capacity(team: OutreachTeam, calendar: SchoolCalendar, availabilit
         weeks = sum(1 for block in blocks if block.school and block.term is term)
         capacity[term] = int(round(team.hours_per_week * 60 * availability)) * weeks
     return capacity
+
+
+def team_period_capacity(team: OutreachTeam, calendar: SchoolCalendar, availability: float) -> list[int]:
+    """A team's minutes in each term-time period (half-term in the default calendar)."""
+    per_week = int(round(team.hours_per_week * 60 * availability))
+    return [per_week * block.weeks for block in calendar.periods()]
 
 
 def team_case_fit(case: OutreachCase, team: OutreachTeam, params: OutreachParameters) -> tuple[bool, int, float]:
@@ -308,8 +374,9 @@ def allocate_outreach(cases: Sequence[OutreachCase], teams: Sequence[OutreachTea
                       should_stop: Callable[[], bool] | None = None) -> AllocationResult:
     """Allocate cases to teams at least cost within each team's hours term by term (exact GAP with CP-SAT).
 
-    The resources are term windows: for every run of terms (autumn; autumn..spring; ...; summer), the work that can
-    start no earlier than the first and is due by the end of the last must fit in the team's hours in those terms.
+    The resources are period windows (periods = half-terms by default): for every run of periods, the work that can
+    start no earlier than the first and is due by the end of the last must fit in the team's hours in those periods
+    (so each term's hours are respected, and more finely).
     `minutes_override` / `cost_override` (from CSV) replace the derived figures for the pairs they give; an override
     of minutes spreads over the windows in the proportions of the derived figures.
     """
@@ -325,25 +392,29 @@ def allocate_outreach(cases: Sequence[OutreachCase], teams: Sequence[OutreachTea
         if pair in costs:
             costs[pair] = cost
     capacity = {team.id: team_term_capacity(team, calendar, params.availability) for team in teams}
-    window_capacity = {team.id: [sum(capacity[team.id][TERMS[k]] for k in range(a, b + 1)) for a, b in WINDOWS]
-                       for team in teams}
+    period_capacity = {team.id: team_period_capacity(team, calendar, params.availability) for team in teams}
+    periods = calendar.periods()
+    windows = period_windows(len(periods))
+    window_capacity = {team.id: [sum(period_capacity[team.id][a:b + 1]) for a, b in windows] for team in teams}
     problem = GapProblem(
         costs=[[costs.get((c.case_id, t.id)) for t in teams] for c in cases],
-        uses=[[[window_use(minutes.get((c.case_id, t.id), {}), w) for w in WINDOWS] for t in teams] for c in cases],
+        uses=[[[window_use(minutes.get((c.case_id, t.id), {}), w) for w in windows] for t in teams] for c in cases],
         capacities=[window_capacity[t.id] for t in teams],
         unassigned_penalty=[params.unallocated_penalty] * len(cases),
         sense="min",
     )
     result = solve_gap(problem, time_limit=params.time_limit_seconds, seed=params.seed, workers=params.workers,
-                       should_stop=should_stop)
+                       should_stop=should_stop, probing_level=params.probing_level)
     team_by_case: dict[str, str | None] = {}
     used = {t.id: {term: 0 for term in TERMS} for t in teams}
+    period_used = {t.id: [0] * len(periods) for t in teams}
     for case, agent in zip(cases, result.assignment, strict=True):
         team_id = teams[agent].id if agent is not None else None
         team_by_case[case.case_id] = team_id
         if team_id is not None:
             for (first, _), m in minutes[case.case_id, team_id].items():
-                used[team_id][TERMS[first]] += m
+                used[team_id][periods[first].term] += m
+                period_used[team_id][first] += m
     unallocated: list[dict[str, object]] = []
     extra: dict[str, int] = {}
     for case in cases:
@@ -364,5 +435,16 @@ def allocate_outreach(cases: Sequence[OutreachCase], teams: Sequence[OutreachTea
         extra[team_id] = max(0, extra[team_id] - spare)
     return AllocationResult(status=result.status, team_by_case=team_by_case, objective=result.objective,
                             bound=result.bound, gap=result.gap, wall_seconds=result.wall_seconds,
-                            minutes=minutes, costs=costs, capacity=capacity, used=used, unallocated=unallocated,
+                            minutes=minutes, costs=costs, capacity=capacity, used=used,
+                            period_capacity=period_capacity, period_used=period_used, unallocated=unallocated,
                             extra_minutes_by_team=extra, breakdown=result.breakdown)
+
+
+def gap_problem_from_instance(instance: GapInstance, sense: Sense = "min") -> GapProblem:
+    """An OR-Library instance (agents x jobs) as a GapProblem (jobs x agents, one resource)."""
+    return GapProblem(
+        costs=[[instance.costs[a][j] for a in range(instance.agents)] for j in range(instance.jobs)],
+        uses=[[[instance.uses[a][j]] for a in range(instance.agents)] for j in range(instance.jobs)],
+        capacities=[[c] for c in instance.capacities],
+        sense=sense,
+    )

@@ -50,27 +50,33 @@ def _check_stop(progress: Progress) -> None:
 
 
 class _Network:
-    """The flow network for the learners the optimiser places, with the maps back to learners and settings."""
+    """The flow network over placement units (a learner, or a sibling group that moves as one).
 
-    def __init__(self, rows: NDArray[np.int64], eligible: NDArray[np.bool_], phases: list[Phase],
+    Arc costs are per unit of flow: a group's arc carries all its members, so its per-member cost is the members'
+    total times `scale` / size (scale is a common multiple of group sizes, keeping every cost an integer).
+    """
+
+    def __init__(self, units: list[list[int]], eligible: NDArray[np.bool_], unit_phase: list[Phase],
                  setting_ids: tuple[str, ...], free: dict[str, int], free_phase: dict[tuple[str, Phase], int]):
-        n = len(rows)
+        n = len(units)
         m = len(setting_ids)
-        arc_learner, arc_col = np.nonzero(eligible)
-        arc_learner = arc_learner.astype(np.int64)
+        sizes = np.array([len(u) for u in units], dtype=np.int64)
+        arc_unit, arc_col = np.nonzero(eligible)
+        arc_unit = arc_unit.astype(np.int64)
         arc_col = arc_col.astype(np.int64)
         # Every learner may also be left unplaced: shortfall is an answer, with a penalty on the first rule.
-        self.arc_learner = np.concatenate([arc_learner, np.arange(n, dtype=np.int64)])
+        self.arc_unit = np.concatenate([arc_unit, np.arange(n, dtype=np.int64)])
         self.arc_col = np.concatenate([arc_col, np.full(n, -1, dtype=np.int64)])
+        self.sizes = sizes
         setting_node = n + np.arange(m, dtype=np.int64)
         next_node = n + m
         phase_index = {p: k for k, p in enumerate(Phase)}
-        learner_phase = np.array([phase_index[p] for p in phases], dtype=np.int64)
+        learner_phase = np.array([phase_index[p] for p in unit_phase], dtype=np.int64)
         phase_node: dict[tuple[int, int], int] = {}
         heads = setting_node[np.where(self.arc_col >= 0, self.arc_col, 0)]
         capped = [(c, phase_index[p]) for c, sid in enumerate(setting_ids) for p in Phase if (sid, p) in free_phase]
         if capped:
-            keys = self.arc_col * len(phase_index) + learner_phase[self.arc_learner]
+            keys = self.arc_col * len(phase_index) + learner_phase[self.arc_unit]
             for col, p in capped:
                 phase_node[(col, p)] = next_node
                 heads = np.where((self.arc_col >= 0) & (keys == col * len(phase_index) + p), next_node, heads)
@@ -94,17 +100,17 @@ class _Network:
             caps.append(free[sid])
         tails.append(unplaced)
         struct_heads.append(sink)
-        caps.append(n)
+        caps.append(int(sizes.sum()))
         supplies = np.zeros(sink + 1, dtype=np.int64)
-        supplies[:n] = 1
-        supplies[sink] = -n
-        self.rows = rows
+        supplies[:n] = sizes
+        supplies[sink] = -int(sizes.sum())
+        self.scale = int(np.lcm.reduce(sizes)) if n else 1
         self.flow = FlowNetwork(
             num_learners=n, num_nodes=sink + 1,
-            tail=np.concatenate([self.arc_learner, np.array(tails, dtype=np.int64)]),
+            tail=np.concatenate([self.arc_unit, np.array(tails, dtype=np.int64)]),
             head=np.concatenate([heads, np.array(struct_heads, dtype=np.int64)]),
-            capacity=np.concatenate([np.ones(len(self.arc_learner), dtype=np.int64), np.array(caps, dtype=np.int64)]),
-            num_learner_arcs=len(self.arc_learner), supplies=supplies,
+            capacity=np.concatenate([sizes[self.arc_unit], np.array(caps, dtype=np.int64)]),
+            num_learner_arcs=len(self.arc_unit), supplies=supplies,
             landing_nodes=len(np.unique(heads)) if len(heads) else 1,
         )
 
@@ -135,19 +141,32 @@ def place(instance: Instance, parameters: PlacementParameters | None = None,
     free, free_phase, over = _after_pins(round_, pins, ids, phases, elig.setting_ids)
 
     flow_rows = np.array([r for r in range(len(ids)) if r not in pins], dtype=np.int64)
-    groups = _groups(instance, ids, flow_rows)
-    eligible = elig.eligible[flow_rows].copy() if len(flow_rows) else np.zeros((0, len(elig.setting_ids)), bool)
-    for members in groups:
-        # Siblings can only share a setting every one of them may attend.
-        eligible[members] = np.logical_and.reduce(eligible[members], axis=0)
-    net = _Network(flow_rows, eligible, [phases[int(r)] for r in flow_rows], elig.setting_ids, free, free_phase)
-    arc_rows = flow_rows[net.arc_learner] if len(flow_rows) else net.arc_learner
-    col = np.where(net.arc_col >= 0, net.arc_col, 0)
-    arc_minutes = round_minutes(elig.minutes[arc_rows, col]) if len(arc_rows) else np.zeros(0, np.int64)
-    values = rule_values(instance, parameters, tuple(ids[int(r)] for r in flow_rows), net.arc_learner,
-                         net.arc_col, arc_minutes)
-    level_values = [values.level(level) for level in parameters.objective]
-    stages = pack_stages(level_values, net.flow.landing_nodes, net.flow.num_nodes, net.flow.num_learners)
+    eligible = elig.eligible[flow_rows] if len(flow_rows) else np.zeros((0, len(elig.setting_ids)), bool)
+    groups = _groups(instance, ids, flow_rows, phases, eligible)
+    grouped = {k for g in groups for k in g}
+    units = [*groups, *([k] for k in range(len(flow_rows)) if k not in grouped)]
+    # Siblings can only share a setting every one of them may attend.
+    unit_eligible = np.array([np.logical_and.reduce(eligible[u], axis=0) for u in units], dtype=np.bool_)
+    unit_eligible = unit_eligible.reshape(len(units), len(elig.setting_ids))
+    net = _Network(units, unit_eligible, [phases[int(flow_rows[u[0]])] for u in units], elig.setting_ids, free,
+                   free_phase)
+    # Rule values per member, summed per arc, then per unit of flow (x scale / size, exact integers).
+    member_arc = np.concatenate([np.full(len(u), a, dtype=np.int64) for a, u in
+                                 ((a, units[int(net.arc_unit[a])]) for a in range(len(net.arc_unit)))]) \
+        if len(net.arc_unit) else np.zeros(0, np.int64)
+    member_pos = np.concatenate([np.array(units[int(net.arc_unit[a])], dtype=np.int64)
+                                 for a in range(len(net.arc_unit))]) if len(net.arc_unit) else np.zeros(0, np.int64)
+    member_rows = flow_rows[member_pos]
+    member_col = net.arc_col[member_arc]
+    safe_col = np.where(member_col >= 0, member_col, 0)
+    member_minutes = round_minutes(elig.minutes[member_rows, safe_col]) if len(member_rows) else np.zeros(0, np.int64)
+    values = rule_values(instance, parameters, ids, member_rows, member_col, member_minutes)
+    per_unit = net.scale // net.sizes[net.arc_unit] if len(net.arc_unit) else np.zeros(0, np.int64)
+    level_values = []
+    for level in parameters.objective:
+        summed = np.bincount(member_arc, weights=values.level(level), minlength=len(net.arc_unit))
+        level_values.append(np.rint(summed).astype(np.int64) * per_unit)
+    stages = pack_stages(level_values, net.flow.landing_nodes, net.flow.num_nodes, int(net.sizes.sum()))
     stage_costs = [stage.composite(level_values) for stage in stages]
     build_done = time.perf_counter()
     _check_stop(progress)
@@ -156,13 +175,13 @@ def place(instance: Instance, parameters: PlacementParameters | None = None,
     status, gap = "OPTIMAL", 0.0
     cp_free = cp_vars = 0
     used_cpsat = False
-    if len(flow_rows):
+    if units:
         relaxed = solve_lexicographic(net.flow, stage_costs)
         _check_stop(progress)
         if groups:
             progress.report(0.6, f"sibling groups: {len(groups)}")
             outcome = solve_with_siblings(
-                net.flow, [*stage_costs, np.arange(net.flow.num_learner_arcs, dtype=np.int64)], relaxed, groups,
+                net.flow, [*stage_costs, np.arange(net.flow.num_learner_arcs, dtype=np.int64)], relaxed,
                 seed=parameters.seed, time_limit=parameters.time_limit_seconds, workers=parameters.num_workers,
                 progress=progress)
             chosen = outcome.chosen_arc
@@ -176,13 +195,17 @@ def place(instance: Instance, parameters: PlacementParameters | None = None,
     progress.report(0.9, "writing decisions")
 
     assignment: dict[int, int | None] = {}
-    for k, r in enumerate(flow_rows.tolist()):
-        c = int(net.arc_col[chosen[k]])
-        assignment[r] = c if c >= 0 else None
+    for u, members in enumerate(units):
+        c = int(net.arc_col[chosen[u]])
+        for k in members:
+            assignment[int(flow_rows[k])] = c if c >= 0 else None
     for r, c in pins.items():
         assignment[r] = c
     decisions = _decisions(instance, parameters, elig, ids, assignment, pins, over, free, free_phase, phases,
                            groups, flow_rows)
+    sibling_notes = _sibling_notes(instance, ids, flow_rows, groups)
+    decisions = [d.model_copy(update={"reason": f"{d.reason}; {sibling_notes[d.learner_id]}"})
+                 if d.learner_id in sibling_notes else d for d in decisions]
     objective = plan_objective(decisions)
     placed = sum(1 for d in decisions if d.setting_id is not None)
     stats = PlacementStatistics(
@@ -261,14 +284,32 @@ def _after_pins(round_: PlacementRound, pins: dict[int, int], ids: tuple[str, ..
     return free, free_phase, over
 
 
-def _groups(instance: Instance, ids: tuple[str, ...], flow_rows: NDArray[np.int64]) -> list[list[int]]:
-    """Sibling groups with at least two members placed by the optimiser (positions in `flow_rows`)."""
-    by_group: dict[str, list[int]] = {}
+def _groups(instance: Instance, ids: tuple[str, ...], flow_rows: NDArray[np.int64], phases: list[Phase],
+            eligible: NDArray[np.bool_]) -> list[list[int]]:
+    """Sibling groups the optimiser must keep together (positions in `flow_rows`).
+
+    Siblings moving in the same phase go to the same setting; siblings in different phases, or with no setting
+    that can take all of them, cannot share one, so no rule binds them (explanations say so).
+    """
+    by_group: dict[tuple[str, Phase], list[int]] = {}
     for k, r in enumerate(flow_rows.tolist()):
         group = instance.learner_by_id[ids[r]].sibling_group
         if group is not None:
-            by_group.setdefault(group, []).append(k)
-    return [members for _, members in sorted(by_group.items()) if len(members) > 1]
+            by_group.setdefault((group, phases[r]), []).append(k)
+    return [members for _, members in sorted(by_group.items())
+            if len(members) > 1 and np.logical_and.reduce(eligible[members], axis=0).any()]
+
+
+def _sibling_notes(instance: Instance, ids: tuple[str, ...], flow_rows: NDArray[np.int64],
+                   groups: list[list[int]]) -> dict[str, str]:
+    """For siblings the together rule does not bind (different phases, or no common setting), say so."""
+    bound = {ids[int(flow_rows[k])] for g in groups for k in g}
+    notes: dict[str, str] = {}
+    for r in flow_rows.tolist():
+        learner = instance.learner_by_id[ids[r]]
+        if learner.sibling_group is not None and ids[r] not in bound:
+            notes[ids[r]] = "sibling group not bound: no sibling moves in the same phase with a common setting"
+    return notes
 
 
 def _decisions(instance: Instance, parameters: PlacementParameters, elig: EligibilityMatrix, ids: tuple[str, ...],

@@ -67,24 +67,35 @@ def solve_stage(network: FlowNetwork, learner_costs: NDArray[np.int64]) -> Stage
 
 
 def reduced_costs(network: FlowNetwork, learner_costs: NDArray[np.int64], flow: NDArray[np.int64]) -> NDArray[np.int64]:
-    """Reduced costs of every arc for an optimal flow (>= 0 on unused arcs, 0 on used learner arcs)."""
+    """Reduced costs of every arc for an optimal flow (>= 0 where flow can grow, <= 0 where it can shrink)."""
     n = network.num_learners
     size = network.num_nodes - n
     costs = np.zeros(len(network.tail), dtype=np.int64)
     costs[: network.num_learner_arcs] = learner_costs
-    learner_arcs = np.arange(network.num_learner_arcs)
+    arcs = np.arange(network.num_learner_arcs)
+    learner_flow = flow[: network.num_learner_arcs]
     active = network.capacity[: network.num_learner_arcs] > 0
-    used = learner_arcs[(flow[: network.num_learner_arcs] > 0)]
-    used_by = np.full(n, -1, dtype=np.int64)
-    used_by[network.tail[used]] = used
-    if (used_by < 0).any():
+    used = arcs[learner_flow > 0]
+    if len(np.unique(network.tail[used])) != n:
         raise FlowError("a learner has no used arc in an optimal flow")
-    # Compressed residual graph on non-learner nodes: entering a learner from its setting and leaving by
-    # another arc costs (that arc) - (the used arc).
+    # A learner (or sibling group) node is a pass-through: entered back along a used arc, left by any arc with room.
+    # Compress it away: edge head(used) -> head(other) costing (other) - (used).
     weight = np.full((size, size), INF, dtype=np.int64)
-    spare = learner_arcs[active & (flow[: network.num_learner_arcs] == 0)]
-    own = used_by[network.tail[spare]]
-    np.minimum.at(weight, (network.head[own] - n, network.head[spare] - n), costs[spare] - costs[own])
+    first_used = np.full(n, -1, dtype=np.int64)
+    first_used[network.tail[used][::-1]] = used[::-1]
+    room = arcs[active & (learner_flow < network.capacity[: network.num_learner_arcs])]
+    pairs_used = [first_used[network.tail[room]]]
+    pairs_room = [room]
+    extra = used[used != first_used[network.tail[used]]]
+    for u in extra.tolist():
+        same = room[network.tail[room] == network.tail[u]]
+        pairs_used.append(np.full(len(same), u, dtype=np.int64))
+        pairs_room.append(same)
+    own = np.concatenate(pairs_used)
+    other = np.concatenate(pairs_room)
+    keep = own != other
+    own, other = own[keep], other[keep]
+    np.minimum.at(weight, (network.head[own] - n, network.head[other] - n), costs[other] - costs[own])
     structural = np.arange(network.num_learner_arcs, len(network.tail))
     forward = structural[flow[structural] < network.capacity[structural]]
     backward = structural[flow[structural] > 0]
@@ -102,7 +113,9 @@ def reduced_costs(network: FlowNetwork, learner_costs: NDArray[np.int64], flow: 
         raise FlowError("negative cycle in the residual network: the flow was not optimal")
     potential = np.zeros(network.num_nodes, dtype=np.int64)
     potential[n:] = distance
-    potential[:n] = distance[network.head[used_by] - n] - costs[used_by]
+    learner_potential = np.full(n, INF, dtype=np.int64)
+    np.minimum.at(learner_potential, network.tail[used], distance[network.head[used] - n] - costs[used])
+    potential[:n] = learner_potential
     return costs + potential[network.tail] - potential[network.head]
 
 

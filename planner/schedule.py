@@ -182,14 +182,9 @@ def _lateness_model(problem: TeamScheduleProblem) -> tuple[cp_model.CpModel, dic
         for pred, lag in act.predecessors:
             if pred not in ids:
                 continue
-            # An activity follows its predecessor by 1 + lag weeks (e.g. visits once the plan names the setting),
-            # and cannot take place if its predecessor does not: by week w, no more of it than of the predecessor
-            # by week w - 1 - lag
-            succ_weeks = weekly[act.activity_id]
-            pred_weeks = weekly[pred]
-            for w in sorted(succ_weeks):
-                model.Add(sum(v for u, v in succ_weeks.items() if u <= w)
-                          <= sum(v for u, v in pred_weeks.items() if u <= w - 1 - lag))
+            # An activity follows its predecessor by 1 + lag weeks (e.g. visits once the plan names the setting)
+            model.Add(start[act.activity_id] >= start[pred] + 1 + lag).OnlyEnforceIf(present[act.activity_id])
+            # and cannot take place if its predecessor does not
             model.Add(present[act.activity_id] <= present[pred])
     # A team cannot work more hours in a week than it has (holidays: none)
     for w in range(horizon):

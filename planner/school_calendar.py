@@ -131,6 +131,22 @@ class SchoolCalendar(BaseModel):
         """The last term-time week of the year (the end of the summer term)."""
         return max(self.school_weeks())
 
+    def periods(self) -> list[CalendarBlock]:
+        """The term-time blocks in order (half-terms in the default calendar): the allocator's periods."""
+        return [block for block in self.blocks if block.school]
+
+    def period_by_week(self) -> list[int]:
+        """For each week, the index of its term-time block (a holiday week: the block before it; 0 if none)."""
+        result, index = [], -1
+        for block in self.blocks:
+            if block.school:
+                index += 1
+            result.extend([max(0, index)] * block.weeks)
+        return result
+
+    def period_of_week(self, week: int) -> int:
+        return self.period_by_week()[week]
+
     def nth_school_week_after(self, week: int, n: int) -> int:
         """The n-th term-time week after `week` (n >= 1), or the last week of the year when the year runs out."""
         later = [w for w in self.school_weeks() if w > week]

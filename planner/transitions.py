@@ -34,7 +34,7 @@ from planner.deadlines import (
     working_day_on_or_before,
 )
 from planner.domain import Instance, Learner, Point
-from planner.outreach import TERMS, OutreachCase, OutreachParameters, allocate_outreach, relative_gap
+from planner.outreach import OutreachCase, OutreachParameters, allocate_outreach, relative_gap
 from planner.progress import NullProgress, Progress, RunCancelled
 from planner.schedule import (
     ScheduleActivity,
@@ -344,16 +344,21 @@ def _earliest_weeks(case: TransitionCase) -> dict[str, int]:
     return earliest
 
 
-def outreach_case(case: TransitionCase, calendar: SchoolCalendar) -> OutreachCase:
-    """A case as the allocator sees it: each activity's minutes in the term window from the term it can first
-    take place in (precedence only, unlimited hours) to the term it is due in."""
+def outreach_case(case: TransitionCase, calendar: SchoolCalendar, period_by_week: list[int] | None = None,
+                  school_weeks: list[int] | None = None) -> OutreachCase:
+    """A case as the allocator sees it: each activity's minutes in the window of periods (half-terms) from the one
+    it can first take place in (precedence only, unlimited hours) to the one it is due in."""
+    period_by_week = period_by_week or calendar.period_by_week()
+    school_weeks = school_weeks or calendar.school_weeks()
     earliest = _earliest_weeks(case)
-    term_index = {term: k for k, term in enumerate(TERMS)}
     work: dict[tuple[int, int], tuple[int, int]] = {}
     last = calendar.weeks - 1
     for act in case.activities:
-        first = term_index[calendar.term_of_week(min(max(0, earliest[act.activity_id]), last))]
-        due = term_index[calendar.term_of_week(min(max(0, act.due_week), last))]
+        first_week = min(max(0, earliest[act.activity_id]), last)
+        # released in a holiday: it can first happen in the next term-time week
+        first_week = next((w for w in school_weeks if w >= first_week), first_week)
+        first = period_by_week[first_week]
+        due = period_by_week[min(max(0, act.due_week), last)]
         window = (first, max(first, due))
         minutes, trips = work.get(window, (0, 0))
         work[window] = (minutes + act.minutes, trips + 1)
@@ -414,7 +419,8 @@ def plan_transitions(instance: Instance, params: TransitionParameters, progress:
     outreach_params = params.outreach.model_copy(update={
         "time_limit_seconds": max(1.0, params.time_limit_seconds * params.allocation_share),
         "workers": params.workers, "seed": params.seed})
-    o_cases = [outreach_case(c, calendar) for c in cases]
+    period_by_week, school_weeks = calendar.period_by_week(), calendar.school_weeks()
+    o_cases = [outreach_case(c, calendar, period_by_week, school_weeks) for c in cases]
     allocation = allocate_outreach(o_cases, list(instance.teams), calendar, outreach_params, travel,
                                    should_stop=progress.should_stop)
     if progress.should_stop():

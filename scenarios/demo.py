@@ -85,7 +85,7 @@ PRESETS: dict[str, DemoPreset] = {
 # Capacity relative to the current roll, by template pressure (low, high multipliers).
 PRESSURE_FACTORS: dict[str, tuple[float, float]] = {
     "tight": (0.84, 0.97),
-    "balanced": (0.96, 1.06),
+    "balanced": (0.94, 1.04),
     "spare": (1.15, 1.40),
 }
 # How far families look for each kind of setting (km scale of the distance decay when choosing current settings).
@@ -110,6 +110,7 @@ TRANSPORT_SHARE: dict[str, float] = {
     "none": 0.0,
 }
 MIN_SPECIALIST_PLACES = 6
+KIND_ORDER: tuple[SettingKind, ...] = tuple(SettingKind)
 
 
 @dataclass
@@ -386,7 +387,7 @@ class _Arrays:
     ncy_min: NDArray[np.int64]
     ncy_max: NDArray[np.int64]
     designated: NDArray[np.bool_]  # (settings, needs)
-    kind: tuple[SettingKind, ...]
+    kind: NDArray[np.int64]  # index into KIND_ORDER
 
     @classmethod
     def of(cls, drafts: list[_Draft], needs: tuple[Need, ...]) -> _Arrays:
@@ -395,11 +396,11 @@ class _Arrays:
             ncy_min=np.array([d.ncy_min for d in drafts]),
             ncy_max=np.array([d.ncy_max for d in drafts]),
             designated=np.array([[need in d.designations for need in needs] for d in drafts], dtype=bool),
-            kind=tuple(d.kind for d in drafts),
+            kind=np.array([KIND_ORDER.index(d.kind) for d in drafts], dtype=np.int64),
         )
 
     def of_kinds(self, *kinds: SettingKind) -> NDArray[np.int64]:
-        return np.array([i for i, k in enumerate(self.kind) if k in kinds], dtype=np.int64)
+        return np.flatnonzero(np.isin(self.kind, [KIND_ORDER.index(k) for k in kinds])).astype(np.int64)
 
 
 def _choose(rng: np.random.Generator, arrays: _Arrays, home: NDArray[np.float64], ncy: NDArray[np.int64],

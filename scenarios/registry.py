@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 
 from planner.domain import Instance
@@ -12,7 +11,7 @@ SHIPPED_SCENARIOS = ("phase2-special-expansion", "pru-restructure", "post16-grow
 
 
 def _data_dir() -> Path:
-    return Path(str(resources.files("scenarios") / "data"))
+    return Path(__file__).resolve().parent / "data"
 
 
 def scenario_names() -> list[str]:

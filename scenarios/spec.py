@@ -15,7 +15,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from planner.domain import Instance
-from scenarios.what_if import materialise, parse_edit
+from scenarios.what_if import ScenarioEditError, materialise, parse_edit
 
 
 class ScenarioFormatError(ValueError):
@@ -69,6 +69,9 @@ def parse_spec(data: Any, source: str = "scenario") -> ScenarioSpec:
         return ScenarioSpec.model_validate(data)
     except ValidationError as error:
         first = error.errors()[0]
+        original = first.get("ctx", {}).get("error")
+        if isinstance(original, ScenarioEditError):
+            raise original from None  # keeps .index and .field for the API and CLI
         where = ".".join(str(p) for p in first["loc"]) or "document"
         raise ScenarioFormatError(f"{source}: {where}: {first['msg'].removeprefix('Value error, ')}") from None
 

@@ -25,7 +25,7 @@ from sqlmodel import Session
 
 from api import store
 from api.settings import ServiceSettings
-from planner.codes import Need, Phase, SettingKind, phase_of_ncy
+from planner.codes import NCY_MAX, Need, Phase, SettingKind, phase_of_ncy
 from planner.domain import Instance, InstanceIntegrityError, Setting
 
 # --------------------------------------------------------------------------------------------------------------
@@ -47,8 +47,9 @@ SUFFICIENCY_RULE = (
     "special, SEMH special, independent special, post-16 specialist), counted in their phase this year, plus "
     "learners not in one whose first requested setting is specialist, counted in the phase they move into next "
     "year. Places: open settings of those kinds designated for the need, by phase (a setting's phase caps when "
-    "given, else its places shared across its phases by year groups); a setting designated for several needs "
-    "counts for each. In area: the council's own (in-area, not independent); gap = needing - in area."
+    "given, else its places shared across its phases by year groups); places designated for several needs are "
+    "shared between them in proportion to the learners needing each. In area: the council's own (in area, not "
+    "independent). Gap = needing - in-area places (positive = shortfall)."
 )
 
 
@@ -65,18 +66,24 @@ class SufficiencyRow:
         return self.needing - self.in_area
 
 
+def _largest_remainder(total: int, weights: dict[Any, float]) -> dict[Any, int]:
+    """Split `total` whole places in proportion to weights (equal shares when every weight is 0), summing exactly."""
+    keys = list(weights)
+    weight_sum = sum(weights.values())
+    shares = {k: total * (weights[k] / weight_sum if weight_sum > 0 else 1 / len(keys)) for k in keys}
+    parts = {k: int(share) for k, share in shares.items()}
+    leftover = total - sum(parts.values())
+    for k in sorted(keys, key=lambda k: (parts[k] - shares[k], keys.index(k)))[:leftover]:
+        parts[k] += 1
+    return parts
+
+
 def _places_by_phase(setting: Setting) -> dict[Phase, int]:
-    """A setting's places per phase: its phase caps when given, else shared by year groups (largest remainder)."""
+    """A setting's places per phase: its phase caps when given, else shared by year groups."""
     if setting.capacity_by_phase:
         return dict(setting.capacity_by_phase)
     years = Counter(phase_of_ncy(n) for n in range(setting.ncy_min, setting.ncy_max + 1))
-    total_years = sum(years.values())
-    shares = {phase: setting.capacity * count / total_years for phase, count in years.items()}
-    places = {phase: int(share) for phase, share in shares.items()}
-    leftover = setting.capacity - sum(places.values())
-    for phase in sorted(shares, key=lambda p: (places[p] - shares[p], list(Phase).index(p)))[:leftover]:
-        places[phase] += 1
-    return places
+    return _largest_remainder(setting.capacity, {phase: float(count) for phase, count in years.items()})
 
 
 def place_sufficiency(instance: Instance) -> list[SufficiencyRow]:
@@ -91,17 +98,22 @@ def place_sufficiency(instance: Instance) -> list[SufficiencyRow]:
             continue
         first = settings.get(learner.requested_setting_ids[0]) if learner.requested_setting_ids else None
         if first is not None and first.kind in SPECIALIST_KINDS:
-            needing[(learner.primary_need, phase_of_ncy(min(ncy + 1, 20)))] += 1
+            needing[(learner.primary_need, phase_of_ncy(min(ncy + 1, NCY_MAX)))] += 1
     in_area: Counter[tuple[Need, Phase]] = Counter()
     out_of_area: Counter[tuple[Need, Phase]] = Counter()
     for setting in instance.settings:
-        if setting.kind not in SPECIALIST_KINDS or not setting.is_open_in(instance.base_year):
+        if setting.kind not in SPECIALIST_KINDS or not setting.designations or not setting.is_open_in(
+            instance.base_year
+        ):
             continue
         ours = setting.in_area and setting.kind is not SettingKind.INDEPENDENT_SPECIAL
+        needs = sorted(setting.designations, key=list(Need).index)
         for phase, places in _places_by_phase(setting).items():
-            for need in setting.designations:
-                (in_area if ours else out_of_area)[(need, phase)] += places
-    keys = set(needing) | set(in_area) | set(out_of_area)
+            # Places designated for several needs are shared between them in proportion to who needs them.
+            shares = _largest_remainder(places, {need: float(needing[(need, phase)]) for need in needs})
+            for need, share in shares.items():
+                (in_area if ours else out_of_area)[(need, phase)] += share
+    keys = {key for counter in (needing, in_area, out_of_area) for key, value in counter.items() if value}
     return [
         SufficiencyRow(need, phase, needing[(need, phase)], in_area[(need, phase)], out_of_area[(need, phase)])
         for need in Need
@@ -122,12 +134,13 @@ def sufficiency_table(instance: Instance) -> Table:
     table.add_column("Gap (needing - in area)", justify="right")
     rows = place_sufficiency(instance)
     for row in rows:
-        gap = f"[red]{row.gap:+d}[/red]" if row.gap > 0 else f"[green]{row.gap:+d}[/green]"
+        gap = f"[red]{row.gap:+d}[/red]" if row.gap > 0 else ("0" if row.gap == 0 else f"[green]{row.gap:+d}[/green]")
         table.add_row(row.need.value, row.phase.value, str(row.needing), str(row.in_area), str(row.out_of_area),
                       gap)
     short = sum(max(row.gap, 0) for row in rows)
     table.add_section()
-    table.add_row("All", "", str(sum(r.needing for r in rows)), "", "", f"{short} short in total", style="bold")
+    table.add_row("All", "", str(sum(r.needing for r in rows)), str(sum(r.in_area for r in rows)),
+                  str(sum(r.out_of_area for r in rows)), f"{short} short", style="bold")
     return table
 
 
@@ -166,9 +179,11 @@ def _database(settings: ServiceSettings) -> Iterator[Engine]:
     url = settings.resolved_database_url()
     if url.startswith("sqlite"):
         folder = Path(str(make_url(url).database)).parent
-        if not folder.is_dir():
-            raise CliError(f"the data folder {folder} does not exist (set PLACEPLAN_DATA_DIR to an existing folder)",
-                           code=2)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise CliError(f"cannot use the data folder {folder} (PLACEPLAN_DATA_DIR): {error.strerror}",
+                           code=2) from None
     engine = make_engine(url)
     try:
         try:

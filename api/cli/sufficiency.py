@@ -1,10 +1,196 @@
-"""CLI commands for this capability (see api/cli/main.py)."""
+"""CLI: `placeplan forecast`, `placeplan sufficiency` and `placeplan bench sufficiency` (see api/cli/main.py).
+
+The instance comes from a demo preset (`scenarios.demo.build_demo`) or an Instance JSON file. Outputs go to a
+folder: the forecast table (CSV) and fan chart (PNG/SVG); the sufficiency cells (CSV), workbook (XLSX), SCAP
+forecast (CSV/XLSX) and heatmap (PNG/SVG).
+"""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from planner.domain import Instance
+
+T = TypeVar("T")
+
+
+class _BarProgress:
+    """planner.progress.Progress shown as a Rich bar."""
+
+    def __init__(self, bar: Progress, task: Any) -> None:
+        self.bar, self.task = bar, task
+
+    def report(self, fraction: float, message: str) -> None:
+        self.bar.update(self.task, completed=fraction * 100, description=message)
+
+    def should_stop(self) -> bool:
+        return False
+
+
+def _with_bar(console: Console, label: str, work: Callable[[_BarProgress], T]) -> T:
+    with Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn(),
+                  console=console, transient=True) as bar:
+        task = bar.add_task(label, total=100)
+        return work(_BarProgress(bar, task))
+
+
+def _load_instance(preset: str | None, instance_file: Path | None, seed: int) -> Instance:
+    if instance_file is not None:
+        try:
+            return Instance.model_validate_json(instance_file.read_text(encoding="utf-8"))
+        except OSError as error:
+            raise ValueError(f"cannot read {instance_file}: {error.strerror}") from error
+    try:
+        from scenarios.demo import build_demo
+    except ImportError as error:  # pragma: no cover - demo generator not installed
+        raise ValueError("the demo generator (scenarios.demo) is not available: pass --instance-file") from error
+    return build_demo(preset or "demo", seed=seed)
+
+
+def _fail(console: Console, message: str) -> typer.Exit:
+    console.print(f"[red]error:[/red] {message}")
+    return typer.Exit(code=2)
+
+
+def forecast_command(preset: str | None, instance_file: Path | None, years: int, runs: int, seed: int,
+                     out: Path, measure: str) -> None:
+    from planner.charts import forecast_fan_chart
+    from planner.forecast import MEASURES, forecast
+    from planner.io.sufficiency_export import rows_to_csv
+
+    console = Console()
+    try:
+        if measure not in MEASURES:
+            raise ValueError(f"--measure must be one of {', '.join(MEASURES)}, got {measure!r}")
+        instance = _load_instance(preset, instance_file, seed)
+        result = _with_bar(console, "forecast", lambda p: forecast(
+            instance, {"horizon_years": years, "runs": runs, "seed": seed}, p))
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "forecast.csv").write_text(rows_to_csv(result.table()), encoding="utf-8")
+        for fmt in ("png", "svg"):
+            (out / f"forecast_fan.{fmt}").write_bytes(forecast_fan_chart(result, measure, fmt))
+    except ValueError as error:
+        raise _fail(console, str(error)) from None
+    table = Table(title=f"{instance.name}: forecast learners ({measure}), p50 by year; p10-p90 in the last year")
+    table.add_column("need")
+    for year in result.years:
+        table.add_column(f"{year}/{(year + 1) % 100:02d}", justify="right")
+    table.add_column("last p10-p90", justify="right")
+    for need, q in sorted(result.totals_by_need(measure).items(), key=lambda kv: -kv[1][1, -1]):
+        if q[2].max() > 0:
+            table.add_row(need, *[f"{q[1, y]:.0f}" for y in range(len(result.years))],
+                          f"{q[0, -1]:.0f}-{q[2, -1]:.0f}")
+    console.print(table)
+    console.print(f"wrote {out}/forecast.csv, forecast_fan.png, forecast_fan.svg "
+                  f"({result.runs} runs in {result.wall_seconds:.1f} s)")
+
+
+def sufficiency_command(preset: str | None, instance_file: Path | None, years: int, runs: int, seed: int,
+                        quantile: float, out: Path) -> None:
+    from planner.charts import sufficiency_heatmap
+    from planner.forecast import forecast
+    from planner.io.sufficiency_export import rows_to_csv, scap_rows, scap_workbook, sufficiency_workbook
+    from planner.sufficiency import assess_sufficiency
+
+    console = Console()
+    try:
+        instance = _load_instance(preset, instance_file, seed)
+        params: dict[str, Any] = {"quantile": quantile,
+                                  "forecast": {"horizon_years": years, "runs": runs, "seed": seed}}
+        projection = _with_bar(console, "forecast", lambda p: forecast(instance, params["forecast"], p))
+        result = _with_bar(console, "sufficiency", lambda p: assess_sufficiency(instance, projection, params, p))
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "sufficiency.csv").write_text(rows_to_csv(result.rows), encoding="utf-8")
+        (out / "spare_places.csv").write_text(rows_to_csv(result.spare), encoding="utf-8")
+        (out / "scap.csv").write_text(rows_to_csv(scap_rows(instance, projection)), encoding="utf-8")
+        (out / "scap.xlsx").write_bytes(scap_workbook(instance, projection))
+        (out / "sufficiency.xlsx").write_bytes(sufficiency_workbook(instance, projection, result))
+        names = {loc.id: loc.name for loc in instance.localities}
+        for fmt in ("png", "svg"):
+            (out / f"sufficiency_heatmap.{fmt}").write_bytes(sufficiency_heatmap(result, names, fmt))
+    except ValueError as error:
+        raise _fail(console, str(error)) from None
+    table = Table(title=f"{instance.name}: specialist and AP sufficiency (demand at quantile {quantile})")
+    for column in ("year", "demand", "placed in area", "short of capacity", "out of reach", "out of area",
+                   "cost GBP m"):
+        table.add_column(column, justify="right")
+    for t in result.totals_by_year():
+        table.add_row(str(t["academic_year"]), str(t["demand"]), str(t["placed_in_area"]),
+                      str(t["short_of_capacity"]), str(t["out_of_reach"]), str(t["placed_out_of_area"]),
+                      f"{t['cost_gbp'] / 1e6:.1f}")
+    console.print(table)
+    console.print(f"wrote {out}/sufficiency.csv, spare_places.csv, sufficiency.xlsx, scap.csv, scap.xlsx, "
+                  "sufficiency_heatmap.png, sufficiency_heatmap.svg")
+
+
+def bench_command(preset: str, seed: int, runs: int, years: int) -> None:
+    from planner.forecast import forecast
+    from planner.sufficiency import assess_sufficiency
+
+    console = Console()
+    try:
+        instance = _load_instance(preset, None, seed)
+    except ValueError as error:
+        raise _fail(console, str(error)) from None
+    console.print(f"{instance.name}: {len(instance.learners)} learners, {len(instance.settings)} settings, "
+                  f"{len(instance.localities)} localities")
+    started = time.perf_counter()
+    projection = forecast(instance, {"horizon_years": years, "runs": runs, "seed": seed})
+    forecast_wall = time.perf_counter() - started
+    started = time.perf_counter()
+    result = assess_sufficiency(instance, projection, {})
+    sufficiency_wall = time.perf_counter() - started
+    last = result.totals_by_year()[-1]
+    console.print(f"last year {last['academic_year']}: demand {last['demand']}, placed in area "
+                  f"{last['placed_in_area']}, short {last['short_of_capacity']}, out of reach "
+                  f"{last['out_of_reach']}, out of area {last['placed_out_of_area']}")
+    console.print(f"sufficiency {preset}: runs={runs} years={years} forecast_wall={forecast_wall:.2f} s "
+                  f"sufficiency_wall={sufficiency_wall:.2f} s", highlight=False)
 
 
 def register(app: typer.Typer, bench: typer.Typer) -> None:
-    """Add this capability's commands; filled in by the capability's issue."""
-    return None
+    """Add `forecast`, `sufficiency` and `bench sufficiency`."""
+
+    @app.command("forecast")
+    def forecast_cmd(
+        preset: str = typer.Option("demo", help="Demo preset to build (demo or county)"),
+        instance_file: Path | None = typer.Option(None, help="An Instance JSON file instead of a preset"),
+        years: int = typer.Option(5, min=1, max=10, help="Years to project"),
+        runs: int = typer.Option(1000, min=1, max=20_000, help="Monte Carlo runs"),
+        seed: int = typer.Option(2026, help="Random seed (same seed, same forecast)"),
+        measure: str = typer.Option("specialist", help="Fan chart of all_plans, specialist or alternative_provision"),
+        out: Path = typer.Option(Path("out/forecast"), help="Folder for the CSV and charts"),
+    ) -> None:
+        """Project EHC plan demand with p10/p50/p90 bands; writes forecast.csv and a fan chart."""
+        forecast_command(preset, instance_file, years, runs, seed, out, measure)
+
+    @app.command("sufficiency")
+    def sufficiency_cmd(
+        preset: str = typer.Option("demo", help="Demo preset to build (demo or county)"),
+        instance_file: Path | None = typer.Option(None, help="An Instance JSON file instead of a preset"),
+        years: int = typer.Option(5, min=1, max=10, help="Years to assess"),
+        runs: int = typer.Option(1000, min=1, max=20_000, help="Monte Carlo runs of the forecast"),
+        seed: int = typer.Option(2026, help="Random seed"),
+        quantile: float = typer.Option(0.5, min=0.0, max=1.0, help="Forecast quantile used as demand"),
+        out: Path = typer.Option(Path("out/sufficiency"), help="Folder for the workbook, CSVs and heatmap"),
+    ) -> None:
+        """Allocate forecast specialist demand to places year by year; writes the workbook, SCAP and heatmap."""
+        sufficiency_command(preset, instance_file, years, runs, seed, quantile, out)
+
+    @bench.command("sufficiency")
+    def bench_sufficiency(
+        preset: str = typer.Option("county", help="Demo preset"),
+        seed: int = typer.Option(2026),
+        runs: int = typer.Option(1000, min=1),
+        years: int = typer.Option(10, min=1, max=10),
+    ) -> None:
+        """Time the forecast (1,000 runs, 10 years) and the sufficiency flow for all years."""
+        bench_command(preset, seed, runs, years)

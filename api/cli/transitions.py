@@ -1,10 +1,159 @@
-"""CLI commands for this capability (see api/cli/main.py)."""
+"""CLI: `placeplan transitions plan`, `placeplan gap FILE`, `placeplan bench transitions`."""
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from planner.domain import Instance
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+class _BarProgress:
+    """planner.progress.Progress shown as a Rich bar."""
+
+    def __init__(self, bar: Progress) -> None:
+        self._bar = bar
+        self._task = bar.add_task("transitions", total=1.0)
+
+    def report(self, fraction: float, message: str) -> None:
+        self._bar.update(self._task, completed=fraction, description=message)
+
+    def should_stop(self) -> bool:
+        return False
+
+
+def _fail(message: str) -> None:
+    err_console.print(f"[red]error:[/red] {message}")
+    raise typer.Exit(code=1)
+
+
+def _load_instance(preset: str | None, instance_file: Path | None, seed: int) -> Instance:
+    if instance_file is not None:
+        try:
+            return Instance.model_validate_json(instance_file.read_text(encoding="utf-8"))
+        except OSError as error:
+            _fail(f"cannot read {instance_file}: {error.strerror or error}")
+        except ValueError as error:
+            _fail(f"{instance_file} is not a valid instance: {str(error).splitlines()[0]}")
+    try:
+        from scenarios.demo import build_demo
+    except ImportError:
+        _fail("the demo generator (scenarios.demo) is not available; give --instance FILE")
+    try:
+        return build_demo(preset or "demo")
+    except (KeyError, ValueError) as error:
+        _fail(f"preset {preset!r}: {error}")
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _plan(instance: Instance, parameters: dict[str, Any]) -> dict[str, Any]:
+    from planner.transitions import TransitionPlanError, run_transitions
+
+    try:
+        with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=err_console,
+                      transient=True) as bar:
+            return run_transitions(instance, parameters, _BarProgress(bar))
+    except TransitionPlanError as error:
+        _fail(str(error))
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _write_outputs(result: dict[str, Any], out: Path) -> None:
+    from planner.io.transition_export import activities_csv, learner_html, plan_json, team_ics
+
+    (out / "learners").mkdir(parents=True, exist_ok=True)
+    (out / "teams").mkdir(parents=True, exist_ok=True)
+    (out / "transition_plan.json").write_text(plan_json(result), encoding="utf-8")
+    (out / "transition_activities.csv").write_text(activities_csv(result), encoding="utf-8")
+    for case in result["cases"]:
+        (out / "learners" / f"{case['learner_id']}.html").write_text(learner_html(case), encoding="utf-8")
+    for team in result["teams"]:
+        (out / "teams" / f"{team['team_id']}.ics").write_bytes(team_ics(result, team["team_id"]).encode("utf-8"))
+
+
+def summary_line(label: str, result: dict[str, Any]) -> str:
+    stats = result["statistics"]
+    gap = stats["gap"]
+    gap_text = "n/a" if gap is None else f"{100 * gap:.2f}"
+    return (f"transitions {label}: cases={stats['cases']} teams={stats['teams']} status={result['status']} "
+            f"gap={gap_text}% wall={stats['wall_seconds']:.1f} s late={stats['late_cases']}")
 
 
 def register(app: typer.Typer, bench: typer.Typer) -> None:
-    """Add this capability's commands; filled in by the capability's issue."""
-    return None
+    transitions = typer.Typer(help="Transition support: cases, outreach allocation and the weekly schedule.",
+                              no_args_is_help=True)
+    app.add_typer(transitions, name="transitions")
+
+    @transitions.command("plan")
+    def plan_command(
+        year: Annotated[int, typer.Option(help="Calendar year of the September transfers (planned the year before)")],
+        preset: Annotated[str, typer.Option(help="Demo preset when no --instance is given")] = "demo",
+        instance: Annotated[Path | None, typer.Option(help="Instance JSON file")] = None,
+        out: Annotated[Path | None, typer.Option(help="Folder for JSON, CSV, HTML per learner, ICS per team")] = None,
+        time_limit: Annotated[float, typer.Option(help="Seconds for the whole solve")] = 30.0,
+        seed: Annotated[int, typer.Option(help="Random seed (same seed, same plan)")] = 0,
+    ) -> None:
+        """Find every learner at a transition point, propose support, allocate teams and schedule the year."""
+        inst = _load_instance(preset, instance, seed)
+        result = _plan(inst, {"year": year, "time_limit_seconds": time_limit, "seed": seed})
+        counts = result["counts"]
+        console.print(f"{counts['cases']} cases: " + ", ".join(f"{k}={v}" for k, v in counts["by_transition"].items()))
+        console.print("tiers: " + ", ".join(f"{k}={v}" for k, v in counts["by_tier"].items()))
+        console.print(f"unallocated={counts['unallocated']} late={counts['late']}")
+        if out is not None:
+            _write_outputs(result, out)
+            console.print(f"wrote plan, activities, {len(result['cases'])} learner pages and "
+                          f"{len(result['teams'])} team calendars to {out}")
+        console.print(summary_line(inst.name, result), soft_wrap=True)
+
+    @app.command("gap")
+    def gap_command(
+        file: Annotated[Path, typer.Argument(help="OR-Library GAP file (m n; costs; uses; capacities)")],
+        sense: Annotated[str, typer.Option(help="min or max")] = "min",
+        time_limit: Annotated[float, typer.Option(help="Seconds")] = 60.0,
+        seed: Annotated[int, typer.Option()] = 0,
+    ) -> None:
+        """Solve an OR-Library generalised assignment instance exactly (CP-SAT)."""
+        from planner.io.gap import GapFileError, read_gap
+        from planner.outreach import gap_problem_from_instance, solve_gap
+
+        if sense not in ("min", "max"):
+            _fail(f"--sense must be min or max, got {sense!r}")
+        try:
+            instance = read_gap(file)
+        except GapFileError as error:
+            _fail(str(error))
+        started = time.perf_counter()
+        result = solve_gap(gap_problem_from_instance(instance, "min" if sense == "min" else "max"),
+                           time_limit=time_limit, seed=seed)
+        wall = time.perf_counter() - started
+        value = "none" if result.objective is None else f"{result.objective:g}"
+        console.print(f"objective={value} status={result.status} wall={wall:.3f}")
+        if result.objective is None:
+            raise typer.Exit(code=2)
+
+    @bench.command("transitions")
+    def bench_command(
+        preset: Annotated[str, typer.Option(help="Demo preset")] = "county",
+        time_limit: Annotated[float, typer.Option(help="Seconds for the whole solve")] = 30.0,
+        year: Annotated[int | None, typer.Option(help="Transfer year; default base year + 1")] = None,
+        seed: Annotated[int, typer.Option()] = 0,
+    ) -> None:
+        """Plan the preset's transitions and print one line of figures."""
+        inst = _load_instance(preset, None, seed)
+        result = _plan(inst, {"year": year or inst.base_year + 1, "time_limit_seconds": time_limit, "seed": seed})
+        stats = result["statistics"]
+        console.print(f"allocation: status={stats['allocation']['status']} objective={stats['allocation']['objective']}"
+                      f" bound={stats['allocation']['bound']} wall={stats['allocation']['wall_seconds']} s; "
+                      f"unallocated={stats['breakdown']['unallocated_cases']} "
+                      f"lateness_cost={stats['breakdown']['lateness_cost']} "
+                      f"relaxation_gap={stats['relaxation_gap']}")
+        console.print(summary_line(preset, result), soft_wrap=True)

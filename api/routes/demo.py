@@ -25,7 +25,8 @@ router = APIRouter(tags=["demo"])
 LONG_RUNNING_PATHS = ("/api/v1/demo",)
 
 
-@router.post("/demo", response_model=DemoPublic, status_code=201, **allow())
+@router.post("/demo", response_model=DemoPublic, status_code=201,
+             responses={200: {"model": DemoPublic, "description": "Already stored: nothing rebuilt"}}, **allow())
 def create_demo(body: DemoCreate, session: SessionDep, principal: CurrentPrincipal, request: Request,
                 response: Response) -> DemoPublic:
     source = f"demo:{body.preset}:{body.seed}"

@@ -6,7 +6,7 @@ Every solve kind goes through these routes; who may start or read a run depends 
 from __future__ import annotations
 
 import importlib.util
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from sqlalchemy import func
@@ -85,7 +85,7 @@ def list_runs(
     """Runs of the kinds the caller's role may see, newest first, with filters."""
     jobs = _jobs(request)
     visible = [k for k in jobs.kinds if principal.role in jobs.roles_for(k)]
-    conditions = [col(RunRow.kind).in_(visible)]
+    conditions: list[Any] = [col(RunRow.kind).in_(visible)]
     if kind is not None:
         conditions.append(col(RunRow.kind) == kind)
     if status is not None:

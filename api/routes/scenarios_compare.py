@@ -1,7 +1,102 @@
-"""Routes for this capability under /api/v1; filled in by the capability's issue."""
+"""Scenario comparison and expansion frontier downloads (planners, commissioners; admin implied).
+
+`GET /scenario-comparisons?run_ids=a&run_ids=b&format=json|csv|xlsx|png|svg` lays finished "scenario" runs side by
+side per year (the figures are the runs' own: `scenarios.runner.compare_runs`). `GET /expansion-runs/{run_id}/
+frontier?format=json|csv|png|svg` returns an expansion run's budget frontier. Aggregates only: no learner data.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import csv
+import io
+from typing import Annotated, Any
 
-router = APIRouter()
+from fastapi import APIRouter, Depends, Query, Request, Response
+
+from api.auth import Principal, Role, allow, require_roles
+from api.deps import SessionDep
+from api.jobs import load_run_for
+from api.problems import ProblemError
+
+router = APIRouter(tags=["scenario comparison"])
+COMPARE_ROLES = (Role.PLANNER, Role.COMMISSIONER)
+Caller = Annotated[Principal, Depends(require_roles(*COMPARE_ROLES))]
+MEDIA = {
+    "json": "application/json",
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "png": "image/png",
+    "svg": "image/svg+xml",
+}
+
+
+def _finished_result(session: SessionDep, principal: Principal, request: Request, run_id: str, kind: str
+                     ) -> dict[str, Any]:
+    run = load_run_for(session, principal, run_id, request)
+    session.commit()
+    if run.kind != kind:
+        raise ProblemError(422, "Unprocessable Content", f"run {run_id!r} is a {run.kind!r} run, not {kind!r}")
+    if run.status != "succeeded" or not run.result:
+        raise ProblemError(409, "Conflict", f"run {run_id!r} has not succeeded (status {run.status!r})")
+    result: dict[str, Any] = run.result
+    return result
+
+
+def _label(result: dict[str, Any], run_id: str, taken: set[str]) -> str:
+    name = str(result.get("scenario", {}).get("name") or run_id)
+    label = name if name not in taken else f"{name} ({run_id})"
+    taken.add(label)
+    return label
+
+
+@router.get("/scenario-comparisons", **allow(*COMPARE_ROLES), response_model=None)
+def compare_scenario_runs(
+    session: SessionDep, principal: Caller, request: Request,
+    run_ids: Annotated[list[str], Query(min_length=1, max_length=20, description="Finished scenario runs")],
+    format: Annotated[str, Query(pattern="^(json|csv|xlsx|png|svg)$")] = "json",
+) -> Any:
+    """Side-by-side per-year KPIs of scenario runs: table (JSON/CSV/XLSX) or chart (PNG/SVG)."""
+    from scenarios.runner import compare_runs, comparison_chart, comparison_csv, comparison_xlsx
+
+    runs: dict[str, dict[str, Any]] = {}
+    taken: set[str] = set()
+    for run_id in run_ids:
+        result = _finished_result(session, principal, request, run_id, "scenario")
+        runs[_label(result, run_id, taken)] = result
+    table = compare_runs(runs)
+    if format == "json":
+        return table
+    if format == "csv":
+        body: bytes = comparison_csv(table).encode("utf-8")
+    elif format == "xlsx":
+        body = comparison_xlsx(table)
+    else:
+        body = comparison_chart(table, format)
+    headers = {"Content-Disposition": f'attachment; filename="scenario-comparison.{format}"'}
+    return Response(content=body, media_type=MEDIA[format], headers=headers)
+
+
+@router.get("/expansion-runs/{run_id}/frontier", **allow(*COMPARE_ROLES), response_model=None)
+def expansion_frontier(
+    run_id: str, session: SessionDep, principal: Caller, request: Request,
+    format: Annotated[str, Query(pattern="^(json|csv|png|svg)$")] = "json",
+) -> Any:
+    """An expansion run's budget frontier (outcome against total capital) as a table or a chart."""
+    from planner.expansion import frontier_chart
+
+    result = _finished_result(session, principal, request, run_id, "expansion")
+    rows: list[dict[str, Any]] = list(result.get("frontier") or [])
+    if not rows:
+        raise ProblemError(404, "Not Found", f"run {run_id!r} has no budget frontier (frontier_fractions was empty)")
+    if format == "json":
+        return {"run_id": run_id, "frontier": rows}
+    if format == "csv":
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        body = buffer.getvalue().encode("utf-8")
+    else:
+        body = frontier_chart(rows, format)
+    headers = {"Content-Disposition": f'attachment; filename="expansion-frontier-{run_id}.{format}"'}
+    return Response(content=body, media_type=MEDIA[format], headers=headers)

@@ -174,6 +174,25 @@ def _read_row(row_number: int, row: dict[str, str], report: ImportReport, wanted
     def problem(column: str, value: str, expected: str) -> None:
         report.add_problem(row_number, column, value, expected)
 
+    # Closed establishments and out-of-scope groups are left out before anything else is checked: real extracts
+    # leave many of their fields blank.
+    status_text = row[STATUS].strip().lower()
+    status: SettingStatus | None = SettingStatus.OPEN
+    if status_text in STATUS_MAP:
+        status = STATUS_MAP[status_text]
+        if status is None:
+            return None  # closed: not a place any more (counted as skipped)
+    type_text = row[TYPE].strip().lower()
+    group_text = row.get(GROUP, "").strip().lower()
+    kind = GIAS_TYPE_TO_KIND.get(type_text) or GIAS_GROUP_TO_KIND.get(group_text)
+    if kind is None and group_text in OUT_OF_SCOPE_GROUPS:
+        return None  # universities, children's centres, ...: not places in this planner (counted as skipped)
+
+    if status_text not in STATUS_MAP:
+        problem(STATUS, row[STATUS], "Open, Open but proposed to close, Proposed to open or Closed")
+    if kind is None:
+        problem(TYPE, row[TYPE], "a GIAS establishment type (or a known EstablishmentTypeGroup (name))")
+
     urn: int | None = None
     try:
         urn = parse_int(row[URN], low=1)
@@ -183,23 +202,6 @@ def _read_row(row_number: int, row: dict[str, str], report: ImportReport, wanted
         problem(URN, row[URN], f"a URN not already used (row {seen_urns[urn]} has it)")
     elif urn is not None:
         seen_urns[urn] = row_number
-
-    status_text = row[STATUS].strip().lower()
-    if status_text not in STATUS_MAP:
-        problem(STATUS, row[STATUS], "Open, Open but proposed to close, Proposed to open or Closed")
-        status: SettingStatus | None = SettingStatus.OPEN
-    else:
-        status = STATUS_MAP[status_text]
-        if status is None:
-            return None  # closed: not a place any more (counted as skipped)
-
-    type_text = row[TYPE].strip().lower()
-    group_text = row.get(GROUP, "").strip().lower()
-    kind = GIAS_TYPE_TO_KIND.get(type_text) or GIAS_GROUP_TO_KIND.get(group_text)
-    if kind is None:
-        if group_text in OUT_OF_SCOPE_GROUPS:
-            return None
-        problem(TYPE, row[TYPE], "a GIAS establishment type (or a known EstablishmentTypeGroup (name))")
 
     name = row[NAME].strip()
     if not name or len(name) > 200:
@@ -251,10 +253,10 @@ def _read_row(row_number: int, row: dict[str, str], report: ImportReport, wanted
                 continue
             if places is None:
                 report.add_warning(row_number, RP_CAPACITY if suffix == "RP" else UNIT_CAPACITY, "",
-                                   f"the {label} capacity ({RP_TYPE} says there is one): counted as 0 places")
+                                   f"the {label} capacity ({RP_TYPE} says there is one; counted as 0 places)")
             if not designations:
                 report.add_warning(row_number, SEN_COLUMNS[0], "",
-                                   f"the needs the {label} is for: it has no designations")
+                                   f"SEN designations for the {label} (none given)")
             built.append(Setting(
                 id=f"{urn}-{suffix}", name=f"{name} ({label})"[:200], kind=base_kind,
                 designations=frozenset(designations), ncy_min=ncy_min, ncy_max=ncy_max, capacity=places or 0,
@@ -278,7 +280,7 @@ def _ages(row: dict[str, str], kind: SettingKind | None, problem: _Problem, repo
           row_number: int) -> tuple[int, int] | None:
     low_text, high_text = row[LOW_AGE], row[HIGH_AGE]
     if not low_text and not high_text and kind in COLLEGE_KINDS:
-        report.add_warning(row_number, LOW_AGE, "", "statutory ages: a college without them is taken as ages 16-25")
+        report.add_warning(row_number, LOW_AGE, "", "statutory ages (a college without them is taken as ages 16-25)")
         return ncy_range_from_statutory_ages(*COLLEGE_DEFAULT_AGES)
     low = high = None
     try:
@@ -319,9 +321,9 @@ def _capacity(row: dict[str, str], kind: SettingKind | None, problem: _Problem, 
         except ValueError as error:
             problem(PUPILS, pupils, _expected(error))
             return 0
-        report.add_warning(row_number, CAPACITY, "", f"a capacity: blank, so NumberOfPupils ({on_roll}) is used")
+        report.add_warning(row_number, CAPACITY, "", f"a capacity (NumberOfPupils used instead: {on_roll} places)")
         return on_roll
-    report.add_warning(row_number, CAPACITY, "", "a capacity: blank, counted as 0 places (set it before planning)")
+    report.add_warning(row_number, CAPACITY, "", "a capacity (counted as 0 places: set it before planning)")
     return 0
 
 

@@ -120,6 +120,7 @@ def read_learners(
             continue
         kept.append(learner)
     report.rows_valid = len(kept)
+    report.problems.sort(key=lambda p: p.row)
 
     if report.problems and not skip_invalid:
         raise ImportValidationError(report)

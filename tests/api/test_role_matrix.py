@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-
 EVERYONE = {"officer", "commissioner", "planner", "admin"}
 LEARNER_LEVEL = {"officer", "admin"}
 SCENARIOS = {"commissioner", "planner", "admin"}
@@ -89,7 +88,7 @@ def test_role_matrix_over_every_route(service: Service) -> None:
     for method, path, operation in _operations(service):
         allowed = EXPECTED.get((method, path), set(operation.get("x-roles", [])))
         url = _fill(path)
-        body = {} if method in ("POST", "PUT", "PATCH") else None
+        body: dict[str, Any] | None = {} if method in ("POST", "PUT", "PATCH") else None
         for role in (None, *ROLES):
             response = service.call(method, url, role, json=body)
             status = response.status_code

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from api import store
 from api.db import session_scope
@@ -16,7 +17,7 @@ from api.tables import INSTANCE_CHILD_TABLES, INSTANCE_OWNED_TABLES, LearnerRow,
 from planner.domain import Instance
 
 
-def _count(session: Session, table: type, instance_id: int | None = None) -> int:
+def _count(session: Session, table: Any, instance_id: int | None = None) -> int:
     query = select(func.count()).select_from(table)
     if instance_id is not None:
         query = query.where(table.instance_id == instance_id)
@@ -66,8 +67,8 @@ def test_runs_outlive_the_instance_they_used(engine: Engine, tiny_instance: Inst
     with session_scope(engine) as session:
         store.delete_instance(session, instance_id)
     with Session(engine) as session:
-        run = session.get(RunRow, run_id)
-        assert run is not None and run.instance_id is None and run.result == {"status": "optimal"}
+        kept = session.get(RunRow, run_id)
+        assert kept is not None and kept.instance_id is None and kept.result == {"status": "optimal"}
 
 
 def test_scenarios_protect_their_base_instance(engine: Engine, tiny_instance: Instance) -> None:
@@ -109,8 +110,8 @@ def test_replace_instance_keeps_the_id_and_the_scenarios(engine: Engine, tiny_in
         assert store.load_instance(session, first) == smaller
         [summary] = store.list_instances(session)
         assert (summary.source, summary.learners) == ("demo:2", 4)
-        assert session.execute(select(ScenarioRow.base_instance_id)).scalar_one() == first
-        assert session.execute(select(RunRow.instance_id)).scalar_one() == first
+        assert session.execute(select(col(ScenarioRow.base_instance_id))).scalar_one() == first
+        assert session.execute(select(col(RunRow.instance_id))).scalar_one() == first
 
 
 def test_replace_instance_folds_older_duplicates(engine: Engine, tiny_instance: Instance) -> None:
@@ -124,7 +125,7 @@ def test_replace_instance_folds_older_duplicates(engine: Engine, tiny_instance: 
     assert kept == newer
     with Session(engine) as session:
         assert [(s.id, s.source) for s in store.list_instances(session)] == [(newer, "latest"), (other, "other")]
-        assert session.execute(select(ScenarioRow.base_instance_id)).scalar_one() == newer
+        assert session.execute(select(col(ScenarioRow.base_instance_id))).scalar_one() == newer
 
 
 def test_failed_save_leaves_nothing(engine: Engine, tiny_instance: Instance) -> None:
@@ -172,7 +173,9 @@ def test_run_rows_keep_utc_times_and_json(engine: Engine) -> None:
 @pytest.mark.parametrize(("field", "value"), [("status", "exploded"), ("progress", 1.5)])
 def test_run_rows_refuse_impossible_values(engine: Engine, field: str, value: object) -> None:
     with pytest.raises(IntegrityError), session_scope(engine) as session:
-        session.add(RunRow(kind="placement", **{field: value}))
+        run = RunRow(kind="placement")
+        setattr(run, field, value)
+        session.add(run)
 
 
 def test_naive_timestamps_are_refused(engine: Engine) -> None:

@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 from api import store
 from api.db import session_scope
 from api.tables import LearnerRow, SettingRow
-from planner.codes import Need, Phase, SettingKind, SettingStatus
+from planner.codes import Need, Phase, SettingKind, SettingStatus, phase_of_ncy
 from planner.domain import Instance, Learner, Locality, NeedForecast, OutreachTeam, Point, Setting
 
 
@@ -122,7 +122,7 @@ def instances(draw: Any) -> Instance:
         low = draw(st.integers(-2, 20))
         high = draw(st.integers(low, 20))
         capacity = draw(st.integers(0, 500))
-        phases = sorted({p for p in Setting.model_construct(ncy_min=low, ncy_max=high).phases})
+        phases = sorted({phase_of_ncy(n) for n in range(low, high + 1)})
         caps = draw(st.dictionaries(st.sampled_from(phases), st.integers(0, capacity), max_size=2))
         status = draw(st.sampled_from(list(SettingStatus)))
         opens = draw(st.one_of(st.none(), st.integers(2020, 2030)))
@@ -142,7 +142,7 @@ def instances(draw: Any) -> Instance:
     learners: list[Learner] = []
     for i in range(draw(st.integers(0, 8))):
         primary = draw(_needs)
-        secondary = draw(st.one_of(st.none(), _needs.filter(lambda n, p=primary: n != p)))
+        secondary = draw(st.one_of(st.none(), st.sampled_from([n for n in Need if n != primary])))
         use_birth = draw(st.booleans())
         learners.append(
             Learner(

@@ -222,5 +222,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("runs", "scenarios", "travel_times", "forecasts", "teams", "learners", "settings", "localities", "instances"):
+    for table in ("runs", "scenarios", "travel_times", "forecasts", "teams", "learners", "settings", "localities",
+                  "instances"):
         op.drop_table(table)

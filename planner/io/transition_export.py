@@ -1,0 +1,133 @@
+"""Exports of a transition plan: JSON, a CSV of activities, a printable HTML page per learner, an ICS per team.
+
+Pseudonymous ids only: no names, postcodes or birth dates ever reach these files. ICS is written by hand to
+RFC 5545 (CRLF line endings, lines folded at 75 octets, text escaped); each activity is an all-day event on the
+Monday of its week (or a week-long event), so any calendar app can import it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+from jinja2 import Environment, select_autoescape
+
+CSV_COLUMNS = ("case_id", "learner_id", "transition", "tier", "score", "team_id", "activity_id", "kind", "hours",
+               "week", "week_commencing", "due_date", "weeks_late", "deadline", "planning_deadline", "latest_review")
+
+
+def plan_json(result: dict[str, Any]) -> str:
+    return json.dumps(result, indent=2, sort_keys=True, default=str)
+
+
+def activities_csv(result: dict[str, Any]) -> str:
+    """One row per activity of every case."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for case in result["cases"]:
+        for act in case["activities"]:
+            writer.writerow({
+                "case_id": case["case_id"], "learner_id": case["learner_id"], "transition": case["transition"],
+                "tier": case["tier"], "score": case["score"], "team_id": case["team_id"] or "",
+                "activity_id": act["activity_id"], "kind": act["kind"], "hours": act["hours"],
+                "week": "" if act["week"] is None else act["week"], "week_commencing": act["week_commencing"] or "",
+                "due_date": act["due_date"], "weeks_late": "" if act["weeks_late"] is None else act["weeks_late"],
+                "deadline": case["deadline"], "planning_deadline": case["planning_deadline"],
+                "latest_review": case["latest_review"],
+            })
+    return buffer.getvalue()
+
+
+LEARNER_TEMPLATE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Transition plan {{ case.learner_id }}</title>
+<style>
+body { font-family: system-ui, sans-serif; margin: 2em; max-width: 60em; }
+table { border-collapse: collapse; width: 100%; } th, td { border: 1px solid #999; padding: .3em .5em; text-align: left; }
+.late { color: #a00; font-weight: bold; } @media print { body { margin: 1cm; } }
+</style></head><body>
+<h1>Transition plan: learner {{ case.learner_id }}</h1>
+<p>{{ case.transition | replace("_", " ") }} ({{ case.ncy_now }} &rarr; {{ case.ncy_next }}), need {{ case.need }}.
+Outreach team: <strong>{{ case.team_id or "not allocated" }}</strong>.</p>
+<table>
+<tr><th>Deadline</th><td>{{ case.deadline }} ({{ "statutory" if case.statutory else "local rule" }});
+we plan to {{ case.planning_deadline }}</td></tr>
+<tr><th>Latest review meeting</th><td>{{ case.latest_review }}</td></tr>
+<tr><th>Weeks left</th><td>{{ case.weeks_left }}</td></tr>
+<tr><th>Transfer</th><td>{{ case.transfer_date }}; current setting {{ case.current_setting_id or "none" }},
+receiving setting {{ case.receiving_setting_id or "to be named" }}</td></tr>
+<tr><th>Preparing for adulthood</th><td>{{ "yes" if case.preparing_for_adulthood else "no" }}</td></tr>
+<tr><th>Support</th><td>{{ case.tier }} (score {{ case.score }})</td></tr>
+</table>
+<h2>Why this support</h2>
+<ul>{% for rule in case.rules %}<li>{{ rule.rule }} (+{{ rule.points }}): {{ rule.reason }}</li>
+{% else %}<li>No risk rule fired.</li>{% endfor %}</ul>
+<h2>Activities</h2>
+<table><tr><th>Activity</th><th>Hours</th><th>Week commencing</th><th>Due by</th><th>Status</th></tr>
+{% for act in case.activities %}<tr><td>{{ act.kind }}</td><td>{{ act.hours }}</td>
+<td>{{ act.week_commencing or "not scheduled" }}</td><td>{{ act.due_date }}</td>
+<td{% if act.weeks_late %} class="late"{% endif %}>{% if not act.scheduled %}not scheduled{% elif act.weeks_late %}
+{{ act.weeks_late }} week(s) late{% else %}on time{% endif %}</td></tr>
+{% endfor %}</table>
+</body></html>
+"""
+
+
+def learner_html(case: dict[str, Any]) -> str:
+    """A printable page for one learner's transition plan."""
+    env = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
+    return env.from_string(LEARNER_TEMPLATE).render(case=case)
+
+
+def _ics_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
+
+
+def _fold(line: str) -> str:
+    """RFC 5545 3.1: lines longer than 75 octets are folded with CRLF + a space."""
+    data = line.encode("utf-8")
+    if len(data) <= 75:
+        return line
+    parts, current = [], b""
+    for char in line:
+        encoded = char.encode("utf-8")
+        if len(current) + len(encoded) > (75 if not parts else 74):
+            parts.append(current.decode("utf-8"))
+            current = b""
+        current += encoded
+    parts.append(current.decode("utf-8"))
+    return "\r\n ".join(parts)
+
+
+def team_ics(result: dict[str, Any], team_id: str, generated: datetime | None = None) -> str:
+    """The team's scheduled activities as an iCalendar file: one week-long all-day event per activity."""
+    stamp = (generated or datetime.now(timezone.utc)).strftime("%Y%m%dT%H%M%SZ")
+    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//placeplan//transitions//EN", "CALSCALE:GREGORIAN",
+             f"X-WR-CALNAME:{_ics_escape(f'Transitions {team_id}')}"]
+    for case in result["cases"]:
+        if case["team_id"] != team_id:
+            continue
+        for act in case["activities"]:
+            if act["week_commencing"] is None:
+                continue
+            monday = date.fromisoformat(act["week_commencing"])
+            saturday = monday + timedelta(days=5)
+            summary = f"{act['kind']} - learner {case['learner_id']} ({case['transition'].replace('_', ' ')})"
+            description = (f"{act['hours']} h; due by {act['due_date']}; tier {case['tier']}; "
+                           f"deadline {case['planning_deadline']}")
+            lines += [
+                "BEGIN:VEVENT",
+                f"UID:{act['activity_id'].replace(':', '-')}@placeplan",
+                f"DTSTAMP:{stamp}",
+                f"DTSTART;VALUE=DATE:{monday.strftime('%Y%m%d')}",
+                f"DTEND;VALUE=DATE:{saturday.strftime('%Y%m%d')}",
+                f"SUMMARY:{_ics_escape(summary)}",
+                f"DESCRIPTION:{_ics_escape(description)}",
+                "TRANSP:TRANSPARENT",
+                "END:VEVENT",
+            ]
+    lines.append("END:VCALENDAR")
+    return "\r\n".join(_fold(line) for line in lines) + "\r\n"

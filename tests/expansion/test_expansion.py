@@ -1,0 +1,88 @@
+"""The council-level optimiser: marginal values are real re-solves, the frontier behaves, runs are deterministic."""
+
+from __future__ import annotations
+
+import pytest
+
+from planner.domain import Instance
+from planner.expansion import (
+    ExpansionParameters,
+    budget_frontier,
+    build_expansion_data,
+    demand_draws,
+    evaluate_programme,
+    frontier_chart,
+    marginal_values,
+    run_expansion,
+    without_project,
+)
+from planner.expansion_model import SolveOptions, solve_expansion_data
+from planner.progress import NullProgress
+from scenarios.demo import build_demo
+
+EXACT = SolveOptions(relative_gap=1e-9, time_limit_seconds=60)
+
+
+@pytest.fixture(scope="module")
+def demo() -> Instance:
+    return build_demo("demo", 2026)
+
+
+@pytest.fixture(scope="module")
+def params() -> ExpansionParameters:
+    return ExpansionParameters(candidate_count=4, horizon_years=3, budget_total=20_000_000,
+                               budget_per_year=12_000_000, solve=EXACT, frontier_fractions=[0, 0.25, 0.5, 1, 2])
+
+
+def test_marginal_value_is_the_objective_change_when_dropped(demo: Instance, params: ExpansionParameters) -> None:
+    data, _ = build_expansion_data(demo, params)
+    solution = solve_expansion_data(data, params.weights, EXACT)
+    assert solution.status == "optimal" and solution.programme
+    values = marginal_values(data, solution, params.weights, EXACT)
+    for decision in solution.programme:
+        dropped = solve_expansion_data(without_project(data, decision.id), params.weights, EXACT)
+        assert dropped.objective is not None and solution.objective is not None
+        assert values[decision.id] == pytest.approx(dropped.objective - solution.objective, rel=1e-6, abs=1.0)
+        assert values[decision.id] >= -1e-6 * abs(solution.objective)  # dropping a chosen project never helps
+
+
+def test_frontier_never_gets_worse_with_more_budget(demo: Instance, params: ExpansionParameters) -> None:
+    data, _ = build_expansion_data(demo, params)
+    rows = budget_frontier(data, [0, 5e6, 10e6, 20e6, 40e6], params.weights, EXACT)
+    assert len(rows) >= 5
+    objectives = [row["objective"] for row in rows]
+    assert all(b <= a + 1e-6 * abs(a) for a, b in zip(objectives, objectives[1:], strict=False))
+    assert rows[0]["capital_used"] == 0 and rows[0]["projects"] == 0
+    assert all(row["capital_used"] <= row["budget_total"] + 1e-6 for row in rows)
+    assert frontier_chart(rows, "png").startswith(b"\x89PNG")
+
+
+@pytest.mark.slow
+def test_run_expansion_reports_programme_frontier_and_statistics(demo: Instance,
+                                                                  params: ExpansionParameters) -> None:
+    result = run_expansion(demo, params.model_dump(), NullProgress())
+    again = run_expansion(demo, params.model_dump(), NullProgress())
+    assert result["status"] == "optimal"
+    assert {"wall_seconds", "objective", "bound", "gap"} <= set(result["statistics"])
+    assert len(result["frontier"]) == 5
+    assert [p["id"] for p in result["programme"]] == [p["id"] for p in again["programme"]]
+    assert result["statistics"]["objective"] == again["statistics"]["objective"]
+    assert all(p["marginal_value"] is not None for p in result["programme"])
+    assert sum(p["capital"] for p in result["programme"]) <= 20_000_000 + 1e-6
+
+
+def test_robust_evaluation_over_draws(demo: Instance, params: ExpansionParameters) -> None:
+    data, _ = build_expansion_data(demo, params)
+    solution = solve_expansion_data(data, params.weights, EXACT)
+    paths = demand_draws(data, 5, seed=7)
+    assert paths == demand_draws(data, 5, seed=7)
+    kpis = evaluate_programme(data, solution.programme, paths, params.weights)
+    assert kpis["draws"] == 5
+    assert kpis["unmet_p90"] >= min(kpis["unmet_expected"], kpis["unmet_p90"])
+    central = evaluate_programme(data, solution.programme, [list(map(list, data.demand))], params.weights)
+    assert central["unmet_expected"] == pytest.approx(solution.breakdown["unmet_learner_years"], abs=1e-6)
+
+
+def test_bad_parameter_is_named(demo: Instance) -> None:
+    with pytest.raises(ValueError, match="horizon_years"):
+        run_expansion(demo, {"horizon_years": 0}, NullProgress())

@@ -1,0 +1,117 @@
+"""Scenario runs, lineage, the shipped scenarios, and comparisons that reconcile with single runs."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import openpyxl
+import pytest
+
+from planner.domain import Instance
+from planner.progress import NullProgress
+from scenarios.demo import build_demo
+from scenarios.registry import get_scenario, scenario_names
+from scenarios.runner import KPI_FIELDS, compare_runs, comparison_chart, comparison_csv, comparison_xlsx, run_scenario
+from scenarios.spec import ScenarioFormatError, all_edits, lineage, materialise_spec, parse_spec
+from scenarios.what_if import ScenarioEditError
+
+FAST = {"horizon_years": 4}
+
+
+@pytest.fixture(scope="module")
+def demo() -> Instance:
+    return build_demo("demo", 2026)
+
+
+def test_shipped_scenarios_materialise_on_the_demo(demo: Instance) -> None:
+    for name in scenario_names():
+        spec = get_scenario(name)
+        instance, _ = materialise_spec(spec, demo, get_scenario)
+        assert len(instance.settings) > len(demo.settings) or any(
+            s.closes_year is not None for s in instance.settings)
+        assert instance.metadata["scenario"]["name"] == name
+
+
+def test_lineage_applies_the_parent_first(demo: Instance) -> None:
+    child = get_scenario("post16-growth")
+    assert [s.name for s in lineage(child, get_scenario)] == ["phase2-special-expansion", "post16-growth"]
+    edits = all_edits(child, get_scenario)
+    assert edits[: len(get_scenario("phase2-special-expansion").edits)] == get_scenario(
+        "phase2-special-expansion").edits
+    instance, overrides = materialise_spec(child, demo, get_scenario)
+    assert "NV-ASD-FREE" in instance.setting_by_id and "NV-P16-EAST" in instance.setting_by_id
+    assert overrides["journey_limits"]["post16"] == 100
+
+
+def test_lineage_errors_are_named() -> None:
+    orphan = parse_spec({"name": "orphan", "parent": "nobody", "edits": []})
+    with pytest.raises(ScenarioFormatError, match="parent: unknown scenario 'nobody'"):
+        lineage(orphan, get_scenario)
+    a = parse_spec({"name": "a", "parent": "b"})
+    b = parse_spec({"name": "b", "parent": "a"})
+    with pytest.raises(ScenarioFormatError, match="loops"):
+        lineage(a, {"a": a, "b": b}.__getitem__)
+
+
+def test_spec_with_a_bad_edit_names_index_and_field() -> None:
+    with pytest.raises(ScenarioEditError) as caught:
+        parse_spec({"name": "bad", "edits": [{"op": "close_setting", "setting_id": "1", "year": 2027},
+                                              {"op": "expand_places", "setting_id": "1", "places": 0,
+                                               "from_year": 2027}]})
+    assert caught.value.index == 1 and caught.value.field == "places"
+
+
+def test_unknown_scenario_lists_the_known_ones() -> None:
+    with pytest.raises(KeyError, match="phase2-special-expansion"):
+        get_scenario("nope")
+
+
+def test_expansion_scenario_reduces_out_of_area_and_spends_capital(demo: Instance) -> None:
+    baseline = run_scenario(demo, FAST, NullProgress())
+    phase2 = run_scenario(demo, {**FAST, "scenario": "phase2-special-expansion"}, NullProgress())
+    assert phase2["scenario"]["lineage"] == ["phase2-special-expansion"]
+    assert phase2["totals"]["capital_spent"] == pytest.approx(2_400_000 + 2_100_000 + 14_000_000 + 600_000)
+    assert phase2["totals"]["out_of_area_placements"] < baseline["totals"]["out_of_area_placements"]
+    for run in (baseline, phase2):
+        for row in run["kpis"].values():
+            # Every learner needing a place is placed in area, out of area, or counted unmet.
+            assert row["placed_in_area"] + row["out_of_area_placements"] + row["unmet_need"] == pytest.approx(
+                row["demand"], abs=1e-6)
+            assert row["p95_journey_minutes"] >= row["mean_journey_minutes"] * 0.5
+
+
+def test_compare_reconciles_with_single_runs(demo: Instance) -> None:
+    names = ["phase2-special-expansion", "pru-restructure", "post16-growth"]
+    singles = {name: run_scenario(demo, {**FAST, "scenario": name}, NullProgress()) for name in names}
+    singles["baseline"] = run_scenario(demo, FAST, NullProgress())
+    again = {name: run_scenario(demo, {**FAST, "scenario": name}, NullProgress()) for name in names}
+    table = compare_runs({**again, "baseline": run_scenario(demo, FAST, NullProgress())})
+    assert len(table["rows"]) == 4 * 4
+    for row in table["rows"]:
+        single = singles[row["scenario"]]["kpis"][str(row["academic_year"])]
+        for name, _ in KPI_FIELDS:
+            assert row[name] == pytest.approx(single[name], rel=1e-9, abs=1e-9)
+    for name, totals in table["totals"].items():
+        assert totals == pytest.approx(singles[name]["totals"], rel=1e-9)
+
+    parsed = list(csv.DictReader(io.StringIO(comparison_csv(table))))
+    assert len(parsed) == len(table["rows"])
+    first = parsed[0]
+    assert float(first["unmet_need"]) == pytest.approx(table["rows"][0]["unmet_need"], abs=1e-3)
+    book = openpyxl.load_workbook(io.BytesIO(comparison_xlsx(table)))
+    assert book.sheetnames == ["by year", "totals", "metrics"]
+    assert book["by year"].max_row == len(table["rows"]) + 1
+    assert comparison_chart(table, "png").startswith(b"\x89PNG")
+    assert b"<svg" in comparison_chart(table, "svg")[:500]
+
+
+def test_scenario_run_is_deterministic(demo: Instance) -> None:
+    first = run_scenario(demo, {**FAST, "scenario": "pru-restructure"}, NullProgress())
+    second = run_scenario(demo, {**FAST, "scenario": "pru-restructure"}, NullProgress())
+    assert first["kpis"] == second["kpis"]
+
+
+def test_bad_run_parameter_is_named(demo: Instance) -> None:
+    with pytest.raises(ValueError, match="horizon_years"):
+        run_scenario(demo, {"horizon_years": 0}, NullProgress())
