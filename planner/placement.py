@@ -151,11 +151,7 @@ def place(instance: Instance, parameters: PlacementParameters | None = None,
     net = _Network(units, unit_eligible, [phases[int(flow_rows[u[0]])] for u in units], elig.setting_ids, free,
                    free_phase)
     # Rule values per member, summed per arc, then per unit of flow (x scale / size, exact integers).
-    member_arc = np.concatenate([np.full(len(u), a, dtype=np.int64) for a, u in
-                                 ((a, units[int(net.arc_unit[a])]) for a in range(len(net.arc_unit)))]) \
-        if len(net.arc_unit) else np.zeros(0, np.int64)
-    member_pos = np.concatenate([np.array(units[int(net.arc_unit[a])], dtype=np.int64)
-                                 for a in range(len(net.arc_unit))]) if len(net.arc_unit) else np.zeros(0, np.int64)
+    member_arc, member_pos = _member_arcs(units, net.arc_unit)
     member_rows = flow_rows[member_pos]
     member_col = net.arc_col[member_arc]
     safe_col = np.where(member_col >= 0, member_col, 0)
@@ -218,6 +214,20 @@ def place(instance: Instance, parameters: PlacementParameters | None = None,
     progress.report(1.0, f"placed {placed} of {len(decisions)}")
     return PlacementPlan(academic_year=round_.year, decisions=decisions, statistics=stats,
                          free_capacity=dict(round_.free_capacity))
+
+
+def _member_arcs(units: list[list[int]], arc_unit: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """(arc, member) pairs: one per arc for single learners, one per member for sibling-group arcs."""
+    first = np.array([u[0] for u in units], dtype=np.int64)
+    arcs = [np.arange(len(arc_unit), dtype=np.int64)]
+    members = [first[arc_unit] if len(arc_unit) else np.zeros(0, np.int64)]
+    for unit, group in enumerate(units):
+        if len(group) > 1:
+            mine = np.flatnonzero(arc_unit == unit)
+            for member in group[1:]:
+                arcs.append(mine)
+                members.append(np.full(len(mine), member, dtype=np.int64))
+    return np.concatenate(arcs), np.concatenate(members)
 
 
 def plan_objective(decisions: list[PlacementDecision]) -> dict[str, int]:

@@ -20,7 +20,7 @@ from planner.domain import Instance, Setting
 from planner.placement_params import ObjectiveRule, PlacementParameters
 
 # OR-Tools' min-cost flow scales costs by (nodes + 1) internally; keep max arc cost x (nodes + 1) below this.
-SAFE_COST_PRODUCT = 2**60
+SAFE_COST_PRODUCT = 2**61  # measured: OR-Tools 9.15 accepts up to about 3.8e18 / (nodes + 1)
 
 
 def setting_cost_units(setting: Setting, parameters: PlacementParameters) -> int:

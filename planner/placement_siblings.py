@@ -19,8 +19,13 @@ import numpy as np
 from numpy.typing import NDArray
 from ortools.sat.python import cp_model
 
-from planner.placement_flow import FlowNetwork, LexicographicResult
+import time
+
+from planner.placement_flow import FlowNetwork, LexicographicResult, solve_lexicographic
 from planner.progress import Progress, RunCancelled
+
+
+CPSAT_ARC_LIMIT = 40_000  # larger restricted models go to branch and bound over flow solves
 
 
 @dataclass
@@ -80,6 +85,9 @@ def solve_with_siblings(network: FlowNetwork, stage_costs: list[NDArray[np.int64
         threshold += int(reduced[mine].min() if len(mine) else 0) * int(network.supplies[unit])
     threshold = max(1, threshold)
     largest = int(reduced[live].max()) if len(live) else 0
+    if int((reduced[live] <= threshold).sum()) > CPSAT_ARC_LIMIT:
+        # Many zero-reduced-cost ties: branch on the split groups with exact flow solves instead.
+        return _branch_and_bound(network, stage_costs[:-1], relaxed, time_limit=time_limit, progress=progress)
     while True:
         outcome, needed = _cpsat(network, stage_costs, reduced, threshold, relaxed.first_stage_cost, chosen,
                                  seed=seed, time_limit=time_limit, workers=workers, progress=progress)
@@ -88,6 +96,59 @@ def solve_with_siblings(network: FlowNetwork, stage_costs: list[NDArray[np.int64
         if threshold >= largest:
             raise RuntimeError("sibling step found no plan even with every arc allowed")
         threshold = min(largest, max(2 * threshold, needed))
+
+
+def _branch_and_bound(network: FlowNetwork, stage_costs: list[NDArray[np.int64]], relaxed: LexicographicResult, *,
+                      time_limit: float, progress: Progress) -> SiblingOutcome:
+    """Depth-first branch and bound: a split group is sent whole down each of its arcs in turn.
+
+    Each node is an exact lexicographic flow solve, a lower bound for its subtree (a relaxation); a child's
+    first-stage cost is at least its parent's plus the group's size x the arc's reduced cost, which prunes
+    most children without a solve. The best plan with no split group is optimal when the tree is exhausted.
+    """
+    started = time.perf_counter()
+    best: tuple[tuple[int, ...], NDArray[np.int64]] | None = None
+    stack: list[tuple[FlowNetwork, LexicographicResult | None, int]] = [(network, relaxed, 0)]
+    nodes = 0
+    complete = True
+    while stack:
+        if progress.should_stop():
+            raise RunCancelled("placement cancelled during the sibling-group step")
+        if time.perf_counter() - started > time_limit:
+            complete = False
+            break
+        net, result, lower = stack.pop()
+        if best is not None and lower > best[0][0]:
+            continue
+        if result is None:
+            result = solve_lexicographic(net, stage_costs)
+            nodes += 1
+        vector = tuple(result.stage_costs)
+        if best is not None and vector >= best[0]:
+            continue
+        split = split_units(net, result.flow)
+        if not split:
+            best = (vector, chosen_arcs(net, result.flow))
+            continue
+        unit = split[0]
+        k = int(net.supplies[unit])
+        arcs = np.flatnonzero((net.tail[: net.num_learner_arcs] == unit) & (net.capacity[: net.num_learner_arcs] > 0))
+        reduced = result.first_stage_reduced
+        children = []
+        for arc in arcs.tolist():
+            child_lower = result.stage_costs[0] + k * int(reduced[arc])
+            if best is not None and child_lower > best[0][0]:
+                continue
+            child = net.copy()
+            # Flagged siblings are placed together: the whole group takes this arc or none.
+            child.capacity[arcs[arcs != arc]] = 0
+            children.append((child_lower, arc, child))
+        for child_lower, _, child in sorted(children, key=lambda c: (-c[0], -c[1])):
+            stack.append((child, None, child_lower))
+    if best is None:
+        raise RuntimeError("sibling branch and bound found no plan within the time limit")
+    return SiblingOutcome(chosen_arc=best[1], status="OPTIMAL" if complete else "FEASIBLE",
+                          gap=0.0 if complete else float("nan"), used_cpsat=False, variables=nodes)
 
 
 def _out_arc(network: FlowNetwork) -> dict[int, int]:
