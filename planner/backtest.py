@@ -14,7 +14,7 @@ import numpy as np
 from planner.codes import NCY_MIN
 from planner.domain import Instance
 from planner.forecast import ForecastParameters, forecast
-from planner.forecast_rates import G, NEEDS, PHASE_OF_NCY_INDEX, PHASES, caseload_arrays
+from planner.forecast_rates import NEEDS, PHASE_OF_NCY_INDEX, PHASES, G, caseload_arrays
 
 P = len(PHASES)
 

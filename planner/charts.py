@@ -121,6 +121,7 @@ def forecast_fan_chart(result: ForecastResult, measure: str = "specialist", fmt:
             ax.legend(fontsize=7, loc="upper left")
     label = {"all_plans": "all EHC plans", "specialist": "in specialist places",
              "alternative_provision": "in alternative provision"}.get(measure, measure)
-    fig.suptitle(f"{title} ({label}), {result.runs} runs, base year {result.base_year}/{(result.base_year + 1) % 100:02d}")
+    base = f"{result.base_year}/{(result.base_year + 1) % 100:02d}"
+    fig.suptitle(f"{title} ({label}), {result.runs} runs, base year {base}")
     fig.tight_layout()
     return _render(fig, fmt)

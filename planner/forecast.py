@@ -26,7 +26,6 @@ from planner.forecast_rates import (
     KIND_INDEX,
     KIND_LABELS,
     N_NCY,
-    NCYS,
     NEEDS,
     PHASE_OF_NCY_INDEX,
     PHASES,

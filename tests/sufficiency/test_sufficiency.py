@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import numpy as np
 import pytest
 
 from planner.codes import Need, Phase, SettingKind
@@ -106,7 +107,7 @@ def test_journey_limit_makes_far_places_out_of_reach() -> None:
 
 
 def test_rounding_is_half_up() -> None:
-    assert list(round_demand([0.4, 0.5, 1.5, 2.49])) == [0, 1, 2, 2]
+    assert list(round_demand(np.array([0.4, 0.5, 1.5, 2.49]))) == [0, 1, 2, 2]
 
 
 @pytest.fixture(scope="module")
