@@ -33,7 +33,7 @@ from planner.placement_model import (
     RequestResult,
     UnplacedReason,
 )
-from planner.placement_objective import pack_stages, preference_value, rule_values, setting_cost_units
+from planner.placement_objective import Stage, pack_stages, preference_value, rule_values, setting_cost_units
 from planner.placement_params import ObjectiveRule, PlacementParameters
 from planner.placement_round import PlacementRound, select_round
 from planner.placement_siblings import chosen_arcs, solve_with_siblings
@@ -162,7 +162,11 @@ def place(instance: Instance, parameters: PlacementParameters | None = None,
     for level in parameters.objective:
         summed = np.bincount(member_arc, weights=values.level(level), minlength=len(net.arc_unit))
         level_values.append(np.rint(summed).astype(np.int64) * per_unit)
-    stages = pack_stages(level_values, net.flow.landing_nodes, net.flow.num_nodes, int(net.sizes.sum()))
+    if parameters.combine_levels:
+        stages = pack_stages(level_values, net.flow.landing_nodes, net.flow.num_nodes, int(net.sizes.sum()))
+    else:
+        # One exact flow stage per level, each on the optimal face of the levels before: small costs, fast solves.
+        stages = [Stage(levels=(k,), weights=(1,)) for k in range(len(level_values))]
     stage_costs = [stage.composite(level_values) for stage in stages]
     build_done = time.perf_counter()
     _check_stop(progress)

@@ -104,6 +104,10 @@ class PlacementParameters(BaseModel):
     unmet_preference_penalty: int = Field(
         default=4, ge=1, description="Preference value when no requested setting is named (ranks score rank - 1)"
     )
+    combine_levels: bool = Field(
+        default=False,
+        description="Solve consecutive levels together with exact big-M weights (default: one flow stage per level)",
+    )
     cost_unit_gbp: int = Field(default=1, ge=1, description="Cost rule unit: 1 = pounds, 1000 = thousands")
     travel_mode: TravelMode = TravelMode.CAR
     seed: int = Field(default=0, description="CP-SAT random seed (the flow core is deterministic)")

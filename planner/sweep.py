@@ -141,7 +141,7 @@ def sweep_benchmark(cases: int = 200, workers: int = 2, dask_workers: int = 2,
         from distributed import Client, LocalCluster
 
         with LocalCluster(n_workers=dask_workers, threads_per_worker=1, processes=True,
-                          dashboard_address=None) as cluster, Client(cluster) as client:
+                          dashboard_address=":0") as cluster, Client(cluster) as client:
             started = time.perf_counter()
             remote = run_sweep(datasets, all_cases, settings, client=client, progress=progress)
             figures["dask_wall"] = time.perf_counter() - started

@@ -40,7 +40,7 @@ def test_dask_local_cluster_matches_local_pool() -> None:
     datasets = small_datasets()
     cases = make_cases(list(datasets), draws=3, budgets=[0.0, 8e6])
     local = run_sweep(datasets, cases, SETTINGS, scheduler="", max_workers=2)
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster, \
             Client(cluster) as client:
         remote = run_sweep(datasets, cases, SETTINGS, client=client)
     assert remote == local

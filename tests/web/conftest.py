@@ -130,6 +130,7 @@ def sign_in(visit: Visit, server: LiveServer, role: str) -> None:
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url("**/overview")
     page.wait_for_selector(f"#who:has-text('Signed in as {role}')")
+    page.wait_for_selector("body[data-ready=true]")
 
 
 def screenshot(visit: Visit, name: str) -> Path:

@@ -31,6 +31,12 @@ def nav_titles(page: Any) -> list[str]:
     return [t.strip() for t in page.locator("#main-nav li:not([hidden]) a").all_inner_texts()]
 
 
+def open_page(page: Any, title: str) -> None:
+    """Follow a navigation link and wait until the page's script has wired its controls."""
+    page.get_by_role("link", name=title, exact=True).click()
+    page.wait_for_selector("body[data-ready=true]")
+
+
 def wait_run_finished(page: Any, box: str, timeout: float = 120_000) -> str:
     page.wait_for_selector(f"{box}[data-status]", timeout=timeout)
     status: str = page.get_attribute(box, "data-status")
@@ -53,7 +59,7 @@ def test_commissioner_scenarios_run_and_compare(live_server: LiveServer, visit: 
     page = visit.page
     sign_in(visit, live_server, "commissioner")
     assert nav_titles(page) == ["Overview", "Sufficiency", "Map", "Scenarios"]
-    page.get_by_role("link", name="Scenarios").click()
+    open_page(page, "Scenarios")
     page.wait_for_selector("#scenario-list p, #scenario-table")
     # Create a scenario with the form's edit rows: expand the first special school by 40 places.
     page.get_by_label("Name", exact=True).fill("Expand special places")
@@ -106,7 +112,7 @@ def test_commissioner_overview_sufficiency_and_map(live_server: LiveServer, visi
     page.wait_for_selector("#trend-chart .main-svg")
     screenshot(visit, "01-overview-commissioner")
 
-    page.get_by_role("link", name="Sufficiency").click()
+    open_page(page, "Sufficiency")
     page.get_by_role("button", name="Run sufficiency").click()
     assert wait_run_finished(page, "#suff-progress") == "succeeded"
     page.wait_for_selector("#heatmap .main-svg")
@@ -126,7 +132,7 @@ def test_commissioner_overview_sufficiency_and_map(live_server: LiveServer, visi
     assert download.value.suggested_filename.startswith("sufficiency-")
     screenshot(visit, "02-sufficiency")
 
-    page.get_by_role("link", name="Map").click()
+    open_page(page, "Map")
     page.wait_for_selector("#map .main-svg")
     page.wait_for_selector("#localities")
     assert page.locator("#localities tbody tr").count() == 8
@@ -156,7 +162,7 @@ def test_officer_placements_pin_and_rerun(live_server: LiveServer, visit: Visit)
     page = visit.page
     sign_in(visit, live_server, "officer")
     assert nav_titles(page) == ["Overview", "Placements", "Transitions"]
-    page.get_by_role("link", name="Placements").click()
+    open_page(page, "Placements")
     page.get_by_role("button", name="Run placement round").click()
     assert wait_run_finished(page, "#round-progress") == "succeeded"
     page.wait_for_selector("#decision-table")
@@ -204,7 +210,7 @@ def test_officer_transitions_and_overview(live_server: LiveServer, visit: Visit)
     sign_in(visit, live_server, "officer")
     page.wait_for_selector("#kpis >> text=Unplaced")
     screenshot(visit, "01b-overview-officer")
-    page.get_by_role("link", name="Transitions").click()
+    open_page(page, "Transitions")
     page.get_by_label("Time limit (seconds)").fill("4")
     page.get_by_role("button", name="Plan transitions").click()
     assert wait_run_finished(page, "#tr-progress", timeout=180_000) == "succeeded"
@@ -222,7 +228,7 @@ def test_officer_transitions_and_overview(live_server: LiveServer, visit: Visit)
 def test_planner_runs_the_optimiser(live_server: LiveServer, visit: Visit) -> None:
     page = visit.page
     sign_in(visit, live_server, "planner")
-    page.get_by_role("link", name="Scenarios").click()
+    open_page(page, "Scenarios")
     page.wait_for_selector("#opt-form")
     page.get_by_label("Years").fill("3")
     page.get_by_label("Time limit (seconds)").fill("4")

@@ -185,6 +185,7 @@
     for (const cb of readyCallbacks) {
       try { await cb(ctx); } catch (e) { status(e.message, "error"); console.error(e); }
     }
+    document.body.dataset.ready = "true"; // the page's controls are wired (tests and assistive tech can start)
   }
 
   function offerDemo() {
