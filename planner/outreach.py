@@ -80,7 +80,7 @@ class StopWhenAsked(cp_model.CpSolverSolutionCallback):
     def on_solution_callback(self) -> None:
         if self._should_stop():
             self.stopped = True
-            self.StopSearch()
+            self.stop_search()
 
 
 def greedy_gap(problem: GapProblem) -> list[int | None]:
@@ -121,7 +121,7 @@ def gap_lp_bound(problem: GapProblem, time_limit: float = 10.0) -> float | None:
         by_job[j].append(var)
         by_agent[a].append((j, var))
     for j in range(n_jobs):
-        model.add_linear_constraint(sum(by_job[j]) + (u[j] if j in u else 0.0) == 1.0)
+        model.add_linear_constraint(sum(by_job[j]) + u.get(j, 0.0) == 1.0)
     for a in range(n_agents):
         for r in range(len(problem.capacities[a])):
             terms = [problem.uses[j][a][r] * var for j, var in by_agent[a] if problem.uses[j][a][r] > 0]
@@ -153,32 +153,32 @@ def solve_gap(problem: GapProblem, time_limit: float = 30.0, seed: int = 0, work
     for j in range(n_jobs):
         for a in range(n_agents):
             if problem.costs[j][a] is not None:
-                x[j, a] = model.NewBoolVar(f"x_{j}_{a}")
+                x[j, a] = model.new_bool_var(f"x_{j}_{a}")
     unassigned: dict[int, cp_model.IntVar] = {}
     for j in range(n_jobs):
         terms = [x[j, a] for a in range(n_agents) if (j, a) in x]
         if problem.unassigned_penalty is not None:
-            unassigned[j] = model.NewBoolVar(f"unassigned_{j}")
+            unassigned[j] = model.new_bool_var(f"unassigned_{j}")
             terms.append(unassigned[j])
         # Each case goes to exactly one team (or, when allowed, stays unallocated at a penalty)
-        model.AddExactlyOne(terms)
+        model.add_exactly_one(terms)
     for a in range(n_agents):
         for r in range(n_resources):
             jobs = [j for j in range(n_jobs) if (j, a) in x and problem.uses[j][a][r] > 0]
             # A team's hours in each term cannot exceed what it has
-            model.Add(sum(problem.uses[j][a][r] * x[j, a] for j in jobs) <= problem.capacities[a][r])
+            model.add(sum(problem.uses[j][a][r] * x[j, a] for j in jobs) <= problem.capacities[a][r])
     cost_expr = sum(int(problem.costs[j][a] or 0) * var for (j, a), var in x.items())
     penalty_expr = sum(int(problem.unassigned_penalty[j]) * var for j, var in unassigned.items()) \
         if problem.unassigned_penalty is not None else 0
     if problem.sense == "min":
-        model.Minimize(cost_expr + penalty_expr)
+        model.minimize(cost_expr + penalty_expr)
     else:
-        model.Maximize(cost_expr - penalty_expr)
+        model.maximize(cost_expr - penalty_expr)
     hint = greedy_gap(problem)
     for (j, a), var in x.items():
-        model.AddHint(var, 1 if hint[j] == a else 0)
+        model.add_hint(var, 1 if hint[j] == a else 0)
     for j, var in unassigned.items():
-        model.AddHint(var, 1 if hint[j] is None else 0)
+        model.add_hint(var, 1 if hint[j] is None else 0)
 
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = max(0.01, time_limit)
@@ -186,7 +186,7 @@ def solve_gap(problem: GapProblem, time_limit: float = 30.0, seed: int = 0, work
     solver.parameters.random_seed = seed
     solver.parameters.cp_model_probing_level = probing_level
     callback = StopWhenAsked(should_stop) if should_stop is not None else None
-    code = solver.Solve(model, callback) if callback is not None else solver.Solve(model)
+    code = solver.solve(model, callback) if callback is not None else solver.solve(model)
     wall = time.perf_counter() - started
     status = STATUS_NAMES.get(code, str(code))
     if code in (cp_model.INFEASIBLE, cp_model.MODEL_INVALID) or (
@@ -199,13 +199,13 @@ def solve_gap(problem: GapProblem, time_limit: float = 30.0, seed: int = 0, work
         assignment, status = list(hint), "FEASIBLE"
     else:
         for (j, a), var in x.items():
-            if solver.Value(var):
+            if solver.value(var):
                 assignment[j] = a
     cost = sum(int(problem.costs[j][a] or 0) for j, a in enumerate(assignment) if a is not None)
     penalty = sum(int(problem.unassigned_penalty[j]) for j in unassigned if assignment[j] is None) \
         if problem.unassigned_penalty is not None else 0
     objective = float(cost + penalty) if problem.sense == "min" else float(cost - penalty)
-    bound = float(solver.BestObjectiveBound()) if code != cp_model.UNKNOWN else (
+    bound = float(solver.best_objective_bound) if code != cp_model.UNKNOWN else (
         -math.inf if problem.sense == "min" else math.inf)
     if code != cp_model.OPTIMAL and use_lp_bound:
         # CP-SAT stopped before its own bound caught up: the LP relaxation is also a valid bound, take the tighter

@@ -162,7 +162,8 @@ def place(instance: Instance, parameters: PlacementParameters | None = None,
     for level in parameters.objective:
         summed = np.bincount(member_arc, weights=values.level(level), minlength=len(net.arc_unit))
         level_values.append(np.rint(summed).astype(np.int64) * per_unit)
-    if parameters.combine_levels:
+    if parameters.combine_levels or groups:
+        # Sibling branching prunes on the first stage, so it wants as many levels in it as fit exactly.
         stages = pack_stages(level_values, net.flow.landing_nodes, net.flow.num_nodes, int(net.sizes.sum()))
     else:
         # One exact flow stage per level, each on the optimal face of the levels before: small costs, fast solves.

@@ -108,18 +108,25 @@ def _branch_and_bound(network: FlowNetwork, stage_costs: list[NDArray[np.int64]]
     """
     started = time.perf_counter()
     best: tuple[tuple[int, ...], NDArray[np.int64]] | None = None
-    stack: list[tuple[FlowNetwork, LexicographicResult | None, int]] = [(network, relaxed, 0)]
+    # A node is the list of (group, arc) choices forced so far; networks are rebuilt from it when a node is solved.
+    stack: list[tuple[list[tuple[int, int]], LexicographicResult | None, int]] = [([], relaxed, 0)]
     nodes = 0
     complete = True
+    learner_tail = network.tail[: network.num_learner_arcs]
     while stack:
         if progress.should_stop():
             raise RunCancelled("placement cancelled during the sibling-group step")
         if time.perf_counter() - started > time_limit:
             complete = False
             break
-        net, result, lower = stack.pop()
+        forced, result, lower = stack.pop()
         if best is not None and lower > best[0][0]:
             continue
+        net = network.copy()
+        for unit, arc in forced:
+            # Flagged siblings are placed together: the whole group takes this arc or none.
+            others = np.flatnonzero(learner_tail == unit)
+            net.capacity[others[others != arc]] = 0
         if result is None:
             result = solve_lexicographic(net, stage_costs)
             nodes += 1
@@ -132,19 +139,16 @@ def _branch_and_bound(network: FlowNetwork, stage_costs: list[NDArray[np.int64]]
             continue
         unit = split[0]
         k = int(net.supplies[unit])
-        arcs = np.flatnonzero((net.tail[: net.num_learner_arcs] == unit) & (net.capacity[: net.num_learner_arcs] > 0))
+        arcs = np.flatnonzero((learner_tail == unit) & (net.capacity[: net.num_learner_arcs] > 0))
         reduced = result.first_stage_reduced
         children = []
         for arc in arcs.tolist():
             child_lower = result.stage_costs[0] + k * int(reduced[arc])
             if best is not None and child_lower > best[0][0]:
                 continue
-            child = net.copy()
-            # Flagged siblings are placed together: the whole group takes this arc or none.
-            child.capacity[arcs[arcs != arc]] = 0
-            children.append((child_lower, arc, child))
-        for child_lower, _, child in sorted(children, key=lambda c: (-c[0], -c[1])):
-            stack.append((child, None, child_lower))
+            children.append((child_lower, arc))
+        for child_lower, arc in sorted(children, key=lambda c: (-c[0], -c[1])):
+            stack.append(([*forced, (unit, arc)], None, child_lower))
     if best is None:
         raise RuntimeError("sibling branch and bound found no plan within the time limit")
     return SiblingOutcome(chosen_arc=best[1], status="OPTIMAL" if complete else "FEASIBLE",

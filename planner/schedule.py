@@ -139,7 +139,7 @@ def _capacity_blockers(model: cp_model.CpModel, capacity: Sequence[int], top: in
     for week, cap in enumerate(capacity):
         if cap >= top and overtime is None:
             continue
-        intervals.append(model.NewIntervalVar(week, 1, week + 1, f"blocked_{week}"))
+        intervals.append(model.new_interval_var(week, 1, week + 1, f"blocked_{week}"))
         demands.append(top - cap - overtime[week] if overtime is not None else top - cap)
     return intervals, demands
 
@@ -165,13 +165,13 @@ def _lateness_model(problem: TeamScheduleProblem) -> tuple[cp_model.CpModel, dic
         aid = act.activity_id
         # An activity takes place in a week at or after its release week with enough of the team's hours
         weeks = [w for w in range(max(0, act.release_week), horizon) if problem.capacity[w] >= act.minutes]
-        weekly[aid] = {w: model.NewBoolVar(f"in_{aid}_{w}") for w in weeks}
-        present[aid] = model.NewBoolVar(f"done_{aid}")
+        weekly[aid] = {w: model.new_bool_var(f"in_{aid}_{w}") for w in weeks}
+        present[aid] = model.new_bool_var(f"done_{aid}")
         # It takes place at most once, in exactly one of those weeks, or is left out
-        model.Add(sum(weekly[aid].values()) == present[aid])
-        start[aid] = model.NewIntVar(0, horizon - 1, f"week_{aid}")
-        model.Add(start[aid] == sum(w * v for w, v in weekly[aid].items()))
-        intervals.append(model.NewOptionalIntervalVar(start[aid], 1, start[aid] + 1, present[aid], f"slot_{aid}"))
+        model.add(sum(weekly[aid].values()) == present[aid])
+        start[aid] = model.new_int_var(0, horizon - 1, f"week_{aid}")
+        model.add(start[aid] == sum(w * v for w, v in weekly[aid].items()))
+        intervals.append(model.new_optional_interval_var(start[aid], 1, start[aid] + 1, present[aid], f"slot_{aid}"))
         demands.append(act.minutes)
         # Weeks past the due week count as late, times the activity's weight; an activity left out costs the penalty
         objective_terms.append(sum(act.weight * (w - act.due_week) * v for w, v in weekly[aid].items()
@@ -183,18 +183,18 @@ def _lateness_model(problem: TeamScheduleProblem) -> tuple[cp_model.CpModel, dic
             if pred not in ids:
                 continue
             # An activity follows its predecessor by 1 + lag weeks (e.g. visits once the plan names the setting)
-            model.Add(start[act.activity_id] >= start[pred] + 1 + lag).OnlyEnforceIf(present[act.activity_id])
+            model.add(start[act.activity_id] >= start[pred] + 1 + lag).only_enforce_if(present[act.activity_id])
             # and cannot take place if its predecessor does not
-            model.Add(present[act.activity_id] <= present[pred])
+            model.add(present[act.activity_id] <= present[pred])
     # A team cannot work more hours in a week than it has (holidays: none)
     for w in range(horizon):
         in_week = [(act.minutes, weekly[act.activity_id][w]) for act in problem.activities
                    if w in weekly[act.activity_id]]
         if in_week and sum(m for m, _ in in_week) > problem.capacity[w]:
-            model.Add(sum(m * v for m, v in in_week) <= problem.capacity[w])
+            model.add(sum(m * v for m, v in in_week) <= problem.capacity[w])
     blockers, blocker_demands = _capacity_blockers(model, problem.capacity, top)
-    model.AddCumulative(intervals + blockers, demands + blocker_demands, top)
-    model.Minimize(sum(objective_terms))
+    model.add_cumulative(intervals + blockers, demands + blocker_demands, top)
+    model.minimize(sum(objective_terms))
     return model, start, present, weekly
 
 
@@ -212,28 +212,28 @@ def solve_team_schedule(problem: TeamScheduleProblem, time_limit: float = 10.0, 
     model, start, present, weekly = _lateness_model(problem)
     for act in problem.activities:
         week = hint[act.activity_id]
-        model.AddHint(present[act.activity_id], 0 if week is None else 1)
+        model.add_hint(present[act.activity_id], 0 if week is None else 1)
         if week is not None:
-            model.AddHint(start[act.activity_id], week)
+            model.add_hint(start[act.activity_id], week)
         for w, var in weekly[act.activity_id].items():
-            model.AddHint(var, 1 if week == w else 0)
+            model.add_hint(var, 1 if week == w else 0)
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = max(0.01, time_limit)
     solver.parameters.num_workers = max(1, workers)
     solver.parameters.random_seed = seed
     callback = StopWhenAsked(should_stop) if should_stop is not None else None
-    code = solver.Solve(model, callback) if callback is not None else solver.Solve(model)
+    code = solver.solve(model, callback) if callback is not None else solver.solve(model)
     status = STATUS_NAMES.get(code, str(code))
     weeks: dict[str, int | None]
     if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        weeks = {a.activity_id: (int(solver.Value(start[a.activity_id]))
-                                 if solver.Value(present[a.activity_id]) else None) for a in problem.activities}
-        bound = float(solver.BestObjectiveBound())
+        weeks = {a.activity_id: (int(solver.value(start[a.activity_id]))
+                                 if solver.value(present[a.activity_id]) else None) for a in problem.activities}
+        bound = float(solver.best_objective_bound)
         if schedule_objective(problem, weeks)[0] > hint_objective:
             weeks = hint  # never return worse than the greedy start
     else:  # no solution in time: keep the greedy plan (feasible by construction); bound from the solver if any
         weeks, status = hint, "FEASIBLE"
-        bound = max(0.0, float(solver.BestObjectiveBound())) if code == cp_model.UNKNOWN else 0.0
+        bound = max(0.0, float(solver.best_objective_bound)) if code == cp_model.UNKNOWN else 0.0
     total, late_weeks = schedule_objective(problem, weeks)
     objective = float(total)
     bound = min(bound, objective)
@@ -266,12 +266,12 @@ def extra_hours_to_meet_deadlines(problem: TeamScheduleProblem, time_limit: floa
             continue  # cannot take place this year whatever the hours
         earliest[act.activity_id] = candidates[0]
         due = max(act.due_week, candidates[0])
-        weekly[act.activity_id] = {w: model.NewBoolVar(f"in_{act.activity_id}_{w}") for w in candidates if w <= due}
+        weekly[act.activity_id] = {w: model.new_bool_var(f"in_{act.activity_id}_{w}") for w in candidates if w <= due}
         # Every activity takes place by its due week
-        model.AddExactlyOne(weekly[act.activity_id].values())
-        start = model.NewIntVar(0, horizon - 1, f"week_{act.activity_id}")
-        model.Add(start == sum(w * v for w, v in weekly[act.activity_id].items()))
-        intervals.append(model.NewIntervalVar(start, 1, start + 1, f"slot_{act.activity_id}"))
+        model.add_exactly_one(weekly[act.activity_id].values())
+        start = model.new_int_var(0, horizon - 1, f"week_{act.activity_id}")
+        model.add(start == sum(w * v for w, v in weekly[act.activity_id].items()))
+        intervals.append(model.new_interval_var(start, 1, start + 1, f"slot_{act.activity_id}"))
     for act in problem.activities:
         if act.activity_id not in weekly:
             continue
@@ -279,7 +279,7 @@ def extra_hours_to_meet_deadlines(problem: TeamScheduleProblem, time_limit: floa
             if pred in weekly:
                 # Same precedence as the schedule
                 for w in weekly[act.activity_id]:
-                    model.Add(sum(v for u, v in weekly[act.activity_id].items() if u <= w)
+                    model.add(sum(v for u, v in weekly[act.activity_id].items() if u <= w)
                               <= sum(v for u, v in weekly[pred].items() if u <= w - 1 - lag))
     minutes = {a.activity_id: a.minutes for a in problem.activities}
     overtime: dict[int, cp_model.IntVar] = {}
@@ -288,16 +288,16 @@ def extra_hours_to_meet_deadlines(problem: TeamScheduleProblem, time_limit: floa
         total = sum(m for m, _ in in_week)
         if total <= problem.capacity[w]:
             continue
-        overtime[w] = model.NewIntVar(0, total - problem.capacity[w], f"extra_{w}")
+        overtime[w] = model.new_int_var(0, total - problem.capacity[w], f"extra_{w}")
         # Weekly hours plus the extra hours bought in that week
-        model.Add(sum(m * v for m, v in in_week) <= problem.capacity[w] + overtime[w])
-    model.Minimize(sum(overtime.values()))
+        model.add(sum(m * v for m, v in in_week) <= problem.capacity[w] + overtime[w])
+    model.minimize(sum(overtime.values()))
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = max(0.01, time_limit)
     solver.parameters.num_workers = max(1, workers)
     solver.parameters.random_seed = seed
-    code = solver.Solve(model)
+    code = solver.solve(model)
     status = STATUS_NAMES.get(code, str(code))
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return status, {}
-    return status, {w: int(solver.Value(v)) for w, v in overtime.items() if solver.Value(v) > 0}
+    return status, {w: int(solver.value(v)) for w, v in overtime.items() if solver.value(v) > 0}

@@ -562,7 +562,7 @@ def assemble_result(instance: Instance, params: TransitionParameters, calendar: 
 def case_plan(case: TransitionCase, team_id: str | None, week_of_activity: dict[str, int | None],
               minutes_of_activity: dict[str, int], calendar: SchoolCalendar) -> dict[str, Any]:
     """One learner's transition plan as JSON-ready data (pseudonymous ids only)."""
-    activities = []
+    activities: list[dict[str, Any]] = []
     for act in case.activities:
         week = week_of_activity.get(act.activity_id) if team_id is not None else None
         activities.append({

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from jinja2 import Environment, select_autoescape
@@ -46,7 +46,8 @@ LEARNER_TEMPLATE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Transition plan {{ case.learner_id }}</title>
 <style>
 body { font-family: system-ui, sans-serif; margin: 2em; max-width: 60em; }
-table { border-collapse: collapse; width: 100%; } th, td { border: 1px solid #999; padding: .3em .5em; text-align: left; }
+table { border-collapse: collapse; width: 100%; }
+th, td { border: 1px solid #999; padding: .3em .5em; text-align: left; }
 .late { color: #a00; font-weight: bold; } @media print { body { margin: 1cm; } }
 </style></head><body>
 <h1>Transition plan: learner {{ case.learner_id }}</h1>
@@ -91,7 +92,8 @@ def _fold(line: str) -> str:
     data = line.encode("utf-8")
     if len(data) <= 75:
         return line
-    parts, current = [], b""
+    parts: list[str] = []
+    current = b""
     for char in line:
         encoded = char.encode("utf-8")
         if len(current) + len(encoded) > (75 if not parts else 74):
@@ -104,7 +106,7 @@ def _fold(line: str) -> str:
 
 def team_ics(result: dict[str, Any], team_id: str, generated: datetime | None = None) -> str:
     """The team's scheduled activities as an iCalendar file: one week-long all-day event per activity."""
-    stamp = (generated or datetime.now(timezone.utc)).strftime("%Y%m%dT%H%M%SZ")
+    stamp = (generated or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//placeplan//transitions//EN", "CALSCALE:GREGORIAN",
              f"X-WR-CALNAME:{_ics_escape(f'Transitions {team_id}')}"]
     for case in result["cases"]:

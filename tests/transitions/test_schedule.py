@@ -37,7 +37,7 @@ def random_problem(seed: int, cases: int = 6, weeks: int = 12, cap: int = 300) -
 @pytest.mark.parametrize("seed", range(12))
 def test_random_schedules_pass_the_checker(seed: int) -> None:
     problem = random_problem(seed, cases=8, cap=seed * 40 + 200)
-    result = solve_team_schedule(problem, time_limit=10, workers=1)
+    result = solve_team_schedule(problem, time_limit=2, workers=1)
     check = check_schedule(problem, result.week_by_activity, result.late_weeks_by_activity)
     assert check.ok, check.violations
     assert check.objective == result.objective
@@ -67,14 +67,14 @@ def test_tiny_schedules_are_optimal(seed: int) -> None:
 @pytest.mark.parametrize("seed", range(6))
 def test_extra_hours_remove_the_lateness(seed: int) -> None:
     problem = random_problem(seed, cases=10, cap=250)
-    result = solve_team_schedule(problem, time_limit=10, workers=1)
+    result = solve_team_schedule(problem, time_limit=2, workers=1)
     status, extra = extra_hours_to_meet_deadlines(problem, time_limit=10, workers=1)
     assert status == "OPTIMAL"
     assert all(w not in problem.closed_weeks for w in extra)  # no extra hours in the holidays
     boosted = TeamScheduleProblem(team_id="T", capacity=[c + extra.get(w, 0) for w, c in enumerate(problem.capacity)],
                                   activities=problem.activities, unscheduled_penalty=problem.unscheduled_penalty,
                                   closed_weeks=problem.closed_weeks)
-    fixed = solve_team_schedule(boosted, time_limit=10, workers=1)
+    fixed = solve_team_schedule(boosted, time_limit=2, workers=1)
     check = check_schedule(boosted, fixed.week_by_activity)
     assert check.ok, check.violations
     # Every deadline that could be met at all is met (due weeks before the earliest possible week are not counted)
@@ -100,6 +100,6 @@ def test_checker_catches_each_kind_of_violation() -> None:
 
 def test_same_seed_same_schedule() -> None:
     problem = random_problem(3, cases=10, cap=220)
-    first = solve_team_schedule(problem, time_limit=10, workers=1, seed=7)
-    second = solve_team_schedule(problem, time_limit=10, workers=1, seed=7)
+    first = solve_team_schedule(problem, time_limit=2, workers=1, seed=7)
+    second = solve_team_schedule(problem, time_limit=2, workers=1, seed=7)
     assert first.week_by_activity == second.week_by_activity

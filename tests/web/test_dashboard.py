@@ -119,7 +119,7 @@ def test_commissioner_overview_sufficiency_and_map(live_server: LiveServer, visi
     assert "2027/28" in page.inner_text("#suff-year-label")
     page.locator("#suff-year").fill("2")
     assert "2029/30" in page.inner_text("#suff-year-label")
-    page.get_by_label("Need", exact=True).select_option("ASD")
+    page.get_by_label("Cell need").select_option("ASD")
     page.get_by_role("button", name="Show cell").click()
     page.wait_for_selector("#cell-demand-table")
     assert "ASD in" in page.inner_text("#cell-detail")
