@@ -219,6 +219,8 @@ def solve_team_schedule(problem: TeamScheduleProblem, time_limit: float = 10.0, 
             model.add_hint(var, 1 if week == w else 0)
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = max(0.01, time_limit)
+    # A deterministic work limit too, so that one worker with the same seed gives the same plan on any machine
+    solver.parameters.max_deterministic_time = max(0.01, time_limit / 4)
     solver.parameters.num_workers = max(1, workers)
     solver.parameters.random_seed = seed
     callback = StopWhenAsked(should_stop) if should_stop is not None else None

@@ -1,10 +1,85 @@
-"""CLI commands for this capability (see api/cli/main.py)."""
+"""CLI: `placeplan place --round 2027` and `placeplan bench placement --preset county`."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
+from rich.console import Console
+from rich.table import Table
+
+from planner.domain import Instance
+
+
+def _load(preset: str | None, instance_file: Path | None) -> Instance:
+    if instance_file is not None:
+        return Instance.model_validate_json(instance_file.read_text(encoding="utf-8"))
+    from scenarios.demo import build_demo
+
+    return build_demo(preset or "demo")
 
 
 def register(app: typer.Typer, bench: typer.Typer) -> None:
-    """Add this capability's commands; filled in by the capability's issue."""
-    return None
+    """Add `place` and `bench placement`."""
+
+    @app.command("place")
+    def place_command(
+        round_year: int = typer.Option(..., "--round", help="Academic year of the places (2027 = 2027/28)"),
+        preset: str = typer.Option(None, "--preset", help="Demo preset: demo or county"),
+        instance_file: Path = typer.Option(None, "--instance", help="Instance JSON file"),
+        out: Path = typer.Option(None, "--out", help="Write the placement list (.csv or .xlsx)"),
+        seed: int = typer.Option(0, "--seed"),
+    ) -> None:
+        """Propose a setting for every learner moving in a round, with reasons."""
+        from planner.io.placement_export import write_placements
+        from planner.placement import place
+        from planner.placement_params import PlacementParameters
+
+        console = Console()
+        try:
+            instance = _load(preset, instance_file)
+            params = PlacementParameters(round_year=round_year, seed=seed)
+            with console.status("placing"):
+                plan = place(instance, params)
+            if out is not None:
+                write_placements(instance, plan, out)
+        except (ValueError, OSError, KeyError) as error:
+            console.print(f"[red]error:[/red] {error}")
+            raise typer.Exit(1) from None
+        s = plan.statistics
+        table = Table(title=f"Placements {round_year}/{(round_year + 1) % 100:02d}")
+        for col in ("rule", "value"):
+            table.add_column(col)
+        for rule, value in s.objective.items():
+            table.add_row(rule, str(value))
+        console.print(table)
+        for problem in plan.infeasibilities:
+            console.print(f"[red]{problem.rule}[/red] {problem.learner_id}: {problem.detail}")
+        console.print(f"status={s.status} placed={s.placed} unplaced={s.unplaced} wall={s.wall_seconds:.2f} s"
+                      + (f" -> {out}" if out else ""))
+        if s.status == "INFEASIBLE":
+            raise typer.Exit(1)
+
+    @bench.command("placement")
+    def bench_placement(
+        preset: str = typer.Option("county", "--preset"),
+        siblings: bool = typer.Option(False, "--siblings", help="Keep 2% sibling groups and pin 1% of learners"),
+        compare: str = typer.Option(None, "--compare", help="'cpsat': also time a plain CP-SAT model (120 s cap)"),
+    ) -> None:
+        """Place every learner of a preset; ends with one line of figures."""
+        from planner.placement_bench import bench_line, plain_cpsat, run_bench
+
+        console = Console()
+        if compare not in (None, "cpsat"):
+            console.print(f"[red]error:[/red] --compare must be 'cpsat', got {compare!r}")
+            raise typer.Exit(1)
+        with console.status(f"placing every learner of {preset}"):
+            instance, params, plan = run_bench(preset, siblings)
+        if compare == "cpsat":
+            with console.status("plain CP-SAT (up to 120 s)"):
+                result = plain_cpsat(instance, params)
+            ratio = result.wall_seconds / max(plan.statistics.wall_seconds, 1e-9)
+            console.print(f"cpsat compare: status={result.status} wall={result.wall_seconds:.1f} s "
+                          f"objective={result.objective:.0f} bound={result.bound:.0f} "
+                          f"ratio={ratio:.1f}x flow wall")
+        console.print(bench_line(preset, plan), soft_wrap=True, highlight=False)

@@ -100,6 +100,6 @@ def test_checker_catches_each_kind_of_violation() -> None:
 
 def test_same_seed_same_schedule() -> None:
     problem = random_problem(3, cases=10, cap=220)
-    first = solve_team_schedule(problem, time_limit=2, workers=1, seed=7)
-    second = solve_team_schedule(problem, time_limit=2, workers=1, seed=7)
+    first = solve_team_schedule(problem, time_limit=20, workers=1, seed=7)
+    second = solve_team_schedule(problem, time_limit=20, workers=1, seed=7)
     assert first.week_by_activity == second.week_by_activity

@@ -183,7 +183,7 @@ def test_officer_placements_pin_and_rerun(live_server: LiveServer, visit: Visit)
     target = options.nth(1).get_attribute("value")
     page.get_by_label("Pin this learner to").select_option(target)
     first_run = page.get_attribute("#round-progress", "data-run-id")
-    page.get_by_role("button", name="Pin and re-run").click()
+    page.get_by_role("button", name="Pin and re-run", exact=True).click()
     page.wait_for_function(f"document.querySelector('#round-progress').dataset.runId !== '{first_run}'")
     assert wait_run_finished(page, "#round-progress") == "succeeded"
     page.get_by_label("Show").select_option("pinned")
@@ -230,7 +230,7 @@ def test_planner_runs_the_optimiser(live_server: LiveServer, visit: Visit) -> No
     sign_in(visit, live_server, "planner")
     open_page(page, "Scenarios")
     page.wait_for_selector("#opt-form")
-    page.get_by_label("Years").fill("3")
+    page.get_by_label("Years to plan").fill("3")
     page.get_by_label("Time limit (seconds)").fill("4")
     page.get_by_role("button", name="Run optimiser").click()
     assert wait_run_finished(page, "#opt-progress", timeout=180_000) == "succeeded"

@@ -93,10 +93,11 @@
     // The sufficiency routes own the workbook; find its address in the service's OpenAPI document.
     const spec = await fetch("/openapi.json").then(r => r.json());
     const path = Object.keys(spec.paths).find(p => /suffic/i.test(p) && /(workbook|xlsx)/i.test(p) && spec.paths[p].get);
-    if (path) return path.replace(/\{[^}]+\}/, run.id);
+    const fill = p => p.replace("{instance_id}", ctx.instanceId).replace("{run_id}", run.id);
+    if (path) return fill(path);
     const withFormat = Object.keys(spec.paths).find(p => /suffic/i.test(p) && /\{run_id\}/.test(p) && spec.paths[p].get &&
       (spec.paths[p].get.parameters || []).some(x => x.name === "format"));
-    return withFormat ? withFormat.replace("{run_id}", run.id) + "?format=xlsx" : null;
+    return withFormat ? fill(withFormat) + "?format=xlsx" : null;
   }
 
   PP.onReady(async (c) => {

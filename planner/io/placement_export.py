@@ -1,0 +1,38 @@
+"""Placement list exports: CSV and XLSX, one row per learner (pseudonymous id, never a name)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from planner.domain import Instance
+from planner.placement_model import PlacementPlan
+
+COLUMNS = ["learner_id", "setting_id", "setting_name", "preference_met", "travel_minutes", "pinned", "reason"]
+
+
+def placement_rows(instance: Instance, plan: PlacementPlan) -> pd.DataFrame:
+    rows = []
+    for d in plan.decisions:
+        name = instance.setting_by_id[d.setting_id].name if d.setting_id else ""
+        refused = "; ".join(f"choice {r.rank} {r.setting_id}: {r.outcome.value}" + (f" ({r.detail})" if r.detail else "")
+                            for r in d.requests if r.outcome.value != "NAMED")
+        reason = d.reason + (f"; {refused}" if refused else "")
+        rows.append({"learner_id": d.learner_id, "setting_id": d.setting_id or "", "setting_name": name,
+                     "preference_met": d.preference_rank or "", "travel_minutes": d.travel_minutes,
+                     "pinned": d.pinned, "reason": reason})
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def write_placements(instance: Instance, plan: PlacementPlan, path: Path) -> Path:
+    """Write CSV or XLSX by the file's suffix; ValueError for any other suffix."""
+    frame = placement_rows(instance, plan)
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        frame.to_csv(path, index=False)
+    elif suffix == ".xlsx":
+        frame.to_excel(path, index=False, sheet_name="placements")
+    else:
+        raise ValueError(f"--out must end in .csv or .xlsx, got {path.name!r}")
+    return path
