@@ -74,7 +74,7 @@
           `<br>needs: ${s.designations.join(", ") || "any"}`),
         hoverinfo: "text" });
     });
-    Plotly.react("map", traces, { margin: { t: 20, r: 20, b: 50, l: 70 }, hovermode: "closest", legend: { orientation: "h", y: -0.08 },
+    Plotly.react("map", traces, { margin: { t: 40, r: 20, b: 50, l: 70 }, hovermode: "closest", legend: { orientation: "h", x: 0, y: 1.06 },
       xaxis: { title: { text: "Easting (m)" }, range: [box.x0, box.x1], showgrid: false, zeroline: false },
       yaxis: { title: { text: "Northing (m)" }, range: [box.y0, box.y1], scaleanchor: "x", scaleratio: 1, showgrid: false, zeroline: false },
       plot_bgcolor: "#ffffff" }, PP.plotConfig);
