@@ -10,8 +10,6 @@ role more than the API would give it. Everything it needs is served from this ap
 
 from __future__ import annotations
 
-from fastapi import FastAPI
-
 from api.web.pages import mount_web
 
 __all__ = ["mount_web"]

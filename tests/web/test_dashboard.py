@@ -13,7 +13,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from tests.web.conftest import LiveServer, Visit, screenshot, sign_in
+from tests.web.conftest import LiveServer, Visit, screenshot, sign_in  # shared helpers (importlib mode)
 
 pytestmark = pytest.mark.slow
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}

@@ -46,7 +46,7 @@
       { key: "preference_rank", label: "Choice met", numeric: true, format: v => v === null ? "—" : num(v) },
       { key: "travel_minutes", label: "Journey (min)", numeric: true, format: v => num(v) },
       { key: "cost", label: "Cost a year", numeric: true, format: money },
-    ], shown, { caption: rows.length > shown.length ? `First ${shown.length} of ${rows.length} proposals` : `${rows.length} proposals`, id: "decision-table" });
+    ], shown, { caption: rows.length > shown.length ? `First ${shown.length} of ${rows.length} proposals` : `${rows.length} proposal${rows.length === 1 ? "" : "s"}`, id: "decision-table" });
     for (const b of document.querySelectorAll("#decisions .pick")) b.onclick = () => { document.getElementById("learner-id").value = b.dataset.id; showLearner(); };
   }
 
