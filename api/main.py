@@ -26,6 +26,7 @@ from api.auth import PUBLIC, ROLES_EXTENSION, Role
 from api.jobs import JobRunner, JobSettings, RunFunctionRef
 from api.problems import PROBLEM_MEDIA_TYPE, Problem, install_problem_handlers, problem_response
 from api.routes import RESOURCE_ROUTER_MODULES
+from api.web import mount_web
 from api.routes.core import SERVICE_ROUTER_MODULES
 from api.routes.demo import LONG_RUNNING_PATHS
 from api.settings import ServiceSettings, get_settings
@@ -275,4 +276,5 @@ def create_app(
     app.add_middleware(RequestLimitsMiddleware, max_bytes=settings.max_request_bytes,
                        timeout=settings.request_timeout_seconds, exempt_paths=LONG_RUNNING_PATHS)
     app.add_middleware(SecurityHeadersMiddleware)
+    mount_web(app)
     return app

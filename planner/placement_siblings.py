@@ -25,7 +25,7 @@ from planner.placement_flow import FlowNetwork, LexicographicResult, solve_lexic
 from planner.progress import Progress, RunCancelled
 
 
-CPSAT_ARC_LIMIT = 40_000  # larger restricted models go to branch and bound over flow solves
+CPSAT_ARC_LIMIT = 2_000  # larger restricted models go to branch and bound over exact flow solves
 
 
 @dataclass

@@ -2,6 +2,7 @@
 
 SERVICE_ROUTER_MODULES = (
     "api.routes.health",  # GET /health (no key)
+    "api.routes.me",  # GET /me: the caller and role
     "api.routes.instances",  # instances, localities, teams
     "api.routes.settings",  # settings CRUD
     "api.routes.learners",  # learner CRUD (officer; audited)

@@ -15,6 +15,7 @@ PUBLIC = {"public"}
 # roles in the OpenAPI document fails the test.
 EXPECTED: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/health"): PUBLIC,
+    ("GET", "/api/v1/me"): EVERYONE,
     ("GET", "/api/v1/instances"): EVERYONE,
     ("POST", "/api/v1/instances"): LEARNER_LEVEL,
     ("GET", "/api/v1/instances/{instance_id}"): EVERYONE,
