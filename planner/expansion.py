@@ -1,14 +1,16 @@
-"""Expansion programme optimiser for a council: which special-school, resourced-provision and post-16 projects to
-fund, at what size and when, within capital budgets.
+"""Expansion programme optimiser for a council: which special-school, resourced-provision, PRU and post-16 projects
+to fund, at what size and when, within capital budgets.
 
 Why this shape: learners needing a specialist place are interchangeable within a need x phase x locality group, so
 the strategic model aggregates them (DESIGN.md) and solves a multi-period capacitated facility-location MIP
-(`planner.expansion_model`, the code path proven on the OR-Library CFLP optima). Unplaced learners go out of area
-(independent, at its cost) or count as unmet need (when nothing suitable is within the journey limit).
+(`planner.expansion_model`, the code path proven on the OR-Library CFLP optima).
 
-Demand: specialist demand per group and year, from the instance's forecasts (p50, or a chosen quantile) when it has
-them; otherwise the learners currently in specialist provision (or without a setting), aged on with their cohort
-and grown by `growth_rate` a year for new plans. Candidate projects come from the parameters, or are generated
+Built on the forecast and sufficiency (`planner.expansion_demand`): demand per need x phase x locality x pool and
+year is the forecast's (p50 by default, any quantile on request; the forecast's Monte Carlo runs are the draws a
+programme is evaluated against), and places follow sufficiency's rules: pool, designation, the phase's places, the
+phase's journey limit in area, out-of-area and independent settings as capacitated places at their own fee. What
+sufficiency cannot place is unmet need. Scenario levers (joiner-rate scales, growth, growth cap, kind shifts) reach
+the forecast through `planner.scenario_levers`. Candidate projects come from the parameters, or are generated
 deterministically from the instance (expansions of existing specialist settings and new builds per locality).
 """
 
@@ -22,10 +24,19 @@ from dataclasses import replace
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from planner.codes import DEFAULT_COST_PER_PLACE, PHASE_NCY_RANGES, Need, Phase, SettingKind
+from planner.codes import DEFAULT_COST_PER_PLACE, Need, Phase, SettingKind, SettingStatus
 from planner.domain import Instance, Point, Setting
+from planner.expansion_demand import (
+    AllocationRules,
+    allocation_sources,
+    cell_label,
+    forecast_cells,
+    forecast_draws,
+    quantile_demand,
+    suits,
+)
 from planner.expansion_model import (
     Arc,
     ExpansionData,
@@ -34,18 +45,14 @@ from planner.expansion_model import (
     ProjectDecision,
     ProjectOption,
     SolveOptions,
+    SubCapacity,
     solve_expansion_data,
 )
+from planner.forecast import ForecastParameters, ForecastResult, MoveShift, forecast
 from planner.progress import NullProgress, Progress, RunCancelled
+from planner.scenario_levers import ForecastLevers, forecast_parameters
+from planner.sufficiency import DEFAULT_JOURNEY_LIMITS, is_out_of_area, places_for_phase, setting_cost
 from planner.travel import TravelModel
-
-DEFAULT_JOURNEY_LIMITS: dict[Phase, int] = {
-    Phase.EARLY_YEARS: 45,
-    Phase.PRIMARY: 45,  # DfE best practice for primary, one way
-    Phase.SECONDARY: 75,  # a widely used local standard, not statute
-    Phase.POST16: 90,
-    Phase.POST19: 90,
-}
 
 
 class CandidateProject(BaseModel):
@@ -89,12 +96,16 @@ class CandidateProject(BaseModel):
 
 
 class ExpansionParameters(BaseModel):
-    """Parameters of an expansion run (every default documented in docs/expansion.md)."""
+    """Parameters of an expansion run (every default documented in docs/expansion.md).
+
+    The demand levers (`joiner_rate_scale`, `growth_rate`, `growth_cap`, `move_shifts`) and `journey_limits` take
+    the overrides a scenario's edits produce, so an expansion run on a scenario projects and allocates as its
+    scenario run does.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
-    horizon_years: int = Field(default=10, ge=1, le=25)
-    first_year: int | None = Field(default=None, description="First planned academic year; default the base year")
+    horizon_years: int = Field(default=10, ge=1, le=10, description="Forecast years planned (base year + 1 on)")
     candidates: list[CandidateProject] | None = Field(default=None, description="Default: generated")
     candidate_count: int = Field(default=40, ge=1, le=500, description="How many to generate when none given")
     budget_by_year: dict[int, float] = Field(default_factory=dict, description="GBP capital per spend year")
@@ -102,28 +113,44 @@ class ExpansionParameters(BaseModel):
     budget_total: float | None = Field(default=60_000_000, ge=0)
     weights: ObjectiveWeights = Field(default_factory=ObjectiveWeights)
     solve: SolveOptions = Field(default_factory=lambda: SolveOptions(relative_gap=0.005, time_limit_seconds=60))
-    journey_limits: dict[Phase, int] = Field(default_factory=lambda: dict(DEFAULT_JOURNEY_LIMITS))
-    growth_rate: float = Field(default=0.05, ge=-0.5, le=0.5, description="Annual growth of specialist demand")
-    growth_by_need: dict[str, float] = Field(default_factory=dict,
-                                             description="'ASD', 'ASD/secondary' or '*/post16' -> annual rate")
-    demand_quantile: str = Field(default="p50", pattern="^(p10|p50|p90)$")
-    out_of_area_cost: float | None = Field(default=None, ge=0, description="Default: mean independent cost")
-    nearest_sources: int = Field(default=8, ge=1, description="Existing settings considered per demand group")
+    forecast: ForecastParameters = Field(default_factory=ForecastParameters,
+                                         description="The forecast (runs, seed, rates); its horizon is horizon_years")
+    quantile: float = Field(default=0.5, ge=0, le=1, description="Forecast quantile used as demand (0.5 = p50)")
+    journey_limits: dict[Phase, int] = Field(default_factory=lambda: dict(DEFAULT_JOURNEY_LIMITS),
+                                             description="Longest journey by phase (sufficiency's defaults)")
+    out_of_area_journey_limit_minutes: int | None = Field(default=None, gt=0,
+                                                          description="Limit for out-of-area places (None: none)")
+    joiner_rate_scale: dict[str, float] = Field(default_factory=dict, description="Scenario lever (scenario_levers)")
+    growth_rate: float | dict[str, float] | None = Field(default=None, description="Scenario lever: joiner growth")
+    growth_cap: float | None = Field(default=None, ge=0, le=1, description="Scenario lever: yearly growth cap")
+    move_shifts: list[MoveShift] = Field(default_factory=list, description="Scenario lever: kind shifts")
+    cost_changes: list[dict[str, Any]] = Field(default_factory=list, description="Log only: already applied")
+    nearest_sources: int | None = Field(
+        default=12, ge=1, description="Nearest suitable existing settings per group in area and out of area "
+                                      "(None: every one, exactly sufficiency's choice set)")
     marginal_values: bool = Field(default=True, description="Re-solve without each chosen project")
     frontier_budgets: list[float] | None = Field(default=None, description="Total budgets for the frontier")
     frontier_fractions: list[float] = Field(default_factory=lambda: [0.0, 0.25, 0.5, 0.75, 1.0, 1.5])
-    seed: int = 0
+    robust_draws: int = Field(default=10, ge=0, le=1000, description="Forecast runs the programme is evaluated on")
+    seed: int = Field(default=0, description="Seed of the candidate generator")
 
+    @field_validator("journey_limits")
+    @classmethod
+    def _every_phase(cls, value: dict[Phase, int]) -> dict[Phase, int]:
+        merged = dict(DEFAULT_JOURNEY_LIMITS)
+        merged.update(value)
+        for phase, minutes in merged.items():
+            if minutes <= 0:
+                raise ValueError(f"journey limit for {phase.value} must be > 0 minutes, got {minutes}")
+        return merged
 
-def _phase_overlaps(ncy_min: int, ncy_max: int, phase: Phase) -> bool:
-    low, high = PHASE_NCY_RANGES[phase]
-    return ncy_min <= high and low <= ncy_max
+    def levers(self) -> ForecastLevers:
+        return ForecastLevers(joiner_rate_scale=self.joiner_rate_scale, growth_rate=self.growth_rate,
+                              growth_cap=self.growth_cap, move_shifts=self.move_shifts)
 
-
-def _serves(designations: frozenset[Need], kind: SettingKind, need: Need) -> bool:
-    if kind is SettingKind.PRU_AP and not designations:
-        return need is Need.SEMH  # a PRU without designations takes SEMH learners at risk of exclusion
-    return need in designations
+    def forecast_parameters(self, instance: Instance) -> ForecastParameters:
+        base = self.forecast.model_copy(update={"horizon_years": self.horizon_years})
+        return forecast_parameters(instance, base, self.levers())
 
 
 def is_supply(setting: Setting) -> bool:
@@ -131,46 +158,10 @@ def is_supply(setting: Setting) -> bool:
     return setting.kind.is_specialist and setting.kind is not SettingKind.INDEPENDENT_SPECIAL and setting.in_area
 
 
-def demand_groups(instance: Instance, years: Sequence[int], params: ExpansionParameters
-                  ) -> dict[tuple[Need, Phase, str], list[float]]:
-    """Specialist demand per (need, phase, locality) and year."""
-    groups: dict[tuple[Need, Phase, str], list[float]] = {}
-    index = {year: i for i, year in enumerate(years)}
-    in_area = {loc.id for loc in instance.localities if loc.in_area}
-    if instance.forecasts:
-        for row in instance.forecasts:
-            if row.academic_year in index and row.locality_id in in_area:
-                values = groups.setdefault((row.need, row.phase, row.locality_id), [0.0] * len(years))
-                values[index[row.academic_year]] += float(getattr(row, params.demand_quantile))
-        return groups
-    settings = instance.setting_by_id
-    fallback_locality = min(in_area) if in_area else None
-    for learner in instance.learners:
-        current = settings.get(learner.current_setting_id or "")
-        if current is not None and not current.kind.is_specialist:
-            continue
-        locality = learner.locality_id if learner.locality_id in in_area else fallback_locality
-        if locality is None:
-            continue
-        for year in years:
-            ncy = instance.learner_ncy(learner, year)
-            if ncy > 20:
-                break
-            if ncy < -2:
-                continue
-            phase = next(ph for ph, (lo, hi) in PHASE_NCY_RANGES.items() if lo <= ncy <= hi)
-            values = groups.setdefault((learner.primary_need, phase, locality), [0.0] * len(years))
-            values[index[year]] += 1.0
-    for (need, phase, _), values in groups.items():
-        rate = params.growth_rate
-        for key in (f"{need.value}/{phase.value}", need.value, f"*/{phase.value}"):  # most specific first
-            if key in params.growth_by_need:
-                rate = params.growth_by_need[key]
-                break
-        for i in range(len(values)):
-            # New plans join each year: demand grows by the rate, compounding, on top of the ageing cohort.
-            values[i] *= (1.0 + rate) ** i
-    return groups
+def project_forecast(instance: Instance, params: ExpansionParameters,
+                     progress: Progress | None = None) -> ForecastResult:
+    """The forecast the optimiser plans against (the scenario levers applied)."""
+    return forecast(instance, params.forecast_parameters(instance), progress)
 
 
 def generate_candidates(instance: Instance, count: int = 40, seed: int = 0,
@@ -222,61 +213,87 @@ def generate_candidates(instance: Instance, count: int = 40, seed: int = 0,
     return candidates[:count]
 
 
+def candidate_setting(candidate: CandidateProject, instance: Instance) -> Setting:
+    """The setting a built project would be, so sufficiency's rules decide whom it can take."""
+    location = candidate.location or instance.locality_by_id[candidate.locality_id or ""].centroid
+    return Setting(id=candidate.id, name=candidate.name or candidate.id, kind=candidate.kind,
+                   designations=candidate.designations, ncy_min=candidate.ncy_min, ncy_max=candidate.ncy_max,
+                   capacity=max(candidate.place_steps), cost_per_place=int(round(candidate.revenue_per_place)),
+                   location=location, locality_id=candidate.locality_id, status=SettingStatus.PROPOSED,
+                   opens_year=candidate.earliest_year)
+
+
 def build_expansion_data(instance: Instance, params: ExpansionParameters,
                          candidates: Sequence[CandidateProject] | None = None,
-                         demand_scale: Sequence[float] | None = None) -> tuple[ExpansionData, dict[str, Any]]:
-    """Turn an instance and parameters into the MIP's numbers; also returns labels for reporting."""
-    first = params.first_year if params.first_year is not None else instance.base_year
-    years = tuple(range(first, first + params.horizon_years))
+                         projection: ForecastResult | None = None,
+                         progress: Progress | None = None) -> tuple[ExpansionData, dict[str, Any]]:
+    """Turn an instance, its forecast and parameters into the MIP's numbers; also returns labels for reporting.
+
+    `projection` (a forecast of this instance with these levers) is run here when not given; the labels carry it
+    (key "projection") with the demand groups ("cells"), so draws can be taken from the same Monte Carlo runs.
+    """
+    if projection is None:
+        projection = project_forecast(instance, params, progress)
+    years = tuple(projection.years)
     if candidates is None:
         candidates = params.candidates if params.candidates is not None else generate_candidates(
-            instance, params.candidate_count, params.seed, first)
+            instance, params.candidate_count, params.seed, instance.base_year)
     for candidate in candidates:
         if candidate.locality_id is not None and candidate.locality_id not in instance.locality_by_id:
             raise ValueError(f"candidate {candidate.id}: unknown locality {candidate.locality_id!r}")
-    groups = demand_groups(instance, years, params)
-    keys = sorted(groups, key=lambda k: (k[0].value, k[1].value, k[2]))
-    demand = [list(groups[k]) for k in keys]
-    if demand_scale is not None:
-        demand = [[value * demand_scale[t] for t, value in enumerate(row)] for row in demand]
+    cells = forecast_cells(projection)
+    demand = quantile_demand(projection, params.quantile, cells)
+    rules = AllocationRules(journey_limits=dict(params.journey_limits),
+                            out_of_area_limit=params.out_of_area_journey_limit_minutes)
 
-    supply = sorted((s for s in instance.settings if is_supply(s)), key=lambda s: s.id)
+    supply = allocation_sources(instance)
+    outside = tuple(is_out_of_area(s, instance) for s in supply)
     capacity = tuple(tuple(float(s.capacity) if s.is_open_in(y) else 0.0 for y in years) for s in supply)
+    built = [candidate_setting(c, instance) for c in candidates]
+    localities = instance.locality_by_id
+    origin_ids = sorted({c[2] for c in cells})
+    origin_row = {loc: i for i, loc in enumerate(origin_ids)}
     travel = TravelModel()
-    centroids = np.array([[instance.locality_by_id[k[2]].centroid.easting,
-                           instance.locality_by_id[k[2]].centroid.northing] for k in keys]).reshape(-1, 2)
-    supply_points = np.array([[s.location.easting, s.location.northing] for s in supply]).reshape(-1, 2)
-    project_points = []
-    for c in candidates:
-        point = c.location or instance.locality_by_id[c.locality_id or ""].centroid
-        project_points.append([point.easting, point.northing])
-    minutes_existing = travel.minutes_matrix(centroids, supply_points) if supply else np.zeros((len(keys), 0))
-    minutes_projects = travel.minutes_matrix(centroids, np.array(project_points).reshape(-1, 2)) \
-        if candidates else np.zeros((len(keys), 0))
+    origins = np.array([[localities[loc].centroid.easting, localities[loc].centroid.northing]
+                        for loc in origin_ids]).reshape(-1, 2)
+
+    def minutes_to(settings: Sequence[Setting]) -> np.ndarray:
+        if not settings or not origin_ids:
+            return np.zeros((len(origin_ids), len(settings)))
+        points = np.array([[s.location.easting, s.location.northing] for s in settings]).reshape(-1, 2)
+        return travel.minutes_matrix(origins, points, origin_ids, [s.id for s in settings])
+
+    minutes_existing = minutes_to(supply)
+    minutes_projects = minutes_to(built)
 
     arcs: list[Arc] = []
-    for d, (need, phase, _) in enumerate(keys):
-        limit = params.journey_limits.get(phase, DEFAULT_JOURNEY_LIMITS[phase])
-        options = [(float(minutes_existing[d, s]), s) for s, setting in enumerate(supply)
-                   if _serves(setting.designations, setting.kind, need)
-                   and _phase_overlaps(setting.ncy_min, setting.ncy_max, phase)
-                   and minutes_existing[d, s] <= limit]
-        # Only the nearest suitable settings matter strategically: keeps the county model small.
-        for minutes, s in sorted(options)[: params.nearest_sources]:
-            arcs.append(Arc(source=s, demand=d, revenue_per_learner=float(supply[s].cost_per_place), minutes=minutes))
-        for p, candidate in enumerate(candidates):
-            minutes = float(minutes_projects[d, p])
-            if (_serves(candidate.designations, candidate.kind, need)
-                    and _phase_overlaps(candidate.ncy_min, candidate.ncy_max, phase) and minutes <= limit):
+    for d, cell in enumerate(cells):
+        row = origin_row[cell[2]]
+        phase = cell[1]
+        options: dict[bool, list[tuple[float, int]]] = {False: [], True: []}
+        for s, setting in enumerate(supply):
+            minutes = float(minutes_existing[row, s])
+            if suits(setting, cell) and rules.reachable(phase, minutes, outside[s]):
+                options[outside[s]].append((minutes, s))
+        for is_outside in (False, True):
+            # The nearest suitable settings carry the strategy (None: every one, sufficiency's exact choice set).
+            for minutes, s in sorted(options[is_outside])[: params.nearest_sources]:
+                arcs.append(Arc(source=s, demand=d, revenue_per_learner=float(setting_cost(supply[s])),
+                                minutes=minutes))
+        for p, setting in enumerate(built):
+            minutes = float(minutes_projects[row, p])
+            if suits(setting, cell) and rules.reachable(phase, minutes, False):
                 arcs.append(Arc(source=len(supply) + p, demand=d, revenue_per_learner=0.0, minutes=minutes))
 
-    independent = [s for s in instance.settings if s.kind is SettingKind.INDEPENDENT_SPECIAL]
-    oa_cost = params.out_of_area_cost if params.out_of_area_cost is not None else (
-        float(np.mean([s.cost_per_place for s in independent])) if independent else float(DEFAULT_COST_PER_PLACE[
-            SettingKind.INDEPENDENT_SPECIAL]))
-    # Out of area is an answer only for needs the independent sector the council uses is designated for
-    # (every need when the instance lists no independent settings); otherwise the learner's need is unmet.
-    oa_needs = {n for s in independent for n in s.designations} if independent else set(Need)
+    # A setting's cap for one phase limits that phase's learners within its places.
+    sub_capacities = []
+    for s, setting in enumerate(supply):
+        for phase in setting.phases:
+            cap = places_for_phase(setting, phase)
+            if 0 < cap < setting.capacity:
+                members = tuple(d for d, cell in enumerate(cells) if cell[1] is phase)
+                sub_capacities.append(SubCapacity(source=s, demands=members, capacity=tuple(
+                    float(cap) if setting.is_open_in(y) else 0.0 for y in years)))
     projects = tuple(
         ProjectOption(
             id=c.id, sizes=tuple(c.place_steps), capital_by_size=tuple(c.capital(n) for n in c.place_steps),
@@ -285,19 +302,20 @@ def build_expansion_data(instance: Instance, params: ExpansionParameters,
         )
         for c in candidates
     )
+    first = years[0]
     spend_years = set(years) | {max(first, y - c.lead_time_years) for c in candidates for y in years}
     budget_by_year = dict(params.budget_by_year)
     if params.budget_per_year is not None:
         for year in spend_years:
             budget_by_year.setdefault(year, params.budget_per_year)
     data = ExpansionData(
-        years=years, demand_ids=tuple(f"{n.value}/{ph.value}/{loc}" for n, ph, loc in keys),
+        years=years, demand_ids=tuple(cell_label(c) for c in cells),
         demand=tuple(tuple(row) for row in demand), source_ids=tuple(s.id for s in supply),
-        source_capacity=capacity, projects=projects, arcs=tuple(arcs),
-        out_of_area_cost=tuple(oa_cost if k[0] in oa_needs else None for k in keys), allow_unmet=True,
-        budget_by_year=budget_by_year, budget_total=params.budget_total,
+        source_capacity=capacity, projects=projects, arcs=tuple(arcs), out_of_area_cost=(), allow_unmet=True,
+        budget_by_year=budget_by_year, budget_total=params.budget_total, source_out_of_area=outside,
+        sub_capacities=tuple(sub_capacities),
     )
-    labels = {"candidates": {c.id: c for c in candidates}, "out_of_area_cost": oa_cost}
+    labels = {"candidates": {c.id: c for c in candidates}, "projection": projection, "cells": cells}
     return data, labels
 
 
@@ -332,23 +350,21 @@ def with_demand(data: ExpansionData, demand: Sequence[Sequence[float]]) -> Expan
     return replace(data, demand=tuple(tuple(row) for row in demand))
 
 
-def demand_draws(data: ExpansionData, draws: int, seed: int, volatility: float = 0.04) -> list[list[list[float]]]:
-    """K Monte Carlo demand paths: each group's demand times a random-walk growth shock (lognormal, per year).
-
-    Used when the forecast module's own draws are not supplied; `volatility` is the yearly standard deviation.
-    """
-    rng = np.random.default_rng(seed)
-    n_years = len(data.years)
-    paths: list[list[list[float]]] = []
-    for _ in range(draws):
-        shocks = np.exp(np.cumsum(rng.normal(0.0, volatility, size=(len(data.demand), n_years)), axis=1))
-        paths.append([[float(v) for v in np.asarray(row) * shocks[d]] for d, row in enumerate(data.demand)])
-    return paths
+def parse_expansion_parameters(parameters: dict[str, Any] | ExpansionParameters) -> ExpansionParameters:
+    """Validate run parameters; a ValueError names the field."""
+    if isinstance(parameters, ExpansionParameters):
+        return parameters
+    try:
+        return ExpansionParameters.model_validate(parameters)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ValueError(f"expansion parameter {where}: {first['msg'].removeprefix('Value error, ')}") from error
 
 
 def evaluate_programme(data: ExpansionData, programme: Sequence[ProjectDecision], paths: Sequence[Sequence[
         Sequence[float]]], weights: ObjectiveWeights, options: SolveOptions | None = None) -> dict[str, Any]:
-    """Robust KPIs of a fixed programme across demand draws: expected and p90 unmet need (learner-years)."""
+    """Robust KPIs of a fixed programme across demand paths (forecast runs): expected and p90 unmet need."""
     fixed = fixed_programme(data, programme)
     unmet: list[float] = []
     oa: list[float] = []
@@ -405,15 +421,18 @@ def budget_frontier(data: ExpansionData, budgets: Sequence[float], weights: Obje
 def run_expansion(instance: Instance, parameters: dict[str, Any], progress: Progress) -> dict[str, Any]:
     """Run kind "expansion": the programme, marginal values, budget frontier and robust KPIs as JSON."""
     started = time.perf_counter()
-    params = ExpansionParameters.model_validate(parameters)
-    data, labels = build_expansion_data(instance, params)
+    params = parse_expansion_parameters(parameters)
+    projection = project_forecast(instance, params)
+    data, labels = build_expansion_data(instance, params, projection=projection)
     progress.report(0.02, f"{len(data.projects)} candidate projects, {len(data.years)} years")
     solution = solve_expansion_data(data, params.weights, params.solve, progress)
     result: dict[str, Any] = {
         "status": solution.status,
         "statistics": {"wall_seconds": solution.wall_seconds, "objective": solution.objective,
                        "bound": solution.bound, "gap": solution.gap, "projects": len(data.projects),
-                       "years": len(data.years), "demand_groups": len(data.demand_ids)},
+                       "years": len(data.years), "demand_groups": len(data.demand_ids),
+                       "forecast_wall_seconds": projection.wall_seconds, "forecast_runs": projection.runs,
+                       "quantile": params.quantile},
         "breakdown": solution.breakdown,
         "programme": [],
         "unmet_by_year": {str(k): v for k, v in solution.unmet_by_year.items()},
@@ -441,6 +460,9 @@ def run_expansion(instance: Instance, parameters: dict[str, Any], progress: Prog
         reference = params.budget_total or sum(data.budget_by_year.values())
         budgets = [reference * f for f in params.frontier_fractions]
     result["frontier"] = budget_frontier(data, budgets, params.weights, follow_up, progress) if budgets else []
+    if params.robust_draws:
+        paths = forecast_draws(projection, labels["cells"], params.robust_draws)
+        result["robust"] = evaluate_programme(data, solution.programme, paths, params.weights, follow_up)
     result["statistics"]["total_wall_seconds"] = time.perf_counter() - started
     return result
 

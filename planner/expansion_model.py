@@ -55,6 +55,15 @@ class Arc:
 
 
 @dataclass(frozen=True)
+class SubCapacity:
+    """Places of one source open to some demand points only (a setting's cap for one phase), per year."""
+
+    source: int
+    demands: tuple[int, ...]
+    capacity: tuple[float, ...]
+
+
+@dataclass(frozen=True)
 class ExpansionData:
     """Everything the MIP needs, already in numbers. Years index the columns of demand and capacity."""
 
@@ -69,6 +78,12 @@ class ExpansionData:
     allow_unmet: bool = True
     budget_by_year: dict[int, float] = field(default_factory=dict)
     budget_total: float | None = None
+    source_out_of_area: tuple[bool, ...] = ()
+    """Per existing source: True for out-of-area/independent places (their arcs' cost counts as out-of-area)."""
+    sub_capacities: tuple[SubCapacity, ...] = ()
+
+    def is_out_of_area_source(self, source: int) -> bool:
+        return source < len(self.source_out_of_area) and self.source_out_of_area[source]
 
     def spend_year(self, project: ProjectOption, open_year: int) -> int:
         """The year the capital for a project opening in `open_year` is spent (clamped to the horizon start)."""
@@ -234,6 +249,7 @@ def solve_expansion_data(data: ExpansionData, weights: ObjectiveWeights | None =
     by_demand: dict[tuple[int, int], list[mathopt.Variable]] = {}
     travel_terms: list[mathopt.LinearBase] = []
     revenue_terms: list[mathopt.LinearBase] = []
+    oa_terms: list[mathopt.LinearBase] = []
     for a, arc in enumerate(data.arcs):
         is_project = arc.source >= n_sources
         for t in range(n_years):
@@ -250,7 +266,9 @@ def solve_expansion_data(data: ExpansionData, weights: ObjectiveWeights | None =
             if arc.minutes:
                 travel_terms.append(arc.minutes * x)
             if arc.revenue_per_learner:
-                revenue_terms.append(arc.revenue_per_learner * x)
+                # An out-of-area/independent place's fee is out-of-area cost; any other is revenue cost.
+                (oa_terms if data.is_out_of_area_source(arc.source) else revenue_terms).append(
+                    arc.revenue_per_learner * x)
             if is_project and options.strong_links:
                 p = arc.source - n_sources
                 bound_places = min(data.demand[arc.demand][t], max(data.projects[p].sizes))
@@ -268,9 +286,21 @@ def solve_expansion_data(data: ExpansionData, weights: ObjectiveWeights | None =
             model.add_linear_constraint(mathopt.fast_sum(xs) - places_open(p, t) <= 0,
                                         name=f"cap[{data.projects[p].id},{years[t]}]")
 
+    arcs_of_source: dict[int, list[int]] = {}
+    for a, arc in enumerate(data.arcs):
+        arcs_of_source.setdefault(arc.source, []).append(a)
+    for i, sub in enumerate(data.sub_capacities):
+        demands = set(sub.demands)
+        for t in range(n_years):
+            xs = [flow[a, t] for a in arcs_of_source.get(sub.source, [])
+                  if data.arcs[a].demand in demands and (a, t) in flow]
+            if xs:
+                # A setting admits no more learners of a phase than its places for that phase.
+                model.add_linear_constraint(mathopt.fast_sum(xs) <= sub.capacity[t],
+                                            name=f"sub_cap[{i},{data.source_ids[sub.source]},{years[t]}]")
+
     oa_vars: dict[tuple[int, int], mathopt.Variable] = {}
     unmet_vars: dict[tuple[int, int], mathopt.Variable] = {}
-    oa_terms: list[mathopt.LinearBase] = []
     for d in range(len(data.demand_ids)):
         for t in range(n_years):
             need = data.demand[d][t]
@@ -366,13 +396,18 @@ def solve_expansion_data(data: ExpansionData, weights: ObjectiveWeights | None =
     for (_d, t), var in oa_vars.items():
         oa_by_year[years[t]] += values[var]
     flows = {key: values[var] for key, var in flow.items() if values[var] > 1e-9}
+    outside = {key: v for key, v in flows.items() if data.is_out_of_area_source(data.arcs[key[0]].source)}
+    for (_a, t), v in outside.items():
+        oa_by_year[years[t]] += v
     project_places_years = sum(d.places * sum(1 for y in years if y >= d.open_year) * _revenue(data, d.id)
                                for d in programme)
     breakdown = {
-        "revenue_existing_and_arcs": sum(data.arcs[a].revenue_per_learner * v for (a, _), v in flows.items()),
+        "revenue_existing_and_arcs": sum(data.arcs[a].revenue_per_learner * v for (a, t), v in flows.items()
+                                         if (a, t) not in outside),
         "revenue_new_places": project_places_years,
         "travel_learner_minutes": sum(data.arcs[a].minutes * v for (a, _), v in flows.items()),
-        "out_of_area_cost": sum((data.out_of_area_cost[d] or 0.0) * values[var] for (d, _), var in oa_vars.items()),
+        "out_of_area_cost": sum((data.out_of_area_cost[d] or 0.0) * values[var] for (d, _), var in oa_vars.items())
+        + sum(data.arcs[a].revenue_per_learner * v for (a, _), v in outside.items()),
         "out_of_area_learner_years": sum(oa_by_year.values()),
         "unmet_learner_years": sum(unmet_by_year.values()),
         "capital": sum(capital_by_year.values()),

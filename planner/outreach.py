@@ -245,6 +245,11 @@ class OutreachParameters(BaseModel):
     time_limit_seconds: float = Field(default=20.0, gt=0)
     probing_level: int = Field(default=2, ge=0, le=3, description="CP-SAT presolve probing (0 is faster on big "
                                                                    "allocations)")
+    solver: Literal["types", "per_case"] = Field(
+        default="types", description="types: exact integer model over interchangeable cases (HiGHS, "
+                                     "planner.gap_aggregate); per_case: one Boolean per case and team (CP-SAT)")
+    relative_gap_tolerance: float = Field(default=1e-4, ge=0, lt=1,
+                                          description="The types solver stops once its gap is within this")
     workers: int = Field(default=2, ge=1)
     seed: int = 0
 
@@ -371,7 +376,8 @@ def allocate_outreach(cases: Sequence[OutreachCase], teams: Sequence[OutreachTea
                       params: OutreachParameters | None = None, travel: TravelModel | None = None,
                       minutes_override: dict[tuple[str, str], int] | None = None,
                       cost_override: dict[tuple[str, str], int] | None = None,
-                      should_stop: Callable[[], bool] | None = None) -> AllocationResult:
+                      should_stop: Callable[[], bool] | None = None,
+                      priority: Sequence[str] | None = None) -> AllocationResult:
     """Allocate cases to teams at least cost within each team's hours term by term (exact GAP with CP-SAT).
 
     The resources are period windows (periods = half-terms by default): for every run of periods, the work that can
@@ -379,6 +385,8 @@ def allocate_outreach(cases: Sequence[OutreachCase], teams: Sequence[OutreachTea
     (so each term's hours are respected, and more finely).
     `minutes_override` / `cost_override` (from CSV) replace the derived figures for the pairs they give; an override
     of minutes spreads over the windows in the proportions of the derived figures.
+    `priority` (case ids, e.g. earliest deadline first) decides which of several interchangeable cases get a team
+    when not all can (the types solver); cases not listed come after, by id.
     """
     params = params or OutreachParameters()
     travel = travel or TravelModel()
@@ -398,13 +406,22 @@ def allocate_outreach(cases: Sequence[OutreachCase], teams: Sequence[OutreachTea
     window_capacity = {team.id: [sum(period_capacity[team.id][a:b + 1]) for a, b in windows] for team in teams}
     problem = GapProblem(
         costs=[[costs.get((c.case_id, t.id)) for t in teams] for c in cases],
-        uses=[[[window_use(minutes.get((c.case_id, t.id), {}), w) for w in windows] for t in teams] for c in cases],
+        uses=[[[window_use(minutes[c.case_id, t.id], w) for w in windows] if (c.case_id, t.id) in minutes else []
+               for t in teams] for c in cases],
         capacities=[window_capacity[t.id] for t in teams],
         unassigned_penalty=[params.unallocated_penalty] * len(cases),
         sense="min",
     )
-    result = solve_gap(problem, time_limit=params.time_limit_seconds, seed=params.seed, workers=params.workers,
-                       should_stop=should_stop, probing_level=params.probing_level)
+    if params.solver == "types":
+        from planner.gap_aggregate import solve_gap_by_types
+
+        rank = {case_id: k for k, case_id in enumerate(priority or ())}
+        order = sorted(range(len(cases)), key=lambda j: (rank.get(cases[j].case_id, len(rank)), cases[j].case_id))
+        result = solve_gap_by_types(problem, time_limit=params.time_limit_seconds, priority=order,
+                                    relative_gap_tolerance=params.relative_gap_tolerance, should_stop=should_stop)
+    else:
+        result = solve_gap(problem, time_limit=params.time_limit_seconds, seed=params.seed, workers=params.workers,
+                           should_stop=should_stop, probing_level=params.probing_level)
     team_by_case: dict[str, str | None] = {}
     used = {t.id: {term: 0 for term in TERMS} for t in teams}
     period_used = {t.id: [0] * len(periods) for t in teams}

@@ -16,7 +16,7 @@ import numpy as np
 
 from planner.domain import Instance
 from planner.eligibility import compute_eligibility, round_minutes
-from planner.placement import peak_rss_mib, place
+from planner.placement import place
 from planner.placement_model import PlacementPlan
 from planner.placement_params import PlacementParameters
 from planner.placement_round import select_round
@@ -65,33 +65,33 @@ def plain_cpsat(instance: Instance, parameters: PlacementParameters, time_limit:
     minutes = round_minutes(elig.minutes[rows, cols])
     model = cp_model.CpModel()
     n = len(round_.learner_ids)
-    x = [model.NewBoolVar("") for _ in range(len(rows))]
-    unplaced = [model.NewBoolVar("") for _ in range(n)]
+    x = [model.new_bool_var("") for _ in range(len(rows))]
+    unplaced = [model.new_bool_var("") for _ in range(n)]
     by_learner: list[list[cp_model.IntVar]] = [[u] for u in unplaced]
     by_setting: list[list[cp_model.IntVar]] = [[] for _ in elig.setting_ids]
     for k, (r, c) in enumerate(zip(rows.tolist(), cols.tolist(), strict=True)):
         by_learner[r].append(x[k])
         by_setting[c].append(x[k])
     for options in by_learner:
-        model.AddExactlyOne(options)
+        model.add_exactly_one(options)
     for c, sid in enumerate(elig.setting_ids):
         if by_setting[c]:
-            model.Add(sum(by_setting[c]) <= round_.free_capacity[sid])
+            model.add(sum(by_setting[c]) <= round_.free_capacity[sid])
     big = int(minutes.max() + 1) * n if len(minutes) else 1
-    model.Minimize(big * sum(unplaced) + sum(int(m) * v for m, v in zip(minutes.tolist(), x, strict=True)))
+    model.minimize(big * sum(unplaced) + sum(int(m) * v for m, v in zip(minutes.tolist(), x, strict=True)))
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = time_limit
     solver.parameters.num_workers = parameters.num_workers
-    status = solver.Solve(model)
-    return CpsatComparison(status=solver.StatusName(status), wall_seconds=time.perf_counter() - started,
-                           objective=solver.ObjectiveValue() if status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
-                           else float("nan"), bound=solver.BestObjectiveBound())
+    status = solver.solve(model)
+    return CpsatComparison(status=solver.status_name(status), wall_seconds=time.perf_counter() - started,
+                           objective=solver.objective_value if status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+                           else float("nan"), bound=solver.best_objective_bound)
 
 
 def bench_line(preset: str, plan: PlacementPlan) -> str:
     s = plan.statistics
     return (f"placement {preset}: learners={s.learners} settings={s.settings} pairs={s.eligible_pairs} "
-            f"status={s.status} gap={100 * s.gap:.2f}% wall={s.wall_seconds:.2f} s rss={peak_rss_mib():.0f} MiB")
+            f"status={s.status} gap={100 * s.gap:.2f}% wall={s.wall_seconds:.2f} s rss={s.peak_rss_mib:.0f} MiB")
 
 
 def run_bench(preset: str, siblings: bool) -> tuple[Instance, PlacementParameters, PlacementPlan]:

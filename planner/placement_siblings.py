@@ -13,17 +13,15 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
 from ortools.sat.python import cp_model
 
-import time
-
 from planner.placement_flow import FlowNetwork, LexicographicResult, solve_lexicographic
 from planner.progress import Progress, RunCancelled
-
 
 CPSAT_ARC_LIMIT = 2_000  # larger restricted models go to branch and bound over exact flow solves
 
@@ -65,7 +63,7 @@ class _StopOnRequest(cp_model.CpSolverSolutionCallback):
     def on_solution_callback(self) -> None:
         if self._progress.should_stop():
             self.cancelled = True
-            self.StopSearch()
+            self.stop_search()
 
 
 def solve_with_siblings(network: FlowNetwork, stage_costs: list[NDArray[np.int64]], relaxed: LexicographicResult,
@@ -93,9 +91,10 @@ def solve_with_siblings(network: FlowNetwork, stage_costs: list[NDArray[np.int64
                                  seed=seed, time_limit=time_limit, workers=workers, progress=progress)
         if outcome is not None:
             return outcome
-        if threshold >= largest:
+        if threshold >= 2**62:
             raise RuntimeError("sibling step found no plan even with every arc allowed")
-        threshold = min(largest, max(2 * threshold, needed))
+        # Once every arc is allowed the restricted model is the whole problem: its optimum is final.
+        threshold = 2**62 if max(2 * threshold, needed) >= largest else max(2 * threshold, needed)
 
 
 def _branch_and_bound(network: FlowNetwork, stage_costs: list[NDArray[np.int64]], relaxed: LexicographicResult, *,
@@ -222,18 +221,18 @@ def _cpsat(network: FlowNetwork, stage_costs: list[NDArray[np.int64]], reduced: 
             continue
         options = []
         for arc in arcs:
-            var = model.NewBoolVar(f"x{arc}")
+            var = model.new_bool_var(f"x{arc}")
             options.append(var)
             terms.append((var, arc))
             for a in _path(network, out_arc, int(network.head[arc])):
                 load[a].append((var, k))
-            model.AddHint(var, int(hint[unit] == arc))
+            model.add_hint(var, int(hint[unit] == arc))
         # Every learner gets exactly one outcome, and flagged siblings share it: one setting, or "unplaced".
-        model.AddExactlyOne(options)
+        model.add_exactly_one(options)
     for a, parts in load.items():
         if parts:
             # A setting's places (overall and per phase) cannot be exceeded by new placements.
-            model.Add(sum(k * var for var, k in parts) <= int(network.capacity[a]) - fixed_load[a])
+            model.add(sum(k * var for var, k in parts) <= int(network.capacity[a]) - fixed_load[a])
     solver = cp_model.CpSolver()
     solver.parameters.random_seed = seed
     solver.parameters.num_workers = workers
@@ -248,38 +247,38 @@ def _cpsat(network: FlowNetwork, stage_costs: list[NDArray[np.int64]], reduced: 
         else:
             coefficient = [int(size[network.tail[arc]]) * int(costs[arc]) for _, arc in terms]
         objective = sum(c * var for c, (var, _) in zip(coefficient, terms, strict=True))
-        model.Minimize(objective)
+        model.minimize(objective)
         solver.parameters.max_time_in_seconds = max(0.1, time_limit)
-        status = solver.Solve(model, callback)
+        status = solver.solve(model, callback)
         if callback.cancelled:
             raise RunCancelled("placement cancelled during the sibling-group step")
         if index == 0 and status == cp_model.INFEASIBLE:
             return None, 2 * gap
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            raise RuntimeError(f"CP-SAT sibling step ended with status {solver.StatusName(status)}")
-        value = int(round(solver.ObjectiveValue()))
+            raise RuntimeError(f"CP-SAT sibling step ended with status {solver.status_name(status)}")
+        value = int(round(solver.objective_value))
         if index == 0:
             picked = chosen.copy()
             for var, arc in terms:
-                if solver.Value(var):
+                if solver.value(var):
                     picked[int(network.tail[arc])] = arc
             excess = int((costs[picked] * size).sum()) - relaxed_cost
             if status == cp_model.OPTIMAL and excess > gap:
                 # A plan this far from the relaxation may use arcs left out: widen the restriction.
                 return None, excess
-        bound = int(round(solver.BestObjectiveBound()))
+        bound = int(round(solver.best_objective_bound))
         bounds.append(bound)
         if status != cp_model.OPTIMAL:
             status_name = "FEASIBLE"
             worst_gap = max(worst_gap, abs(value - bound) / max(1, abs(value)))
         # Keep this stage at its optimum while the next one is solved, warm-started from this solution.
-        model.ClearHints()
+        model.clear_hints()
         for var, _ in terms:
-            model.AddHint(var, solver.Value(var))
-        model.Add(objective == value)
-        time_limit -= solver.WallTime()
+            model.add_hint(var, solver.value(var))
+        model.add(objective == value)
+        time_limit -= solver.wall_time
     for var, arc in terms:
-        if solver.Value(var):
+        if solver.value(var):
             chosen[int(network.tail[arc])] = arc
     return SiblingOutcome(chosen_arc=chosen, status=status_name, gap=worst_gap, used_cpsat=True,
                           free_learners=sum(1 for unit in range(n) if len(per_unit[unit]) > 1),

@@ -1,10 +1,14 @@
-"""Sweeps of expansion solves over (scenario x demand draw x budget), on Dask distributed or a local process pool.
+"""Sweeps of expansion solves over (scenario x forecast draw x budget), on Dask distributed or a local process pool.
 
 Why: a planner asks "how robust is the programme, and what does each extra million buy?" across many forecast
 draws and budgets; each case is an independent MIP, so they spread across processes or a cluster. When
 `PLACEPLAN_DASK_SCHEDULER` (a scheduler address such as tcp://10.0.0.5:8786) is set the cases run on that Dask
 cluster; otherwise on a local `concurrent.futures.ProcessPoolExecutor`. Both give identical results (the solver is
 deterministic for a case), which a test checks against a real `distributed.LocalCluster`.
+
+A case's demand is the forecast's: draw 0 is the chosen quantile (p50 by default), draw k >= 1 is Monte Carlo run
+k - 1 of the same forecast (`planner.expansion_demand.forecast_draws`), carried with the problem so a worker needs
+nothing else.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from planner.expansion import demand_draws, with_budget, with_demand
+from planner.expansion import with_budget, with_demand
 from planner.expansion_model import ExpansionData, ObjectiveWeights, SolveOptions, solve_expansion_data
 from planner.progress import NullProgress, Progress, RunCancelled
 
@@ -23,8 +27,16 @@ SCHEDULER_ENV = "PLACEPLAN_DASK_SCHEDULER"
 
 
 @dataclass(frozen=True)
+class SweepProblem:
+    """One scenario's MIP (central demand) and its forecast draws (demand rows per draw, cell x year)."""
+
+    data: ExpansionData
+    draws: tuple[tuple[tuple[float, ...], ...], ...] = ()
+
+
+@dataclass(frozen=True)
 class SweepCase:
-    """One case: a scenario's problem, a demand draw (0 = the central projection) and a total capital budget."""
+    """One case: a scenario's problem, a demand draw (0 = the central quantile) and a total capital budget."""
 
     scenario: str
     draw: int
@@ -35,17 +47,20 @@ class SweepCase:
 class SweepSettings:
     weights: ObjectiveWeights
     options: SolveOptions
-    volatility: float = 0.04
-    draw_seed: int = 2026
 
 
-def solve_case(data: ExpansionData, case: SweepCase, settings: SweepSettings) -> dict[str, Any]:
+def sweep_problem(data: ExpansionData, draws: Sequence[Sequence[Sequence[float]]] = ()) -> SweepProblem:
+    return SweepProblem(data=data, draws=tuple(tuple(tuple(row) for row in path) for path in draws))
+
+
+def solve_case(problem: SweepProblem, case: SweepCase, settings: SweepSettings) -> dict[str, Any]:
     """Solve one case; a plain top-level function so it pickles for process pools and Dask workers."""
-    problem = with_budget(data, case.budget_total)
+    data = with_budget(problem.data, case.budget_total)
     if case.draw > 0:
-        path = demand_draws(data, 1, seed=settings.draw_seed * 100_003 + case.draw, volatility=settings.volatility)[0]
-        problem = with_demand(problem, path)
-    solution = solve_expansion_data(problem, settings.weights, settings.options)
+        if case.draw > len(problem.draws):
+            raise ValueError(f"case {case}: draw {case.draw} asked, the problem carries {len(problem.draws)} draws")
+        data = with_demand(data, problem.draws[case.draw - 1])
+    solution = solve_expansion_data(data, settings.weights, settings.options)
     return {
         "scenario": case.scenario, "draw": case.draw, "budget_total": case.budget_total,
         "status": solution.status, "objective": solution.objective, "gap": solution.gap,
@@ -56,28 +71,32 @@ def solve_case(data: ExpansionData, case: SweepCase, settings: SweepSettings) ->
     }
 
 
-def _solve_packed(packed: tuple[ExpansionData, SweepCase, SweepSettings]) -> dict[str, Any]:
+def _solve_packed(packed: tuple[SweepProblem, SweepCase, SweepSettings]) -> dict[str, Any]:
     return solve_case(*packed)
 
 
 def make_cases(scenarios: Sequence[str], draws: int, budgets: Sequence[float]) -> list[SweepCase]:
+    """Cases for draws 0 (central) .. draws - 1 (forecast runs 0 .. draws - 2) at every budget."""
     return [SweepCase(s, d, b) for s in scenarios for d in range(draws) for b in budgets]
 
 
-def run_sweep(datasets: Mapping[str, ExpansionData], cases: Sequence[SweepCase], settings: SweepSettings,
+def run_sweep(problems: Mapping[str, SweepProblem], cases: Sequence[SweepCase], settings: SweepSettings,
               scheduler: str | None = None, max_workers: int | None = None, client: Any = None,
               progress: Progress | None = None) -> list[dict[str, Any]]:
     """Results in case order. Dask when `client` or a scheduler (argument or PLACEPLAN_DASK_SCHEDULER) is given."""
     progress = progress or NullProgress()
     for case in cases:
-        if case.scenario not in datasets:
+        if case.scenario not in problems:
             raise KeyError(f"case for unknown scenario {case.scenario!r}")
+        if case.draw > len(problems[case.scenario].draws):
+            raise ValueError(f"case {case}: scenario {case.scenario!r} carries {len(problems[case.scenario].draws)} "
+                             "forecast draws")
     address = scheduler if scheduler is not None else os.environ.get(SCHEDULER_ENV)
     if client is not None or address:
-        return _run_on_dask(datasets, cases, settings, client, address, progress)
+        return _run_on_dask(problems, cases, settings, client, address, progress)
     results: list[dict[str, Any]] = []
     with ProcessPoolExecutor(max_workers=max_workers) as pool:
-        packed = [(datasets[c.scenario], c, settings) for c in cases]
+        packed = [(problems[c.scenario], c, settings) for c in cases]
         for i, result in enumerate(pool.map(_solve_packed, packed, chunksize=max(1, len(cases) // 32))):
             results.append(result)
             _tick(progress, i + 1, len(cases), pool.shutdown)
@@ -91,15 +110,15 @@ def _tick(progress: Progress, done: int, total: int, stop: Callable[..., Any]) -
         raise RunCancelled("sweep cancelled")
 
 
-def _run_on_dask(datasets: Mapping[str, ExpansionData], cases: Sequence[SweepCase], settings: SweepSettings,
+def _run_on_dask(problems: Mapping[str, SweepProblem], cases: Sequence[SweepCase], settings: SweepSettings,
                  client: Any, address: str | None, progress: Progress) -> list[dict[str, Any]]:
     from distributed import Client, as_completed
 
     own_client = client is None
     active = client if client is not None else Client(address)
     try:
-        # Each scenario's problem goes to the workers once, not once per case.
-        scattered = {name: active.scatter(data, broadcast=True) for name, data in datasets.items()}
+        # Each scenario's problem (with its draws) goes to the workers once, not once per case.
+        scattered = {name: active.scatter(problem, broadcast=True) for name, problem in problems.items()}
         futures = [active.submit(solve_case, scattered[c.scenario], c, settings, pure=False) for c in cases]
         index = {f.key: i for i, f in enumerate(futures)}
         results: list[dict[str, Any] | None] = [None] * len(cases)
@@ -115,27 +134,50 @@ def _run_on_dask(datasets: Mapping[str, ExpansionData], cases: Sequence[SweepCas
             active.close()
 
 
+def scenario_problems(preset: str = "demo", seed: int = 2026, candidate_count: int = 8, horizon_years: int = 5,
+                      draws: int = 10, runs: int = 200, scenarios: Sequence[str] | None = None,
+                      nearest_sources: int | None = 12) -> dict[str, SweepProblem]:
+    """The baseline and shipped scenarios on a preset: each one's MIP (forecast p50) and `draws` forecast runs."""
+    from planner.expansion import ExpansionParameters, build_expansion_data
+    from planner.expansion_demand import forecast_draws
+    from planner.forecast import ForecastParameters
+    from scenarios.registry import get_scenario, load_base, scenario_names
+    from scenarios.spec import ScenarioBase, all_parameters, materialise_spec
+
+    base = load_base(ScenarioBase(preset=preset, seed=seed))
+    settings = {"candidate_count": candidate_count, "horizon_years": horizon_years, "marginal_values": False,
+                "nearest_sources": nearest_sources, "forecast": ForecastParameters(runs=max(runs, draws))}
+    problems: dict[str, SweepProblem] = {}
+    overrides: dict[str, Any]
+    for name in ["baseline", *(scenario_names() if scenarios is None else scenarios)]:
+        if name == "baseline":
+            instance, overrides = base, {}
+        else:
+            spec = get_scenario(name)
+            instance, overrides = materialise_spec(spec, base, get_scenario)
+            overrides = {**all_parameters(spec, get_scenario), **overrides}
+        params = ExpansionParameters.model_validate({**settings, **overrides})
+        data, labels = build_expansion_data(instance, params)
+        problems[name] = sweep_problem(data, forecast_draws(labels["projection"], labels["cells"], draws))
+    return problems
+
+
 def sweep_benchmark(cases: int = 200, workers: int = 2, dask_workers: int = 2,
                     progress: Progress | None = None) -> dict[str, Any]:
     """The shipped scenarios on the demo council, 8 candidates, 5 years, draws x 5 budgets; timed both ways."""
     import time
 
-    from planner.expansion import ExpansionParameters, build_expansion_data
-    from scenarios.registry import get_scenario, load_base, scenario_names
-    from scenarios.spec import ScenarioBase, materialise_spec
+    from scenarios.registry import scenario_names
 
-    base = load_base(ScenarioBase(preset="demo", seed=2026))
-    params = ExpansionParameters(candidate_count=8, horizon_years=5, marginal_values=False)
-    datasets = {"baseline": build_expansion_data(base, params)[0]}
-    for name in scenario_names():
-        instance, _ = materialise_spec(get_scenario(name), base, get_scenario)
-        datasets[name] = build_expansion_data(instance, params)[0]
     budgets = [0.0, 5e6, 10e6, 20e6, 40e6]
-    draws = max(1, -(-cases // (len(datasets) * len(budgets))))
-    all_cases = make_cases(list(datasets), draws, budgets)[:cases]
-    settings = SweepSettings(weights=params.weights, options=SolveOptions(relative_gap=0.01, time_limit_seconds=30))
+    per_draw = (1 + len(scenario_names())) * len(budgets)
+    draws = max(1, -(-cases // per_draw))
+    problems = scenario_problems(draws=draws)
+    all_cases = make_cases(list(problems), draws, budgets)[:cases]
+    settings = SweepSettings(weights=ObjectiveWeights(), options=SolveOptions(relative_gap=0.01,
+                                                                               time_limit_seconds=30))
     started = time.perf_counter()
-    local = run_sweep(datasets, all_cases, settings, scheduler="", max_workers=workers, progress=progress)
+    local = run_sweep(problems, all_cases, settings, scheduler="", max_workers=workers, progress=progress)
     figures: dict[str, Any] = {"cases": len(all_cases), "local_wall": time.perf_counter() - started}
     if dask_workers > 0:
         from distributed import Client, LocalCluster
@@ -143,7 +185,8 @@ def sweep_benchmark(cases: int = 200, workers: int = 2, dask_workers: int = 2,
         with LocalCluster(n_workers=dask_workers, threads_per_worker=1, processes=True,
                           dashboard_address=":0") as cluster, Client(cluster) as client:
             started = time.perf_counter()
-            remote = run_sweep(datasets, all_cases, settings, client=client, progress=progress)
+            remote = run_sweep(problems, all_cases, settings, client=client, progress=progress)
             figures["dask_wall"] = time.perf_counter() - started
         figures["identical"] = remote == local
     return figures
+

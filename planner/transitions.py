@@ -421,8 +421,10 @@ def plan_transitions(instance: Instance, params: TransitionParameters, progress:
         "workers": params.workers, "seed": params.seed})
     period_by_week, school_weeks = calendar.period_by_week(), calendar.school_weeks()
     o_cases = [outreach_case(c, calendar, period_by_week, school_weeks) for c in cases]
+    # When not every case can have a team, the earliest deadlines go first among interchangeable cases
+    priority = [c.case_id for c in sorted(cases, key=lambda c: (c.planning_deadline, c.case_id))]
     allocation = allocate_outreach(o_cases, list(instance.teams), calendar, outreach_params, travel,
-                                   should_stop=progress.should_stop)
+                                   should_stop=progress.should_stop, priority=priority)
     if progress.should_stop():
         raise RunCancelled("transitions run cancelled")
     by_team: dict[str, list[TransitionCase]] = {t.id: [] for t in instance.teams}

@@ -88,10 +88,11 @@ def check_placement_plan(instance: Instance, plan: PlacementPlan,
     pins_by_setting: dict[str, int] = {}
     pins_by_phase: dict[tuple[str, str], int] = {}
     for lid, sid in in_plan.items():
-        learner = instance.learner_by_id.get(lid)
-        if learner is None:
+        found = instance.learner_by_id.get(lid)
+        if found is None:
             bad("unknown", lid, "learner not in the instance")
             continue
+        learner = found
         pin = learner.pinned_setting_id or (group_pin.get(learner.sibling_group) if learner.sibling_group else None)
         if pin is not None and sid != pin:
             bad("pinned_placement", lid, f"pinned to {pin} but placed at {sid}")

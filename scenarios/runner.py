@@ -1,74 +1,103 @@
 """Run a scenario and compare scenarios side by side, per academic year.
 
 `run_scenario` (run kind "scenario") takes an already materialised instance (or materialises a named scenario /
-a list of edits itself), projects specialist demand, and allocates it year by year to the places the scenario
-provides (the expansion model with the programme fixed: an LP over need x phase x locality groups, the same
-numbers the optimiser trades off). It reports per year: demand, unmet need, out-of-area/independent placements
-and cost, capital spent, revenue cost and mean/p95 journey. When the sufficiency module is installed its own
-result is attached under "sufficiency" (headline figures), so the two views can be read together.
+a list of edits itself) and runs the commissioner's own models on it: demand from `planner.forecast.forecast` (the
+scenario's demand levers mapped onto `ForecastParameters` by `planner.scenario_levers`), allocation from
+`planner.sufficiency.assess_sufficiency` (the scenario's journey limits and weights as `SufficiencyParameters`).
+Its per-year KPIs are sums of the sufficiency report's cells and spare places, so a scenario's figures are the
+figures its sufficiency report shows. Capital comes from the edits (`scenario_capital` metadata); headline
+placement figures for next year's round come from `planner.placement.run_placement`.
 
 `compare_runs` lays any number of run results side by side; its figures are the runs' own (a test checks it).
 """
 
 from __future__ import annotations
 
-import importlib
 import io
 import time
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from planner.codes import Phase
 from planner.domain import Instance
-from planner.expansion import DEFAULT_JOURNEY_LIMITS, ExpansionParameters, build_expansion_data
-from planner.expansion_model import ObjectiveWeights, SolveOptions, solve_expansion_data
+from planner.forecast import ForecastParameters, MoveShift, forecast
 from planner.progress import Progress
+from planner.scenario_levers import ForecastLevers, forecast_parameters
+from planner.sufficiency import (
+    DEFAULT_JOURNEY_LIMITS,
+    SufficiencyParameters,
+    SufficiencyResult,
+    SufficiencyWeights,
+    assess_sufficiency,
+    setting_cost,
+)
 from scenarios.what_if import capital_by_year, materialise
 
 KPI_FIELDS: tuple[tuple[str, str], ...] = (
-    ("demand", "Learners needing a specialist place"),
+    ("demand", "Learners needing a specialist or AP place (forecast quantile)"),
     ("placed_in_area", "Placed in area"),
-    ("unmet_need", "Unmet need (no suitable place within reach)"),
+    ("unmet_need", "Unmet need (short of capacity + out of reach)"),
+    ("short_of_capacity", "Short of capacity (suitable places in reach are full)"),
+    ("out_of_reach", "Out of reach (no suitable in-area place within the journey limit)"),
     ("out_of_area_placements", "Out-of-area / independent placements"),
-    ("out_of_area_cost", "Out-of-area / independent cost (GBP)"),
+    ("out_of_area_cost", "Out-of-area / independent cost (GBP a year)"),
     ("capital_spent", "Capital spent (GBP)"),
-    ("revenue_cost", "Revenue cost of in-area places (GBP)"),
-    ("mean_journey_minutes", "Mean journey (minutes)"),
-    ("p95_journey_minutes", "95th percentile journey (minutes)"),
+    ("revenue_cost", "Revenue cost of in-area places (GBP a year)"),
+    ("mean_journey_minutes", "Mean journey (minutes, placed learners)"),
+    ("p95_journey_minutes", "95th percentile journey (minutes; learner-weighted over cells' p95)"),
 )
+JOURNEY_FIELDS = ("mean_journey_minutes", "p95_journey_minutes")
 
 
 class ScenarioRunParameters(BaseModel):
-    """Parameters of a scenario run; the what-if overrides (journey limits, rates) arrive here too."""
+    """Parameters of a scenario run; the what-if overrides (journey limits, demand levers) arrive here too."""
 
     model_config = ConfigDict(extra="forbid")
 
     scenario: str | None = Field(default=None, description="Shipped scenario to materialise on the instance")
     edits: list[dict[str, Any]] = Field(default_factory=list, description="Edits to apply first (if any)")
-    horizon_years: int = Field(default=10, ge=1, le=25)
-    growth_rate: float | dict[str, float] = Field(default=0.05, description="Annual specialist demand growth")
-    joiner_rate_scale: dict[str, float] = Field(default_factory=dict, description="'*' / 'ASD' / 'ASD/secondary'")
+    horizon_years: int = Field(default=10, ge=1, le=10, description="Forecast years after the base year")
+    runs: int = Field(default=1000, ge=1, le=20_000, description="Forecast Monte Carlo runs")
+    seed: int = Field(default=2026, description="Forecast seed: same seed, same figures")
+    quantile: float = Field(default=0.5, ge=0, le=1, description="Forecast quantile used as demand (0.5 = p50)")
+    forecast: ForecastParameters | None = Field(
+        default=None, description="Full forecast parameters (rates, estimation); horizon/runs/seed above win")
     journey_limits: dict[Phase, int] = Field(default_factory=lambda: dict(DEFAULT_JOURNEY_LIMITS))
-    demand_quantile: str = Field(default="p50", pattern="^(p10|p50|p90)$")
-    weights: ObjectiveWeights = Field(default_factory=ObjectiveWeights)
+    out_of_area_journey_limit_minutes: int | None = Field(default=None, gt=0)
+    weights: SufficiencyWeights = Field(default_factory=SufficiencyWeights)
+    joiner_rate_scale: dict[str, float] = Field(default_factory=dict, description="'*' / 'ASD' / 'ASD/secondary'")
+    growth_rate: float | dict[str, float] | None = Field(default=None, description="Joiner growth, all needs")
+    growth_cap: float | None = Field(default=None, ge=0, le=1)
+    move_shifts: list[MoveShift] = Field(default_factory=list)
     cost_changes: list[dict[str, Any]] = Field(default_factory=list, description="Log only: already applied")
-    run_sufficiency: bool = Field(default=False, description="Also run planner.sufficiency and attach its summary")
-    sufficiency_parameters: dict[str, Any] = Field(default_factory=dict)
+    placement_kpis: bool = Field(default=True, description="Also run next year's placement round (headline KPIs)")
+    placement_parameters: dict[str, Any] = Field(default_factory=dict, description="For planner.placement")
+
+    def levers(self) -> ForecastLevers:
+        return ForecastLevers(joiner_rate_scale=self.joiner_rate_scale, growth_rate=self.growth_rate,
+                              growth_cap=self.growth_cap, move_shifts=self.move_shifts)
+
+    def forecast_parameters(self, instance: Instance) -> ForecastParameters:
+        base = (self.forecast or ForecastParameters()).model_copy(
+            update={"horizon_years": self.horizon_years, "runs": self.runs, "seed": self.seed})
+        return forecast_parameters(instance, base, self.levers())
+
+    def sufficiency_parameters(self, forecast_params: ForecastParameters) -> SufficiencyParameters:
+        return SufficiencyParameters(quantile=self.quantile, journey_limit_minutes=dict(self.journey_limits),
+                                     out_of_area_journey_limit_minutes=self.out_of_area_journey_limit_minutes,
+                                     weights=self.weights, forecast=forecast_params)
 
 
-def _growth(params: ScenarioRunParameters) -> tuple[float, dict[str, float]]:
-    """Base growth and per-need growth after applying joiner-rate scales (a scale multiplies the growth)."""
-    base = params.growth_rate.get("*", 0.05) if isinstance(params.growth_rate, dict) else params.growth_rate
-    by_need = {k: v for k, v in params.growth_rate.items() if k != "*"} if isinstance(params.growth_rate, dict) \
-        else {}
-    scale_all = params.joiner_rate_scale.get("*", 1.0)
-    base *= scale_all
-    for key, scale in params.joiner_rate_scale.items():
-        if key != "*":
-            by_need[key] = by_need.get(key, base / scale_all) * scale * scale_all
-    return base, by_need
+def parse_run_parameters(parameters: Mapping[str, Any]) -> ScenarioRunParameters:
+    """Validate run parameters; a ValueError names the field."""
+    try:
+        return ScenarioRunParameters.model_validate(dict(parameters))
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ValueError(f"scenario parameter {where}: {first['msg'].removeprefix('Value error, ')}") from error
 
 
 def _weighted_p95(pairs: list[tuple[float, float]]) -> float:
@@ -83,64 +112,67 @@ def _weighted_p95(pairs: list[tuple[float, float]]) -> float:
     return sorted(pairs)[-1][0]
 
 
-def evaluate_instance(instance: Instance, params: ScenarioRunParameters) -> dict[str, Any]:
-    """Allocate projected specialist demand to the instance's places, year by year; KPIs per year."""
-    base_growth, growth_by_need = _growth(params)
-    expansion_params = ExpansionParameters(
-        horizon_years=params.horizon_years, candidates=[], growth_rate=base_growth, growth_by_need=growth_by_need,
-        journey_limits=params.journey_limits, demand_quantile=params.demand_quantile, weights=params.weights,
-        budget_per_year=None, budget_total=None, marginal_values=False, frontier_fractions=[],
-        nearest_sources=50,
-    )
-    data, labels = build_expansion_data(instance, expansion_params, candidates=[])
-    solution = solve_expansion_data(data, params.weights, SolveOptions(relative_gap=1e-9))
+def kpis_from_sufficiency(instance: Instance, result: SufficiencyResult) -> dict[str, dict[str, float]]:
+    """Per-year KPIs as sums over the sufficiency report's cells and spare places (nothing recomputed).
+
+    Costs split by where the place is: each setting's used places times its annual cost per place (the report's
+    cell costs add up to the same total, which a test checks).
+    """
+    settings = instance.setting_by_id
     capital = capital_by_year(instance)
-    oa_cost = float(labels["out_of_area_cost"])
     per_year: dict[str, dict[str, float]] = {}
-    for t, year in enumerate(data.years):
-        journeys: list[tuple[float, float]] = []
-        revenue = 0.0
-        placed = 0.0
-        for (a, tt), amount in solution.flows.items():
-            if tt != t:
-                continue
-            arc = data.arcs[a]
-            journeys.append((arc.minutes, amount))
-            revenue += arc.revenue_per_learner * amount
-            placed += amount
-        weight = sum(w for _, w in journeys)
+    for year in result.years:
+        rows = [r for r in result.rows if r["academic_year"] == year]
+        spare = [s for s in result.spare if s["academic_year"] == year]
+        placed_pairs = [(float(r["mean_journey_minutes"]), float(r["placed_in_area"] + r["placed_out_of_area"]))
+                        for r in rows if r["mean_journey_minutes"] is not None]
+        p95_pairs = [(float(r["p95_journey_minutes"]), float(r["placed_in_area"] + r["placed_out_of_area"]))
+                     for r in rows if r["p95_journey_minutes"] is not None]
+        placed = sum(w for _, w in placed_pairs)
+        short = float(sum(r["short_of_capacity"] for r in rows))
+        reach = float(sum(r["out_of_reach"] for r in rows))
         per_year[str(year)] = {
-            "demand": sum(row[t] for row in data.demand),
-            "placed_in_area": placed,
-            "unmet_need": solution.unmet_by_year.get(year, 0.0),
-            "out_of_area_placements": solution.out_of_area_by_year.get(year, 0.0),
-            "out_of_area_cost": solution.out_of_area_by_year.get(year, 0.0) * oa_cost,
+            "demand": float(sum(r["demand"] for r in rows)),
+            "placed_in_area": float(sum(r["placed_in_area"] for r in rows)),
+            "unmet_need": short + reach,
+            "short_of_capacity": short,
+            "out_of_reach": reach,
+            "out_of_area_placements": float(sum(r["placed_out_of_area"] for r in rows)),
+            "out_of_area_cost": float(sum(s["used"] * setting_cost(settings[s["setting_id"]]) for s in spare
+                                          if s["out_of_area"])),
             "capital_spent": capital.get(year, 0.0),
-            "revenue_cost": revenue,
-            "mean_journey_minutes": sum(m * w for m, w in journeys) / weight if weight > 0 else 0.0,
-            "p95_journey_minutes": _weighted_p95(journeys),
+            "revenue_cost": float(sum(s["used"] * setting_cost(settings[s["setting_id"]]) for s in spare
+                                      if not s["out_of_area"])),
+            "mean_journey_minutes": sum(m * w for m, w in placed_pairs) / placed if placed > 0 else 0.0,
+            "p95_journey_minutes": _weighted_p95(p95_pairs),
         }
-    totals = {name: sum(row[name] for row in per_year.values()) for name, _ in KPI_FIELDS
-              if not name.endswith("journey_minutes")}
-    return {"status": solution.status, "objective": solution.objective, "bound": solution.bound,
-            "gap": solution.gap, "wall_seconds": solution.wall_seconds, "years": list(per_year),
-            "kpis": per_year, "totals": totals, "out_of_area_cost_per_place": oa_cost}
+    return per_year
 
 
-def _sufficiency_summary(instance: Instance, parameters: dict[str, Any], progress: Progress) -> dict[str, Any]:
-    try:
-        module = importlib.import_module("planner.sufficiency")
-    except ImportError:
-        return {"status": "unavailable", "reason": "planner.sufficiency is not installed"}
-    result: dict[str, Any] = module.run_sufficiency(instance, parameters, progress)
-    return {key: value for key, value in result.items() if key in ("status", "statistics", "summary", "by_year",
-                                                                    "totals")}
+def _placement_headline(instance: Instance, params: ScenarioRunParameters, progress: Progress) -> dict[str, Any]:
+    """Next year's placement round in brief: placed, unplaced, and requested settings named."""
+    from planner.placement import run_placement
+
+    parameters = {"journey_limit_minutes": {p.value: m for p, m in params.journey_limits.items()},
+                  **params.placement_parameters}
+    result = run_placement(instance, parameters, progress)
+    decisions = result.get("decisions", [])
+    requested = [d for d in decisions if d.get("requests")]
+    stats = result["statistics"]
+    return {
+        "status": result["status"], "academic_year": result.get("academic_year"),
+        "learners": stats["learners"], "placed": stats["placed"], "unplaced": stats["unplaced"],
+        "with_requests": len(requested),
+        "first_preference_met": sum(1 for d in requested if d.get("preference_rank") == 1),
+        "any_preference_met": sum(1 for d in requested if d.get("preference_rank") is not None),
+        "wall_seconds": stats["wall_seconds"],
+    }
 
 
 def run_scenario(instance: Instance, parameters: dict[str, Any], progress: Progress) -> dict[str, Any]:
-    """Run kind "scenario": KPIs per year for the instance (materialising `scenario`/`edits` first if given)."""
+    """Run kind "scenario": forecast + sufficiency KPIs per year (materialising `scenario`/`edits` first if given)."""
     started = time.perf_counter()
-    params = ScenarioRunParameters.model_validate(parameters)
+    params = parse_run_parameters(parameters)
     name = params.scenario or instance.metadata.get("scenario", {}).get("name", "baseline")
     lineage = instance.metadata.get("scenario", {}).get("lineage", [])
     if params.scenario is not None:
@@ -153,26 +185,41 @@ def run_scenario(instance: Instance, parameters: dict[str, Any], progress: Progr
         instance, overrides = materialise(instance, all_edits(spec, lookup))
         merged = {**all_parameters(spec, lookup), **overrides,
                   **params.model_dump(exclude_unset=True, exclude={"scenario"})}
-        params = ScenarioRunParameters.model_validate(merged)
+        params = parse_run_parameters(merged)
         lineage = [m.name for m in spec_lineage(spec, lookup)]
     if params.edits:
         instance, overrides = materialise(instance, params.edits)
-        params = ScenarioRunParameters.model_validate(
-            {**params.model_dump(exclude={"edits"}, exclude_unset=True), **overrides})
-    progress.report(0.1, f"scenario {name}: allocating demand over {params.horizon_years} years")
-    evaluation = evaluate_instance(instance, params)
+        params = parse_run_parameters({**params.model_dump(exclude={"edits"}, exclude_unset=True), **overrides})
+    forecast_params = params.forecast_parameters(instance)
+    progress.report(0.05, f"scenario {name}: forecasting {params.horizon_years} years ({params.runs} runs)")
+    projection = forecast(instance, forecast_params)
+    if progress.should_stop():
+        from planner.progress import RunCancelled
+
+        raise RunCancelled("scenario cancelled")
+    progress.report(0.6, f"scenario {name}: sufficiency per year")
+    sufficiency = assess_sufficiency(instance, projection, params.sufficiency_parameters(forecast_params))
+    per_year = kpis_from_sufficiency(instance, sufficiency)
+    totals = {field: sum(row[field] for row in per_year.values()) for field, _ in KPI_FIELDS
+              if field not in JOURNEY_FIELDS}
+    first_year = sufficiency.years[0]
+    totals["capital_spent_before_first_year"] = sum(v for y, v in capital_by_year(instance).items() if y < first_year)
+    objective = float(sum(sufficiency.objective_by_year.values()))
     result: dict[str, Any] = {
-        "status": evaluation["status"],
+        "status": "optimal",
         "scenario": {"name": name, "lineage": lineage},
-        "years": evaluation["years"],
-        "kpis": evaluation["kpis"],
-        "totals": evaluation["totals"],
-        "statistics": {"wall_seconds": time.perf_counter() - started, "objective": evaluation["objective"],
-                       "bound": evaluation["bound"], "gap": evaluation["gap"]},
+        "years": [str(y) for y in sufficiency.years],
+        "kpis": per_year,
+        "totals": totals,
+        "quantile": params.quantile,
+        "statistics": {"objective": objective, "bound": objective, "gap": 0.0, "runs": projection.runs,
+                       "forecast_wall_seconds": round(projection.wall_seconds, 3),
+                       "sufficiency_wall_seconds": round(sufficiency.wall_seconds, 3)},
     }
-    if params.run_sufficiency:
-        progress.report(0.6, "running sufficiency")
-        result["sufficiency"] = _sufficiency_summary(instance, params.sufficiency_parameters, progress)
+    if params.placement_kpis:
+        progress.report(0.85, f"scenario {name}: next year's placement round")
+        result["placement"] = _placement_headline(instance, params, progress)
+    result["statistics"]["wall_seconds"] = time.perf_counter() - started
     progress.report(1.0, "scenario done")
     return result
 

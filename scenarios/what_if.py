@@ -11,7 +11,7 @@ sufficiency reads through `Setting.is_open_in`). So
   *closes* in Y (id `<original>:red<Y>`), so the total is unchanged before Y and N lower from Y, and learners
   placed at the original keep their placement record.
 Capital spent by edits is recorded in `instance.metadata["scenario_capital"]` (setting, year, GBP), and edits that
-change run parameters (joiner/growth rates, journey limits, cost scales) come back as parameter overrides.
+change run parameters (the forecast's demand levers, journey limits, cost scales) come back as parameter overrides.
 """
 
 from __future__ import annotations
@@ -109,18 +109,43 @@ class CloseSetting(_Edit):
 
 
 class ChangeRates(_Edit):
-    """Scale joiner (new plan) rates and/or set an annual growth rate, for all needs or one need and phase."""
+    """Change the forecast's demand levers: scale joiner (new plan) rates for all needs, one need and/or one phase;
+    grow joiner rates every year (all needs); cap the caseload's yearly growth (all needs)."""
 
     op: Literal["change_rates"]
     joiner_scale: float | None = Field(default=None, gt=0, le=10, description="Multiply joiner rates")
-    growth_rate: float | None = Field(default=None, ge=-0.5, le=0.5, description="Extra annual growth, 0.05 = +5%")
+    growth_rate: float | None = Field(default=None, ge=-0.5, le=0.5,
+                                      description="Compound yearly growth of joiner rates, 0.05 = +5% a year")
+    growth_cap: float | None = Field(default=None, ge=0, le=1, description="Most the caseload grows in a year")
     need: Need | None = None
     phase: Phase | None = None
 
     @model_validator(mode="after")
     def _something(self) -> ChangeRates:
-        if self.joiner_scale is None and self.growth_rate is None:
-            raise ValueError("joiner_scale: give joiner_scale or growth_rate")
+        if self.joiner_scale is None and self.growth_rate is None and self.growth_cap is None:
+            raise ValueError("joiner_scale: give joiner_scale, growth_rate or growth_cap")
+        if (self.growth_rate is not None or self.growth_cap is not None) and (self.need or self.phase):
+            field = "growth_rate" if self.growth_rate is not None else "growth_cap"
+            raise ValueError(f"{field}: the forecast grows (and caps) the caseload for all needs together; "
+                             "drop need/phase, or scale that need's or phase's joiners with joiner_scale")
+        return self
+
+
+class ShiftPlacements(_Edit):
+    """From a year, place a fraction of those going into one setting kind in another instead (at the given NCYs,
+    default the phase transfers), e.g. half as many independent placements at transition points."""
+
+    op: Literal["shift_placements"]
+    from_year: Year
+    from_kind: SettingKind
+    to_kind: SettingKind
+    fraction: float = Field(gt=0, le=1)
+    ncys: list[NcyField] | None = Field(default=None, description="NCYs moved into; default 0, 7, 12")
+
+    @model_validator(mode="after")
+    def _different(self) -> ShiftPlacements:
+        if self.from_kind == self.to_kind:
+            raise ValueError(f"to_kind: same as from_kind ({self.from_kind.value})")
         return self
 
 
@@ -157,13 +182,13 @@ class ChangeCosts(_Edit):
 
 
 Edit = Annotated[
-    AddSetting | ExpandPlaces | ReducePlaces | Redesignate | CloseSetting | ChangeRates | ChangeJourneyLimits
-    | ChangeCosts,
+    AddSetting | ExpandPlaces | ReducePlaces | Redesignate | CloseSetting | ChangeRates | ShiftPlacements
+    | ChangeJourneyLimits | ChangeCosts,
     Field(discriminator="op"),
 ]
 EDIT_ADAPTER: TypeAdapter[Edit] = TypeAdapter(Edit)
 EDIT_OPS = ("add_setting", "expand_places", "reduce_places", "redesignate", "close_setting", "change_rates",
-            "change_journey_limits", "change_costs")
+            "shift_placements", "change_journey_limits", "change_costs")
 
 
 def parse_edit(index: int, raw: Any) -> Edit:
@@ -217,8 +242,9 @@ def _new_id(settings: dict[str, Setting], index: int, op: str, wanted: str) -> s
 def materialise(base: Instance, edits: Sequence[Any]) -> tuple[Instance, dict[str, Any]]:
     """Apply ordered edits to `base` (untouched) and return the new instance and run-parameter overrides.
 
-    Overrides: `journey_limits` {phase: minutes}, `joiner_rate_scale` and `growth_rate` keyed "*" or
-    "NEED" or "NEED/phase", and `cost_changes` (a log of the cost edits, already applied to the settings).
+    Overrides (the forecast's levers, see planner.scenario_levers): `joiner_rate_scale` keyed "*", "NEED",
+    "NEED/phase" or "*/phase"; `growth_rate` and `growth_cap` (all needs); `move_shifts` (shift_placements edits);
+    `journey_limits` {phase: minutes}; and `cost_changes` (a log of the cost edits, already applied to the settings).
     """
     parsed = [parse_edit(i, raw) for i, raw in enumerate(edits)]
     settings: dict[str, Setting] = {s.id: s for s in base.settings}
@@ -336,7 +362,14 @@ def materialise(base: Instance, edits: Sequence[Any]) -> tuple[Instance, dict[st
                 scales = overrides.setdefault("joiner_rate_scale", {})
                 scales[key] = scales.get(key, 1.0) * edit.joiner_scale
             if edit.growth_rate is not None:
-                overrides.setdefault("growth_rate", {})[key] = edit.growth_rate
+                overrides["growth_rate"] = edit.growth_rate
+            if edit.growth_cap is not None:
+                overrides["growth_cap"] = edit.growth_cap
+        elif isinstance(edit, ShiftPlacements):
+            check_year(index, op, "from_year", edit.from_year)
+            overrides.setdefault("move_shifts", []).append({
+                "from_year": edit.from_year, "from_kind": edit.from_kind.value, "to_kind": edit.to_kind.value,
+                "fraction": edit.fraction, **({"ncys": list(edit.ncys)} if edit.ncys is not None else {})})
         elif isinstance(edit, ChangeJourneyLimits):
             overrides.setdefault("journey_limits", {}).update({p.value: m for p, m in edit.limits.items()})
         elif isinstance(edit, ChangeCosts):

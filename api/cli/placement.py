@@ -73,8 +73,12 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         if compare not in (None, "cpsat"):
             console.print(f"[red]error:[/red] --compare must be 'cpsat', got {compare!r}")
             raise typer.Exit(1)
-        with console.status(f"placing every learner of {preset}"):
-            instance, params, plan = run_bench(preset, siblings)
+        try:
+            with console.status(f"placing every learner of {preset}"):
+                instance, params, plan = run_bench(preset, siblings)
+        except (ValueError, KeyError) as error:
+            console.print(f"[red]error:[/red] {error}")
+            raise typer.Exit(1) from None
         if compare == "cpsat":
             with console.status("plain CP-SAT (up to 120 s)"):
                 result = plain_cpsat(instance, params)

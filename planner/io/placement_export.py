@@ -16,8 +16,9 @@ def placement_rows(instance: Instance, plan: PlacementPlan) -> pd.DataFrame:
     rows = []
     for d in plan.decisions:
         name = instance.setting_by_id[d.setting_id].name if d.setting_id else ""
-        refused = "; ".join(f"choice {r.rank} {r.setting_id}: {r.outcome.value}" + (f" ({r.detail})" if r.detail else "")
-                            for r in d.requests if r.outcome.value != "NAMED")
+        refused = "; ".join(
+            f"choice {r.rank} {r.setting_id}: {r.outcome.value}" + (f" ({r.detail})" if r.detail else "")
+            for r in d.requests if r.outcome.value != "NAMED")
         reason = d.reason + (f"; {refused}" if refused else "")
         rows.append({"learner_id": d.learner_id, "setting_id": d.setting_id or "", "setting_name": name,
                      "preference_met": d.preference_rank or "", "travel_minutes": d.travel_minutes,

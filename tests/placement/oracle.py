@@ -56,7 +56,7 @@ def lexicographic_optimum(inst: Instance, params: PlacementParameters, year: int
     pinned: dict[int, int] = {}
     group_pin = {x.sibling_group: x.pinned_setting_id for x in learners if x.pinned_setting_id and x.sibling_group}
     for i, x in enumerate(learners):
-        pin = x.pinned_setting_id or group_pin.get(x.sibling_group)
+        pin = x.pinned_setting_id or (group_pin.get(x.sibling_group) if x.sibling_group else None)
         if pin is not None:
             j = [s.id for s in settings].index(pin)
             if (i, j) not in var:
@@ -68,9 +68,9 @@ def lexicographic_optimum(inst: Instance, params: PlacementParameters, year: int
         room = max(0, s.capacity - pins)
         add(np.array([1.0 if v[1] == j and v[0] not in pinned else 0.0 for v in var]), -np.inf, room)
         for phase, places in s.capacity_by_phase.items():
-            members = {i for i, x in enumerate(learners) if phase_of_ncy(inst.learner_ncy(x, year)) == phase}
-            pins_p = sum(1 for i, pj in pinned.items() if pj == j and i in members)
-            add(np.array([1.0 if v[1] == j and v[0] in members and v[0] not in pinned else 0.0 for v in var]),
+            in_phase = {i for i, x in enumerate(learners) if phase_of_ncy(inst.learner_ncy(x, year)) == phase}
+            pins_p = sum(1 for i, pj in pinned.items() if pj == j and i in in_phase)
+            add(np.array([1.0 if v[1] == j and v[0] in in_phase and v[0] not in pinned else 0.0 for v in var]),
                 -np.inf, max(0, places - pins_p))
     groups: dict[tuple[str, str], list[int]] = {}
     for i, x in enumerate(learners):

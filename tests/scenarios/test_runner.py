@@ -10,13 +10,14 @@ import pytest
 
 from planner.domain import Instance
 from planner.progress import NullProgress
+from planner.sufficiency import run_sufficiency
 from scenarios.demo import build_demo
 from scenarios.registry import get_scenario, scenario_names
 from scenarios.runner import KPI_FIELDS, compare_runs, comparison_chart, comparison_csv, comparison_xlsx, run_scenario
 from scenarios.spec import ScenarioFormatError, all_edits, lineage, materialise_spec, parse_spec
-from scenarios.what_if import ScenarioEditError
+from scenarios.what_if import ScenarioEditError, materialise
 
-FAST = {"horizon_years": 4}
+FAST = {"horizon_years": 4, "runs": 60}
 
 
 @pytest.fixture(scope="module")
@@ -71,14 +72,49 @@ def test_expansion_scenario_reduces_out_of_area_and_spends_capital(demo: Instanc
     baseline = run_scenario(demo, FAST, NullProgress())
     phase2 = run_scenario(demo, {**FAST, "scenario": "phase2-special-expansion"}, NullProgress())
     assert phase2["scenario"]["lineage"] == ["phase2-special-expansion"]
-    assert phase2["totals"]["capital_spent"] == pytest.approx(2_400_000 + 2_100_000 + 14_000_000 + 600_000)
+    # The resourced provision opening in 2027 is paid for in the base year, before the first forecast year.
+    assert phase2["totals"]["capital_spent_before_first_year"] == pytest.approx(600_000)
+    assert phase2["totals"]["capital_spent"] == pytest.approx(2_400_000 + 2_100_000 + 14_000_000)
     assert phase2["totals"]["out_of_area_placements"] < baseline["totals"]["out_of_area_placements"]
+    assert phase2["totals"]["unmet_need"] < baseline["totals"]["unmet_need"]
+    assert phase2["kpis"] != baseline["kpis"] and phase2["totals"]["demand"] == baseline["totals"]["demand"]
     for run in (baseline, phase2):
         for row in run["kpis"].values():
-            # Every learner needing a place is placed in area, out of area, or counted unmet.
-            assert row["placed_in_area"] + row["out_of_area_placements"] + row["unmet_need"] == pytest.approx(
-                row["demand"], abs=1e-6)
-            assert row["p95_journey_minutes"] >= row["mean_journey_minutes"] * 0.5
+            # Every learner needing a place is placed in area, out of area, or counted unmet (sufficiency's rule).
+            assert row["placed_in_area"] + row["out_of_area_placements"] + row["unmet_need"] == row["demand"]
+            assert row["unmet_need"] == row["short_of_capacity"] + row["out_of_reach"]
+            assert row["p95_journey_minutes"] >= 0 and row["mean_journey_minutes"] > 0
+        assert run["placement"]["placed"] + run["placement"]["unplaced"] == run["placement"]["learners"]
+
+
+def test_scenario_kpis_are_the_sufficiency_reports(demo: Instance) -> None:
+    """A scenario run's figures are run_sufficiency's figures on the same instance and parameters."""
+    edits = [{"op": "close_setting", "setting_id": "940001", "year": 2028},
+             {"op": "change_journey_limits", "limits": {"secondary": 60}}]
+    run = run_scenario(demo, {**FAST, "edits": edits, "placement_kpis": False}, NullProgress())
+    instance, _ = materialise(demo, edits)
+    report = run_sufficiency(instance, {"forecast": {"horizon_years": 4, "runs": 60},
+                                        "journey_limit_minutes": {"secondary": 60}}, NullProgress())
+    assert run["years"] == [str(y) for y in report["years"]]
+    for totals in report["totals"]:
+        row = run["kpis"][str(totals["academic_year"])]
+        assert row["demand"] == totals["demand"]
+        assert row["placed_in_area"] == totals["placed_in_area"]
+        assert row["short_of_capacity"] == totals["short_of_capacity"]
+        assert row["out_of_reach"] == totals["out_of_reach"]
+        assert row["out_of_area_placements"] == totals["placed_out_of_area"]
+        # Costs split by where the place is add up to the report's cell costs.
+        assert row["revenue_cost"] + row["out_of_area_cost"] == pytest.approx(totals["cost_gbp"])
+    assert "placement" not in run
+
+
+def test_demand_levers_reach_the_forecast(demo: Instance) -> None:
+    baseline = run_scenario(demo, {**FAST, "placement_kpis": False}, NullProgress())
+    more = run_scenario(demo, {**FAST, "placement_kpis": False, "edits": [
+        {"op": "change_rates", "joiner_scale": 1.5}, {"op": "change_rates", "growth_rate": 0.1}]}, NullProgress())
+    assert more["totals"]["demand"] > baseline["totals"]["demand"]
+    first = baseline["years"][0]
+    assert more["kpis"][first]["demand"] >= baseline["kpis"][first]["demand"]
 
 
 def test_compare_reconciles_with_single_runs(demo: Instance) -> None:
@@ -115,3 +151,5 @@ def test_scenario_run_is_deterministic(demo: Instance) -> None:
 def test_bad_run_parameter_is_named(demo: Instance) -> None:
     with pytest.raises(ValueError, match="horizon_years"):
         run_scenario(demo, {"horizon_years": 0}, NullProgress())
+    with pytest.raises(ValueError, match="growth_rate"):
+        run_scenario(demo, {"growth_rate": {"ASD": 0.1}}, NullProgress())

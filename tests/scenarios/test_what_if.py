@@ -8,6 +8,7 @@ import pytest
 
 from planner.codes import Need, SettingKind, SettingStatus
 from planner.domain import Instance
+from planner.forecast import MoveShift
 from scenarios.what_if import ScenarioEditError, capital_by_year, materialise
 
 
@@ -64,13 +65,22 @@ def test_close_setting_from_a_year(tiny: Instance) -> None:
 def test_rates_and_journey_limits_become_overrides(tiny: Instance) -> None:
     _, overrides = materialise(tiny, [
         {"op": "change_rates", "joiner_scale": 1.2},
-        {"op": "change_rates", "need": "ASD", "phase": "secondary", "growth_rate": 0.04},
+        {"op": "change_rates", "need": "ASD", "phase": "secondary", "joiner_scale": 1.1},
         {"op": "change_rates", "joiner_scale": 1.5},
+        {"op": "change_rates", "growth_rate": 0.04, "growth_cap": 0.06},
         {"op": "change_journey_limits", "limits": {"primary": 45, "secondary": 75}},
     ])
-    assert overrides["joiner_rate_scale"] == {"*": pytest.approx(1.8)}
-    assert overrides["growth_rate"] == {"ASD/secondary": 0.04}
+    assert overrides["joiner_rate_scale"] == {"*": pytest.approx(1.8), "ASD/secondary": pytest.approx(1.1)}
+    assert overrides["growth_rate"] == 0.04 and overrides["growth_cap"] == 0.06
     assert overrides["journey_limits"] == {"primary": 45, "secondary": 75}
+
+
+def test_shift_placements_becomes_a_forecast_move_shift(tiny: Instance) -> None:
+    _, overrides = materialise(tiny, [{"op": "shift_placements", "from_year": 2028, "from_kind":
+                                       "independent_special", "to_kind": "special", "fraction": 0.5}])
+    assert overrides["move_shifts"] == [{"from_year": 2028, "from_kind": "independent_special",
+                                         "to_kind": "special", "fraction": 0.5}]
+    MoveShift.model_validate(overrides["move_shifts"][0])  # the forecast takes it as it is
 
 
 def test_change_costs_by_kind_and_setting(tiny: Instance) -> None:
@@ -109,7 +119,12 @@ BAD_EDITS: list[tuple[list[dict[str, Any]], int, str, str]] = [
     ([{"op": "redesignate", "setting_id": "SP2", "remove": ["ASD"]}], 0, "remove", "not designated"),
     ([{"op": "redesignate", "setting_id": "SP2", "designations": ["XYZ"]}], 0, "designations.0", "Input should be"),
     ([{"op": "close_setting", "setting_id": "SP1", "year": 2020}], 0, "year", "before the base year"),
-    ([{"op": "change_rates"}], 0, "joiner_scale", "joiner_scale or growth_rate"),
+    ([{"op": "change_rates"}], 0, "joiner_scale", "joiner_scale, growth_rate or growth_cap"),
+    ([{"op": "change_rates", "need": "ASD", "growth_rate": 0.1}], 0, "growth_rate", "all needs together"),
+    ([{"op": "shift_placements", "from_year": 2028, "from_kind": "special", "to_kind": "special",
+       "fraction": 0.5}], 0, "to_kind", "same as from_kind"),
+    ([{"op": "shift_placements", "from_year": 2020, "from_kind": "independent_special", "to_kind": "special",
+       "fraction": 0.5}], 0, "from_year", "before the base year"),
     ([{"op": "change_journey_limits", "limits": {"primary": 0}}], 0, "limits.primary", "must be > 0"),
     ([{"op": "change_costs", "kind": "special"}], 0, "cost_per_place", "cost_per_place or scale"),
     ([{"op": "change_costs", "kind": "special", "scale": 1.0, "extra": 1}], 0, "extra", "not permitted"),

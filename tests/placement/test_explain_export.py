@@ -1,0 +1,31 @@
+"""Explanations, recommendations and exports on a small plan."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from planner.explain import explain_learner, recommend
+from planner.io.placement_export import write_placements
+from planner.placement import place
+from planner.placement_params import PlacementParameters
+
+from .conftest import instance, learner, setting
+
+
+def test_explanations_and_recommendations(tmp_path: Path) -> None:
+    inst = instance([setting("NEAR", capacity=1), setting("FAR", km=10), setting("SEC", ncy=(7, 11))],
+                    [learner("A"), learner("B")])
+    params = PlacementParameters(place_all=True)
+    plan = place(inst, params)
+    far_learner = next(d.learner_id for d in plan.decisions if d.setting_id == "FAR")
+    explanation = explain_learner(inst, plan, far_learner, params)
+    reasons = {a.setting_id: a.reasons for a in explanation.alternatives}
+    assert reasons["NEAR"] == ["FULL"] and reasons["SEC"] == ["AGE_RANGE"]
+    best = recommend(inst, plan, far_learner, 2, params)
+    assert [a.setting_id for a in best] == ["NEAR"]
+    for suffix in (".csv", ".xlsx"):
+        path = write_placements(inst, plan, tmp_path / f"p{suffix}")
+        frame = pd.read_csv(path) if suffix == ".csv" else pd.read_excel(path)
+        assert list(frame["learner_id"]) == ["A", "B"]
