@@ -118,13 +118,7 @@ def compute_eligibility(instance: Instance, learner_ids: tuple[str, ...] | list[
     is_pru = np.array([s.kind is SettingKind.PRU_AP for s in settings], dtype=np.bool_)
     homes = points_array([x.home for x in learners])
     places = points_array([s.location for s in settings])
-    if travel.matrix:
-        minutes = travel.minutes_matrix(homes, places, list(learner_ids), [s.id for s in settings])
-    else:
-        # The same estimate as TravelModel.minutes_matrix, without the 3-D intermediate (county scale).
-        profile = travel.profile
-        km = np.hypot(homes[:, 0:1] - places[None, :, 0], homes[:, 1:2] - places[None, :, 1]) / 1000.0
-        minutes = profile.fixed_minutes + km * (profile.detour_factor / profile.speed_kmh * 60.0)
+    minutes = travel.minutes_matrix(homes, places, list(learner_ids), [s.id for s in settings])
     eligible = meets_need[need_index]
     # The learner's NCY is in the setting's age range.
     eligible &= (ncy[:, None] >= ncy_min[None, :]) & (ncy[:, None] <= ncy_max[None, :])

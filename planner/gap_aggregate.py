@@ -32,6 +32,7 @@ from planner.outreach import GapProblem, GapResult, greedy_gap, relative_gap
 
 log = logging.getLogger(__name__)
 
+_DEBUG = False
 Column = tuple[tuple[int | None, tuple[int, ...]], ...]
 
 
@@ -170,7 +171,7 @@ def solve_gap_by_types(problem: GapProblem, time_limit: float = 20.0, priority: 
         result = mathopt.solve(
             model, mathopt.SolverType.HIGHS,
             params=mathopt.SolveParameters(time_limit=timedelta(seconds=remaining),
-                                           relative_gap_tolerance=relative_gap_tolerance),
+                                           relative_gap_tolerance=relative_gap_tolerance, enable_output=_DEBUG),
             model_params=mathopt.ModelSolveParameters(solution_hints=[mathopt.SolutionHint(hint_values)]),
             interrupter=interrupter)
     finally:

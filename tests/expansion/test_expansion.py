@@ -9,15 +9,17 @@ from planner.expansion import (
     ExpansionParameters,
     budget_frontier,
     build_expansion_data,
-    demand_draws,
     evaluate_programme,
     frontier_chart,
     marginal_values,
     run_expansion,
     without_project,
 )
+from planner.expansion_demand import draw_demand, forecast_draws
 from planner.expansion_model import SolveOptions, solve_expansion_data
+from planner.forecast import ForecastParameters
 from planner.progress import NullProgress
+from planner.sufficiency import SufficiencyParameters, assess_sufficiency
 from scenarios.demo import build_demo
 
 EXACT = SolveOptions(relative_gap=1e-9, time_limit_seconds=60)
@@ -31,7 +33,8 @@ def demo() -> Instance:
 @pytest.fixture(scope="module")
 def params() -> ExpansionParameters:
     return ExpansionParameters(candidate_count=4, horizon_years=3, budget_total=20_000_000,
-                               budget_per_year=12_000_000, solve=EXACT, frontier_fractions=[0, 0.25, 0.5, 1, 2])
+                               budget_per_year=12_000_000, solve=EXACT, frontier_fractions=[0, 0.25, 0.5, 1, 2],
+                               forecast=ForecastParameters(runs=40), robust_draws=3)
 
 
 def test_marginal_value_is_the_objective_change_when_dropped(demo: Instance, params: ExpansionParameters) -> None:
@@ -71,16 +74,36 @@ def test_run_expansion_reports_programme_frontier_and_statistics(demo: Instance,
     assert sum(p["capital"] for p in result["programme"]) <= 20_000_000 + 1e-6
 
 
-def test_robust_evaluation_over_draws(demo: Instance, params: ExpansionParameters) -> None:
-    data, _ = build_expansion_data(demo, params)
+def test_robust_evaluation_over_forecast_draws(demo: Instance, params: ExpansionParameters) -> None:
+    data, labels = build_expansion_data(demo, params)
     solution = solve_expansion_data(data, params.weights, EXACT)
-    paths = demand_draws(data, 5, seed=7)
-    assert paths == demand_draws(data, 5, seed=7)
+    projection, cells = labels["projection"], labels["cells"]
+    paths = forecast_draws(projection, cells, 4)
+    # A draw is one Monte Carlo run of the forecast: its totals are that run's counts.
+    for run, path in enumerate(paths):
+        total = sum(sum(row) for row in path)
+        assert total == projection.counts[run, ..., 1:].sum()
+    assert paths[1] == draw_demand(projection, 1, cells) and paths[0] != paths[1]
     kpis = evaluate_programme(data, solution.programme, paths, params.weights)
-    assert kpis["draws"] == 5
-    assert kpis["unmet_p90"] >= min(kpis["unmet_expected"], kpis["unmet_p90"])
+    assert kpis["draws"] == 4
+    assert min(kpis["unmet_expected"], kpis["unmet_p90"]) >= 0 and kpis["unmet_p90"] >= kpis["unmet_expected"] - 1e-6
     central = evaluate_programme(data, solution.programme, [list(map(list, data.demand))], params.weights)
     assert central["unmet_expected"] == pytest.approx(solution.breakdown["unmet_learner_years"], abs=1e-6)
+
+
+def test_without_projects_the_mip_places_what_sufficiency_places(demo: Instance) -> None:
+    """Same demand, same rules: the MIP's unmet need and out-of-area placements per year are sufficiency's."""
+    params = ExpansionParameters(candidates=[], horizon_years=3, nearest_sources=None,
+                                 forecast=ForecastParameters(runs=40), journey_limits={"secondary": 60})
+    data, labels = build_expansion_data(demo, params)
+    solution = solve_expansion_data(data, params.weights, EXACT)
+    report = assess_sufficiency(demo, labels["projection"], SufficiencyParameters(
+        journey_limit_minutes={"secondary": 60}))
+    for totals in report.totals_by_year():
+        year = totals["academic_year"]
+        assert sum(row[data.years.index(year)] for row in data.demand) == totals["demand"]
+        assert solution.unmet_by_year[year] == pytest.approx(totals["short_of_capacity"] + totals["out_of_reach"])
+        assert solution.out_of_area_by_year[year] == pytest.approx(totals["placed_out_of_area"])
 
 
 def test_bad_parameter_is_named(demo: Instance) -> None:

@@ -4,29 +4,23 @@ from __future__ import annotations
 
 import pytest
 
-from planner.expansion import ExpansionParameters, build_expansion_data
-from planner.expansion_model import SolveOptions
-from planner.sweep import SweepSettings, make_cases, run_sweep, solve_case
-from scenarios.demo import build_demo
-from scenarios.registry import get_scenario
-from scenarios.spec import materialise_spec
+from planner.expansion_model import ObjectiveWeights, SolveOptions
+from planner.sweep import SweepProblem, SweepSettings, make_cases, run_sweep, scenario_problems, solve_case
 
 
-def small_datasets() -> dict:
-    base = build_demo("demo", 2026)
-    params = ExpansionParameters(candidate_count=4, horizon_years=3)
-    phase2, _ = materialise_spec(get_scenario("phase2-special-expansion"), base, get_scenario)
-    return {"baseline": build_expansion_data(base, params)[0], "phase2": build_expansion_data(phase2, params)[0]}
+@pytest.fixture(scope="module")
+def problems() -> dict[str, SweepProblem]:
+    return scenario_problems(candidate_count=3, horizon_years=3, draws=2, runs=30,
+                             scenarios=["phase2-special-expansion"])
 
 
-SETTINGS = SweepSettings(weights=ExpansionParameters().weights, options=SolveOptions(relative_gap=1e-9))
+SETTINGS = SweepSettings(weights=ObjectiveWeights(), options=SolveOptions(relative_gap=1e-9))
 
 
-def test_local_pool_matches_serial() -> None:
-    datasets = small_datasets()
-    cases = make_cases(list(datasets), draws=2, budgets=[0.0, 8e6])
-    pooled = run_sweep(datasets, cases, SETTINGS, scheduler="", max_workers=2)
-    serial = [solve_case(datasets[c.scenario], c, SETTINGS) for c in cases]
+def test_local_pool_matches_serial(problems: dict[str, SweepProblem]) -> None:
+    cases = make_cases(list(problems), draws=2, budgets=[0.0, 8e6])
+    pooled = run_sweep(problems, cases, SETTINGS, scheduler="", max_workers=2)
+    serial = [solve_case(problems[c.scenario], c, SETTINGS) for c in cases]
     assert pooled == serial
     assert [(r["scenario"], r["draw"], r["budget_total"]) for r in pooled] == [
         (c.scenario, c.draw, c.budget_total) for c in cases]
@@ -34,13 +28,12 @@ def test_local_pool_matches_serial() -> None:
 
 
 @pytest.mark.slow
-def test_dask_local_cluster_matches_local_pool() -> None:
+def test_dask_local_cluster_matches_local_pool(problems: dict[str, SweepProblem]) -> None:
     from distributed import Client, LocalCluster
 
-    datasets = small_datasets()
-    cases = make_cases(list(datasets), draws=3, budgets=[0.0, 8e6])
-    local = run_sweep(datasets, cases, SETTINGS, scheduler="", max_workers=2)
+    cases = make_cases(list(problems), draws=3, budgets=[0.0, 8e6])
+    local = run_sweep(problems, cases, SETTINGS, scheduler="", max_workers=2)
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster, \
             Client(cluster) as client:
-        remote = run_sweep(datasets, cases, SETTINGS, client=client)
+        remote = run_sweep(problems, cases, SETTINGS, client=client)
     assert remote == local

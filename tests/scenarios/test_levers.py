@@ -29,7 +29,7 @@ def test_a_phase_scale_scales_that_phases_joiner_rates_only(tiny: Instance) -> N
     estimated = {(j.ncy, j.need, j.locality_id): j.per_year for j in estimate_rates(tiny).joiners}
     assert params.rates is not None
     for joiner in params.rates.joiners:
-        factor = 2.0 if 12 <= joiner.ncy <= 14 else 3.0 if joiner.need is Need.ASD and 1 <= joiner.ncy <= 6 else 1.0
+        factor = 2.0 if 12 <= joiner.ncy <= 14 else 3.0 if joiner.need is Need.ASD and 0 <= joiner.ncy <= 6 else 1.0
         assert joiner.per_year == pytest.approx(estimated[(joiner.ncy, joiner.need, joiner.locality_id)] * factor)
 
 
