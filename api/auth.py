@@ -51,16 +51,19 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import threading
+import time
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
+from starlette.concurrency import run_in_threadpool
 
-from api.deps import get_session
 from api.problems import ProblemError
 from api.service_tables import ApiKeyRow, UserRow, utc_now
 
@@ -131,30 +134,102 @@ def issue_key(session: Session, user: UserRow) -> str:
     return f"{KEY_PREFIX}_{key_id}_{secret}"
 
 
+@dataclass(frozen=True)
+class KeyRecord:
+    """What checking a key needs from the database: its salted hash and the principal it stands for.
+
+    ``principal`` is None when the key is revoked or its user is inactive or gone (such a key is always refused).
+    """
+
+    salt: str
+    secret_hash: str
+    principal: Principal | None
+
+
+def lookup_key(session: Session, key_id: str) -> KeyRecord | None:
+    """The stored record for a key id (None when there is no such key). Two primary-key reads, no writes."""
+    row = session.get(ApiKeyRow, key_id)
+    if row is None:
+        return None
+    user = session.get(UserRow, row.user_id)
+    usable = row.revoked_at is None and user is not None and user.active and user.id is not None
+    principal = (Principal(user_id=user.id, user_name=user.name, role=Role(user.role), key_id=row.id)
+                 if usable and user is not None and user.id is not None else None)
+    return KeyRecord(salt=row.salt, secret_hash=row.secret_hash, principal=principal)
+
+
+def check_secret(record: KeyRecord | None, secret: str) -> Principal | None:
+    """The principal when the secret matches the record's hash and the key is usable, else None."""
+    if record is None or record.principal is None:
+        return None
+    if not hmac.compare_digest(record.secret_hash, hash_secret(secret, record.salt)):
+        return None
+    return record.principal
+
+
 def authenticate_key(session: Session, key: str) -> Principal | None:
     """The principal for a key, or None when the key is malformed, unknown, revoked or its user is inactive."""
     parsed = parse_key(key)
     if parsed is None:
         return None
     key_id, secret = parsed
-    row = session.get(ApiKeyRow, key_id)
-    if row is None or row.revoked_at is not None:
-        return None
-    if not hmac.compare_digest(row.secret_hash, hash_secret(secret, row.salt)):
-        return None
-    user = session.get(UserRow, row.user_id)
-    if user is None or not user.active or user.id is None:
-        return None
-    return Principal(user_id=user.id, user_name=user.name, role=Role(user.role), key_id=row.id)
+    return check_secret(lookup_key(session, key_id), secret)
 
 
-def revoke_key(session: Session, key_id: str) -> bool:
-    """Mark a key revoked; False when there is no such key."""
+@dataclass
+class KeyCache:
+    """Key id -> stored key record for `ttl_seconds`, so a request does not read the database to authenticate.
+
+    Held on ``app.state.key_cache`` (one per app). Only records that exist are cached (unknown key ids always go
+    to the database), and the secret is still checked against the salted hash on every request, so a cached
+    record never lets a wrong secret in. Trade-off: a key revoked (or a user deactivated or given another role)
+    by *another process*, e.g. ``placeplan users revoke``, keeps working here for at most ``ttl_seconds``;
+    ``revoke_key(..., cache=...)`` in this process takes effect at once. ``ttl_seconds <= 0`` turns caching off.
+    """
+
+    ttl_seconds: float = 5.0
+    max_entries: int = 10_000
+    _entries: dict[str, tuple[float, KeyRecord]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def get(self, key_id: str) -> KeyRecord | None:
+        entry = self._entries.get(key_id)
+        if entry is None:
+            return None
+        if entry[0] <= time.monotonic():
+            self.forget(key_id)
+            return None
+        return entry[1]
+
+    def put(self, key_id: str, record: KeyRecord) -> None:
+        if self.ttl_seconds <= 0:
+            return
+        now = time.monotonic()
+        with self._lock:
+            if len(self._entries) >= self.max_entries:  # bounded: drop what has expired, else start afresh
+                self._entries = {k: v for k, v in self._entries.items() if v[0] > now}
+                if len(self._entries) >= self.max_entries:
+                    self._entries = {}
+            self._entries[key_id] = (now + self.ttl_seconds, record)
+
+    def forget(self, key_id: str) -> None:
+        with self._lock:
+            self._entries.pop(key_id, None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries = {}
+
+
+def revoke_key(session: Session, key_id: str, cache: KeyCache | None = None) -> bool:
+    """Mark a key revoked (and drop it from `cache`, so this process refuses it at once); False when unknown."""
     row = session.get(ApiKeyRow, key_id)
     if row is None:
         return False
     row.revoked_at = utc_now()
     session.add(row)
+    if cache is not None:
+        cache.forget(key_id)
     return True
 
 
@@ -162,15 +237,33 @@ def _unauthorised(detail: str) -> ProblemError:
     return ProblemError(401, "Not authenticated", detail, headers={"WWW-Authenticate": "Bearer"})
 
 
-def current_principal(
+def _lookup_in_new_session(engine: Engine, key_id: str) -> KeyRecord | None:
+    with Session(engine) as session:
+        return lookup_key(session, key_id)
+
+
+async def current_principal(
     request: Request,
-    session: Annotated[Session, Depends(get_session)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
 ) -> Principal:
-    """The caller, from the bearer key (401 problem when missing or invalid)."""
+    """The caller, from the bearer key (401 problem when missing or invalid).
+
+    Async on purpose: with the key in `app.state.key_cache` it costs one SHA-256 and no thread hop; only a cache
+    miss reads the database (in the thread pool, in a session of its own).
+    """
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise _unauthorised("send an API key as 'Authorization: Bearer <key>'")
-    principal = authenticate_key(session, credentials.credentials)
+    parsed = parse_key(credentials.credentials)
+    if parsed is None:
+        raise _unauthorised("the API key is not valid (unknown, revoked or malformed)")
+    key_id, secret = parsed
+    cache: KeyCache | None = getattr(request.app.state, "key_cache", None)
+    record = cache.get(key_id) if cache is not None else None
+    if record is None:
+        record = await run_in_threadpool(_lookup_in_new_session, request.app.state.engine, key_id)
+        if record is not None and cache is not None:
+            cache.put(key_id, record)
+    principal = check_secret(record, secret)
     if principal is None:
         raise _unauthorised("the API key is not valid (unknown, revoked or malformed)")
     request.state.principal = principal

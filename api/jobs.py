@@ -32,6 +32,7 @@ from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import defer
 from sqlmodel import Session, col
 
 from api.audit import record_audit
@@ -81,6 +82,11 @@ class JobSettings(BaseSettings):
     progress_interval_seconds: float = Field(default=0.5, description="Least time between progress writes")
     cancel_poll_seconds: float = Field(default=0.25, description="Least time between cancellation checks")
     shutdown_grace_seconds: float = Field(default=10.0, description="Wait for running solves to stop at shutdown")
+    worker_nice: int = Field(
+        default=10, ge=0, le=19,
+        description="How much to lower solve worker processes' OS priority (os.nice): API requests keep a core "
+                    "while a solve runs; the solve still gets every cycle the service leaves idle",
+    )
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -164,6 +170,13 @@ class DatabaseProgress:
             self._stop = True
             self.stop_requested_by = row.requested_by
         return self._stop
+
+
+def _lower_worker_priority(increment: int) -> None:
+    """Process-pool initializer: solves yield the CPU to the service's request handling (Unix; no-op elsewhere)."""
+    if increment > 0 and hasattr(os, "nice"):
+        with suppress(OSError):
+            os.nice(increment)
 
 
 def _resolve(ref: RunFunctionRef) -> Callable[[Instance, dict[str, Any], Any], dict[str, Any]]:
@@ -353,7 +366,8 @@ class JobRunner:
         if self._executor is None:
             if self.options.run_executor == "process":
                 self._executor = ProcessPoolExecutor(
-                    max_workers=self.workers, mp_context=multiprocessing.get_context("spawn")
+                    max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_lower_worker_priority, initargs=(self.options.worker_nice,),
                 )
             else:
                 self._executor = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="placeplan-run")
@@ -452,9 +466,14 @@ def load_run_for(
     request: Request | None,
     *,
     action: str = "read",
+    with_result: bool = True,
 ) -> RunRow:
-    """A run the caller may see (404 when missing, 403 when its kind is not for their role), audited."""
-    run = session.get(RunRow, run_id)
+    """A run the caller may see (404 when missing, 403 when its kind is not for their role), audited.
+
+    ``with_result=False`` leaves the (possibly large) result column unread; do not touch ``run.result`` then.
+    """
+    options = [] if with_result else [defer(RunRow.result)]  # type: ignore[arg-type]
+    run = session.get(RunRow, run_id, options=options)
     if run is None:
         raise ProblemError(404, "Not Found", f"no run with id {run_id!r}")
     jobs: JobRunner | None = getattr(request.app.state, "jobs", None) if request is not None else None

@@ -22,14 +22,14 @@ from sqlalchemy.exc import DataError, IntegrityError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import store
-from api.auth import PUBLIC, ROLES_EXTENSION, Role
+from api.auth import PUBLIC, ROLES_EXTENSION, KeyCache, Role
 from api.jobs import JobRunner, JobSettings, RunFunctionRef
 from api.problems import PROBLEM_MEDIA_TYPE, Problem, install_problem_handlers, problem_response
 from api.routes import RESOURCE_ROUTER_MODULES
-from api.web import mount_web
 from api.routes.core import SERVICE_ROUTER_MODULES
 from api.routes.demo import LONG_RUNNING_PATHS
 from api.settings import ServiceSettings, get_settings
+from api.web import mount_web
 from planner.domain import InstanceIntegrityError
 
 logger = logging.getLogger(__name__)
@@ -104,12 +104,13 @@ class RequestLimitsMiddleware:
                 started = True
             await send(message)
 
-        call = self.app(scope, limited_receive, tracking_send)
         try:
             if path in self.exempt_paths:
-                await call
+                await self.app(scope, limited_receive, tracking_send)
             else:
-                await asyncio.wait_for(call, timeout=self.timeout)
+                # asyncio.timeout cancels this task in place: no extra task per request, unlike wait_for
+                async with asyncio.timeout(self.timeout):
+                    await self.app(scope, limited_receive, tracking_send)
         except BodyTooLarge:
             if not started:
                 await _send_problem(send, 413, "Content Too Large", limit_text, path)
@@ -123,6 +124,14 @@ class RequestLimitsMiddleware:
 class SecurityHeadersMiddleware:
     """Headers every response gets; API responses (which may hold learner data) are never cached."""
 
+    HEADERS: tuple[tuple[bytes, bytes], ...] = (
+        (b"x-content-type-options", b"nosniff"),
+        (b"x-frame-options", b"DENY"),
+        (b"content-security-policy", b"frame-ancestors 'none'"),
+        (b"referrer-policy", b"no-referrer"),
+    )
+    API_HEADERS = (*HEADERS, (b"cache-control", b"no-store"))
+
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
@@ -130,20 +139,11 @@ class SecurityHeadersMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        no_store = scope.get("path", "").startswith(API_PREFIX)
+        extra = self.API_HEADERS if scope.get("path", "").startswith(API_PREFIX) else self.HEADERS
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                headers += [
-                    (b"x-content-type-options", b"nosniff"),
-                    (b"x-frame-options", b"DENY"),
-                    (b"content-security-policy", b"frame-ancestors 'none'"),
-                    (b"referrer-policy", b"no-referrer"),
-                ]
-                if no_store:
-                    headers.append((b"cache-control", b"no-store"))
-                message["headers"] = headers
+                message["headers"] = [*message.get("headers", ()), *extra]
             await send(message)
 
         await self.app(scope, receive, with_headers)
@@ -263,6 +263,7 @@ def create_app(
     app.state.settings = settings
     app.state.engine = engine
     app.state.jobs = jobs
+    app.state.key_cache = KeyCache(ttl_seconds=settings.auth_cache_seconds)
 
     install_problem_handlers(app)
     _install_domain_error_handlers(app)

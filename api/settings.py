@@ -24,6 +24,11 @@ class ServiceSettings(BaseSettings):
     request_timeout_seconds: float = Field(default=30.0, description="Timeout for synchronous requests")
     cors_origins: list[str] = Field(default_factory=list, description="Allowed origins; empty = CORS off")
     run_workers: int = Field(default=2, description="Solve runs executed at once")
+    auth_cache_seconds: float = Field(
+        default=5.0, ge=0,
+        description="How long a key's stored record is cached in-process (0 = read the database on every request). "
+                    "A key revoked by another process (the CLI) still works here for at most this long.",
+    )
     dask_scheduler: str | None = Field(default=None, description="Dask scheduler address for sweeps")
 
     def resolved_database_url(self) -> str:

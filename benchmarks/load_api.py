@@ -1,14 +1,24 @@
-"""Load benchmark: 50 concurrent clients read settings and run status while placement solves run.
+"""Load benchmark: 50 concurrent clients read settings and run status while a placement-sized solve runs.
 
     .venv/bin/python benchmarks/load_api.py [--clients 50] [--seconds 30] [--think-ms 100] [--kind placement]
+                                            [--preset county] [--database-url postgresql://postgres@127.0.0.1/test]
     .venv/bin/python benchmarks/load_api.py --url http://host:8000 --key pp_... --instance-id 1   (running server)
 
-Without --url it starts `uvicorn api.main:create_app --factory` on a temporary SQLite database holding the demo
-council (scenarios.demo.build_demo) with one solve worker process. A driver keeps one solve of `--kind` running
-for the whole window (a new run is queued as soon as one finishes; `test_cpu` is a pure-Python CPU-bound
-stand-in). Each client is its own httpx.AsyncClient and alternates GET settings (a page of 50) and GET run
-status, waiting `--think-ms` between requests (a polling client; 0 = closed loop, as fast as possible).
-Prints one line: requests/s, p50/p95/p99 latency in ms and the error count.
+Without --url it starts `uvicorn api.main:create_app --factory` (one process, one solve worker process) on a
+database holding a demo council (scenarios.demo.build_demo, preset `--preset`, default "county": 20,000 learners,
+301 settings): a temporary SQLite file by default, or with --database-url a temporary PostgreSQL database created
+on that server and dropped afterwards. A driver keeps one solve of `--kind` running for the whole window (a new run
+is queued as soon as one finishes): by default the county's placement round (`run_placement` on
+`build_demo("county")`: each run loads the 20,000-learner instance and solves, about 5 s of CPU on this machine),
+so the solver competes for a core all the time; `test_cpu` is a pure-Python CPU-bound stand-in.
+
+Each client holds one keep-alive HTTP/1.1 connection (a small asyncio client: it writes the request, reads the
+status line, headers and the whole Content-Length body, and counts any status but 200, short body, or connection
+error as an error) and alternates GET settings (a page of 50) and GET run status (`/runs/{id}?include_result=false`:
+a poller's read; the megabyte result of a finished county placement is fetched once, not by every poll), waiting
+`--think-ms` between
+requests (a polling client; 0 = closed loop). All clients run in this one process. Prints one line: requests/s,
+p50/p95/p99 latency in ms, the error count and the load average before and after.
 """
 
 from __future__ import annotations
@@ -23,8 +33,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from contextlib import suppress
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -47,7 +59,7 @@ def _prepare_database(url: str, preset: str) -> tuple[str, int]:
     engine = make_engine(url)
     upgrade_to_head(engine)
     with Session(engine) as session:
-        key = create_user(session, "load-benchmark", Role.ADMIN)[1]
+        key = create_user(session, f"load-benchmark-{os.getpid()}", Role.ADMIN)[1]
         instance_id = store.save_instance(session, build_demo(preset, 2026), f"demo:{preset}:2026")
         session.commit()
     engine.dispose()
@@ -94,30 +106,72 @@ async def _drive_solves(base: str, headers: dict[str, str], kind: str, instance_
                 await client.delete(f"/api/v1/runs/{run_id}")
 
 
+class KeepAliveClient:
+    """One persistent HTTP/1.1 connection: GET a path, read the whole response, return the status.
+
+    Deliberately small (httpx costs several times more CPU per request, and 50 of them share a core with the
+    server): the benchmark should measure the server, not its own client.
+    """
+
+    def __init__(self, host: str, port: int, headers: dict[str, str]) -> None:
+        self.host, self.port = host, port
+        self.header_bytes = "".join(f"{k}: {v}\r\n" for k, v in {"Host": f"{host}:{port}", **headers}.items())
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def get(self, path: str) -> int:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        assert self.reader is not None
+        self.writer.write(f"GET {path} HTTP/1.1\r\n{self.header_bytes}\r\n".encode())
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        status = int(lines[0].split(" ", 2)[1])
+        fields = {name.strip().lower(): value.strip()
+                  for name, _, value in (line.partition(":") for line in lines[1:] if line)}
+        await self.reader.readexactly(int(fields.get("content-length", "0")))
+        if fields.get("connection", "").lower() == "close":
+            await self.close()
+        return status
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            with suppress(OSError):
+                await self.writer.wait_closed()
+        self.reader = self.writer = None
+
+
 async def _reader(base: str, headers: dict[str, str], instance_id: int, stop: asyncio.Event, think: float,
                   state: dict[str, object], latencies: list[float], errors: list[str]) -> None:
-    async with httpx.AsyncClient(base_url=base, headers=headers, timeout=30) as client:
-        turn = 0
+    address = urlsplit(base)
+    client = KeepAliveClient(address.hostname or "127.0.0.1", address.port or 80, headers)
+    turn = 0
+    try:
         while not stop.is_set():
             turn += 1
             run_id = state.get("run_id")
-            path = (f"/api/v1/runs/{run_id}" if turn % 2 == 0 and run_id
+            path = (f"/api/v1/runs/{run_id}?include_result=false" if turn % 2 == 0 and run_id
                     else f"/api/v1/instances/{instance_id}/settings?limit=50&offset={(turn * 7) % 60}")
             started = time.perf_counter()
             try:
-                response = await client.get(path)
-                if response.status_code != 200:
-                    errors.append(f"{response.status_code} {path}")
-            except httpx.HTTPError as error:
+                status = await asyncio.wait_for(client.get(path), timeout=30)
+                if status != 200:
+                    errors.append(f"{status} {path}")
+            except (OSError, ValueError, TimeoutError, asyncio.IncompleteReadError) as error:
                 errors.append(f"{type(error).__name__} {path}")
+                await client.close()
             latencies.append((time.perf_counter() - started) * 1000)
             if think:
                 await asyncio.sleep(think)
+    finally:
+        await client.close()
 
 
 async def _measure(base: str, key: str, instance_id: int, clients: int, seconds: float, think: float,
                    kind: str) -> None:
     headers = {"Authorization": f"Bearer {key}"}
+    load_before = os.getloadavg()
     stop = asyncio.Event()
     state: dict[str, object] = {}
     driver = asyncio.create_task(_drive_solves(base, headers, kind, instance_id, stop, state))
@@ -133,6 +187,7 @@ async def _measure(base: str, key: str, instance_id: int, clients: int, seconds:
     stop.set()
     await asyncio.gather(*readers)
     elapsed = time.perf_counter() - started
+    load_after = os.getloadavg()
     driver.cancel()
     with suppress(asyncio.CancelledError, httpx.HTTPError):
         await driver
@@ -143,7 +198,31 @@ async def _measure(base: str, key: str, instance_id: int, clients: int, seconds:
         print(f"first errors: {errors[:5]}")
     print(f"load_api: clients={clients} seconds={elapsed:.1f} think_ms={think * 1000:.0f} requests={len(latencies)} "
           f"rps={len(latencies) / elapsed:.1f} p50_ms={quantiles[49]:.1f} p95_ms={quantiles[94]:.1f} "
-          f"p99_ms={quantiles[98]:.1f} errors={len(errors)}")
+          f"p99_ms={quantiles[98]:.1f} errors={len(errors)} "
+          f"load_before={'/'.join(f'{x:.2f}' for x in load_before)} "
+          f"load_after={'/'.join(f'{x:.2f}' for x in load_after)}")
+
+
+@contextmanager
+def _database(database_url: str | None, folder: Path) -> Iterator[str]:
+    """A fresh database for the run: a SQLite file in `folder`, or a temporary database on a PostgreSQL server."""
+    if not database_url:
+        yield f"sqlite:///{folder / 'load.db'}"
+        return
+    import psycopg
+
+    from api.settings import normalise_database_url
+
+    parts = urlsplit(database_url)
+    name = f"placeplan_load_{os.getpid()}"
+    admin = database_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield normalise_database_url(parts._replace(path=f"/{name}").geturl())
+    finally:
+        with psycopg.connect(admin, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def main() -> None:
@@ -155,7 +234,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--think-ms", type=float, default=100.0)
     parser.add_argument("--kind", default="placement", help="placement (real solver) or test_cpu (stand-in)")
-    parser.add_argument("--preset", default="demo", help="Demo preset to load when starting a server")
+    parser.add_argument("--preset", default="county", help="Demo preset to load when starting a server")
+    parser.add_argument("--database-url", help="PostgreSQL server URL: the benchmark creates (and drops) a "
+                        "temporary database on it; default a temporary SQLite file")
     args = parser.parse_args()
     if args.url:
         if not args.key:
@@ -163,12 +244,12 @@ def main() -> None:
         asyncio.run(_measure(args.url, args.key, args.instance_id, args.clients, args.seconds, args.think_ms / 1000,
                              args.kind))
         return
-    with tempfile.TemporaryDirectory() as folder:
-        url = f"sqlite:///{Path(folder) / 'load.db'}"
+    with tempfile.TemporaryDirectory() as folder, _database(args.database_url, Path(folder)) as url:
         key, instance_id = _prepare_database(url, args.preset)
         port = _free_port()
         server = _start_server(url, port, Path(folder) / "server.log")
         try:
+            print(f"database: {url.split('://')[0]} preset={args.preset}")
             asyncio.run(_measure(f"http://127.0.0.1:{port}", key, instance_id, args.clients, args.seconds,
                                  args.think_ms / 1000, args.kind))
         finally:
@@ -177,6 +258,7 @@ def main() -> None:
                 server.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 os.killpg(server.pid, signal.SIGKILL)
+                server.wait()
 
 
 if __name__ == "__main__":

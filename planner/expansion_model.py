@@ -7,11 +7,14 @@ reproducing the published optima proves the code path planners rely on, not a lo
 The model, per academic year t of the horizon:
 - demand points d (a need x phase x locality group, or a CFLP customer) with `demand[d][t]` learners, which may
   be split across sources;
-- existing sources s with fixed places `capacity[s][t]` (0 in years a setting is closed);
+- existing sources s with fixed places `capacity[s][t]` (0 in years a setting is closed), some of them out of area
+  (`source_out_of_area`: their arcs' cost is out-of-area cost), and optional sub-capacities (a setting's places
+  for one phase, limiting the flow to some demand points);
 - candidate projects p, each built at most once at one allowed size k (places, capital) and opening in one allowed
   year; capital is spent `lead_time_years` before opening (never before the horizon's first year);
-- arcs (source, demand) with a revenue cost per learner-year and journey minutes; out-of-area (independent)
-  placements at a per-learner cost; and unmet need at a penalty.
+- arcs (source, demand) with a cost per learner-year and journey minutes; optionally an uncapacitated
+  out-of-area placement per demand point at a per-learner cost (`out_of_area_cost`; the council model uses
+  capacitated out-of-area sources instead); and unmet need at a penalty.
 Costs are real numbers (pounds, minutes) on purpose: MathOpt takes real coefficients, so nothing is rounded away.
 """
 

@@ -41,7 +41,7 @@ from planner.forecast_rates import (
 from planner.progress import NullProgress, Progress, RunCancelled
 
 P = len(PHASES)
-GONE = K  # kind index of a learner whose plan has ceased (or an empty joiner slot)
+assert (np.diff(PHASE_OF_NCY_INDEX) >= 0).all() and np.unique(PHASE_OF_NCY_INDEX).size == P  # phases ascend
 
 # What the projection counts: every plan, those in specialist settings (SCAP: special schools, SEN units,
 # resourced provision, plus independent special and specialist post-16), and those in alternative provision.
@@ -155,55 +155,30 @@ class ForecastResult:
 
 
 # ---------------------------------------------------------------- simulation
+#
+# Only the measure classes of a setting kind matter for the output, and where a learner goes next never depends on
+# where they are now (leaving and moving depend on the NCY, destinations on the NCY moved into and the need), so
+# each learner carries a class (other / specialist / alternative provision / gone), not a kind. The counts live
+# in a cohort table C[run, cohort, need, locality] (three class counts packed in one int64), where the cohort is
+# the NCY shifted by the year, so ageing a year is free; only the learners with an event (a leave or a move, about
+# a quarter of learners a year) touch it. See docs/sufficiency.md ("Method") for why events are drawn per learner
+# rather than as binomials per cohort state.
+
+GONE_CLASS, OTHER, SPECIALIST, ALTERNATIVE = 0, 1, 2, 3
+CLASS_OF_KIND: NDArray[np.int8] = np.array(
+    [OTHER] * FIRST_SPECIALIST_KIND + [SPECIALIST] * (ALTERNATIVE_PROVISION_KIND - FIRST_SPECIALIST_KIND)
+    + [ALTERNATIVE], dtype=np.int8)
+N_CLASSES = 3
+# One int64 per cohort cell holds its three class counts: other in bits 0-19, specialist 20-39, AP 40-59.
+_PACKED = np.array([0, 1, 1 << 20, 1 << 40], dtype=np.int64)
+_MASK20 = (1 << 20) - 1
 
 
-@dataclass
-class _Block:
-    """Learners who entered in the same year, laid out as kind[run, slot].
-
-    For the base caseload the slots are the learners (the same in every run: attributes have shape (1, n));
-    for new plans each run has its own learners (attributes (runs, width), unused slots are GONE). Every slot
-    belongs to a segment (need, locality, NCY at entry); segments are sorted by need, locality, NCY, so those
-    sharing a need, phase and locality in any year are contiguous. `seg_counts[run, segment]` holds the packed
-    counts (_PACKED) and is updated only where learners leave or move.
-    """
-
-    entry_step: int
-    kind: NDArray[np.int8]
-    seg_of_slot: NDArray[np.int64]
-    seg_need: NDArray[np.int64]
-    seg_locality: NDArray[np.int64]
-    seg_ncy: NDArray[np.int64]
-    seg_counts: NDArray[np.int64] = field(default_factory=lambda: np.zeros((0, 0), dtype=np.int64))
-
-    def recount(self) -> None:
-        """Packed counts per run and segment from scratch (after creation or the growth cap)."""
-        R, width = self.kind.shape
-        S = self.seg_need.size
-        segment = np.broadcast_to(self.seg_of_slot, (R, width)) + np.arange(R, dtype=np.int64)[:, None] * S
-        weights = _PACKED[self.kind.reshape(-1)]
-        self.seg_counts = np.bincount(segment.reshape(-1), weights=weights, minlength=R * S).astype(
-            np.int64).reshape(R, S)
-
-
-def _base_block(ncy: NDArray[np.int64], need: NDArray[np.int64], locality: NDArray[np.int64],
-                kind: NDArray[np.int64], R: int) -> _Block:
-    order = np.lexsort((ncy, locality, need))
-    ncy, need, locality, kind = ncy[order], need[order], locality[order], kind[order]
-    n = ncy.shape[0]
-    if n:
-        change = np.flatnonzero((np.diff(ncy) != 0) | (np.diff(need) != 0) | (np.diff(locality) != 0)) + 1
-        col_start = np.concatenate(([0], change)).astype(np.int64)
-    else:
-        col_start = np.zeros(0, dtype=np.int64)
-    block = _Block(
-        entry_step=0, kind=np.broadcast_to(kind.astype(np.int8), (R, n)).copy(),
-        seg_of_slot=(np.searchsorted(col_start, np.arange(n), side="right") - 1)[None, :].astype(np.int64),
-        seg_need=need[col_start], seg_locality=locality[col_start], seg_ncy=ncy[col_start],
-    )
-    first_run = np.bincount(block.seg_of_slot[0], weights=_PACKED[block.kind[0]], minlength=col_start.size)
-    block.seg_counts = np.broadcast_to(first_run.astype(np.int64), (R, col_start.size)).copy()
-    return block
+def _class_mix(mix: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Kind shares (..., K) summed into class shares (..., 3)."""
+    onehot = np.zeros((K, N_CLASSES))
+    onehot[np.arange(K), CLASS_OF_KIND - OTHER] = 1.0
+    return np.asarray(mix @ onehot, dtype=np.float64)
 
 
 def _year_tables(rates: RateArrays, params: ForecastParameters, base_year: int,
@@ -225,20 +200,174 @@ def _year_tables(rates: RateArrays, params: ForecastParameters, base_year: int,
     return joiner_mix, destination
 
 
-class _KindSampler:
-    """Draws a kind for each row index of a mix table (rows of shares) with one uniform per draw."""
+@dataclass(frozen=True)
+class _Layout:
+    """Cohort-table geometry: state = (cohort * G + need) * L + locality, cohort = NCY index - year + horizon."""
 
-    def __init__(self, mix: NDArray[np.float64]) -> None:
-        cum = np.cumsum(mix.reshape(-1, K), axis=1)
-        # Column k holds the share of kinds 0..k for every row; kind = how many of them the uniform passes.
-        self._cum_by_kind = np.ascontiguousarray(cum[:, :-1].T.astype(np.float32))
+    R: int
+    H: int
+    L: int
 
-    def draw(self, rng: np.random.Generator, rows: NDArray[np.int64]) -> NDArray[np.int8]:
-        u = rng.random(rows.shape[0], dtype=np.float32)
-        kind = np.zeros(rows.shape[0], dtype=np.int8)
-        for column in self._cum_by_kind:
-            kind += u >= column[rows]
-        return kind
+    @property
+    def cohorts(self) -> int:
+        return N_NCY + self.H
+
+    @property
+    def states(self) -> int:
+        return self.cohorts * G * self.L
+
+    def state(self, ncy_index: NDArray[np.int64], need: NDArray[np.int64], locality: NDArray[np.int64],
+              step: int) -> NDArray[np.int64]:
+        return ((ncy_index - step + self.H) * G + need) * self.L + locality
+
+
+@dataclass(frozen=True)
+class _Transitions:
+    """Per cohort state, this year's thresholds on one uniform u: u < event (leave or move) is a candidate,
+    and its new class is how many of leave, to_specialist, to_alternative u reaches (0 gone, 1 other,
+    2 specialist, 3 AP): u is uniform on [0, event) given an event, so one draw decides both."""
+
+    event: NDArray[np.float32]
+    leave: NDArray[np.float32]
+    to_specialist: NDArray[np.float32]
+    to_alternative: NDArray[np.float32]
+
+
+def _transitions(layout: _Layout, leave: NDArray[np.float64], move: NDArray[np.float64],
+                 destination: NDArray[np.float64], step: int) -> _Transitions:
+    """Thresholds for the year ending at `step` (from NCY n in step-1 to n+1 in step), for every state."""
+    cohort = np.arange(layout.cohorts)
+    before = cohort + (step - 1) - layout.H  # NCY index during the year that ends
+    valid = (before >= 0) & (before < N_NCY)
+    b = np.clip(before, 0, N_NCY - 1)
+    p_leave = np.where(valid, leave[b], 0.0)
+    p_move = np.where(valid, move[b], 0.0)
+    # A plan ceases with the NCY's leaving probability; after NCY 20 (the year they turn 25) every plan ceases.
+    p_leave = np.where(valid & (b == N_NCY - 1), 1.0, p_leave)
+    p_move = np.minimum(p_move, 1.0 - p_leave)
+    dest = _class_mix(destination)[np.minimum(b + 1, N_NCY - 1)]  # (cohorts, G, 3) by the NCY moved into
+    shape = (layout.cohorts, G, layout.L)
+
+    def per_state(values: NDArray[np.float64]) -> NDArray[np.float32]:
+        full = np.broadcast_to(values.reshape(values.shape + (1,) * (3 - values.ndim)), shape)
+        return np.ascontiguousarray(full, dtype=np.float32).reshape(-1)
+
+    first = p_leave[:, None] + p_move[:, None] * dest[..., 0]
+    second = first + p_move[:, None] * dest[..., 1]
+    return _Transitions(event=per_state(p_leave + p_move), leave=per_state(p_leave),
+                        to_specialist=per_state(first), to_alternative=per_state(second))
+
+
+# Learners handled at once: keeps every temporary small, so it stays in cache and the allocator reuses memory
+# instead of faulting in fresh pages each year (which cost more than the arithmetic on this kind of machine).
+CHUNK_SLOTS = 1 << 20
+
+
+class _BaseBlock:
+    """The base-year caseload: the same learners in every run, laid out as cls[run, learner] with learners
+    sorted by state, so a state's threshold is a per-column value broadcast over runs."""
+
+    def __init__(self, state: NDArray[np.int64], cls: NDArray[np.int8], R: int) -> None:
+        order = np.argsort(state, kind="stable")
+        self.state = state[order].astype(np.int32)
+        self.cls = np.ascontiguousarray(np.broadcast_to(cls[order], (R, state.size)))
+
+    def advance(self, rng: np.random.Generator, table: _Transitions, cohort_table: NDArray[np.int64],
+                live_below: int) -> None:
+        live = int(np.searchsorted(self.state, live_below, side="left"))  # aged-out columns are a suffix
+        if live == 0:
+            return
+        R = self.cls.shape[0]
+        S = cohort_table.shape[1]
+        event = table.event[self.state[:live]][None, :]
+        rows_per_chunk = max(1, CHUNK_SLOTS // live)
+        for first in range(0, R, rows_per_chunk):
+            u = rng.random((min(rows_per_chunk, R - first), live), dtype=np.float32)
+            flat = np.flatnonzero(u < event)
+            rows = flat // live
+            cols = flat - rows * live
+            state = self.state[cols]
+            rows += first
+            where = rows * self.cls.shape[1] + cols
+            cls = self.cls.reshape(-1)
+            old = cls[where]
+            new = _outcome(u.reshape(-1)[flat], state, old, table)
+            cls[where] = new
+            _add_changes(cohort_table, rows * S + state, old, new)
+
+
+class _JoinerBlock:
+    """New plans of one year, flat: every run's joiners one after another, each run's sorted by state."""
+
+    def __init__(self, run: NDArray[np.int16], state: NDArray[np.int32], cls: NDArray[np.int8]) -> None:
+        self.run = run
+        self.state = state
+        self.cls = cls
+
+    def advance(self, rng: np.random.Generator, table: _Transitions, cohort_table: NDArray[np.int64],
+                live_below: int) -> None:
+        S = cohort_table.shape[1]
+        for first in range(0, self.cls.size, CHUNK_SLOTS):
+            part = slice(first, first + CHUNK_SLOTS)
+            state_all = self.state[part]
+            u = rng.random(state_all.size, dtype=np.float32)
+            slots = np.flatnonzero(u < table.event[state_all])
+            state = state_all[slots]
+            cls = self.cls[part]
+            old = cls[slots]
+            new = _outcome(u[slots], state, old, table)
+            cls[slots] = new
+            _add_changes(cohort_table, self.run[part][slots].astype(np.int64) * S + state, old, new)
+
+
+def _outcome(u: NDArray[np.float32], state: NDArray[np.int32], old: NDArray[np.int8],
+             table: _Transitions) -> NDArray[np.int8]:
+    """The class after the year for candidates (u below the event threshold); those already gone stay gone."""
+    new = (u >= table.leave[state]).astype(np.int8)
+    new += u >= table.to_specialist[state]
+    new += u >= table.to_alternative[state]
+    new *= old != GONE_CLASS
+    return new
+
+
+def _add_changes(cohort_table: NDArray[np.int64], keys: NDArray[np.int64], old: NDArray[np.int8],
+                 new: NDArray[np.int8]) -> None:
+    """Move the learners whose class changed between the packed class counts of their cohort cell."""
+    changed = np.flatnonzero(old != new)
+    _add_packed(cohort_table, keys[changed], _PACKED[new[changed]] - _PACKED[old[changed]])
+
+
+def _add_packed(table: NDArray[np.int64], keys: NDArray[np.int64], values: NDArray[np.int64]) -> None:
+    """table.flat[keys] += values for keys in non-decreasing order (duplicates summed first)."""
+    if keys.size == 0:
+        return
+    starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+    table.reshape(-1)[keys[starts]] += np.add.reduceat(values, starts)
+
+
+class _Alias:
+    """Walker/Vose alias table: draws an index with the given weights from one uniform each, exactly."""
+
+    def __init__(self, weights: NDArray[np.float64]) -> None:
+        n = weights.size
+        scaled = weights / weights.sum() * n
+        self.prob = np.ones(n)
+        self.alias = np.arange(n, dtype=np.int32)
+        small = [i for i in range(n) if scaled[i] < 1.0]
+        large = [i for i in range(n) if scaled[i] >= 1.0]
+        while small and large:
+            s, g = small.pop(), large.pop()
+            self.prob[s], self.alias[s] = scaled[s], g
+            scaled[g] -= 1.0 - scaled[s]
+            (small if scaled[g] < 1.0 else large).append(g)
+
+    def draw(self, rng: np.random.Generator, size: int) -> NDArray[np.int32]:
+        out = np.empty(size, dtype=np.int32)
+        for first in range(0, size, CHUNK_SLOTS):
+            u = rng.random(min(CHUNK_SLOTS, size - first)) * self.prob.size
+            index = u.astype(np.int32)
+            out[first:first + u.size] = np.where(u - index < self.prob[index], index, self.alias[index])
+        return out
 
 
 def simulate(rates: RateArrays, initial: tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64],
@@ -252,132 +381,131 @@ def simulate(rates: RateArrays, initial: tuple[NDArray[np.int64], NDArray[np.int
     progress = progress or NullProgress()
     rng = np.random.default_rng(params.seed)
     R, H, L = params.runs, params.horizon_years, n_localities
-    blocks = [_base_block(*initial, R=R)]
+    layout = _Layout(R=R, H=H, L=L)
+    S = layout.states
+    ncy, need, locality, kind = initial
+    base_state = layout.state(ncy - NCY_MIN, need, locality, 0)
+    blocks: list[_BaseBlock | _JoinerBlock] = [_BaseBlock(base_state, CLASS_OF_KIND[kind], R)]
+    cohort_table = np.zeros((R, S), dtype=np.int64)
+    cohort_table += np.bincount(base_state, weights=_PACKED[CLASS_OF_KIND[kind]], minlength=S).astype(np.int64)
     counts = np.zeros((R, H, G, P, L, len(MEASURES)), dtype=np.int32)
     need_scale = np.array([params.joiner_scale * params.joiner_scale_by_need.get(n, 1.0) for n in NEEDS])
-    # A plan ceases with the NCY's leaving probability; after NCY 20 (the year they turn 25) every plan ceases.
-    leave = np.append(rates.leave, 1.0).astype(np.float32)
-    leave[N_NCY - 1] = 1.0
-    leave_or_move = np.minimum(np.append(rates.leave + rates.move, 0.0), 1.0).astype(np.float32)
-    total_before = np.full(R, initial[0].shape[0], dtype=np.int64)
+    total_before = np.full(R, ncy.shape[0], dtype=np.int64)
     for step in range(1, H + 1):
         if progress.should_stop():
             raise RunCancelled("forecast cancelled")
         joiner_mix, destination = _year_tables(rates, params, base_year, step)
-        movers_to = _KindSampler(destination)
-        survivors = np.zeros(R, dtype=np.int64)
+        table = _transitions(layout, rates.leave, rates.move, destination, step)
+        # States of cohorts past NCY 20 in the year that ends hold nobody: blocks skip them.
+        live_below = int(layout.state(np.array(N_NCY - 1), np.array(G - 1), np.array(L - 1), step - 1)) + 1
         for block in blocks:
-            _advance(block, step, rng, leave, leave_or_move, movers_to)
-            survivors += np.count_nonzero(block.kind != GONE, axis=1)
-        joiners = _joiners(rates, _KindSampler(joiner_mix), need_scale, params, step, rng, R)
+            block.advance(rng, table, cohort_table, live_below)
         if params.growth_cap is not None:
+            survivors = _unpack_total(cohort_table)
             allowed = np.maximum(np.floor(total_before * (1.0 + params.growth_cap)).astype(np.int64) - survivors, 0)
-            _cap_joiners(joiners, allowed, rng)
-        joiners.recount()
+        else:
+            allowed = None
+        joiners = _joiners(rates, joiner_mix, need_scale, params, step, rng, layout, allowed)
+        _add_packed(cohort_table, joiners.run.astype(np.int64) * S + joiners.state, _PACKED[joiners.cls])
         blocks.append(joiners)
-        for block in blocks:
-            _count(block, step, counts[:, step - 1], L)
-        total_before = survivors + np.count_nonzero(joiners.kind != GONE, axis=1)
+        _count(cohort_table, layout, step, counts[:, step - 1])
+        if params.growth_cap is not None:
+            total_before = _unpack_total(cohort_table)
         progress.report(step / H * 0.95, f"forecast year {base_year + step}")
     return counts
 
 
-def _advance(block: _Block, step: int, rng: np.random.Generator, leave: NDArray[np.float32],
-             leave_or_move: NDArray[np.float32], movers_to: _KindSampler) -> None:
-    """One year for a block: each learner leaves, moves or stays (ageing one NCY is implied by the step).
-
-    One uniform per learner: below the NCY's leaving probability the plan ceases; between it and leaving +
-    moving the learner changes setting kind (to the destination mix of the NCY they move into); otherwise they
-    stay. Only the few candidates below leaving + moving are looked at individually.
-    """
-    R, width = block.kind.shape
-    S = block.seg_need.size
-    if S == 0 or width == 0:
-        return
-    seg_ncy_before = block.seg_ncy + (step - 1 - block.entry_step)
-    seg_idx = np.minimum(seg_ncy_before - NCY_MIN, N_NCY)  # index N_NCY: beyond NCY 20, already gone
-    u = rng.random((R, width), dtype=np.float32)
-    candidates = np.flatnonzero(u < leave_or_move[seg_idx][block.seg_of_slot])
-    kind = block.kind.reshape(-1)
-    candidates = candidates[kind[candidates] != GONE]
-    if candidates.size == 0:
-        return
-    if block.seg_of_slot.shape[0] == 1:
-        segment = block.seg_of_slot[0, candidates % width]
-    else:
-        segment = block.seg_of_slot.reshape(-1)[candidates]
-    leaving = u.reshape(-1)[candidates] < leave[seg_idx[segment]]
-    old = kind[candidates]
-    new = np.full(candidates.size, GONE, dtype=np.int8)
-    moving = ~leaving
-    if moving.any():
-        moved_segment = segment[moving]
-        rows = (seg_ncy_before[moved_segment] + 1 - NCY_MIN) * G + block.seg_need[moved_segment]
-        new[moving] = movers_to.draw(rng, rows)
-    kind[candidates] = new
-    # Keep the per-segment counts current: only the learners who left or moved change them.
-    flat_counts = block.seg_counts.reshape(-1)
-    flat_counts += np.bincount((candidates // width) * S + segment, weights=_PACKED[new] - _PACKED[old],
-                               minlength=flat_counts.size).astype(np.int64)
-
-
-def _joiners(rates: RateArrays, placement: _KindSampler, need_scale: NDArray[np.float64],
-             params: ForecastParameters, step: int, rng: np.random.Generator, R: int) -> _Block:
-    """New plans in year `step`: Poisson counts per NCY x need x locality, then a placement each."""
+def _joiners(rates: RateArrays, joiner_mix: NDArray[np.float64], need_scale: NDArray[np.float64],
+             params: ForecastParameters, step: int, rng: np.random.Generator, layout: _Layout,
+             allowed: NDArray[np.int64] | None) -> _JoinerBlock:
+    """New plans in year `step`: Poisson per NCY x need x locality x placement class (rate = joiners x joiner
+    mix). Drawn as a Poisson total per run split over those categories by an alias table, which is the same
+    distribution; laid out run by run, each run's sorted by category (so by state)."""
+    R = layout.R
     lam = rates.joiners * need_scale[None, :, None] * (1.0 + params.joiner_growth_per_year) ** (step - 1)
-    # Cells in (need, locality, NCY) order: they are the block's segments, the same list in every run.
-    g_idx, l_idx, n_idx = np.nonzero(lam.transpose(1, 2, 0) > 0)
-    per_run = rng.poisson(lam[n_idx, g_idx, l_idx], size=(R, n_idx.size))
-    totals = per_run.sum(axis=1)
-    width = int(totals.max()) if totals.size else 0
-    segment = np.zeros((R, width), dtype=np.int64)
-    kind = np.full((R, width), GONE, dtype=np.int8)
-    if width:
-        cell_ids = np.repeat(np.tile(np.arange(n_idx.size, dtype=np.int64), R), per_run.ravel())
-        run_ids = np.repeat(np.arange(R, dtype=np.int64), totals)
-        position = np.arange(cell_ids.size) - np.repeat(np.cumsum(totals) - totals, totals)
-        flat = run_ids * width + position
-        segment.reshape(-1)[flat] = cell_ids
-        kind.reshape(-1)[flat] = placement.draw(rng, n_idx[cell_ids] * G + g_idx[cell_ids])
-    return _Block(
-        entry_step=step, kind=kind, seg_of_slot=segment, seg_need=g_idx.astype(np.int64),
-        seg_locality=l_idx.astype(np.int64), seg_ncy=(NCY_MIN + n_idx).astype(np.int64),
-    )
+    weights = (lam[..., None] * _class_mix(joiner_mix)[:, :, None, :]).reshape(-1)  # (NCY, need, locality, class)
+    categories = np.flatnonzero(weights > 0)
+    if categories.size == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return _JoinerBlock(empty.astype(np.int16), empty.astype(np.int32), empty.astype(np.int8))
+    n_idx, g_idx, l_idx, c_idx = np.unravel_index(categories, (N_NCY, G, layout.L, N_CLASSES))
+    state_of = layout.state(n_idx, g_idx, l_idx, step).astype(np.int32)
+    class_of = (c_idx + OTHER).astype(np.int8)
+    alias = _Alias(weights[categories])
+    totals = rng.poisson(weights.sum(), size=R)
+    n_cat = categories.size
+    runs_per_chunk = max(1, CHUNK_SLOTS // n_cat)
+    parts: list[tuple[NDArray[np.int16], NDArray[np.int32]]] = []
+    for first in range(0, R, runs_per_chunk):
+        chunk = totals[first:first + runs_per_chunk]
+        local = np.repeat(np.arange(chunk.size, dtype=np.int64) * n_cat, chunk) + alias.draw(rng, int(chunk.sum()))
+        per_category = np.bincount(local, minlength=chunk.size * n_cat)
+        category = np.repeat(np.tile(np.arange(n_cat, dtype=np.int32), chunk.size), per_category)
+        run = np.repeat(np.arange(first, first + chunk.size, dtype=np.int16), chunk)
+        if allowed is not None:
+            # The growth cap: keep at most allowed[run] new plans in each run, chosen at random.
+            order = np.lexsort((rng.random(category.size), run))
+            start = np.concatenate(([0], np.cumsum(chunk)[:-1]))
+            keep = np.zeros(category.size, dtype=bool)
+            keep[order] = np.arange(category.size) - start[run[order] - first] < allowed[run[order]]
+            run, category = run[keep], category[keep]
+        parts.append((run, category))
+    run = np.concatenate([p[0] for p in parts])
+    category = np.concatenate([p[1] for p in parts])
+    return _JoinerBlock(run, state_of[category], class_of[category])
 
 
-def _cap_joiners(block: _Block, allowed: NDArray[np.int64], rng: np.random.Generator) -> None:
-    """Keep at most `allowed[run]` new plans in each run, chosen at random (the growth cap lever)."""
-    if block.kind.shape[1] == 0:
-        return
-    key = rng.random(block.kind.shape)
-    key[block.kind == GONE] = 2.0
-    rank = np.argsort(np.argsort(key, axis=1), axis=1)
-    block.kind[rank >= allowed[:, None]] = GONE
+def _unpack(packed: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+    return packed & _MASK20, (packed >> 20) & _MASK20, (packed >> 40) & _MASK20
 
 
-# Counting packs three counts into one int64 per learner: 1 if not a specialist place (kinds 0-2), 2**20 if
-# specialist (3-8), 2**40 if alternative provision (9), 0 if gone; a segment sum then holds all three.
-_PACKED = np.array([1] * FIRST_SPECIALIST_KIND + [1 << 20] * (ALTERNATIVE_PROVISION_KIND - FIRST_SPECIALIST_KIND)
-                   + [1 << 40] + [0], dtype=np.int64)
-_MASK20 = (1 << 20) - 1
+def _unpack_total(cohort_table: NDArray[np.int64]) -> NDArray[np.int64]:
+    other, specialist, ap = _unpack(cohort_table)
+    return np.asarray((other + specialist + ap).sum(axis=1), dtype=np.int64)
 
 
-def _count(block: _Block, step: int, out: NDArray[np.int32], L: int) -> None:
-    """Add a block's learners in year `step` to out[run, need, phase, locality, measure]."""
-    S = block.seg_need.size
-    if S == 0:
-        return
-    R = out.shape[0]
-    ncy_now = np.minimum(block.seg_ncy + (step - block.entry_step), NCY_MAX)
-    cell = (block.seg_need * P + PHASE_OF_NCY_INDEX[ncy_now - NCY_MIN]) * L + block.seg_locality
-    starts = np.concatenate(([0], np.flatnonzero(np.diff(cell) != 0) + 1))
-    packed = np.add.reduceat(block.seg_counts, starts, axis=1)
-    flat_out = out.reshape(R, G * P * L, len(MEASURES))
-    cells = cell[starts]
-    other, specialist, ap = ((packed >> shift) & _MASK20 for shift in (0, 20, 40))
-    flat_out[:, cells, 0] += (other + specialist + ap).astype(np.int32)
-    flat_out[:, cells, 1] += specialist.astype(np.int32)
-    flat_out[:, cells, 2] += ap.astype(np.int32)
+def _count(cohort_table: NDArray[np.int64], layout: _Layout, step: int, out: NDArray[np.int32]) -> None:
+    """out[run, need, phase, locality, measure] for year `step`, summing cohorts by phase."""
+    R, H, L = layout.R, layout.H, layout.L
+    first = H - step  # cohort of NCY index 0 this year
+    window = cohort_table.reshape(R, layout.cohorts, G, L)[:, first:first + N_NCY]
+    starts = np.concatenate(([0], np.flatnonzero(np.diff(PHASE_OF_NCY_INDEX)) + 1))
+    packed = np.add.reduceat(window, starts, axis=1)  # run, phase, need, locality (phases ascend with NCY)
+    other, specialist, ap = (part.transpose(0, 2, 1, 3) for part in _unpack(packed))
+    out[..., 0] = other + specialist + ap
+    out[..., 1] = specialist
+    out[..., 2] = ap
+
+
+def expected_counts(rates: RateArrays, initial: tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64],
+                                                      NDArray[np.int64]],
+                    params: ForecastParameters, base_year: int, n_localities: int) -> NDArray[np.float64]:
+    """The expected value of `simulate` (no growth cap), projected deterministically: expected[year, need, phase,
+    locality, measure]. The Monte Carlo mean must agree with it (tests); the growth cap is not linear."""
+    L = n_localities
+    ncy, need, locality, kind = initial
+    x = np.zeros((N_NCY, G, L, N_CLASSES))
+    np.add.at(x, (ncy - NCY_MIN, need, locality, CLASS_OF_KIND[kind] - OTHER), 1.0)
+    need_scale = np.array([params.joiner_scale * params.joiner_scale_by_need.get(n, 1.0) for n in NEEDS])
+    p_leave = rates.leave.copy()
+    p_leave[N_NCY - 1] = 1.0
+    p_move = np.minimum(rates.move, 1.0 - p_leave)
+    out = np.zeros((params.horizon_years, G, P, L, len(MEASURES)))
+    for step in range(1, params.horizon_years + 1):
+        joiner_mix, destination = _year_tables(rates, params, base_year, step)
+        dest = _class_mix(destination)
+        stay = x[:-1] * (1.0 - p_leave[:-1] - p_move[:-1])[:, None, None, None]
+        movers = x[:-1].sum(axis=3) * p_move[:-1, None, None]
+        nxt = np.zeros_like(x)
+        nxt[1:] = stay + movers[..., None] * dest[1:, :, None, :]
+        lam = rates.joiners * need_scale[None, :, None] * (1.0 + params.joiner_growth_per_year) ** (step - 1)
+        nxt += lam[..., None] * _class_mix(joiner_mix)[:, :, None, :]
+        x = nxt
+        by_phase = np.stack([x[p == PHASE_OF_NCY_INDEX].sum(axis=0) for p in range(P)], axis=1)
+        out[step - 1, ..., 0] = by_phase.sum(axis=3)
+        out[step - 1, ..., 1] = by_phase[..., SPECIALIST - OTHER]
+        out[step - 1, ..., 2] = by_phase[..., ALTERNATIVE - OTHER]
+    return out
 
 
 # ---------------------------------------------------------------- entry points

@@ -25,6 +25,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
+import numpy as np
+from ortools.math_opt import model_pb2
 from ortools.math_opt.python import mathopt
 from ortools.util.python.solve_interrupter import SolveInterrupter
 
@@ -32,7 +34,6 @@ from planner.outreach import GapProblem, GapResult, greedy_gap, relative_gap
 
 log = logging.getLogger(__name__)
 
-_DEBUG = False
 Column = tuple[tuple[int | None, tuple[int, ...]], ...]
 
 
@@ -70,54 +71,205 @@ def job_types(problem: GapProblem, priority: Sequence[int] | None = None) -> Job
 
 def _build(problem: GapProblem, types: JobTypes, integer: bool
            ) -> tuple[mathopt.Model, dict[tuple[int, int], mathopt.Variable], dict[int, mathopt.Variable]]:
-    """The type model: x[type, agent] counts and u[type] unallocated counts (integer or LP)."""
+    """The type model: x[type, agent] counts and u[type] unallocated counts (integer or LP).
+
+    Written as a MathOpt ModelProto from arrays (building row by row through the Python API takes seconds at
+    county size; the proto takes a fraction of that) and loaded with `Model.from_model_proto`.
+    """
     n_agents = len(problem.capacities)
-    model = mathopt.Model(name="gap_types")
-    x: dict[tuple[int, int], mathopt.Variable] = {}
-    u: dict[int, mathopt.Variable] = {}
-    by_agent: dict[int, list[tuple[int, mathopt.Variable]]] = {a: [] for a in range(n_agents)}
     penalties = problem.unassigned_penalty
+    x_ids: dict[tuple[int, int], int] = {}
+    u_ids: dict[int, int] = {}
+    upper: list[float] = []
+    objective: list[float] = []
+    sign = 1.0
     for t, column in enumerate(types.columns):
-        count = len(types.members[t])
-        row: list[mathopt.Variable] = []
         for a, (cost, _) in enumerate(column):
-            if cost is None:
-                continue
-            x[t, a] = model.add_variable(lb=0, ub=count, is_integer=integer)
-            by_agent[a].append((t, x[t, a]))
-            row.append(x[t, a])
-        if penalties is not None:
-            u[t] = model.add_variable(lb=0, ub=count, is_integer=integer)
-            row.append(u[t])
+            if cost is not None:
+                x_ids[t, a] = len(upper)
+                upper.append(float(len(types.members[t])))
+                objective.append(float(cost))
+    if penalties is not None:
+        sign = 1.0 if problem.sense == "min" else -1.0
+        for t in range(len(types.columns)):
+            u_ids[t] = len(upper)
+            upper.append(float(len(types.members[t])))
+            objective.append(sign * float(penalties[types.members[t][0]]))
+    row_lower: list[float] = []
+    row_upper: list[float] = []
+    entries: list[tuple[int, int, float]] = []
+    for t in range(len(types.columns)):
+        row = len(row_lower)
+        count = float(len(types.members[t]))
         # Each case goes to exactly one team (or, when allowed, stays unallocated at a penalty)
-        model.add_linear_constraint(mathopt.fast_sum(row) == count)
+        row_lower.append(count)
+        row_upper.append(count)
+        entries.extend((row, x_ids[t, a], 1.0) for a in range(n_agents) if (t, a) in x_ids)
+        if t in u_ids:
+            entries.append((row, u_ids[t], 1.0))
+    by_agent: dict[int, list[int]] = {a: [] for a in range(n_agents)}
+    for t, a in x_ids:
+        by_agent[a].append(t)
     for a in range(n_agents):
         for r, capacity in enumerate(problem.capacities[a]):
-            terms = [types.columns[t][a][1][r] * var for t, var in by_agent[a] if types.columns[t][a][1][r] > 0]
-            if terms and sum(types.columns[t][a][1][r] * len(types.members[t]) for t, _ in by_agent[a]) > capacity:
-                # A team's hours in each window of periods cannot exceed what it has
-                model.add_linear_constraint(mathopt.fast_sum(terms) <= capacity)
-    cost = mathopt.fast_sum([int(types.columns[t][a][0] or 0) * var for (t, a), var in x.items()])
-    penalty = mathopt.fast_sum([int(penalties[types.members[t][0]]) * var for t, var in u.items()]) \
-        if penalties is not None else 0.0
-    if problem.sense == "min":
-        model.minimize(cost + penalty)
-    else:
-        model.maximize(cost - penalty)
+            terms = [(x_ids[t, a], float(types.columns[t][a][1][r])) for t in by_agent[a]
+                     if types.columns[t][a][1][r] > 0]
+            if not terms or sum(types.columns[t][a][1][r] * len(types.members[t]) for t in by_agent[a]) <= capacity:
+                continue  # cannot bind
+            row = len(row_lower)
+            # A team's hours in each window of periods cannot exceed what it has
+            row_lower.append(-math.inf)
+            row_upper.append(float(capacity))
+            entries.extend((row, col, value) for col, value in terms)
+    entries.sort()
+    proto = model_pb2.ModelProto(name="gap_types")
+    n_vars = len(upper)
+    proto.variables.ids.extend(range(n_vars))
+    proto.variables.lower_bounds.extend([0.0] * n_vars)
+    proto.variables.upper_bounds.extend(upper)
+    proto.variables.integers.extend([integer] * n_vars)
+    proto.objective.maximize = problem.sense == "max"
+    nonzero = [(i, c) for i, c in enumerate(objective) if c != 0.0]
+    proto.objective.linear_coefficients.ids.extend(i for i, _ in nonzero)
+    proto.objective.linear_coefficients.values.extend(c for _, c in nonzero)
+    proto.linear_constraints.ids.extend(range(len(row_lower)))
+    proto.linear_constraints.lower_bounds.extend(row_lower)
+    proto.linear_constraints.upper_bounds.extend(row_upper)
+    proto.linear_constraint_matrix.row_ids.extend(e[0] for e in entries)
+    proto.linear_constraint_matrix.column_ids.extend(e[1] for e in entries)
+    proto.linear_constraint_matrix.coefficients.extend(e[2] for e in entries)
+    model = mathopt.Model.from_model_proto(proto)
+    x = {key: model.get_variable(i) for key, i in x_ids.items()}
+    u = {t: model.get_variable(i) for t, i in u_ids.items()}
     return model, x, u
 
 
-def fewest_unallocated_cut(problem: GapProblem, types: JobTypes, time_limit: float) -> int:
-    """A valid lower bound on the number of unallocated jobs: the LP minimum rounded up (0 if the LP fails)."""
-    if problem.unassigned_penalty is None:
-        return 0
-    model, _, u = _build(problem, types, integer=False)
-    model.minimize(mathopt.fast_sum(list(u.values())))
-    result = mathopt.solve(model, mathopt.SolverType.GLOP,
-                           params=mathopt.SolveParameters(time_limit=timedelta(seconds=max(0.1, time_limit))))
+def lp_rounding(problem: GapProblem, types: JobTypes, time_limit: float) -> tuple[int, dict[tuple[int, int], int]]:
+    """The LP relaxation, twice: (1) fewest unallocated, whose optimum rounded up is a valid cut (no integer plan
+    leaves fewer cases unallocated); (2) the full objective with that cut, rounded down and repaired greedily
+    (residual cases to their cheapest team with room in every window) into a good integer start.
+
+    Returns (the cut, the start as counts per (type, agent)); (0, {}) when an LP does not solve.
+    """
+    model, x, u = _build(problem, types, integer=False)
+    params = mathopt.SolveParameters(time_limit=timedelta(seconds=max(0.1, time_limit / 2)))
+    cut = 0
+    if u:
+        full = [(var, coefficient) for var, coefficient in _objective_terms(model)]
+        model.minimize(mathopt.fast_sum(list(u.values())))
+        result = mathopt.solve(model, mathopt.SolverType.GLOP, params=params)
+        if result.termination.reason != mathopt.TerminationReason.OPTIMAL:
+            return 0, {}
+        cut = max(0, math.ceil(result.objective_value() - 1e-6))
+        model.add_linear_constraint(mathopt.fast_sum(list(u.values())) >= cut)
+        expression = mathopt.fast_sum([c * var for var, c in full])
+        if problem.sense == "min":
+            model.minimize(expression)
+        else:
+            model.maximize(expression)
+    result = mathopt.solve(model, mathopt.SolverType.GLOP, params=params)
     if result.termination.reason != mathopt.TerminationReason.OPTIMAL:
-        return 0
-    return max(0, math.ceil(result.objective_value() - 1e-6))
+        return cut, {}
+    n_agents = len(problem.capacities)
+    counts = {key: int(math.floor(result.variable_values(var) + 1e-6)) for key, var in x.items()}
+    remaining = [list(c) for c in problem.capacities]
+    for (t, a), k in counts.items():
+        if k:
+            remaining[a] = [r - k * use for r, use in zip(remaining[a], types.columns[t][a][1], strict=True)]
+    sign = 1 if problem.sense == "min" else -1
+    # Residual cases, the smallest first (most cases placed in the hours left), then the fewest options
+    residual = sorted(((t, len(types.members[t]) - sum(counts.get((t, a), 0) for a in range(n_agents)))
+                       for t in range(len(types.columns))),
+                      key=lambda item: (min((sum(use) for cost, use in types.columns[item[0]] if cost is not None),
+                                            default=0),
+                                        sum(1 for cost, _ in types.columns[item[0]] if cost is not None), item[0]))
+    for t, left in residual:
+        options = sorted((a for a in range(n_agents) if types.columns[t][a][0] is not None),
+                         key=lambda a: (sign * (types.columns[t][a][0] or 0), a))
+        for _ in range(left):
+            for a in options:
+                uses = types.columns[t][a][1]
+                if all(use <= r for use, r in zip(uses, remaining[a], strict=True)):
+                    counts[t, a] = counts.get((t, a), 0) + 1
+                    remaining[a] = [r - use for r, use in zip(remaining[a], uses, strict=True)]
+                    break
+            else:
+                if problem.unassigned_penalty is None:
+                    return cut, {}  # the start must assign everyone: give up on it
+    return cut, counts
+
+
+def improve_by_moves(problem: GapProblem, types: JobTypes, counts: dict[tuple[int, int], int],
+                     deadline: float) -> dict[tuple[int, int], int]:
+    """Local search on a feasible plan: place an unallocated case at a team, directly or by moving one case of
+    another type from that team to a team with room (an ejection chain of length one). Each move saves a penalty
+    and costs at most the travel difference, so every move improves the objective. Stops at `deadline`
+    (perf_counter) or when no move is left. Only for problems with unallocated penalties.
+    """
+    if problem.unassigned_penalty is None or not types.columns:
+        return counts
+    n_types, n_agents = len(types.columns), len(problem.capacities)
+    n_res = max((len(c) for c in problem.capacities), default=0)
+    allowed = np.zeros((n_types, n_agents), dtype=bool)
+    uses = np.zeros((n_types, n_agents, n_res), dtype=np.int64)
+    cost = np.zeros((n_types, n_agents), dtype=np.int64)
+    for t, column in enumerate(types.columns):
+        for a, (c, use) in enumerate(column):
+            if c is not None:
+                allowed[t, a], uses[t, a], cost[t, a] = True, use, c
+    if problem.sense == "max":
+        cost = -cost
+    held = np.zeros((n_types, n_agents), dtype=np.int64)
+    for (t, a), k in counts.items():
+        held[t, a] = k
+    remaining = np.asarray(problem.capacities, dtype=np.int64) - np.einsum("ta,tar->ar", held, uses)
+    left = np.asarray([len(m) for m in types.members], dtype=np.int64) - held.sum(axis=1)
+    improved = True
+    while improved and time.perf_counter() < deadline:
+        improved = False
+        for t_new in np.flatnonzero(left > 0):
+            while left[t_new] > 0 and time.perf_counter() < deadline:
+                # Which types could move out to another team with room now: fits[t, b]
+                fits = allowed & (uses <= remaining[None, :, :]).all(axis=2)
+                best: tuple[int, int, int, int] | None = None  # (delta, team, moved type or -1, its new team)
+                for a in np.flatnonzero(allowed[t_new]):
+                    shortfall = uses[t_new, a] - remaining[a]
+                    if (shortfall <= 0).all():
+                        if best is None or cost[t_new, a] < best[0]:
+                            best = (int(cost[t_new, a]), int(a), -1, -1)
+                        continue
+                    movable = (held[:, a] > 0) & (uses[:, a, :] >= shortfall[None, :]).all(axis=1)
+                    movable[t_new] = False
+                    for t_old in np.flatnonzero(movable):
+                        targets = np.flatnonzero(fits[t_old])
+                        targets = targets[targets != a]
+                        if targets.size == 0:
+                            continue
+                        b = int(targets[np.argmin(cost[t_old, targets])])
+                        delta = int(cost[t_new, a] + cost[t_old, b] - cost[t_old, a])
+                        if best is None or delta < best[0]:
+                            best = (delta, int(a), int(t_old), b)
+                if best is None:
+                    break
+                _, a, t_old, b = best
+                if t_old >= 0:
+                    held[t_old, a] -= 1
+                    held[t_old, b] += 1
+                    remaining[a] += uses[t_old, a]
+                    remaining[b] -= uses[t_old, b]
+                held[t_new, a] += 1
+                remaining[a] -= uses[t_new, a]
+                left[t_new] -= 1
+                improved = True
+    return {(int(t), int(a)): int(held[t, a]) for t, a in zip(*np.nonzero(held), strict=True)}
+
+
+def _left(types: JobTypes, counts: dict[tuple[int, int], int]) -> int:
+    return sum(len(m) for m in types.members) - sum(counts.values())
+
+
+def _objective_terms(model: mathopt.Model) -> list[tuple[mathopt.Variable, float]]:
+    return [(term.variable, term.coefficient) for term in model.objective.linear_terms()]
 
 
 def _watch(should_stop: Callable[[], bool] | None, interrupter: SolveInterrupter,
@@ -138,7 +290,7 @@ def _watch(should_stop: Callable[[], bool] | None, interrupter: SolveInterrupter
 
 
 def solve_gap_by_types(problem: GapProblem, time_limit: float = 20.0, priority: Sequence[int] | None = None,
-                       relative_gap_tolerance: float = 1e-4,
+                       relative_gap_tolerance: float = 1e-4, heuristic_effort: float = 0.05,
                        should_stop: Callable[[], bool] | None = None) -> GapResult:
     """Solve a GAP exactly over job types with HiGHS; the same optimum as the per-job model, far fewer variables.
 
@@ -148,30 +300,33 @@ def solve_gap_by_types(problem: GapProblem, time_limit: float = 20.0, priority: 
     started = time.perf_counter()
     n_jobs = len(problem.costs)
     types = job_types(problem, priority)
-    at_least_unallocated = fewest_unallocated_cut(problem, types, time_limit=max(0.5, time_limit * 0.2))
+    at_least_unallocated, start = lp_rounding(problem, types, time_limit=max(0.5, time_limit * 0.3))
     model, x, u = _build(problem, types, integer=True)
     if at_least_unallocated > 0:
         # No plan leaves fewer cases unallocated than the LP's minimum rounded up (a valid cut)
         model.add_linear_constraint(mathopt.fast_sum(list(u.values())) >= at_least_unallocated)
-    hint = greedy_gap(problem)
-    hint_values: dict[mathopt.Variable, float] = {var: 0.0 for var in x.values()}
-    for t, jobs in enumerate(types.members):
-        for j in jobs:
-            agent = hint[j]
-            if agent is not None:
-                hint_values[x[t, agent]] += 1
-            elif t in u:
-                hint_values[u[t]] = hint_values.get(u[t], 0.0) + 1
-    for var in u.values():
-        hint_values.setdefault(var, 0.0)
+    if not start:
+        hint = greedy_gap(problem)
+        for t, jobs in enumerate(types.members):
+            for j in jobs:
+                agent = hint[j]
+                if agent is not None:
+                    start[t, agent] = start.get((t, agent), 0) + 1
+    log.info("GAP by types: LP rounding start leaves %d unallocated (cut %d), %.2fs", _left(types, start),
+             at_least_unallocated, time.perf_counter() - started)
+    start = improve_by_moves(problem, types, start, started + time_limit * 0.5)
+    log.info("GAP by types: after moves %d unallocated, %.2fs", _left(types, start), time.perf_counter() - started)
+    hint_values: dict[mathopt.Variable, float] = {var: float(start.get(key, 0)) for key, var in x.items()}
+    for t, var in u.items():
+        hint_values[var] = float(len(types.members[t]) - sum(start.get((t, a), 0)
+                                                             for a in range(len(problem.capacities))))
     remaining = max(0.1, time_limit - (time.perf_counter() - started))
     interrupter, done = SolveInterrupter(), threading.Event()
     watcher = _watch(should_stop, interrupter, done)
     try:
         result = mathopt.solve(
             model, mathopt.SolverType.HIGHS,
-            params=mathopt.SolveParameters(time_limit=timedelta(seconds=remaining),
-                                           relative_gap_tolerance=relative_gap_tolerance, enable_output=_DEBUG),
+            params=_highs_parameters(remaining, relative_gap_tolerance, heuristic_effort),
             model_params=mathopt.ModelSolveParameters(solution_hints=[mathopt.SolutionHint(hint_values)]),
             interrupter=interrupter)
     finally:
@@ -179,23 +334,19 @@ def solve_gap_by_types(problem: GapProblem, time_limit: float = 20.0, priority: 
         if watcher is not None:
             watcher.join()
     reason = result.termination.reason
-    wall = time.perf_counter() - started
-    if not result.has_primal_feasible_solution():
-        if problem.unassigned_penalty is None:
-            status = "INFEASIBLE" if reason == mathopt.TerminationReason.INFEASIBLE else "UNKNOWN"
-            return GapResult(status=status, assignment=[None] * n_jobs, objective=None, bound=None, gap=None,
-                             wall_seconds=wall)
-        assignment: list[int | None] = list(hint)  # feasible by construction (cases may stay unallocated)
-        bound = _finite_bound(result, problem)
-    else:
+    if result.has_primal_feasible_solution():
         counts = {key: int(round(result.variable_values(var))) for key, var in x.items()}
-        assignment = [None] * n_jobs
-        for t, jobs in enumerate(types.members):
-            queue = iter(jobs)
-            for a in range(len(problem.capacities)):
-                for _ in range(counts.get((t, a), 0)):
-                    assignment[next(queue)] = a
+        log.info("GAP by types: MIP %s leaves %d unallocated, %.2fs", reason.name, _left(types, counts),
+                 time.perf_counter() - started)
+        counts = improve_by_moves(problem, types, counts, time.perf_counter() + max(0.5, time_limit * 0.1))
         bound = _finite_bound(result, problem)
+    elif problem.unassigned_penalty is not None and (start or not x):
+        counts, bound = start, _finite_bound(result, problem)  # the repaired LP start is feasible
+    else:
+        status = "INFEASIBLE" if reason == mathopt.TerminationReason.INFEASIBLE else "UNKNOWN"
+        return GapResult(status=status, assignment=[None] * n_jobs, objective=None, bound=None, gap=None,
+                         wall_seconds=time.perf_counter() - started)
+    assignment = disaggregate(types, counts, n_jobs, len(problem.capacities))
     cost = sum(int(problem.costs[j][a] or 0) for j, a in enumerate(assignment) if a is not None)
     penalties = problem.unassigned_penalty
     penalty = sum(int(penalties[j]) for j, a in enumerate(assignment) if a is None) if penalties is not None else 0
@@ -210,6 +361,28 @@ def solve_gap_by_types(problem: GapProblem, time_limit: float = 20.0, priority: 
                      breakdown={"cost": cost, "unallocated_penalty": penalty,
                                 "unallocated": sum(1 for a in assignment if a is None),
                                 "types": len(types.columns), "unallocated_cut": at_least_unallocated})
+
+
+def disaggregate(types: JobTypes, counts: dict[tuple[int, int], int], n_jobs: int,
+                 n_agents: int) -> list[int | None]:
+    """Counts per (type, agent) back to an agent per job: within a type, jobs in priority order to agents in index
+    order; the rest unassigned. Exact, because jobs of a type have identical columns."""
+    assignment: list[int | None] = [None] * n_jobs
+    for t, jobs in enumerate(types.members):
+        queue = iter(jobs)
+        for a in range(n_agents):
+            for _ in range(counts.get((t, a), 0)):
+                assignment[next(queue)] = a
+    return assignment
+
+
+def _highs_parameters(time_limit: float, relative_gap_tolerance: float,
+                      heuristic_effort: float) -> mathopt.SolveParameters:
+    """HiGHS with a time limit, a gap tolerance and its share of effort on primal heuristics (HiGHS default 0.05)."""
+    params = mathopt.SolveParameters(time_limit=timedelta(seconds=time_limit),
+                                     relative_gap_tolerance=relative_gap_tolerance)
+    params.highs.double_options["mip_heuristic_effort"] = heuristic_effort
+    return params
 
 
 def _finite_bound(result: mathopt.SolveResult, problem: GapProblem) -> float:

@@ -79,16 +79,39 @@ def schedule_objective(problem: TeamScheduleProblem, weeks: dict[str, int | None
     return total, late
 
 
-def _topological(activities: Sequence[ScheduleActivity]) -> list[ScheduleActivity]:
-    """Activities so that predecessors come first; among ready ones the earliest due first (EDF)."""
+def effective_due_weeks(activities: Sequence[ScheduleActivity]) -> dict[str, int]:
+    """Due weeks tightened by successors (Lawler's modified due dates): an activity is due no later than each
+    successor's (tightened) due week minus 1 + lag, since the successor must follow it. A chain of six sessions and
+    a handover due in week 45 gives the first session week 38, so earliest-due-first interleaves the chains."""
     by_id = {a.activity_id: a for a in activities}
+    successors: dict[str, list[tuple[str, int]]] = {a.activity_id: [] for a in activities}
+    for a in activities:
+        for p, lag in a.predecessors:
+            if p in by_id:
+                successors[p].append((a.activity_id, lag))
+    due: dict[str, int] = {}
+    for act in reversed(_topological(activities, by_due=False)):
+        tightened = act.due_week
+        for s, lag in successors[act.activity_id]:
+            tightened = min(tightened, due[s] - 1 - lag)
+        due[act.activity_id] = tightened
+    return due
+
+
+def _topological(activities: Sequence[ScheduleActivity], by_due: bool = True,
+                 priority: dict[str, int] | None = None) -> list[ScheduleActivity]:
+    """Activities so that predecessors come first; among ready ones the earliest (priority, else) due first (EDF)."""
+    by_id = {a.activity_id: a for a in activities}
+    key = priority or {a.activity_id: a.due_week for a in activities}
+    if not by_due:
+        key = {a.activity_id: 0 for a in activities}
     waiting = {a.activity_id: sum(1 for p, _ in a.predecessors if p in by_id) for a in activities}
     successors: dict[str, list[str]] = {a.activity_id: [] for a in activities}
     for a in activities:
         for p, _ in a.predecessors:
             if p in by_id:
                 successors[p].append(a.activity_id)
-    ready = [(a.due_week, a.release_week, a.activity_id) for a in activities if waiting[a.activity_id] == 0]
+    ready = [(key[a.activity_id], a.release_week, a.activity_id) for a in activities if waiting[a.activity_id] == 0]
     heapq.heapify(ready)
     order: list[ScheduleActivity] = []
     while ready:
@@ -97,17 +120,20 @@ def _topological(activities: Sequence[ScheduleActivity]) -> list[ScheduleActivit
         for s in successors[activity_id]:
             waiting[s] -= 1
             if waiting[s] == 0:
-                heapq.heappush(ready, (by_id[s].due_week, by_id[s].release_week, s))
+                heapq.heappush(ready, (key[s], by_id[s].release_week, s))
     if len(order) != len(activities):
         raise ValueError("activity precedence has a cycle")
     return order
 
 
-def greedy_schedule(problem: TeamScheduleProblem) -> dict[str, int | None]:
-    """Earliest-due-first list scheduling: each activity in the first week with room after its predecessors."""
+def greedy_schedule(problem: TeamScheduleProblem, modified_due: bool = True) -> dict[str, int | None]:
+    """Earliest-due-first list scheduling: each activity in the first week with room after its predecessors.
+
+    With `modified_due` the order uses due weeks tightened by successors (`effective_due_weeks`)."""
     remaining = list(problem.capacity)
     weeks: dict[str, int | None] = {}
-    for act in _topological(problem.activities):
+    priority = effective_due_weeks(problem.activities) if modified_due else None
+    for act in _topological(problem.activities, priority=priority):
         earliest = act.release_week
         feasible = True
         for p, lag in act.predecessors:

@@ -135,6 +135,12 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
             with _progress(f"scenario {name}") as progress:
                 result = _run_named(name, preset, seed, progress)
             console.print(_kpi_table(f"scenario {name}", result))
+            headline = result.get("placement")
+            if headline:
+                console.print(f"placement round {headline['academic_year']}: placed {headline['placed']} of "
+                              f"{headline['learners']}, unplaced {headline['unplaced']}; first preference met "
+                              f"{headline['first_preference_met']} of {headline['with_requests']} with requests",
+                              highlight=False)
             if output:
                 output.write_text(json.dumps(result, indent=2), encoding="utf-8")
             stats = result["statistics"]
@@ -191,6 +197,9 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         time_limit: Annotated[float, typer.Option(help="Seconds for the main solve")] = 60,
         gap: Annotated[float, typer.Option(help="Target relative gap, e.g. 0.005")] = 0.005,
         frontier: Annotated[bool, typer.Option(help="Solve at 6 budget levels")] = True,
+        quantile: Annotated[float, typer.Option(help="Forecast quantile used as demand (0.5 = p50)")] = 0.5,
+        runs: Annotated[int, typer.Option(help="Forecast Monte Carlo runs")] = 1000,
+        draws: Annotated[int, typer.Option(help="Forecast runs the programme is evaluated on (0: none)")] = 10,
         marginal: Annotated[bool, typer.Option(help="Marginal value of each chosen project")] = True,
         chart: Annotated[Path | None, typer.Option(help="Frontier chart (.png/.svg)")] = None,
         output: Annotated[Path | None, typer.Option("--json", help="Write the full result as JSON")] = None,
@@ -206,6 +215,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
                 "candidate_count": candidates, "horizon_years": years, "budget_total": budget_total,
                 "budget_per_year": budget_per_year, "marginal_values": marginal,
                 "solve": {"time_limit_seconds": time_limit, "relative_gap": gap},
+                "quantile": quantile, "forecast": {"runs": runs}, "robust_draws": draws,
                 **({} if frontier else {"frontier_fractions": []}),
             }
             with _progress("optimising") as progress:
@@ -232,6 +242,12 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
                     from planner.expansion import frontier_chart
 
                     chart.write_bytes(frontier_chart(result["frontier"], chart.suffix.lstrip(".").lower()))
+            robust = result.get("robust")
+            if robust:
+                console.print(f"over {robust['draws']} forecast draws: unmet learner-years expected "
+                              f"{robust['unmet_expected']:,.1f}, p90 {robust['unmet_p90']:,.1f}; out of area expected "
+                              f"{robust['out_of_area_expected']:,.1f}, p90 {robust['out_of_area_p90']:,.1f}",
+                              highlight=False)
             if output:
                 output.write_text(json.dumps(result, indent=2, default=str), encoding="utf-8")
             stats = result["statistics"]
@@ -265,26 +281,38 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         years: Annotated[int, typer.Option()] = 10,
         time_limit: Annotated[float, typer.Option()] = 60,
         gap: Annotated[float, typer.Option(help="Target relative gap")] = 0.005,
+        runs: Annotated[int, typer.Option(help="Forecast Monte Carlo runs")] = 1000,
     ) -> None:
-        """Time the expansion MIP on a preset: one line of figures at the end."""
-        from planner.expansion import ExpansionParameters, build_expansion_data
+        """Time the expansion MIP on a preset (demand from the forecast's p50): one line of figures at the end.
+
+        `wall` is building the model (travel, arcs) plus solving it; the forecast's own time is printed apart.
+        """
+        from planner.expansion import ExpansionParameters, build_expansion_data, project_forecast
         from planner.expansion_model import SolveOptions, solve_expansion_data
+        from planner.forecast import ForecastParameters
         from scenarios.registry import load_base
         from scenarios.spec import ScenarioBase
 
         def body() -> None:
             instance = load_base(ScenarioBase(preset=preset, seed=seed))
             params = ExpansionParameters(candidate_count=candidates, horizon_years=years,
+                                         forecast=ForecastParameters(runs=runs),
                                          solve=SolveOptions(time_limit_seconds=time_limit, relative_gap=gap))
+            with _progress("forecasting") as progress:
+                projection = project_forecast(instance, params, progress)
             started = time.perf_counter()
-            data, _ = build_expansion_data(instance, params)
+            data, _ = build_expansion_data(instance, params, projection=projection)
             with _progress("solving") as progress:
                 solution = solve_expansion_data(data, params.weights, params.solve, progress)
             wall = time.perf_counter() - started
-            console.print(f"model: {len(data.demand_ids)} demand groups, {len(data.source_ids)} settings, "
-                          f"{len(data.arcs)} arcs; capital {solution.breakdown.get('capital', 0):,.0f} GBP on "
-                          f"{len(solution.programme)} projects; objective {solution.objective or 0:,.0f}, "
-                          f"bound {solution.bound or 0:,.0f}", highlight=False)
+            console.print(f"forecast: {projection.runs} runs, {len(projection.years)} years, "
+                          f"{projection.wall_seconds:.1f} s; model: {len(data.demand_ids)} demand groups, "
+                          f"{len(data.source_ids)} settings, {len(data.arcs)} arcs; capital "
+                          f"{solution.breakdown.get('capital', 0):,.0f} GBP on {len(solution.programme)} projects; "
+                          f"objective {solution.objective or 0:,.0f}, bound {solution.bound or 0:,.0f}; unmet "
+                          f"{solution.breakdown.get('unmet_learner_years', 0):,.0f} and out of area "
+                          f"{solution.breakdown.get('out_of_area_learner_years', 0):,.0f} learner-years",
+                          highlight=False)
             gap_text = "n/a" if solution.gap is None else f"{100 * solution.gap:.3f}%"
             console.print(f"expansion {preset}: projects={len(data.projects)} years={len(data.years)} "
                           f"status={solution.status} gap={gap_text} wall={wall:.1f} s", highlight=False)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import Path, Query, Response
+from pydantic import BaseModel
 from sqlmodel import Session
 
 from api import store
@@ -29,6 +30,16 @@ IdFilter = Annotated[str | None, Query(min_length=1, max_length=64, pattern=ID_P
 def set_total(response: Response, total: int) -> None:
     """Paging total in a header too (handy for clients that read only headers)."""
     response.headers["X-Total-Count"] = str(total)
+
+
+def page_response(page: BaseModel, total: int) -> Response:
+    """A page serialised once by pydantic (already validated when built), with the X-Total-Count header.
+
+    Hot list routes return this instead of the model: FastAPI would otherwise validate and serialise the page a
+    second time against the route's response_model (which still documents the schema in OpenAPI).
+    """
+    return Response(content=page.model_dump_json(), media_type="application/json",
+                    headers={"X-Total-Count": str(total)})
 
 
 def instance_row(session: Session, instance_id: int) -> InstanceRow:

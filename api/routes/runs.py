@@ -6,6 +6,7 @@ Every solve kind goes through these routes; who may start or read a run depends 
 from __future__ import annotations
 
 import importlib.util
+import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -102,12 +103,28 @@ def list_runs(
                 offset=offset)
 
 
+def run_response(run: RunRow, include_result: bool) -> Response:
+    """A run as JSON. The result (megabytes for a county placement) is written out as stored, not re-validated.
+
+    Results are stored as plain JSON by the job runner (`api.jobs._json_safe`), so they already conform to
+    RunPublic's `result: object | null`; validating them twice (here and by FastAPI's response_model) cost
+    hundreds of milliseconds per read of a finished county placement. Every other field is validated.
+    """
+    body = RunSummary.model_validate(run.model_dump(exclude={"result"})).model_dump(mode="json")
+    body["result"] = run.result if include_result else None
+    return Response(content=json.dumps(body, separators=(",", ":")), media_type="application/json")
+
+
 @router.get("/runs/{run_id}", response_model=RunPublic, **allow(*ANY_ROLE))
-def get_run(run_id: RunId, session: SessionDep, principal: CurrentPrincipal, request: Request) -> RunPublic:
+def get_run(
+    run_id: RunId, session: SessionDep, principal: CurrentPrincipal, request: Request,
+    include_result: Annotated[bool, Query(description="false: status, progress and statistics only (result null), "
+                                                      "for polling without transferring a large result")] = True,
+) -> Response:
     """Status, progress (fraction and message), statistics, and the result once it has succeeded."""
-    run = load_run_for(session, principal, run_id, request)
+    run = load_run_for(session, principal, run_id, request, with_result=include_result)
     session.commit()
-    return RunPublic.model_validate(run.model_dump())
+    return run_response(run, include_result)
 
 
 @router.delete("/runs/{run_id}", response_model=RunPublic, status_code=202, **allow(*ANY_ROLE))

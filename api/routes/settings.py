@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from sqlalchemy import delete, func, insert, update
+from sqlalchemy import select as core_select
 from sqlmodel import col, select
 
 from api import store
@@ -13,7 +14,17 @@ from api.audit import record_audit
 from api.auth import CurrentPrincipal, Role, allow
 from api.deps import SessionDep
 from api.problems import ProblemError
-from api.routes._common import IdFilter, InstanceId, Limit, Offset, RecordId, checked_replace, load, set_total
+from api.routes._common import (
+    IdFilter,
+    InstanceId,
+    Limit,
+    Offset,
+    RecordId,
+    checked_replace,
+    instance_row,
+    load,
+    page_response,
+)
 from api.schemas import Page, SettingCreate, SettingPublic, SettingUpdate
 from api.tables import SettingRow
 from planner.codes import Need, SettingKind
@@ -38,18 +49,37 @@ def _domain(setting_id: str, fields: dict[str, Any]) -> Setting:
                            errors=[{"loc": ["body"], "msg": str(error)[:500], "type": "value_error"}]) from None
 
 
-@router.get("/instances/{instance_id}/settings", response_model=Page[SettingPublic], **allow(*EVERYONE))
-def list_settings(instance_id: InstanceId, session: SessionDep, response: Response, limit: Limit = 50,
-                  offset: Offset = 0, kind: SettingKind | None = None, need: Need | None = None,
-                  locality_id: IdFilter = None, in_area: bool | None = None) -> Page[SettingPublic]:
-    """Settings in saved order; filter by kind, designated need, locality and in/out of area."""
-    from api.routes._common import instance_row
+def _public_from_row(row: Any) -> SettingPublic:
+    """The public form of a stored setting, straight from its columns (no domain model in between).
 
+    Gives exactly what `_public(store.setting_from_row(row))` gives (a test compares them); stored settings passed
+    the domain checks when they were written, so the list route skips re-validating them as domain models.
+    """
+    return SettingPublic.model_validate({
+        "id": row.setting_id, "name": row.name, "kind": row.kind, "designations": sorted(row.designations),
+        "ncy_min": row.ncy_min, "ncy_max": row.ncy_max, "capacity": row.capacity,
+        "capacity_by_phase": dict(row.capacity_by_phase), "cost_per_place": row.cost_per_place,
+        "location": {"easting": row.location_easting, "northing": row.location_northing},
+        "locality_id": row.locality_id, "in_area": row.in_area, "status": row.status, "opens_year": row.opens_year,
+        "closes_year": row.closes_year, "host_setting_id": row.host_setting_id, "urn": row.urn,
+    })
+
+
+@router.get("/instances/{instance_id}/settings", response_model=Page[SettingPublic], **allow(*EVERYONE))
+def list_settings(instance_id: InstanceId, session: SessionDep, limit: Limit = 50,
+                  offset: Offset = 0, kind: SettingKind | None = None, need: Need | None = None,
+                  locality_id: IdFilter = None, in_area: bool | None = None) -> Response:
+    """Settings in saved order; filter by kind, designated need, locality and in/out of area."""
     instance_row(session, instance_id)
     total = store.count_settings(session, instance_id, kind, need, locality_id, in_area)
-    rows = store.query_settings(session, instance_id, kind, need, locality_id, in_area, limit=limit, offset=offset)
-    set_total(response, total)
-    return Page(items=[_public(store.setting_from_row(r)) for r in rows], total=total, limit=limit, offset=offset)
+    columns = SettingRow.__table__.c  # type: ignore[attr-defined]
+    rows = session.execute(
+        core_select(*(c for c in columns if c.name not in ("id", "instance_id", "position")))
+        .where(*store._setting_filters(instance_id, kind, need, locality_id, in_area))
+        .order_by(columns.position).offset(offset).limit(limit)
+    ).all()
+    page = Page[SettingPublic](items=[_public_from_row(r) for r in rows], total=total, limit=limit, offset=offset)
+    return page_response(page, total)
 
 
 def _row(session: SessionDep, instance_id: int, setting_id: str) -> SettingRow:

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import re
+import time
+from collections.abc import Callable
 from typing import Any
+
+from sqlalchemy.engine import Engine
 
 EVERYONE = {"officer", "commissioner", "planner", "admin"}
 LEARNER_LEVEL = {"officer", "admin"}
@@ -124,7 +128,30 @@ def test_bad_and_revoked_keys_are_401(service: Service) -> None:
     assert service.call("GET", "/api/v1/instances", "planner").status_code == 200
     parsed = parse_key(key)
     assert parsed is not None
-    with Session(service.engine) as session:
-        assert revoke_key(session, parsed[0])
+    with Session(service.engine) as session:  # revoked through this process: refused at once (cache dropped)
+        assert revoke_key(session, parsed[0], cache=service.app.state.key_cache)
         session.commit()
     assert service.call("GET", "/api/v1/instances", "planner").status_code == 401
+
+
+def test_a_key_revoked_by_another_process_is_refused_once_the_cache_entry_expires(
+    sqlite_engine: Engine, service_factory: Callable[..., Service]
+) -> None:
+    from sqlmodel import Session
+
+    from api.auth import parse_key, revoke_key
+
+    service = service_factory(sqlite_engine, auth_cache_seconds=0.3)
+    with service.client:
+        assert service.call("GET", "/api/v1/instances", "officer").status_code == 200  # now cached
+        parsed = parse_key(service.keys["officer"])
+        assert parsed is not None
+        with Session(service.engine) as session:  # as `placeplan users revoke` would: the app's cache not told
+            assert revoke_key(session, parsed[0])
+            session.commit()
+        time.sleep(0.35)
+        assert service.call("GET", "/api/v1/instances", "officer").status_code == 401
+        # a wrong secret is refused even while the key's record is cached
+        assert service.call("GET", "/api/v1/instances", "admin").status_code == 200
+        bad = service.client.get("/api/v1/instances", headers={"Authorization": f"Bearer {service.keys['admin']}x"})
+        assert bad.status_code == 401

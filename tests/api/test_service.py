@@ -40,6 +40,11 @@ def test_settings_list_filters_and_pages(service: Service) -> None:
     assert service.call("GET", base, "officer", params={"kind": "special", "locality_id": "S"}).json()["total"] == 1
     one = service.call("GET", f"{base}/100002", "commissioner").json()
     assert one["designations"] == ["ASD", "SLD"] and one["capacity"] == 80
+    # the list serialises rows directly; each item must equal the record read through the domain model
+    listed = service.call("GET", base, "commissioner").json()
+    assert listed["items"] == [service.call("GET", f"{base}/{item['id']}", "commissioner").json()
+                               for item in listed["items"]]
+    assert service.call("GET", base, "commissioner").headers["cache-control"] == "no-store"
 
 
 def test_settings_write_checks_the_whole_instance(service: Service) -> None:
@@ -169,11 +174,15 @@ def test_run_lifecycle_progress_result_and_audit(service: Service) -> None:
     assert done["status"] == "succeeded" and done["progress"] == 1.0
     assert done["statistics"]["objective"] == 4 and done["result"]["status"] == "optimal"
     assert done["started_at"] and done["finished_at"] and done["created_by"] == "user-officer"
+    status_only = service.call("GET", f"{V1}/runs/{run_id}", "officer", params={"include_result": "false"}).json()
+    assert status_only == {**done, "result": None}
     assert service.call("DELETE", f"{V1}/runs/{run_id}", "officer").status_code == 409
     listed = service.call("GET", f"{V1}/runs", "officer", params={"status": "succeeded"}).json()
     assert run_id in [r["id"] for r in listed["items"]] and "result" not in listed["items"][0]
     audit = service.call("GET", f"{V1}/audit", "admin", params={"resource_id": run_id}).json()
     assert {"create", "read"} <= {e["action"] for e in audit["items"]}
+    reads = [e for e in audit["items"] if e["action"] == "read"]
+    assert reads and all(e["key_id"] and e["user_name"] == "user-officer" for e in reads)  # status-only reads too
 
 
 def test_failed_run_keeps_the_error(service: Service) -> None:

@@ -32,7 +32,7 @@ def demo() -> Instance:
 
 @pytest.fixture(scope="module")
 def params() -> ExpansionParameters:
-    return ExpansionParameters(candidate_count=4, horizon_years=3, budget_total=20_000_000,
+    return ExpansionParameters(candidate_count=3, horizon_years=2, budget_total=20_000_000,
                                budget_per_year=12_000_000, solve=EXACT, frontier_fractions=[0, 0.25, 0.5, 1, 2],
                                forecast=ForecastParameters(runs=40), robust_draws=3)
 
@@ -72,6 +72,7 @@ def test_run_expansion_reports_programme_frontier_and_statistics(demo: Instance,
     assert result["statistics"]["objective"] == again["statistics"]["objective"]
     assert all(p["marginal_value"] is not None for p in result["programme"])
     assert sum(p["capital"] for p in result["programme"]) <= 20_000_000 + 1e-6
+    assert result["robust"]["draws"] == 3 and result["robust"] == again["robust"]
 
 
 def test_robust_evaluation_over_forecast_draws(demo: Instance, params: ExpansionParameters) -> None:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
+from numpy.typing import NDArray
 
 from planner.backtest import backtest
 from planner.codes import Need, SettingKind
@@ -14,6 +15,7 @@ from planner.forecast import (
     MEASURES,
     ForecastParameters,
     MoveShift,
+    expected_counts,
     forecast,
     parse_forecast_parameters,
     run_forecast,
@@ -22,6 +24,7 @@ from planner.forecast_rates import (
     KIND_INDEX,
     NEED_INDEX,
     EstimationSettings,
+    PlacementMix,
     caseload_arrays,
     estimate_rate_arrays,
     estimate_rates,
@@ -157,3 +160,52 @@ def test_backtest_reports_mape_by_need_and_phase(history_factory: Callable[..., 
     assert set(report["mape_by_need"]) == {"ASD", "SEMH", "SLCN"}
     assert report["mape_by_phase"]["primary"] < 0.08
     assert report["mape"] < 0.25
+
+
+Arrays = tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]
+
+
+def _initial(instance: Instance) -> Arrays:
+    case = caseload_arrays(instance)
+    on = case.on_caseload_in_base_year
+    return case.ncy_in(instance.base_year)[on], case.need[on], case.locality[on], case.kind[on]
+
+
+@pytest.mark.parametrize("levers", [
+    {},
+    {"joiner_scale_by_need": {"ASD": 2.0}, "joiner_growth_per_year": 0.1,
+     "move_shifts": [{"from_year": 2028, "from_kind": "special", "to_kind": "pru_ap", "fraction": 0.5,
+                      "ncys": list(range(-2, 21))}]},
+])
+def test_monte_carlo_mean_matches_the_expected_value_projection(history_instance: Instance,
+                                                                levers: dict[str, object]) -> None:
+    """The cohort simulation is unbiased: per cell, the mean over 2,000 runs is within 5 standard errors (plus a
+    small floor) of the deterministic expected-value projection, with and without levers."""
+    params = parse_forecast_parameters({"horizon_years": 4, "runs": 2000, "seed": 9, **levers})
+    result = forecast(history_instance, params)
+    expected = expected_counts(result.rates, _initial(history_instance), params, history_instance.base_year,
+                               len(result.locality_ids))
+    mean = result.counts.mean(axis=0)
+    # Counts are sums of independent Bernoulli/Poisson parts: variance <= mean, so SE <= sqrt(expected / runs).
+    tolerance = 5.0 * np.sqrt(expected / params.runs) + 0.02
+    assert np.abs(mean - expected).max() > 0  # a real comparison, not two empty arrays
+    assert (np.abs(mean - expected) <= tolerance).all()
+    totals_mean, totals_expected = mean[..., 0].sum(axis=(1, 2, 3)), expected[..., 0].sum(axis=(1, 2, 3))
+    assert totals_mean == pytest.approx(totals_expected, rel=0.01)
+
+
+def test_every_mover_to_one_kind_empties_the_others(history_instance: Instance) -> None:
+    """Zero-variance check: with no leavers or joiners and every learner moving to special each year, year 1
+    holds exactly the base caseload (aged, up to NCY 20), all in specialist places."""
+    rates = estimate_rates(history_instance).model_copy(update={
+        "joiners": [], "leave_probability": {n: 0.0 for n in range(-2, 21)},
+        "move_probability": {n: 1.0 for n in range(-2, 21)},
+        "destination_mix": [PlacementMix(ncy=n, need=need, shares={"special": 1.0})
+                            for n in range(-2, 21) for need in Need]})
+    result = forecast(history_instance, {"horizon_years": 2, "runs": 5, "rates": rates.model_dump()})
+    case = caseload_arrays(history_instance)
+    ncy = case.ncy_in(history_instance.base_year + 1)[case.on_caseload_in_base_year]
+    total = result.counts[:, 0, ..., 0].sum(axis=(1, 2, 3))
+    assert (total == int((ncy <= 20).sum())).all()
+    assert (result.counts[:, 0, ..., 1] == result.counts[:, 0, ..., 0]).all()
+    assert (result.counts[:, :, ..., 2] == 0).all()
