@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
@@ -248,6 +249,9 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Sync routes run in anyio's thread pool (40 threads by default). On a small machine more threads only
+        # add GIL hand-offs: each thread that blocks on the database or a socket has to win the GIL back.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.request_threads
         yield
         jobs.shutdown()
         if owns_engine:

@@ -24,6 +24,11 @@ class ServiceSettings(BaseSettings):
     request_timeout_seconds: float = Field(default=30.0, description="Timeout for synchronous requests")
     cors_origins: list[str] = Field(default_factory=list, description="Allowed origins; empty = CORS off")
     run_workers: int = Field(default=2, description="Solve runs executed at once")
+    request_threads: int = Field(
+        default=8, ge=1, le=200,
+        description="Threads serving sync routes at once (anyio's pool; its default is 40). Few is faster on a "
+                    "small machine: every extra thread is another contender for the GIL.",
+    )
     auth_cache_seconds: float = Field(
         default=5.0, ge=0,
         description="How long a key's stored record is cached in-process (0 = read the database on every request). "

@@ -263,49 +263,26 @@ def _transitions(layout: _Layout, leave: NDArray[np.float64], move: NDArray[np.f
 CHUNK_SLOTS = 1 << 20
 
 
-class _BaseBlock:
-    """The base-year caseload: the same learners in every run, laid out as cls[run, learner] with learners
-    sorted by state, so a state's threshold is a per-column value broadcast over runs."""
-
-    def __init__(self, state: NDArray[np.int64], cls: NDArray[np.int8], R: int) -> None:
-        order = np.argsort(state, kind="stable")
-        self.state = state[order].astype(np.int32)
-        self.cls = np.ascontiguousarray(np.broadcast_to(cls[order], (R, state.size)))
-
-    def advance(self, rng: np.random.Generator, table: _Transitions, cohort_table: NDArray[np.int64],
-                live_below: int) -> None:
-        live = int(np.searchsorted(self.state, live_below, side="left"))  # aged-out columns are a suffix
-        if live == 0:
-            return
-        R = self.cls.shape[0]
-        S = cohort_table.shape[1]
-        event = table.event[self.state[:live]][None, :]
-        rows_per_chunk = max(1, CHUNK_SLOTS // live)
-        for first in range(0, R, rows_per_chunk):
-            u = rng.random((min(rows_per_chunk, R - first), live), dtype=np.float32)
-            flat = np.flatnonzero(u < event)
-            rows = flat // live
-            cols = flat - rows * live
-            state = self.state[cols]
-            rows += first
-            where = rows * self.cls.shape[1] + cols
-            cls = self.cls.reshape(-1)
-            old = cls[where]
-            new = _outcome(u.reshape(-1)[flat], state, old, table)
-            cls[where] = new
-            _add_changes(cohort_table, rows * S + state, old, new)
-
-
-class _JoinerBlock:
-    """New plans of one year, flat: every run's joiners one after another, each run's sorted by state."""
+class _Block:
+    """Learners who entered in the same year (the base caseload, or one year's new plans), flat: every run's
+    learners one after another, each run's sorted by state, as (run, state, class). Learners whose plan has
+    ceased are dropped once they make up a quarter of the block, so later years do not scan them."""
 
     def __init__(self, run: NDArray[np.int16], state: NDArray[np.int32], cls: NDArray[np.int8]) -> None:
         self.run = run
         self.state = state
         self.cls = cls
+        self.gone = 0
 
-    def advance(self, rng: np.random.Generator, table: _Transitions, cohort_table: NDArray[np.int64],
-                live_below: int) -> None:
+    @classmethod
+    def base(cls, state: NDArray[np.int64], classes: NDArray[np.int8], R: int) -> _Block:
+        """The base-year caseload: the same learners in every run."""
+        order = np.argsort(state, kind="stable")
+        n = state.size
+        return cls(np.repeat(np.arange(R, dtype=np.int16), n), np.tile(state[order].astype(np.int32), R),
+                   np.tile(classes[order], R))
+
+    def advance(self, rng: np.random.Generator, table: _Transitions, cohort_table: NDArray[np.int64]) -> None:
         S = cohort_table.shape[1]
         for first in range(0, self.cls.size, CHUNK_SLOTS):
             part = slice(first, first + CHUNK_SLOTS)
@@ -317,7 +294,15 @@ class _JoinerBlock:
             old = cls[slots]
             new = _outcome(u[slots], state, old, table)
             cls[slots] = new
-            _add_changes(cohort_table, self.run[part][slots].astype(np.int64) * S + state, old, new)
+            changed = np.flatnonzero(old != new)
+            new, old = new[changed], old[changed]
+            self.gone += int(np.count_nonzero(new == GONE_CLASS))
+            keys = self.run[part][slots[changed]].astype(np.int64) * S + state[changed]
+            _add_packed(cohort_table, keys, _PACKED[new] - _PACKED[old])
+        if self.gone * 4 > self.cls.size:
+            keep = np.flatnonzero(self.cls != GONE_CLASS)
+            self.run, self.state, self.cls = self.run[keep], self.state[keep], self.cls[keep]
+            self.gone = 0
 
 
 def _outcome(u: NDArray[np.float32], state: NDArray[np.int32], old: NDArray[np.int8],
@@ -328,13 +313,6 @@ def _outcome(u: NDArray[np.float32], state: NDArray[np.int32], old: NDArray[np.i
     new += u >= table.to_alternative[state]
     new *= old != GONE_CLASS
     return new
-
-
-def _add_changes(cohort_table: NDArray[np.int64], keys: NDArray[np.int64], old: NDArray[np.int8],
-                 new: NDArray[np.int8]) -> None:
-    """Move the learners whose class changed between the packed class counts of their cohort cell."""
-    changed = np.flatnonzero(old != new)
-    _add_packed(cohort_table, keys[changed], _PACKED[new[changed]] - _PACKED[old[changed]])
 
 
 def _add_packed(table: NDArray[np.int64], keys: NDArray[np.int64], values: NDArray[np.int64]) -> None:
@@ -385,7 +363,7 @@ def simulate(rates: RateArrays, initial: tuple[NDArray[np.int64], NDArray[np.int
     S = layout.states
     ncy, need, locality, kind = initial
     base_state = layout.state(ncy - NCY_MIN, need, locality, 0)
-    blocks: list[_BaseBlock | _JoinerBlock] = [_BaseBlock(base_state, CLASS_OF_KIND[kind], R)]
+    blocks = [_Block.base(base_state, CLASS_OF_KIND[kind], R)]
     cohort_table = np.zeros((R, S), dtype=np.int64)
     cohort_table += np.bincount(base_state, weights=_PACKED[CLASS_OF_KIND[kind]], minlength=S).astype(np.int64)
     counts = np.zeros((R, H, G, P, L, len(MEASURES)), dtype=np.int32)
@@ -396,10 +374,8 @@ def simulate(rates: RateArrays, initial: tuple[NDArray[np.int64], NDArray[np.int
             raise RunCancelled("forecast cancelled")
         joiner_mix, destination = _year_tables(rates, params, base_year, step)
         table = _transitions(layout, rates.leave, rates.move, destination, step)
-        # States of cohorts past NCY 20 in the year that ends hold nobody: blocks skip them.
-        live_below = int(layout.state(np.array(N_NCY - 1), np.array(G - 1), np.array(L - 1), step - 1)) + 1
         for block in blocks:
-            block.advance(rng, table, cohort_table, live_below)
+            block.advance(rng, table, cohort_table)
         if params.growth_cap is not None:
             survivors = _unpack_total(cohort_table)
             allowed = np.maximum(np.floor(total_before * (1.0 + params.growth_cap)).astype(np.int64) - survivors, 0)
@@ -417,7 +393,7 @@ def simulate(rates: RateArrays, initial: tuple[NDArray[np.int64], NDArray[np.int
 
 def _joiners(rates: RateArrays, joiner_mix: NDArray[np.float64], need_scale: NDArray[np.float64],
              params: ForecastParameters, step: int, rng: np.random.Generator, layout: _Layout,
-             allowed: NDArray[np.int64] | None) -> _JoinerBlock:
+             allowed: NDArray[np.int64] | None) -> _Block:
     """New plans in year `step`: Poisson per NCY x need x locality x placement class (rate = joiners x joiner
     mix). Drawn as a Poisson total per run split over those categories by an alias table, which is the same
     distribution; laid out run by run, each run's sorted by category (so by state)."""
@@ -427,7 +403,7 @@ def _joiners(rates: RateArrays, joiner_mix: NDArray[np.float64], need_scale: NDA
     categories = np.flatnonzero(weights > 0)
     if categories.size == 0:
         empty = np.zeros(0, dtype=np.int64)
-        return _JoinerBlock(empty.astype(np.int16), empty.astype(np.int32), empty.astype(np.int8))
+        return _Block(empty.astype(np.int16), empty.astype(np.int32), empty.astype(np.int8))
     n_idx, g_idx, l_idx, c_idx = np.unravel_index(categories, (N_NCY, G, layout.L, N_CLASSES))
     state_of = layout.state(n_idx, g_idx, l_idx, step).astype(np.int32)
     class_of = (c_idx + OTHER).astype(np.int8)
@@ -452,7 +428,7 @@ def _joiners(rates: RateArrays, joiner_mix: NDArray[np.float64], need_scale: NDA
         parts.append((run, category))
     run = np.concatenate([p[0] for p in parts])
     category = np.concatenate([p[1] for p in parts])
-    return _JoinerBlock(run, state_of[category], class_of[category])
+    return _Block(run, state_of[category], class_of[category])
 
 
 def _unpack(packed: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:

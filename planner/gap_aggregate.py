@@ -314,13 +314,14 @@ def solve_gap_by_types(problem: GapProblem, time_limit: float = 20.0, priority: 
                     start[t, agent] = start.get((t, agent), 0) + 1
     log.info("GAP by types: LP rounding start leaves %d unallocated (cut %d), %.2fs", _left(types, start),
              at_least_unallocated, time.perf_counter() - started)
-    start = improve_by_moves(problem, types, start, started + time_limit * 0.5)
+    start = improve_by_moves(problem, types, start, started + time_limit * 0.4)
     log.info("GAP by types: after moves %d unallocated, %.2fs", _left(types, start), time.perf_counter() - started)
     hint_values: dict[mathopt.Variable, float] = {var: float(start.get(key, 0)) for key, var in x.items()}
     for t, var in u.items():
         hint_values[var] = float(len(types.members[t]) - sum(start.get((t, a), 0)
                                                              for a in range(len(problem.capacities))))
-    remaining = max(0.1, time_limit - (time.perf_counter() - started))
+    # HiGHS can overrun its limit while it finishes a root LP or a heuristic: leave it a margin, and time for moves
+    remaining = max(0.1, 0.8 * (time_limit - (time.perf_counter() - started)) - 0.5)
     interrupter, done = SolveInterrupter(), threading.Event()
     watcher = _watch(should_stop, interrupter, done)
     try:
@@ -338,7 +339,8 @@ def solve_gap_by_types(problem: GapProblem, time_limit: float = 20.0, priority: 
         counts = {key: int(round(result.variable_values(var))) for key, var in x.items()}
         log.info("GAP by types: MIP %s leaves %d unallocated, %.2fs", reason.name, _left(types, counts),
                  time.perf_counter() - started)
-        counts = improve_by_moves(problem, types, counts, time.perf_counter() + max(0.5, time_limit * 0.1))
+        counts = improve_by_moves(problem, types, counts,
+                                  max(time.perf_counter() + 0.2, started + time_limit))
         bound = _finite_bound(result, problem)
     elif problem.unassigned_penalty is not None and (start or not x):
         counts, bound = start, _finite_bound(result, problem)  # the repaired LP start is feasible

@@ -388,6 +388,7 @@ def allocate_outreach(cases: Sequence[OutreachCase], teams: Sequence[OutreachTea
     `priority` (case ids, e.g. earliest deadline first) decides which of several interchangeable cases get a team
     when not all can (the types solver); cases not listed come after, by id.
     """
+    started = time.perf_counter()
     params = params or OutreachParameters()
     travel = travel or TravelModel()
     minutes, costs = derive_matrices(cases, teams, params, travel)
@@ -417,7 +418,8 @@ def allocate_outreach(cases: Sequence[OutreachCase], teams: Sequence[OutreachTea
 
         rank = {case_id: k for k, case_id in enumerate(priority or ())}
         order = sorted(range(len(cases)), key=lambda j: (rank.get(cases[j].case_id, len(rank)), cases[j].case_id))
-        result = solve_gap_by_types(problem, time_limit=params.time_limit_seconds, priority=order,
+        left = max(0.5, params.time_limit_seconds - (time.perf_counter() - started))
+        result = solve_gap_by_types(problem, time_limit=left, priority=order,
                                     relative_gap_tolerance=params.relative_gap_tolerance, should_stop=should_stop)
     else:
         result = solve_gap(problem, time_limit=params.time_limit_seconds, seed=params.seed, workers=params.workers,

@@ -97,7 +97,8 @@ class TransitionParameters(BaseModel):
     other_weight: int = Field(default=1, ge=1, description="Lateness weight of other activities")
     unscheduled_weeks: int = Field(default=52, ge=1, description="Penalty of an activity left out, in weeks late")
     time_limit_seconds: float = Field(default=30.0, gt=0, description="Wall-clock budget for the whole solve")
-    allocation_share: float = Field(default=0.5, gt=0, lt=1, description="Share of the budget for the allocation")
+    allocation_share: float = Field(default=0.7, gt=0, lt=1, description="Share of the budget left after finding "
+                                                                        "the cases that the allocation may use")
     extra_hours_analysis: bool = Field(default=True, description="Work out the extra hours that prevent lateness")
     workers: int = Field(default=2, ge=1)
     seed: int = 0
@@ -417,7 +418,8 @@ def plan_transitions(instance: Instance, params: TransitionParameters, progress:
         raise RunCancelled("transitions run cancelled")
     progress.report(0.1, f"allocating {len(cases)} cases to {len(instance.teams)} outreach teams")
     outreach_params = params.outreach.model_copy(update={
-        "time_limit_seconds": max(1.0, params.time_limit_seconds * params.allocation_share),
+        "time_limit_seconds": max(1.0, (params.time_limit_seconds - (time.perf_counter() - started))
+                                  * params.allocation_share),
         "workers": params.workers, "seed": params.seed})
     period_by_week, school_weeks = calendar.period_by_week(), calendar.school_weeks()
     o_cases = [outreach_case(c, calendar, period_by_week, school_weeks) for c in cases]
@@ -448,16 +450,21 @@ def plan_transitions(instance: Instance, params: TransitionParameters, progress:
             trips[case.case_id] = int(round(2 * one_way))
         capacity = team_week_capacity(team.hours_per_week, calendar, params.outreach.availability)
         problem = team_problem(team.id, by_team[team.id], factors, trips, capacity, params, calendar)
+        # Each team's share of what is left (CP-SAT only runs when the list schedule is not proven optimal)
         remaining = params.time_limit_seconds - (time.perf_counter() - started)
-        per_team = max(0.5, remaining * 0.8 / max(1, len(team_list) - index))
+        per_team = max(0.0, remaining * 0.5 / max(1, len(team_list) - index))
         result = solve_team_schedule(problem, time_limit=per_team, seed=params.seed, workers=params.workers,
                                      should_stop=progress.should_stop)
         late_any = [a for a, w in result.late_weeks_by_activity.items() if w > 0]
         left_out = [a for a, w in result.week_by_activity.items() if w is None]
         if (late_any or left_out) and params.extra_hours_analysis:
             remaining = params.time_limit_seconds - (time.perf_counter() - started)
-            status, extra = extra_hours_to_meet_deadlines(problem, time_limit=max(0.5, min(5.0, remaining * 0.3)),
-                                                          seed=params.seed, workers=params.workers)
+            budget = min(5.0, remaining * 0.5 / max(1, len(team_list) - index))
+            if budget >= 0.5:
+                status, extra = extra_hours_to_meet_deadlines(problem, time_limit=budget, seed=params.seed,
+                                                              workers=params.workers)
+            else:
+                status, extra = "NOT_RUN", {}  # the time budget is spent: say so rather than overrun
             result.extra_minutes_by_week, result.extra_status = extra, status
         schedules[team.id] = result
         problems[team.id] = problem
