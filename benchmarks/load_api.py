@@ -168,8 +168,19 @@ async def _reader(base: str, headers: dict[str, str], instance_id: int, stop: as
         await client.close()
 
 
+def _cpu_seconds(pid: int | None) -> float:
+    """User + system CPU time of one process (Linux /proc; 0 elsewhere or without a pid)."""
+    if pid is None:
+        return 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def _measure(base: str, key: str, instance_id: int, clients: int, seconds: float, think: float,
-                   kind: str) -> None:
+                   kind: str, server_pid: int | None = None) -> None:
     headers = {"Authorization": f"Bearer {key}"}
     load_before = os.getloadavg()
     stop = asyncio.Event()
@@ -180,6 +191,7 @@ async def _measure(base: str, key: str, instance_id: int, clients: int, seconds:
     await asyncio.sleep(1.0)  # let the solve get going before measuring
     latencies: list[float] = []
     errors: list[str] = []
+    cpu_before = _cpu_seconds(server_pid)
     started = time.perf_counter()
     readers = [asyncio.create_task(_reader(base, headers, instance_id, stop, think, state, latencies, errors))
                for _ in range(clients)]
@@ -188,6 +200,7 @@ async def _measure(base: str, key: str, instance_id: int, clients: int, seconds:
     await asyncio.gather(*readers)
     elapsed = time.perf_counter() - started
     load_after = os.getloadavg()
+    server_cpu = _cpu_seconds(server_pid) - cpu_before
     driver.cancel()
     with suppress(asyncio.CancelledError, httpx.HTTPError):
         await driver
@@ -200,7 +213,8 @@ async def _measure(base: str, key: str, instance_id: int, clients: int, seconds:
           f"rps={len(latencies) / elapsed:.1f} p50_ms={quantiles[49]:.1f} p95_ms={quantiles[94]:.1f} "
           f"p99_ms={quantiles[98]:.1f} errors={len(errors)} "
           f"load_before={'/'.join(f'{x:.2f}' for x in load_before)} "
-          f"load_after={'/'.join(f'{x:.2f}' for x in load_after)}")
+          f"load_after={'/'.join(f'{x:.2f}' for x in load_after)}"
+          + (f" server_cpu_ms_per_request={server_cpu * 1000 / max(1, len(latencies)):.2f}" if server_pid else ""))
 
 
 @contextmanager
@@ -230,6 +244,7 @@ def main() -> None:
     parser.add_argument("--url", help="Use a running server instead of starting one")
     parser.add_argument("--key", help="API key for --url (admin, or officer for placement runs)")
     parser.add_argument("--instance-id", type=int, default=1)
+    parser.add_argument("--server-pid", type=int, help="With --url on this machine: report the server's CPU time")
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--think-ms", type=float, default=100.0)
@@ -242,7 +257,7 @@ def main() -> None:
         if not args.key:
             raise SystemExit("--key is needed with --url")
         asyncio.run(_measure(args.url, args.key, args.instance_id, args.clients, args.seconds, args.think_ms / 1000,
-                             args.kind))
+                             args.kind, args.server_pid))
         return
     with tempfile.TemporaryDirectory() as folder, _database(args.database_url, Path(folder)) as url:
         key, instance_id = _prepare_database(url, args.preset)
@@ -251,7 +266,7 @@ def main() -> None:
         try:
             print(f"database: {url.split('://')[0]} preset={args.preset}")
             asyncio.run(_measure(f"http://127.0.0.1:{port}", key, instance_id, args.clients, args.seconds,
-                                 args.think_ms / 1000, args.kind))
+                                 args.think_ms / 1000, args.kind, server.pid))
         finally:
             os.killpg(server.pid, signal.SIGTERM)
             try:

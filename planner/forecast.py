@@ -2,10 +2,11 @@
 
 Each learner is in a state (NCY, need, setting kind) in a locality. Year on year every learner ages one NCY and
 either leaves (the plan ceases), moves to another setting kind, or stays; new plans join by NCY, need and
-locality. Running this 1,000 times (all runs at once, as NumPy arrays of learners x runs) gives p10/p50/p90 of the
-number of learners by need x phase x locality x year, for all plans, for those in specialist settings, and for
-those in alternative provision. Rates come from `planner.forecast_rates` (history shrunk to national) or from the
-user, and scenario levers scale joiners, cap growth, and shift moves between setting kinds from a given year.
+locality. Running this 1,000 times (all runs at once, vectorised with NumPy, counted in a cohort table of
+run x cohort x need x locality) gives p10/p50/p90 of the number of learners by need x phase x locality x year,
+for all plans, for those in specialist settings, and for those in alternative provision. Rates come from
+`planner.forecast_rates` (history shrunk to national) or from the user, and scenario levers scale joiners, cap
+growth, and shift moves between setting kinds from a given year.
 """
 
 from __future__ import annotations
@@ -156,6 +157,11 @@ class ForecastResult:
 
 # ---------------------------------------------------------------- simulation
 #
+# Why learners and not binomials per cohort state: the county's 20,000 learners sit in about 3,500 occupied
+# (NCY, need, locality, class) states, 5.6 a state; numpy draws a binomial in about 40 ns whatever its size but a
+# uniform in about 2 ns, so drawing leavers and movers per state and run (2-3 binomials each, ~6 million states a
+# year over 1,000 runs) costs more than one uniform per learner. Counting, ageing and joiners are by cohort.
+#
 # Only the measure classes of a setting kind matter for the output, and where a learner goes next never depends on
 # where they are now (leaving and moving depend on the NCY, destinations on the NCY moved into and the need), so
 # each learner carries a class (other / specialist / alternative provision / gone), not a kind. The counts live
@@ -263,10 +269,45 @@ def _transitions(layout: _Layout, leave: NDArray[np.float64], move: NDArray[np.f
 CHUNK_SLOTS = 1 << 20
 
 
+class _BaseBlock:
+    """The base-year caseload: the same learners in every run, laid out as cls[run, learner] with learners
+    sorted by state, so a state's threshold is a per-column value broadcast over runs, and the columns of
+    cohorts past NCY 20 are a suffix that later years skip."""
+
+    def __init__(self, state: NDArray[np.int64], cls: NDArray[np.int8], R: int) -> None:
+        order = np.argsort(state, kind="stable")
+        self.state = state[order].astype(np.int32)
+        self.cls = np.ascontiguousarray(np.broadcast_to(cls[order], (R, state.size)))
+
+    def advance(self, rng: np.random.Generator, table: _Transitions, cohort_table: NDArray[np.int64],
+                live_below: int) -> None:
+        live = int(np.searchsorted(self.state, live_below, side="left"))
+        if live == 0:
+            return
+        R, width = self.cls.shape
+        S = cohort_table.shape[1]
+        event = table.event[self.state[:live]][None, :]
+        rows_per_chunk = max(1, CHUNK_SLOTS // live)
+        flat_cls = self.cls.reshape(-1)
+        for first in range(0, R, rows_per_chunk):
+            u = rng.random((min(rows_per_chunk, R - first), live), dtype=np.float32)
+            flat = np.flatnonzero(u < event)
+            rows = flat // live
+            cols = flat - rows * live
+            where = (rows + first) * width + cols
+            old = flat_cls[where]
+            alive = np.flatnonzero(old)  # GONE_CLASS is 0
+            flat, rows, cols, where, old = flat[alive], rows[alive], cols[alive], where[alive], old[alive]
+            state = self.state[cols]
+            new = _outcome(u.reshape(-1)[flat], state, table)
+            flat_cls[where] = new
+            _add_changes(cohort_table, (rows + first) * S + state, old, new)
+
+
 class _Block:
-    """Learners who entered in the same year (the base caseload, or one year's new plans), flat: every run's
-    learners one after another, each run's sorted by state, as (run, state, class). Learners whose plan has
-    ceased are dropped once they make up a quarter of the block, so later years do not scan them."""
+    """New plans of one year, flat: every run's learners one after another, each run's sorted by state, as
+    (run, state, class). Learners whose plan has ceased are dropped once they make up a quarter of the block,
+    so later years do not scan them."""
 
     def __init__(self, run: NDArray[np.int16], state: NDArray[np.int32], cls: NDArray[np.int8]) -> None:
         self.run = run
@@ -274,45 +315,42 @@ class _Block:
         self.cls = cls
         self.gone = 0
 
-    @classmethod
-    def base(cls, state: NDArray[np.int64], classes: NDArray[np.int8], R: int) -> _Block:
-        """The base-year caseload: the same learners in every run."""
-        order = np.argsort(state, kind="stable")
-        n = state.size
-        return cls(np.repeat(np.arange(R, dtype=np.int16), n), np.tile(state[order].astype(np.int32), R),
-                   np.tile(classes[order], R))
-
-    def advance(self, rng: np.random.Generator, table: _Transitions, cohort_table: NDArray[np.int64]) -> None:
+    def advance(self, rng: np.random.Generator, table: _Transitions, cohort_table: NDArray[np.int64],
+                live_below: int) -> None:
         S = cohort_table.shape[1]
         for first in range(0, self.cls.size, CHUNK_SLOTS):
             part = slice(first, first + CHUNK_SLOTS)
             state_all = self.state[part]
             u = rng.random(state_all.size, dtype=np.float32)
             slots = np.flatnonzero(u < table.event[state_all])
-            state = state_all[slots]
             cls = self.cls[part]
             old = cls[slots]
-            new = _outcome(u[slots], state, old, table)
+            alive = np.flatnonzero(old)
+            slots, old = slots[alive], old[alive]
+            state = state_all[slots]
+            new = _outcome(u[slots], state, table)
             cls[slots] = new
-            changed = np.flatnonzero(old != new)
-            new, old = new[changed], old[changed]
             self.gone += int(np.count_nonzero(new == GONE_CLASS))
-            keys = self.run[part][slots[changed]].astype(np.int64) * S + state[changed]
-            _add_packed(cohort_table, keys, _PACKED[new] - _PACKED[old])
+            _add_changes(cohort_table, self.run[part][slots].astype(np.int64) * S + state, old, new)
         if self.gone * 4 > self.cls.size:
-            keep = np.flatnonzero(self.cls != GONE_CLASS)
+            keep = np.flatnonzero(self.cls)
             self.run, self.state, self.cls = self.run[keep], self.state[keep], self.cls[keep]
             self.gone = 0
 
 
-def _outcome(u: NDArray[np.float32], state: NDArray[np.int32], old: NDArray[np.int8],
-             table: _Transitions) -> NDArray[np.int8]:
-    """The class after the year for candidates (u below the event threshold); those already gone stay gone."""
+def _outcome(u: NDArray[np.float32], state: NDArray[np.int32], table: _Transitions) -> NDArray[np.int8]:
+    """The class after the year for candidates still on the caseload (u below their event threshold)."""
     new = (u >= table.leave[state]).astype(np.int8)
     new += u >= table.to_specialist[state]
     new += u >= table.to_alternative[state]
-    new *= old != GONE_CLASS
     return new
+
+
+def _add_changes(cohort_table: NDArray[np.int64], keys: NDArray[np.int64], old: NDArray[np.int8],
+                 new: NDArray[np.int8]) -> None:
+    """Move the learners whose class changed between the packed class counts of their cohort cell."""
+    changed = np.flatnonzero(old != new)
+    _add_packed(cohort_table, keys[changed], _PACKED[new[changed]] - _PACKED[old[changed]])
 
 
 def _add_packed(table: NDArray[np.int64], keys: NDArray[np.int64], values: NDArray[np.int64]) -> None:
@@ -363,7 +401,7 @@ def simulate(rates: RateArrays, initial: tuple[NDArray[np.int64], NDArray[np.int
     S = layout.states
     ncy, need, locality, kind = initial
     base_state = layout.state(ncy - NCY_MIN, need, locality, 0)
-    blocks = [_Block.base(base_state, CLASS_OF_KIND[kind], R)]
+    blocks: list[_BaseBlock | _Block] = [_BaseBlock(base_state, CLASS_OF_KIND[kind], R)]
     cohort_table = np.zeros((R, S), dtype=np.int64)
     cohort_table += np.bincount(base_state, weights=_PACKED[CLASS_OF_KIND[kind]], minlength=S).astype(np.int64)
     counts = np.zeros((R, H, G, P, L, len(MEASURES)), dtype=np.int32)
@@ -374,8 +412,10 @@ def simulate(rates: RateArrays, initial: tuple[NDArray[np.int64], NDArray[np.int
             raise RunCancelled("forecast cancelled")
         joiner_mix, destination = _year_tables(rates, params, base_year, step)
         table = _transitions(layout, rates.leave, rates.move, destination, step)
+        # States of cohorts past NCY 20 in the year that ends hold nobody: the base block skips them.
+        live_below = int(layout.state(np.array(N_NCY - 1), np.array(G - 1), np.array(L - 1), step - 1)) + 1
         for block in blocks:
-            block.advance(rng, table, cohort_table)
+            block.advance(rng, table, cohort_table, live_below)
         if params.growth_cap is not None:
             survivors = _unpack_total(cohort_table)
             allowed = np.maximum(np.floor(total_before * (1.0 + params.growth_cap)).astype(np.int64) - survivors, 0)

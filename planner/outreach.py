@@ -459,6 +459,20 @@ def allocate_outreach(cases: Sequence[OutreachCase], teams: Sequence[OutreachTea
                             extra_minutes_by_team=extra, breakdown=result.breakdown)
 
 
+def recount_usage(allocation: AllocationResult, calendar: SchoolCalendar) -> None:
+    """Recompute each team's minutes by term and by period from `team_by_case` (after cases were moved)."""
+    periods = calendar.periods()
+    for team_id in allocation.used:
+        allocation.used[team_id] = {term: 0 for term in TERMS}
+        allocation.period_used[team_id] = [0] * len(periods)
+    for case_id, team_id in allocation.team_by_case.items():
+        if team_id is None:
+            continue
+        for (first, _), m in allocation.minutes[case_id, team_id].items():
+            allocation.used[team_id][periods[first].term] += m
+            allocation.period_used[team_id][first] += m
+
+
 def gap_problem_from_instance(instance: GapInstance, sense: Sense = "min") -> GapProblem:
     """An OR-Library instance (agents x jobs) as a GapProblem (jobs x agents, one resource)."""
     return GapProblem(

@@ -34,10 +34,19 @@ from planner.deadlines import (
     working_day_on_or_before,
 )
 from planner.domain import Instance, Learner, Point
-from planner.outreach import OutreachCase, OutreachParameters, allocate_outreach, relative_gap
+from planner.outreach import (
+    OutreachCase,
+    OutreachParameters,
+    allocate_outreach,
+    period_windows,
+    recount_usage,
+    relative_gap,
+)
+from planner.outreach_rebalance import move_late_cases
 from planner.progress import NullProgress, Progress, RunCancelled
 from planner.schedule import (
     ScheduleActivity,
+    TeamSchedule,
     TeamScheduleProblem,
     extra_hours_to_meet_deadlines,
     solve_team_schedule,
@@ -100,6 +109,9 @@ class TransitionParameters(BaseModel):
     allocation_share: float = Field(default=0.7, gt=0, lt=1, description="Share of the budget left after finding "
                                                                         "the cases that the allocation may use")
     extra_hours_analysis: bool = Field(default=True, description="Work out the extra hours that prevent lateness")
+    move_late_cases: bool = Field(default=True, description="After the list schedules, move cases a team cannot "
+                                                            "fit in its weeks to a team with room when that lowers "
+                                                            "cost + lateness (planner.outreach_rebalance)")
     workers: int = Field(default=2, ge=1)
     seed: int = 0
 
@@ -434,27 +446,54 @@ def plan_transitions(instance: Instance, params: TransitionParameters, progress:
         team_id = allocation.team_by_case.get(case.case_id)
         if team_id is not None:
             by_team[team_id].append(case)
-    schedules = {}
-    problems = {}
-    shortfall: list[dict[str, Any]] = []
-    team_list = [t for t in instance.teams if by_team[t.id]]
-    for index, team in enumerate(team_list):
-        progress.report(0.4 + 0.55 * index / max(1, len(team_list)), f"scheduling team {team.id}")
+    team_by_id = {t.id: t for t in instance.teams}
+    case_by_id = {c.case_id: c for c in cases}
+
+    def build(team_id: str, case_ids: list[str]) -> TeamScheduleProblem:
+        team = team_by_id[team_id]
+        factors, trips = {}, {}
+        for case_id in case_ids:
+            case = case_by_id[case_id]
+            factors[case_id] = 1.0 if case.need in team.specialisms else params.outreach.non_specialist_hours_factor
+            one_way = travel.minutes(team.base, case.location) if team.base is not None else 0.0
+            trips[case_id] = int(round(2 * one_way))
+        capacity = team_week_capacity(team.hours_per_week, calendar, params.outreach.availability)
+        return team_problem(team_id, [case_by_id[c] for c in case_ids], factors, trips, capacity, params, calendar)
+
+    def list_schedule(team_id: str, case_ids: list[str]) -> tuple[TeamScheduleProblem, TeamSchedule]:
+        problem = build(team_id, case_ids)
+        return problem, solve_team_schedule(problem, time_limit=0.0, seed=params.seed, workers=params.workers)
+
+    # First the list schedules (fast, optimal whenever nothing is late), then move cases a team cannot fit in its
+    # weeks to a team with room, then CP-SAT and the extra-hours analysis for the teams still late
+    cases_by_team = {t.id: [c.case_id for c in by_team[t.id]] for t in instance.teams if by_team[t.id]}
+    problems: dict[str, TeamScheduleProblem] = {}
+    schedules: dict[str, TeamSchedule] = {}
+    for index, team_id in enumerate(cases_by_team):
+        progress.report(0.7 + 0.1 * index / max(1, len(cases_by_team)), f"list schedule for team {team_id}")
         if progress.should_stop():
             raise RunCancelled("transitions run cancelled")
-        factors, trips = {}, {}
-        for case in by_team[team.id]:
-            fit_ok = case.need in team.specialisms
-            factors[case.case_id] = 1.0 if fit_ok else params.outreach.non_specialist_hours_factor
-            one_way = travel.minutes(team.base, case.location) if team.base is not None else 0.0
-            trips[case.case_id] = int(round(2 * one_way))
-        capacity = team_week_capacity(team.hours_per_week, calendar, params.outreach.availability)
-        problem = team_problem(team.id, by_team[team.id], factors, trips, capacity, params, calendar)
-        # Each team's share of what is left (CP-SAT only runs when the list schedule is not proven optimal)
+        problems[team_id], schedules[team_id] = list_schedule(team_id, cases_by_team[team_id])
+    if params.move_late_cases:
         remaining = params.time_limit_seconds - (time.perf_counter() - started)
-        per_team = max(0.0, remaining * 0.5 / max(1, len(team_list) - index))
-        result = solve_team_schedule(problem, time_limit=per_team, seed=params.seed, workers=params.workers,
-                                     should_stop=progress.should_stop)
+        windows = period_windows(len(calendar.periods()))
+        moves = move_late_cases(allocation, cases_by_team, schedules, problems, list_schedule, windows,
+                                params.late_week_cost, time.perf_counter() + max(0.0, remaining * 0.4))
+        if moves:
+            recount_usage(allocation, calendar)
+    shortfall: list[dict[str, Any]] = []
+    team_list = [t for t in instance.teams if cases_by_team.get(t.id)]
+    for index, team in enumerate(team_list):
+        progress.report(0.8 + 0.15 * index / max(1, len(team_list)), f"scheduling team {team.id}")
+        if progress.should_stop():
+            raise RunCancelled("transitions run cancelled")
+        problem, result = problems[team.id], schedules[team.id]
+        if result.status != "OPTIMAL":
+            # Each team's share of what is left for CP-SAT, started from the list schedule
+            remaining = params.time_limit_seconds - (time.perf_counter() - started)
+            per_team = max(0.0, remaining * 0.5 / max(1, len(team_list) - index))
+            result = solve_team_schedule(problem, time_limit=per_team, seed=params.seed, workers=params.workers,
+                                         should_stop=progress.should_stop)
         late_any = [a for a, w in result.late_weeks_by_activity.items() if w > 0]
         left_out = [a for a, w in result.week_by_activity.items() if w is None]
         if (late_any or left_out) and params.extra_hours_analysis:
@@ -467,7 +506,6 @@ def plan_transitions(instance: Instance, params: TransitionParameters, progress:
                 status, extra = "NOT_RUN", {}  # the time budget is spent: say so rather than overrun
             result.extra_minutes_by_week, result.extra_status = extra, status
         schedules[team.id] = result
-        problems[team.id] = problem
         acts = {a.activity_id: a for a in problem.activities}
         for activity_id in late_any + left_out:
             act = acts[activity_id]

@@ -411,10 +411,7 @@ def _export_frame(placement: PlacementRun, given: PlacementInput, decisions: lis
                and d.setting_id not in given.instance.setting_by_id]
     if missing:
         raise _stale(placement.run.id, f"setting {missing[0]!r}")
-    frame = placement_rows(given.instance, plan)
-    # Whole minutes in the file (a column with unplaced learners would otherwise be written as floats, "12.0").
-    frame["travel_minutes"] = frame["travel_minutes"].astype("Int64")
-    return frame
+    return placement_rows(given.instance, plan)
 
 
 def _attachment(placement: PlacementRun, suffix: str) -> dict[str, str]:

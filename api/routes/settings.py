@@ -78,6 +78,7 @@ def list_settings(instance_id: InstanceId, session: SessionDep, limit: Limit = 5
         .where(*store._setting_filters(instance_id, kind, need, locality_id, in_area))
         .order_by(columns.position).offset(offset).limit(limit)
     ).all()
+    session.close()  # nothing to commit: release the connection here rather than in another thread hop
     page = Page[SettingPublic](items=[_public_from_row(r) for r in rows], total=total, limit=limit, offset=offset)
     return page_response(page, total)
 

@@ -21,6 +21,15 @@ router = APIRouter(tags=["sufficiency"])
 AGGREGATE_ROLES = (Role.COMMISSIONER, Role.PLANNER)
 MEDIA = {"png": "image/png", "svg": "image/svg+xml"}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+BINARY = {"schema": {"type": "string", "format": "binary"}}
+NOT_FOUND = {404: {"description": "No such instance"}}
+
+
+def _download(description: str, *media_types: str) -> dict[str, Any]:
+    """Route keywords for a file download: its media types in OpenAPI (not JSON), plus the role check."""
+    content = {media: BINARY for media in media_types}
+    return {"response_class": Response, "responses": {200: {"content": content, "description": description},
+                                                      **NOT_FOUND}}
 
 Years = Annotated[int, Query(ge=1, le=10, description="Years to project")]
 Runs = Annotated[int, Query(ge=1, le=5000, description="Monte Carlo runs")]
@@ -53,7 +62,8 @@ def _run(instance: Instance, years: int, runs: int, seed: int, quantile: float |
     return projection, result
 
 
-@router.get("/instances/{instance_id}/forecast/fan-chart.{fmt}", **allow(*AGGREGATE_ROLES))
+@router.get("/instances/{instance_id}/forecast/fan-chart.{fmt}",
+            **_download("Fan chart, PNG or SVG", *MEDIA.values()), **allow(*AGGREGATE_ROLES))
 def forecast_fan_chart(instance_id: int, fmt: str, session: SessionDep, years: Years = 5, runs: Runs = 1000,
                        seed: Seed = 2026, measure: str = "specialist") -> Response:
     """Fan chart (p10-p90 band, p50 line) of forecast learners per need."""
@@ -66,7 +76,8 @@ def forecast_fan_chart(instance_id: int, fmt: str, session: SessionDep, years: Y
     return Response(draw(projection, measure, _format(fmt)), media_type=MEDIA[fmt])
 
 
-@router.get("/instances/{instance_id}/sufficiency/heatmap.{fmt}", **allow(*AGGREGATE_ROLES))
+@router.get("/instances/{instance_id}/sufficiency/heatmap.{fmt}",
+            **_download("Heatmap, PNG or SVG", *MEDIA.values()), **allow(*AGGREGATE_ROLES))
 def sufficiency_heatmap(instance_id: int, fmt: str, session: SessionDep, years: Years = 5, runs: Runs = 1000,
                         seed: Seed = 2026, quantile: Quantile = 0.5) -> Response:
     """Heatmap per year: need x locality, colour = learners not placed in area."""
@@ -78,7 +89,8 @@ def sufficiency_heatmap(instance_id: int, fmt: str, session: SessionDep, years: 
     return Response(draw(result, names, _format(fmt)), media_type=MEDIA[fmt])
 
 
-@router.get("/instances/{instance_id}/sufficiency/workbook.xlsx", **allow(*AGGREGATE_ROLES))
+@router.get("/instances/{instance_id}/sufficiency/workbook.xlsx", **_download("Workbook", XLSX),
+            **allow(*AGGREGATE_ROLES))
 def sufficiency_workbook(instance_id: int, session: SessionDep, years: Years = 5, runs: Runs = 1000,
                          seed: Seed = 2026, quantile: Quantile = 0.5) -> Response:
     """The sufficiency workbook: one sheet per view, totals and the assumptions used."""
@@ -90,7 +102,8 @@ def sufficiency_workbook(instance_id: int, session: SessionDep, years: Years = 5
                     headers={"Content-Disposition": f'attachment; filename="sufficiency-{instance_id}.xlsx"'})
 
 
-@router.get("/instances/{instance_id}/forecast/scap.csv", **allow(*AGGREGATE_ROLES))
+@router.get("/instances/{instance_id}/forecast/scap.csv", **_download("SCAP-style forecast, CSV", "text/csv"),
+            **allow(*AGGREGATE_ROLES))
 def scap_forecast(instance_id: int, session: SessionDep, runs: Runs = 1000, seed: Seed = 2026) -> Response:
     """SCAP-style specialist place forecast (primary 5 years, secondary 7 years) as CSV."""
     from planner.io.sufficiency_export import rows_to_csv, scap_rows

@@ -9,6 +9,8 @@ import pandas as pd
 from planner.domain import Instance
 from planner.placement_model import PlacementPlan
 
+# Characters that make a spreadsheet read a cell as a formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 COLUMNS = ["learner_id", "setting_id", "setting_name", "preference_met", "travel_minutes", "pinned", "reason"]
 
 
@@ -23,7 +25,17 @@ def placement_rows(instance: Instance, plan: PlacementPlan) -> pd.DataFrame:
         rows.append({"learner_id": d.learner_id, "setting_id": d.setting_id or "", "setting_name": name,
                      "preference_met": d.preference_rank or "", "travel_minutes": d.travel_minutes,
                      "pinned": d.pinned, "reason": reason})
-    return pd.DataFrame(rows, columns=COLUMNS)
+    frame = pd.DataFrame(rows, columns=COLUMNS)
+    # Whole minutes, blank for unplaced learners (a float column would print "12.0").
+    frame["travel_minutes"] = frame["travel_minutes"].astype("Int64")
+    # A cell that starts like a formula is shown as text in a spreadsheet (CSV/formula injection).
+    for column in ("setting_name", "reason"):
+        frame[column] = frame[column].map(_as_text)
+    return frame
+
+
+def _as_text(value: str) -> str:
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
 def write_placements(instance: Instance, plan: PlacementPlan, path: Path) -> Path:

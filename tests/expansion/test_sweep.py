@@ -10,7 +10,7 @@ from planner.sweep import SweepProblem, SweepSettings, make_cases, run_sweep, sc
 
 @pytest.fixture(scope="module")
 def problems() -> dict[str, SweepProblem]:
-    return scenario_problems(candidate_count=3, horizon_years=3, draws=2, runs=30,
+    return scenario_problems(candidate_count=2, horizon_years=2, draws=2, runs=30,
                              scenarios=["phase2-special-expansion"])
 
 

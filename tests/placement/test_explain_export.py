@@ -29,3 +29,14 @@ def test_explanations_and_recommendations(tmp_path: Path) -> None:
         path = write_placements(inst, plan, tmp_path / f"p{suffix}")
         frame = pd.read_csv(path) if suffix == ".csv" else pd.read_excel(path)
         assert list(frame["learner_id"]) == ["A", "B"]
+
+
+def test_export_writes_whole_minutes_and_escapes_formula_like_names(tmp_path: Path) -> None:
+    formula_named = setting("NEAR", capacity=1).model_copy(update={"name": '=HYPERLINK("http://x")'})
+    inst = instance([formula_named, setting("FULL", capacity=0)], [learner("A"), learner("B")])
+    plan = place(inst, PlacementParameters(place_all=True))
+    frame = pd.read_csv(write_placements(inst, plan, tmp_path / "p.csv"), dtype=str, keep_default_na=False)
+    placed = frame[frame["setting_id"] == "NEAR"].iloc[0]
+    assert placed["setting_name"].startswith("'=")
+    assert "." not in placed["travel_minutes"] and placed["travel_minutes"].isdigit()
+    assert (frame["setting_id"] == "").sum() == 1 and frame[frame["setting_id"] == ""].iloc[0]["travel_minutes"] == ""

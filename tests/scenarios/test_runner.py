@@ -17,7 +17,7 @@ from scenarios.runner import KPI_FIELDS, compare_runs, comparison_chart, compari
 from scenarios.spec import ScenarioFormatError, all_edits, lineage, materialise_spec, parse_spec
 from scenarios.what_if import ScenarioEditError, materialise
 
-FAST = {"horizon_years": 4, "runs": 60}
+FAST = {"horizon_years": 3, "runs": 60}
 
 
 @pytest.fixture(scope="module")
@@ -93,7 +93,7 @@ def test_scenario_kpis_are_the_sufficiency_reports(demo: Instance) -> None:
              {"op": "change_journey_limits", "limits": {"secondary": 60}}]
     run = run_scenario(demo, {**FAST, "edits": edits, "placement_kpis": False}, NullProgress())
     instance, _ = materialise(demo, edits)
-    report = run_sufficiency(instance, {"forecast": {"horizon_years": 4, "runs": 60},
+    report = run_sufficiency(instance, {"forecast": {"horizon_years": 3, "runs": 60},
                                         "journey_limit_minutes": {"secondary": 60}}, NullProgress())
     assert run["years"] == [str(y) for y in report["years"]]
     for totals in report["totals"]:
@@ -123,7 +123,7 @@ def test_compare_reconciles_with_single_runs(demo: Instance) -> None:
     singles["baseline"] = run_scenario(demo, FAST, NullProgress())
     again = {name: run_scenario(demo, {**FAST, "scenario": name}, NullProgress()) for name in names}
     table = compare_runs({**again, "baseline": run_scenario(demo, FAST, NullProgress())})
-    assert len(table["rows"]) == 4 * 4
+    assert len(table["rows"]) == 4 * 3
     for row in table["rows"]:
         single = singles[row["scenario"]]["kpis"][str(row["academic_year"])]
         for name, _ in KPI_FIELDS:

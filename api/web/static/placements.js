@@ -2,7 +2,6 @@
 "use strict";
 (function () {
   const { api, esc, num, money, table, runAndWait, latestRun, status, academicYear } = PP;
-  const MAINSTREAM_EXCLUDED = ["PMLD", "SLD", "MSI"];
   let ctx = null, run = null, settings = {}, settingList = [];
 
   function settingName(id) { return id ? (settings[id] ? `${settings[id].name} (${id})` : id) : "—"; }
@@ -63,16 +62,6 @@
     } catch (e) { status(e.message, "error"); } finally { button.disabled = false; }
   }
 
-  function distanceKm(a, b) { return Math.hypot(a.easting - b.easting, a.northing - b.northing) / 1000; }
-
-  function suitable(learner, setting, ncy, year) {
-    if (!PP.isOpenIn(setting, year) || ncy < setting.ncy_min || ncy > setting.ncy_max) return false;
-    if (setting.designations.includes(learner.primary_need)) return true;
-    if (setting.kind === "pru_ap") return learner.excluded || learner.at_risk_of_exclusion;
-    if (setting.kind === "mainstream" || setting.kind === "fe_college") return !MAINSTREAM_EXCLUDED.includes(learner.primary_need);
-    return false;
-  }
-
   async function showLearner() {
     const id = document.getElementById("learner-id").value.trim();
     const n = Number(document.getElementById("best-n").value) || 5;
@@ -83,23 +72,19 @@
     const decision = run ? run.result.decisions.find(d => d.learner_id === id) : null;
     const year = run ? run.result.academic_year : ctx.instance.base_year + 1;
     const ncy = learner.ncy === null ? null : learner.ncy + (year - ctx.instance.base_year);
-    let options = [];
-    try { options = await api(`placements/${run.id}/learners/${encodeURIComponent(id)}/options?n=${n}`); options = options.items || options; }
-    catch (e) {
-      const free = run ? run.result.free_capacity : {};
-      options = settingList.filter(s => ncy !== null && suitable(learner, s, ncy, year))
-        .map(s => ({ setting_id: s.id, name: s.name, kind: s.kind, distance_km: distanceKm(learner.home, s.location),
-          free_places: free[s.id], requested: learner.requested_setting_ids.indexOf(s.id) + 1 || null }))
-        .sort((a, b) => (b.requested ? 1 : 0) - (a.requested ? 1 : 0) || a.distance_km - b.distance_km).slice(0, n);
-    }
+    let options = [], optionsError = "";
+    if (run && decision) {
+      try { options = (await api(`placements/${run.id}/learners/${encodeURIComponent(id)}/options?n=${n}`)).items; }
+      catch (e) { optionsError = e.message; }
+    } else { optionsError = "Run a placement round that includes this learner to see the best settings."; }
     box.innerHTML = `<div class="card"><h3>Learner ${esc(id)}</h3>
       <p>Need ${esc(learner.primary_need)}${learner.secondary_need ? " / " + esc(learner.secondary_need) : ""} · NCY ${esc(learner.ncy)} now${ncy !== null ? `, ${ncy} in ${academicYear(year)}` : ""} ·
       currently at ${esc(settingName(learner.current_setting_id))} · pinned: ${esc(settingName(learner.pinned_setting_id))}</p>
       <p>Proposal: <strong>${decision ? (decision.setting_id ? esc(settingName(decision.setting_id)) : "unplaced") : "not in this round"}</strong>
       ${decision ? "— " + esc(decision.reason) : ""}</p>
       ${decision && decision.requests.length ? "<h4>Requested settings</h4><ul>" + decision.requests.map(q => `<li>${q.rank}. ${esc(settingName(q.setting_id))}: ${esc(q.outcome.replace(/_/g, " ").toLowerCase())}${q.detail ? " — " + esc(q.detail) : ""}</li>`).join("") + "</ul>" : ""}
-      <h4>Best ${n} suitable settings</h4><div id="best-settings"></div>
-      <p class="muted">Suitable: meets the need, takes the learner's year group and is open; requested settings first, then nearest (straight-line distance).</p></div>`;
+      <h4>Best ${n} suitable settings</h4>${optionsError ? `<p class="error">${esc(optionsError)}</p>` : ""}<div id="best-settings"></div>
+      <p class="muted">Eligible settings against this plan (need, year group, open, within the journey limit): those with a free place first, then by preference, least restrictive setting, travel and cost.</p></div>`;
     table("best-settings", [{ key: "name", label: "Setting", format: (v, o) => esc(v || settingName(o.setting_id)) }, { key: "kind", label: "Kind" },
       { key: "distance_km", label: "Distance (km)", numeric: true, format: v => num(v, 1) },
       { key: "free_places", label: "Free places before round", numeric: true, format: v => num(v) },
