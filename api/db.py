@@ -15,8 +15,12 @@ from api.settings import ServiceSettings, get_settings
 def make_engine(url: str | None = None, settings: ServiceSettings | None = None) -> Engine:
     """An engine for a URL (default: the configured one). SQLite gets foreign keys and a busy timeout."""
     resolved = url or (settings or get_settings()).resolved_database_url()
+    # Enough pooled connections for every request thread plus the auth look-ups, so connections are reused rather
+    # than opened and closed per request once the pool's default 5 are busy.
+    pool_size = (settings or get_settings()).request_threads + 4
     if resolved.startswith("sqlite"):
-        engine = create_engine(resolved, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(resolved, connect_args={"check_same_thread": False, "timeout": 30},
+                               pool_size=pool_size)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
@@ -26,7 +30,7 @@ def make_engine(url: str | None = None, settings: ServiceSettings | None = None)
             cursor.close()
 
         return engine
-    return create_engine(resolved, pool_pre_ping=True)
+    return create_engine(resolved, pool_pre_ping=True, pool_size=pool_size)
 
 
 @contextmanager

@@ -29,6 +29,12 @@ class ServiceSettings(BaseSettings):
         description="Threads serving sync routes at once (anyio's pool; its default is 40). Few is faster on a "
                     "small machine: every extra thread is another contender for the GIL.",
     )
+    gil_switch_interval_ms: float = Field(
+        default=0.5, ge=0, le=100,
+        description="Python's thread switch interval while the service runs (sys.setswitchinterval; Python's "
+                    "default is 5 ms, 0 leaves it alone): shorter hands the GIL back sooner to a request thread "
+                    "returning from the database, which cut p95 latency under load",
+    )
     auth_cache_seconds: float = Field(
         default=5.0, ge=0,
         description="How long a key's stored record is cached in-process (0 = read the database on every request). "

@@ -192,6 +192,7 @@ async def _measure(base: str, key: str, instance_id: int, clients: int, seconds:
     latencies: list[float] = []
     errors: list[str] = []
     cpu_before = _cpu_seconds(server_pid)
+    client_cpu_before = time.process_time()
     started = time.perf_counter()
     readers = [asyncio.create_task(_reader(base, headers, instance_id, stop, think, state, latencies, errors))
                for _ in range(clients)]
@@ -201,6 +202,7 @@ async def _measure(base: str, key: str, instance_id: int, clients: int, seconds:
     elapsed = time.perf_counter() - started
     load_after = os.getloadavg()
     server_cpu = _cpu_seconds(server_pid) - cpu_before
+    client_cpu = time.process_time() - client_cpu_before
     driver.cancel()
     with suppress(asyncio.CancelledError, httpx.HTTPError):
         await driver
@@ -214,7 +216,8 @@ async def _measure(base: str, key: str, instance_id: int, clients: int, seconds:
           f"p99_ms={quantiles[98]:.1f} errors={len(errors)} "
           f"load_before={'/'.join(f'{x:.2f}' for x in load_before)} "
           f"load_after={'/'.join(f'{x:.2f}' for x in load_after)}"
-          + (f" server_cpu_ms_per_request={server_cpu * 1000 / max(1, len(latencies)):.2f}" if server_pid else ""))
+          + (f" server_cpu_ms_per_request={server_cpu * 1000 / max(1, len(latencies)):.2f}" if server_pid else "")
+          + f" client_cpu_ms_per_request={client_cpu * 1000 / max(1, len(latencies)):.2f}")
 
 
 @contextmanager

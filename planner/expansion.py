@@ -154,7 +154,7 @@ class ExpansionParameters(BaseModel):
 
 
 def is_supply(setting: Setting) -> bool:
-    """Specialist, in-area places the council plans with (independent settings are the out-of-area fallback)."""
+    """Specialist, in-area, council-commissioned settings: the ones the candidate generator may expand."""
     return setting.kind.is_specialist and setting.kind is not SettingKind.INDEPENDENT_SPECIAL and setting.in_area
 
 

@@ -266,7 +266,7 @@ def _transitions(layout: _Layout, leave: NDArray[np.float64], move: NDArray[np.f
 
 # Learners handled at once: keeps every temporary small, so it stays in cache and the allocator reuses memory
 # instead of faulting in fresh pages each year (which cost more than the arithmetic on this kind of machine).
-CHUNK_SLOTS = 1 << 20
+CHUNK_SLOTS = 1 << 18
 
 
 class _BaseBlock:
@@ -292,12 +292,13 @@ class _BaseBlock:
         for first in range(0, R, rows_per_chunk):
             u = rng.random((min(rows_per_chunk, R - first), live), dtype=np.float32)
             flat = np.flatnonzero(u < event)
+            # (row, column) of the chunk -> position in cls: flat + row * (width - live) + first * width
+            where = flat + (flat // live) * (width - live) + first * width
+            old = flat_cls[where]
+            alive = np.flatnonzero(old)  # GONE_CLASS is 0: learners already gone have no events
+            flat, where, old = flat[alive], where[alive], old[alive]
             rows = flat // live
             cols = flat - rows * live
-            where = (rows + first) * width + cols
-            old = flat_cls[where]
-            alive = np.flatnonzero(old)  # GONE_CLASS is 0
-            flat, rows, cols, where, old = flat[alive], rows[alive], cols[alive], where[alive], old[alive]
             state = self.state[cols]
             new = _outcome(u.reshape(-1)[flat], state, table)
             flat_cls[where] = new
@@ -305,9 +306,8 @@ class _BaseBlock:
 
 
 class _Block:
-    """New plans of one year, flat: every run's learners one after another, each run's sorted by state, as
-    (run, state, class). Learners whose plan has ceased are dropped once they make up a quarter of the block,
-    so later years do not scan them."""
+    """New plans of one year, flat: every run's learners one after another, as (run, state, class). Learners
+    whose plan has ceased are dropped once they make up a quarter of the block, so later years do not scan them."""
 
     def __init__(self, run: NDArray[np.int16], state: NDArray[np.int32], cls: NDArray[np.int8]) -> None:
         self.run = run
@@ -348,26 +348,24 @@ def _outcome(u: NDArray[np.float32], state: NDArray[np.int32], table: _Transitio
 
 def _add_changes(cohort_table: NDArray[np.int64], keys: NDArray[np.int64], old: NDArray[np.int8],
                  new: NDArray[np.int8]) -> None:
-    """Move the learners whose class changed between the packed class counts of their cohort cell."""
-    changed = np.flatnonzero(old != new)
-    _add_packed(cohort_table, keys[changed], _PACKED[new[changed]] - _PACKED[old[changed]])
+    """Move the learners whose class changed between the packed class counts of their cohort cell (adding the
+    zero change of those who moved within their class is cheaper than leaving them out)."""
+    _add_packed(cohort_table, keys, _PACKED[new] - _PACKED[old])
 
 
 def _add_packed(table: NDArray[np.int64], keys: NDArray[np.int64], values: NDArray[np.int64]) -> None:
-    """table.flat[keys] += values for keys in non-decreasing order (duplicates summed first)."""
-    if keys.size == 0:
-        return
-    starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
-    table.reshape(-1)[keys[starts]] += np.add.reduceat(values, starts)
+    """table.flat[keys] += values, duplicates included (numpy's unbuffered ufunc.at)."""
+    np.add.at(table.reshape(-1), keys, values)
 
 
 class _Alias:
-    """Walker/Vose alias table: draws an index with the given weights from one uniform each, exactly."""
+    """Walker/Vose alias table: draws an index with the given weights in O(1) (a uniform index, then keep it
+    or take its alias), exactly up to float32 resolution."""
 
     def __init__(self, weights: NDArray[np.float64]) -> None:
         n = weights.size
         scaled = weights / weights.sum() * n
-        self.prob = np.ones(n)
+        self.prob = np.ones(n, dtype=np.float32)
         self.alias = np.arange(n, dtype=np.int32)
         small = [i for i in range(n) if scaled[i] < 1.0]
         large = [i for i in range(n) if scaled[i] >= 1.0]
@@ -380,10 +378,17 @@ class _Alias:
     def draw(self, rng: np.random.Generator, size: int) -> NDArray[np.int32]:
         out = np.empty(size, dtype=np.int32)
         for first in range(0, size, CHUNK_SLOTS):
-            u = rng.random(min(CHUNK_SLOTS, size - first)) * self.prob.size
-            index = u.astype(np.int32)
-            out[first:first + u.size] = np.where(u - index < self.prob[index], index, self.alias[index])
+            n = min(CHUNK_SLOTS, size - first)
+            index = rng.integers(0, self.prob.size, n, dtype=np.int32)
+            accept = rng.random(n, dtype=np.float32) < self.prob[index]
+            out[first:first + n] = np.where(accept, index, self.alias[index])
         return out
+
+
+# Runs simulated together: runs are independent, so a group's arrays (cohort table, learners) stay small enough
+# for the cache; each group has its own generator spawned from the seed, so the result does not depend on anything
+# but the seed and the number of runs.
+RUN_GROUP = 125
 
 
 def simulate(rates: RateArrays, initial: tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64],
@@ -395,8 +400,32 @@ def simulate(rates: RateArrays, initial: tuple[NDArray[np.int64], NDArray[np.int
     Returns counts[run, year, need, phase, locality, measure] for years base_year+1 .. base_year+horizon.
     """
     progress = progress or NullProgress()
-    rng = np.random.default_rng(params.seed)
-    R, H, L = params.runs, params.horizon_years, n_localities
+    R, H = params.runs, params.horizon_years
+    counts = np.zeros((R, H, G, P, n_localities, len(MEASURES)), dtype=np.int32)
+    layout = _Layout(R=R, H=H, L=n_localities)
+    need_scale = np.array([params.joiner_scale * params.joiner_scale_by_need.get(n, 1.0) for n in NEEDS])
+    years: list[tuple[_Transitions, _JoinerTable]] = []
+    for step in range(1, H + 1):
+        joiner_mix, destination = _year_tables(rates, params, base_year, step)
+        years.append((_transitions(layout, rates.leave, rates.move, destination, step),
+                      _joiner_table(rates, joiner_mix, need_scale, params, step, layout)))
+    starts = list(range(0, R, RUN_GROUP))
+    seeds = np.random.SeedSequence(params.seed).spawn(len(starts))
+    for index, (first, seed) in enumerate(zip(starts, seeds, strict=True)):
+        group = counts[first:first + RUN_GROUP]
+        _simulate_group(years, initial, params, base_year, np.random.default_rng(seed), group, progress,
+                        (index / len(starts), 1 / len(starts)))
+    return counts
+
+
+Initial = tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]
+
+
+def _simulate_group(years: list[tuple[_Transitions, _JoinerTable]], initial: Initial,
+                    params: ForecastParameters, base_year: int, rng: np.random.Generator,
+                    counts: NDArray[np.int32], progress: Progress, share: tuple[float, float]) -> None:
+    """Simulate counts.shape[0] runs into counts[run, year, need, phase, locality, measure]."""
+    R, H, L = counts.shape[0], params.horizon_years, counts.shape[4]
     layout = _Layout(R=R, H=H, L=L)
     S = layout.states
     ncy, need, locality, kind = initial
@@ -404,14 +433,10 @@ def simulate(rates: RateArrays, initial: tuple[NDArray[np.int64], NDArray[np.int
     blocks: list[_BaseBlock | _Block] = [_BaseBlock(base_state, CLASS_OF_KIND[kind], R)]
     cohort_table = np.zeros((R, S), dtype=np.int64)
     cohort_table += np.bincount(base_state, weights=_PACKED[CLASS_OF_KIND[kind]], minlength=S).astype(np.int64)
-    counts = np.zeros((R, H, G, P, L, len(MEASURES)), dtype=np.int32)
-    need_scale = np.array([params.joiner_scale * params.joiner_scale_by_need.get(n, 1.0) for n in NEEDS])
     total_before = np.full(R, ncy.shape[0], dtype=np.int64)
-    for step in range(1, H + 1):
+    for step, (table, joiner_table) in enumerate(years, start=1):
         if progress.should_stop():
             raise RunCancelled("forecast cancelled")
-        joiner_mix, destination = _year_tables(rates, params, base_year, step)
-        table = _transitions(layout, rates.leave, rates.move, destination, step)
         # States of cohorts past NCY 20 in the year that ends hold nobody: the base block skips them.
         live_below = int(layout.state(np.array(N_NCY - 1), np.array(G - 1), np.array(L - 1), step - 1)) + 1
         for block in blocks:
@@ -421,42 +446,52 @@ def simulate(rates: RateArrays, initial: tuple[NDArray[np.int64], NDArray[np.int
             allowed = np.maximum(np.floor(total_before * (1.0 + params.growth_cap)).astype(np.int64) - survivors, 0)
         else:
             allowed = None
-        joiners = _joiners(rates, joiner_mix, need_scale, params, step, rng, layout, allowed)
+        joiners = _joiners(joiner_table, rng, R, allowed)
         _add_packed(cohort_table, joiners.run.astype(np.int64) * S + joiners.state, _PACKED[joiners.cls])
-        blocks.append(joiners)
+        if step < H:  # the last year's new plans are counted, never advanced
+            blocks.append(joiners)
         _count(cohort_table, layout, step, counts[:, step - 1])
         if params.growth_cap is not None:
             total_before = _unpack_total(cohort_table)
-        progress.report(step / H * 0.95, f"forecast year {base_year + step}")
-    return counts
+        progress.report((share[0] + share[1] * step / H) * 0.95, f"forecast year {base_year + step}")
 
 
-def _joiners(rates: RateArrays, joiner_mix: NDArray[np.float64], need_scale: NDArray[np.float64],
-             params: ForecastParameters, step: int, rng: np.random.Generator, layout: _Layout,
-             allowed: NDArray[np.int64] | None) -> _Block:
-    """New plans in year `step`: Poisson per NCY x need x locality x placement class (rate = joiners x joiner
-    mix). Drawn as a Poisson total per run split over those categories by an alias table, which is the same
-    distribution; laid out run by run, each run's sorted by category (so by state)."""
-    R = layout.R
+@dataclass(frozen=True)
+class _JoinerTable:
+    """New plans in one year: Poisson per NCY x need x locality x placement class (rate = joiners x joiner mix),
+    drawn as a Poisson total per run split over those categories by an alias table (the same distribution)."""
+
+    rate: float
+    alias: _Alias | None
+    state_of: NDArray[np.int32]
+    class_of: NDArray[np.int8]
+
+
+def _joiner_table(rates: RateArrays, joiner_mix: NDArray[np.float64], need_scale: NDArray[np.float64],
+                  params: ForecastParameters, step: int, layout: _Layout) -> _JoinerTable:
     lam = rates.joiners * need_scale[None, :, None] * (1.0 + params.joiner_growth_per_year) ** (step - 1)
     weights = (lam[..., None] * _class_mix(joiner_mix)[:, :, None, :]).reshape(-1)  # (NCY, need, locality, class)
     categories = np.flatnonzero(weights > 0)
-    if categories.size == 0:
+    n_idx, g_idx, l_idx, c_idx = np.unravel_index(categories, (N_NCY, G, layout.L, N_CLASSES))
+    return _JoinerTable(
+        rate=float(weights.sum()), alias=_Alias(weights[categories]) if categories.size else None,
+        state_of=layout.state(n_idx, g_idx, l_idx, step).astype(np.int32),
+        class_of=(c_idx + OTHER).astype(np.int8))
+
+
+def _joiners(joiner_table: _JoinerTable, rng: np.random.Generator, R: int,
+             allowed: NDArray[np.int64] | None) -> _Block:
+    """One year's new plans for R runs, laid out run by run."""
+    alias = joiner_table.alias
+    if alias is None:
         empty = np.zeros(0, dtype=np.int64)
         return _Block(empty.astype(np.int16), empty.astype(np.int32), empty.astype(np.int8))
-    n_idx, g_idx, l_idx, c_idx = np.unravel_index(categories, (N_NCY, G, layout.L, N_CLASSES))
-    state_of = layout.state(n_idx, g_idx, l_idx, step).astype(np.int32)
-    class_of = (c_idx + OTHER).astype(np.int8)
-    alias = _Alias(weights[categories])
-    totals = rng.poisson(weights.sum(), size=R)
-    n_cat = categories.size
-    runs_per_chunk = max(1, CHUNK_SLOTS // n_cat)
+    totals = rng.poisson(joiner_table.rate, size=R)
+    runs_per_chunk = max(1, CHUNK_SLOTS // max(1, int(totals.max())))
     parts: list[tuple[NDArray[np.int16], NDArray[np.int32]]] = []
     for first in range(0, R, runs_per_chunk):
         chunk = totals[first:first + runs_per_chunk]
-        local = np.repeat(np.arange(chunk.size, dtype=np.int64) * n_cat, chunk) + alias.draw(rng, int(chunk.sum()))
-        per_category = np.bincount(local, minlength=chunk.size * n_cat)
-        category = np.repeat(np.tile(np.arange(n_cat, dtype=np.int32), chunk.size), per_category)
+        category = alias.draw(rng, int(chunk.sum()))
         run = np.repeat(np.arange(first, first + chunk.size, dtype=np.int16), chunk)
         if allowed is not None:
             # The growth cap: keep at most allowed[run] new plans in each run, chosen at random.
@@ -468,7 +503,7 @@ def _joiners(rates: RateArrays, joiner_mix: NDArray[np.float64], need_scale: NDA
         parts.append((run, category))
     run = np.concatenate([p[0] for p in parts])
     category = np.concatenate([p[1] for p in parts])
-    return _Block(run, state_of[category], class_of[category])
+    return _Block(run, joiner_table.state_of[category], joiner_table.class_of[category])
 
 
 def _unpack(packed: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:

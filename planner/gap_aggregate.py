@@ -232,7 +232,8 @@ def improve_by_moves(problem: GapProblem, types: JobTypes, counts: dict[tuple[in
                 # Which types could move out to another team with room now: fits[t, b]
                 fits = allowed & (uses <= remaining[None, :, :]).all(axis=2)
                 best: tuple[int, int, int, int] | None = None  # (delta, team, moved type or -1, its new team)
-                for a in np.flatnonzero(allowed[t_new]):
+                for team in np.flatnonzero(allowed[t_new]):
+                    a = int(team)
                     shortfall = uses[t_new, a] - remaining[a]
                     if (shortfall <= 0).all():
                         if best is None or cost[t_new, a] < best[0]:
@@ -240,7 +241,8 @@ def improve_by_moves(problem: GapProblem, types: JobTypes, counts: dict[tuple[in
                         continue
                     movable = (held[:, a] > 0) & (uses[:, a, :] >= shortfall[None, :]).all(axis=1)
                     movable[t_new] = False
-                    for t_old in np.flatnonzero(movable):
+                    for candidate in np.flatnonzero(movable):
+                        t_old = int(candidate)
                         targets = np.flatnonzero(fits[t_old])
                         targets = targets[targets != a]
                         if targets.size == 0:
@@ -248,11 +250,12 @@ def improve_by_moves(problem: GapProblem, types: JobTypes, counts: dict[tuple[in
                         b = int(targets[np.argmin(cost[t_old, targets])])
                         delta = int(cost[t_new, a] + cost[t_old, b] - cost[t_old, a])
                         if best is None or delta < best[0]:
-                            best = (delta, int(a), int(t_old), b)
+                            best = (delta, a, t_old, b)
                 if best is None:
                     break
-                _, a, t_old, b = best
-                if t_old >= 0:
+                _, a, moved, b = best
+                if moved >= 0:
+                    t_old = moved
                     held[t_old, a] -= 1
                     held[t_old, b] += 1
                     remaining[a] += uses[t_old, a]

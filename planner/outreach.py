@@ -465,12 +465,12 @@ def recount_usage(allocation: AllocationResult, calendar: SchoolCalendar) -> Non
     for team_id in allocation.used:
         allocation.used[team_id] = {term: 0 for term in TERMS}
         allocation.period_used[team_id] = [0] * len(periods)
-    for case_id, team_id in allocation.team_by_case.items():
-        if team_id is None:
+    for case_id, assigned in allocation.team_by_case.items():
+        if assigned is None:
             continue
-        for (first, _), m in allocation.minutes[case_id, team_id].items():
-            allocation.used[team_id][periods[first].term] += m
-            allocation.period_used[team_id][first] += m
+        for (first, _), m in allocation.minutes[case_id, assigned].items():
+            allocation.used[assigned][periods[first].term] += m
+            allocation.period_used[assigned][first] += m
 
 
 def gap_problem_from_instance(instance: GapInstance, sense: Sense = "min") -> GapProblem:

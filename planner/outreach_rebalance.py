@@ -5,7 +5,8 @@ weeks, with chains of activities one week apart. A team filled to its half-term 
 a few activities in the weeks (a visit in a week with 2 hours left), and an activity left out costs more than a
 few hours of travel. So after the list schedules, each case with a late or left-out activity is offered to its
 other allowed teams, cheapest first, where it still fits every window budget (the allocation's constraints stay
-satisfied); a team's moves are kept only when allocation cost + lateness cost goes down (both teams rescheduled).
+satisfied), or, when none has room, to a team that makes room by passing one of its cases on to a third team
+with room; a team's moves are kept only when allocation cost + lateness cost goes down (both teams rescheduled).
 It is a heuristic improvement of a feasible plan: bounds are untouched, the objective can only fall.
 """
 
@@ -67,23 +68,65 @@ def move_late_cases(allocation: AllocationResult, cases_by_team: dict[str, list[
         if source not in schedules:
             continue
         tentative: list[CaseMove] = []
+        taken: set[str] = set()
+
+        def uses_at(case_id: str, team: str) -> list[int]:
+            return [window_use(allocation.minutes[case_id, team], w) for w in windows]
+
+        def fits(team: str, extra: list[int], less: list[int] | None = None) -> bool:
+            # The receiving team's hours in every window of half-terms must still cover its cases
+            return all(load + e - (less[k] if less else 0) <= cap
+                       for k, (load, e, cap) in enumerate(zip(loads[team], extra, capacity[team], strict=True)))
+
+        def add(team: str, delta: list[int], sign: int) -> None:
+            loads[team] = [load + sign * d for load, d in zip(loads[team], delta, strict=True)]
+
         for case_id in late_cases(problems[source], schedules[source]):
             targets = sorted((t for t in team_ids if t != source and (case_id, t) in allocation.costs),
                              key=lambda t: (allocation.costs[case_id, t], t))
+            placed = False
             for target in targets:
-                uses = [window_use(allocation.minutes[case_id, target], w) for w in windows]
-                # The receiving team's hours in every window of half-terms must still cover its cases
-                if all(load + use <= cap for load, use, cap in zip(loads[target], uses, capacity[target],
-                                                                   strict=True)):
-                    loads[target] = [load + use for load, use in zip(loads[target], uses, strict=True)]
+                uses = uses_at(case_id, target)
+                if fits(target, uses):
+                    add(target, uses, 1)
                     tentative.append(CaseMove(case_id, source, target, allocation.costs[case_id, target]
                                               - allocation.costs[case_id, source]))
+                    placed = True
+                    break
+            if placed or time.perf_counter() > deadline:
+                continue
+            # No room anywhere: make room at a target by moving one of its cases on to a third team with room
+            for target in targets:
+                uses = uses_at(case_id, target)
+                for other in sorted(cases_by_team.get(target, [])):
+                    if other in taken:
+                        continue
+                    freed = uses_at(other, target)
+                    if not fits(target, uses, freed):
+                        continue
+                    third = next((t for t in sorted(team_ids, key=lambda t: (allocation.costs.get((other, t), 0), t))
+                                  if t not in (source, target) and (other, t) in allocation.costs
+                                  and fits(t, uses_at(other, t))), None)
+                    if third is None:
+                        continue
+                    add(target, uses, 1)
+                    add(target, freed, -1)
+                    add(third, uses_at(other, third), 1)
+                    taken.add(other)
+                    tentative.append(CaseMove(case_id, source, target, allocation.costs[case_id, target]
+                                              - allocation.costs[case_id, source]))
+                    tentative.append(CaseMove(other, target, third, allocation.costs[other, third]
+                                              - allocation.costs[other, target]))
+                    placed = True
+                    break
+                if placed:
                     break
         if not tentative:
             continue
-        new_lists = {t: list(cases_by_team.get(t, [])) for t in {source} | {m.to_team for m in tentative}}
+        touched = {source} | {m.to_team for m in tentative} | {m.from_team for m in tentative}
+        new_lists = {t: list(cases_by_team.get(t, [])) for t in touched}
         for move in tentative:
-            new_lists[source].remove(move.case_id)
+            new_lists[move.from_team].remove(move.case_id)
             new_lists[move.to_team].append(move.case_id)
         rescheduled = {t: reschedule(t, sorted(ids)) for t, ids in new_lists.items()}
         before = sum(schedules[t].objective for t in new_lists if t in schedules)
@@ -95,11 +138,9 @@ def move_late_cases(allocation: AllocationResult, cases_by_team: dict[str, list[
                 problems[t], schedules[t] = rescheduled[t]
             for move in tentative:
                 allocation.team_by_case[move.case_id] = move.to_team
-            loads[source] = window_loads(allocation, source, cases_by_team[source], windows)
             moves.extend(tentative)
-        else:
-            for t in {m.to_team for m in tentative}:
-                loads[t] = window_loads(allocation, t, cases_by_team.get(t, []), windows)
+        for t in touched:  # exact loads again, whether the moves were kept or not
+            loads[t] = window_loads(allocation, t, cases_by_team.get(t, []), windows)
     if moves:
         cost_change = sum(m.cost_change for m in moves)
         if allocation.objective is not None:

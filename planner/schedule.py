@@ -259,7 +259,8 @@ def solve_team_schedule(problem: TeamScheduleProblem, time_limit: float = 10.0, 
     """Minimise weighted lateness (and left-out activities) for one team, exactly within the time limit.
 
     A list schedule comes first; when it meets `unavoidable_lateness` it is returned as proven optimal at once.
-    Otherwise CP-SAT starts from it (given at least `min_cp_sat_seconds`) and never returns anything worse."""
+    Otherwise CP-SAT starts from it (given at least `min_cp_sat_seconds` + a second per thousand activities, the
+    time building the model takes) and never returns anything worse."""
     started = time.perf_counter()
     # Two list schedules (due weeks tightened by successors, and plain ones): the better is the start
     hint = min((greedy_schedule(problem, modified_due=m) for m in (True, False)),
@@ -271,7 +272,8 @@ def solve_team_schedule(problem: TeamScheduleProblem, time_limit: float = 10.0, 
         return TeamSchedule(team_id=problem.team_id, status="OPTIMAL", week_by_activity=hint,
                             objective=float(hint_objective), bound=float(hint_objective), gap=0.0,
                             wall_seconds=time.perf_counter() - started, late_weeks_by_activity=hint_late)
-    if time_limit < min_cp_sat_seconds:
+    if time_limit < min_cp_sat_seconds + len(problem.activities) / 1000:
+        # (building the model alone takes about a second per thousand activities)
         # No time for CP-SAT: keep the list schedule with the cheap bound
         return TeamSchedule(team_id=problem.team_id, status="FEASIBLE", week_by_activity=hint,
                             objective=float(hint_objective), bound=float(floor),

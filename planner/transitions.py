@@ -426,6 +426,7 @@ def plan_transitions(instance: Instance, params: TransitionParameters, progress:
     calendar = planning_calendar(params)
     progress.report(0.02, "finding learners at transition points")
     cases = find_transitions(instance, params, travel)
+    phases = {"find_cases": time.perf_counter() - started}
     if progress.should_stop():
         raise RunCancelled("transitions run cancelled")
     progress.report(0.1, f"allocating {len(cases)} cases to {len(instance.teams)} outreach teams")
@@ -439,6 +440,7 @@ def plan_transitions(instance: Instance, params: TransitionParameters, progress:
     priority = [c.case_id for c in sorted(cases, key=lambda c: (c.planning_deadline, c.case_id))]
     allocation = allocate_outreach(o_cases, list(instance.teams), calendar, outreach_params, travel,
                                    should_stop=progress.should_stop, priority=priority)
+    phases["allocation"] = time.perf_counter() - started - sum(phases.values())
     if progress.should_stop():
         raise RunCancelled("transitions run cancelled")
     by_team: dict[str, list[TransitionCase]] = {t.id: [] for t in instance.teams}
@@ -474,13 +476,22 @@ def plan_transitions(instance: Instance, params: TransitionParameters, progress:
         if progress.should_stop():
             raise RunCancelled("transitions run cancelled")
         problems[team_id], schedules[team_id] = list_schedule(team_id, cases_by_team[team_id])
+    phases["list_schedules"] = time.perf_counter() - started - sum(phases.values())
     if params.move_late_cases:
         remaining = params.time_limit_seconds - (time.perf_counter() - started)
         windows = period_windows(len(calendar.periods()))
-        moves = move_late_cases(allocation, cases_by_team, schedules, problems, list_schedule, windows,
-                                params.late_week_cost, time.perf_counter() + max(0.0, remaining * 0.4))
-        if moves:
+        deadline = time.perf_counter() + max(0.0, remaining * 0.4)
+        moved = 0
+        while time.perf_counter() < deadline:  # rounds until no move helps (a move frees room for the next)
+            moves = move_late_cases(allocation, cases_by_team, schedules, problems, list_schedule, windows,
+                                    params.late_week_cost, deadline)
+            moved += len(moves)
+            if not moves:
+                break
+        if moved:
+            allocation.breakdown["moved_after_scheduling"] = moved
             recount_usage(allocation, calendar)
+    phases["moves"] = time.perf_counter() - started - sum(phases.values())
     shortfall: list[dict[str, Any]] = []
     team_list = [t for t in instance.teams if cases_by_team.get(t.id)]
     for index, team in enumerate(team_list):
@@ -499,7 +510,7 @@ def plan_transitions(instance: Instance, params: TransitionParameters, progress:
         if (late_any or left_out) and params.extra_hours_analysis:
             remaining = params.time_limit_seconds - (time.perf_counter() - started)
             budget = min(5.0, remaining * 0.5 / max(1, len(team_list) - index))
-            if budget >= 0.5:
+            if budget >= 0.5 + len(problem.activities) / 1000:  # the model takes about 1 s per 1,000 to build
                 status, extra = extra_hours_to_meet_deadlines(problem, time_limit=budget, seed=params.seed,
                                                               workers=params.workers)
             else:
@@ -516,9 +527,12 @@ def plan_transitions(instance: Instance, params: TransitionParameters, progress:
                 "week": week, "weeks_late": result.late_weeks_by_activity.get(activity_id),
                 "left_out": week is None,
             })
+    phases["cp_sat_and_extra_hours"] = time.perf_counter() - started - sum(phases.values())
     progress.report(0.97, "assembling the plan")
-    return assemble_result(instance, params, calendar, cases, allocation, schedules, problems, shortfall,
+    plan = assemble_result(instance, params, calendar, cases, allocation, schedules, problems, shortfall,
                            time.perf_counter() - started)
+    plan["statistics"]["phase_seconds"] = {k: round(v, 3) for k, v in phases.items()}
+    return plan
 
 
 def assemble_result(instance: Instance, params: TransitionParameters, calendar: SchoolCalendar,

@@ -100,6 +100,19 @@ def parse_run_parameters(parameters: Mapping[str, Any]) -> ScenarioRunParameters
         raise ValueError(f"scenario parameter {where}: {first['msg'].removeprefix('Value error, ')}") from error
 
 
+class _Scaled:
+    """A sub-task's progress 0..1 mapped into [low, high] of the run's (stopping passes straight through)."""
+
+    def __init__(self, parent: Progress, low: float, high: float) -> None:
+        self.parent, self.low, self.high = parent, low, high
+
+    def report(self, fraction: float, message: str) -> None:
+        self.parent.report(self.low + (self.high - self.low) * fraction, message)
+
+    def should_stop(self) -> bool:
+        return self.parent.should_stop()
+
+
 def _weighted_p95(pairs: list[tuple[float, float]]) -> float:
     total = sum(w for _, w in pairs)
     if total <= 0:
@@ -191,14 +204,11 @@ def run_scenario(instance: Instance, parameters: dict[str, Any], progress: Progr
         instance, overrides = materialise(instance, params.edits)
         params = parse_run_parameters({**params.model_dump(exclude={"edits"}, exclude_unset=True), **overrides})
     forecast_params = params.forecast_parameters(instance)
-    progress.report(0.05, f"scenario {name}: forecasting {params.horizon_years} years ({params.runs} runs)")
-    projection = forecast(instance, forecast_params)
-    if progress.should_stop():
-        from planner.progress import RunCancelled
-
-        raise RunCancelled("scenario cancelled")
+    progress.report(0.02, f"scenario {name}: forecasting {params.horizon_years} years ({params.runs} runs)")
+    projection = forecast(instance, forecast_params, _Scaled(progress, 0.02, 0.6))
     progress.report(0.6, f"scenario {name}: sufficiency per year")
-    sufficiency = assess_sufficiency(instance, projection, params.sufficiency_parameters(forecast_params))
+    sufficiency = assess_sufficiency(instance, projection, params.sufficiency_parameters(forecast_params),
+                                     _Scaled(progress, 0.6, 0.85))
     per_year = kpis_from_sufficiency(instance, sufficiency)
     totals = {field: sum(row[field] for row in per_year.values()) for field, _ in KPI_FIELDS
               if field not in JOURNEY_FIELDS}
@@ -218,7 +228,7 @@ def run_scenario(instance: Instance, parameters: dict[str, Any], progress: Progr
     }
     if params.placement_kpis:
         progress.report(0.85, f"scenario {name}: next year's placement round")
-        result["placement"] = _placement_headline(instance, params, progress)
+        result["placement"] = _placement_headline(instance, params, _Scaled(progress, 0.85, 1.0))
     result["statistics"]["wall_seconds"] = time.perf_counter() - started
     progress.report(1.0, "scenario done")
     return result

@@ -156,4 +156,5 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
                       f"unallocated={stats['breakdown']['unallocated_cases']} "
                       f"lateness_cost={stats['breakdown']['lateness_cost']} "
                       f"relaxation_gap={stats['relaxation_gap']}")
+        console.print("seconds: " + ", ".join(f"{k}={v}" for k, v in stats.get("phase_seconds", {}).items()))
         console.print(summary_line(preset, result), soft_wrap=True)

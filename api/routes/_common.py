@@ -6,10 +6,10 @@ so the database never holds an instance that `api.store.load_instance` would ref
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
 from fastapi import Path, Query, Response
-from pydantic import BaseModel
 from sqlmodel import Session
 
 from api import store
@@ -32,14 +32,15 @@ def set_total(response: Response, total: int) -> None:
     response.headers["X-Total-Count"] = str(total)
 
 
-def page_response(page: BaseModel, total: int) -> Response:
-    """A page serialised once by pydantic (already validated when built), with the X-Total-Count header.
+def json_response(body: Any, total: int | None = None) -> Response:
+    """JSON written once with the standard library, plus X-Total-Count for pages.
 
-    Hot list routes return this instead of the model: FastAPI would otherwise validate and serialise the page a
-    second time against the route's response_model (which still documents the schema in OpenAPI).
+    Hot read routes build their body from stored rows and return this: FastAPI would otherwise validate the
+    return value against the route's response_model and serialise it again (the response_model still documents
+    the schema in OpenAPI, and the tests compare these bodies with the validated single-record routes).
     """
-    return Response(content=page.model_dump_json(), media_type="application/json",
-                    headers={"X-Total-Count": str(total)})
+    headers = {"X-Total-Count": str(total)} if total is not None else None
+    return Response(content=json.dumps(body, separators=(",", ":")), media_type="application/json", headers=headers)
 
 
 def instance_row(session: Session, instance_id: int) -> InstanceRow:

@@ -45,6 +45,9 @@ def test_settings_list_filters_and_pages(service: Service) -> None:
     assert listed["items"] == [service.call("GET", f"{base}/{item['id']}", "commissioner").json()
                                for item in listed["items"]]
     assert service.call("GET", base, "commissioner").headers["cache-control"] == "no-store"
+    past_end = service.call("GET", base, "planner", params={"offset": 10}).json()
+    assert past_end["items"] == [] and past_end["total"] == 3
+    assert service.call("GET", f"{V1}/instances/999999/settings", "planner").status_code == 404
 
 
 def test_settings_write_checks_the_whole_instance(service: Service) -> None:
