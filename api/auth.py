@@ -226,8 +226,9 @@ def revoke_key(session: Session, key_id: str, cache: KeyCache | None = None) -> 
     row = session.get(ApiKeyRow, key_id)
     if row is None:
         return False
-    row.revoked_at = utc_now()
-    session.add(row)
+    if row.revoked_at is None:  # revoking twice keeps the first time
+        row.revoked_at = utc_now()
+        session.add(row)
     if cache is not None:
         cache.forget(key_id)
     return True

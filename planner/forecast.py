@@ -292,12 +292,12 @@ class _BaseBlock:
         for first in range(0, R, rows_per_chunk):
             u = rng.random((min(rows_per_chunk, R - first), live), dtype=np.float32)
             flat = np.flatnonzero(u < event)
+            rows = flat // live
             # (row, column) of the chunk -> position in cls: flat + row * (width - live) + first * width
-            where = flat + (flat // live) * (width - live) + first * width
+            where = flat + rows * (width - live) + first * width
             old = flat_cls[where]
             alive = np.flatnonzero(old)  # GONE_CLASS is 0: learners already gone have no events
-            flat, where, old = flat[alive], where[alive], old[alive]
-            rows = flat // live
+            flat, rows, where, old = flat[alive], rows[alive], where[alive], old[alive]
             cols = flat - rows * live
             state = self.state[cols]
             new = _outcome(u.reshape(-1)[flat], state, table)

@@ -62,6 +62,7 @@ def move_late_cases(allocation: AllocationResult, cases_by_team: dict[str, list[
     capacity = {t: [sum(allocation.period_capacity[t][a:b + 1]) for a, b in windows] for t in team_ids}
     loads = {t: window_loads(allocation, t, cases_by_team.get(t, []), windows) for t in team_ids}
     moves: list[CaseMove] = []
+    use_cache: dict[tuple[str, str], list[int]] = {}
     for source in team_ids:
         if time.perf_counter() > deadline:
             break
@@ -71,7 +72,10 @@ def move_late_cases(allocation: AllocationResult, cases_by_team: dict[str, list[
         taken: set[str] = set()
 
         def uses_at(case_id: str, team: str) -> list[int]:
-            return [window_use(allocation.minutes[case_id, team], w) for w in windows]
+            key = (case_id, team)
+            if key not in use_cache:
+                use_cache[key] = [window_use(allocation.minutes[key], w) for w in windows]
+            return use_cache[key]
 
         def fits(team: str, extra: list[int], less: list[int] | None = None) -> bool:
             # The receiving team's hours in every window of half-terms must still cover its cases

@@ -6,10 +6,10 @@ so the database never holds an instance that `api.store.load_instance` would ref
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 from fastapi import Path, Query, Response
+from pydantic_core import to_json
 from sqlmodel import Session
 
 from api import store
@@ -33,14 +33,14 @@ def set_total(response: Response, total: int) -> None:
 
 
 def json_response(body: Any, total: int | None = None) -> Response:
-    """JSON written once with the standard library, plus X-Total-Count for pages.
+    """JSON written once (pydantic-core's serialiser, the one FastAPI uses), plus X-Total-Count for pages.
 
     Hot read routes build their body from stored rows and return this: FastAPI would otherwise validate the
     return value against the route's response_model and serialise it again (the response_model still documents
     the schema in OpenAPI, and the tests compare these bodies with the validated single-record routes).
     """
     headers = {"X-Total-Count": str(total)} if total is not None else None
-    return Response(content=json.dumps(body, separators=(",", ":")), media_type="application/json", headers=headers)
+    return Response(content=to_json(body), media_type="application/json", headers=headers)
 
 
 def instance_row(session: Session, instance_id: int) -> InstanceRow:

@@ -1,13 +1,19 @@
-"""GET /api/v1/me: who the key belongs to and what its role may do (the dashboard's navigation reads it)."""
+"""GET /api/v1/me: who the key belongs to and what its role may do (the dashboard's navigation reads it).
+
+DELETE /api/v1/keys/{key_id} (admin): revoke a key; this service refuses it at once (its cache entry is dropped).
+"""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Path, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.auth import Principal, Role, allow, require_roles
+from api.audit import record_audit
+from api.auth import CurrentPrincipal, KeyCache, Principal, Role, allow, require_roles, revoke_key
+from api.deps import SessionDep
+from api.problems import ProblemError
 
 router = APIRouter(tags=["me"])
 
@@ -33,3 +39,17 @@ def me(principal: Caller) -> MePublic:
     """The caller's identity and role."""
     return MePublic(user_name=principal.user_name, role=principal.role, key_id=principal.key_id,
                     learner_level=principal.role in (Role.OFFICER, Role.ADMIN))
+
+
+@router.delete("/keys/{key_id}", status_code=204, **allow())
+def revoke(key_id: Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[0-9a-f]+$",
+                                       description="Key id: the middle part of pp_<key id>_<secret>")],
+           session: SessionDep, principal: CurrentPrincipal, request: Request) -> Response:
+    """Revoke an API key (admin). Refused by this service from the next request; audited."""
+    cache: KeyCache = request.app.state.key_cache
+    if not revoke_key(session, key_id, cache=cache):
+        raise ProblemError(404, "Not Found", f"no API key with id {key_id!r}")
+    record_audit(session, principal, request, action="delete", resource_type="api_key", resource_id=key_id)
+    session.commit()
+    cache.forget(key_id)  # again after the commit: a request in between may have cached the unrevoked record
+    return Response(status_code=204)

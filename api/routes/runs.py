@@ -6,7 +6,6 @@ Every solve kind goes through these routes; who may start or read a run depends 
 from __future__ import annotations
 
 import importlib.util
-import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -18,7 +17,7 @@ from api.auth import CurrentPrincipal, Principal, Role, allow
 from api.deps import SessionDep
 from api.jobs import JobRunner, is_finished, load_run_for, scenario_edits_with_lineage
 from api.problems import ProblemError
-from api.routes._common import MAX_DB_INT, Limit, Offset, instance_row, set_total
+from api.routes._common import MAX_DB_INT, Limit, Offset, instance_row, json_response, set_total
 from api.schemas import Page, RunCreate, RunPublic, RunSummary
 from api.tables import RunRow, RunStatus, ScenarioRow
 
@@ -112,7 +111,7 @@ def run_response(run: RunRow, include_result: bool) -> Response:
     """
     body = RunSummary.model_validate(run.model_dump(exclude={"result"})).model_dump(mode="json")
     body["result"] = run.result if include_result else None
-    return Response(content=json.dumps(body, separators=(",", ":")), media_type="application/json")
+    return json_response(body)
 
 
 @router.get("/runs/{run_id}", response_model=RunPublic, **allow(*ANY_ROLE))

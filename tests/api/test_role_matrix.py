@@ -20,6 +20,7 @@ PUBLIC = {"public"}
 EXPECTED: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/health"): PUBLIC,
     ("GET", "/api/v1/me"): EVERYONE,
+    ("DELETE", "/api/v1/keys/{key_id}"): ADMIN,
     ("GET", "/api/v1/instances"): EVERYONE,
     ("POST", "/api/v1/instances"): LEARNER_LEVEL,
     ("GET", "/api/v1/instances/{instance_id}"): EVERYONE,
@@ -132,6 +133,15 @@ def test_bad_and_revoked_keys_are_401(service: Service) -> None:
         assert revoke_key(session, parsed[0], cache=service.app.state.key_cache)
         session.commit()
     assert service.call("GET", "/api/v1/instances", "planner").status_code == 401
+    # through the API (admin): refused from the next request, audited, unknown ids 404
+    assert service.call("GET", "/api/v1/instances", "officer").status_code == 200  # cached now
+    officer_key_id = parse_key(service.keys["officer"])
+    assert officer_key_id is not None
+    assert service.call("DELETE", f"/api/v1/keys/{officer_key_id[0]}", "admin").status_code == 204
+    assert service.call("GET", "/api/v1/instances", "officer").status_code == 401
+    assert service.call("DELETE", "/api/v1/keys/abcdef123456", "admin").status_code == 404
+    audit = service.call("GET", "/api/v1/audit", "admin", params={"resource_type": "api_key"}).json()
+    assert [e["resource_id"] for e in audit["items"]] == [officer_key_id[0]]
 
 
 def test_a_key_revoked_by_another_process_is_refused_once_the_cache_entry_expires(
