@@ -93,8 +93,12 @@ class TransitionParameters(BaseModel):
     post16_notice_months: int = Field(default=5, ge=0, description="Notice before a move between post-16 "
                                                                    "institutions (reg 18)")
     bank_holidays: tuple[date, ...] = Field(default=(), description="Non-working days besides weekends")
-    include_staying: bool = Field(default=True, description="Include learners at a transition point who stay in "
-                                                           "an all-through setting (they still need the review)")
+    include_staying: bool = Field(
+        default=False,
+        description="Also include learners at a transition point who stay in an all-through setting. Off by default: "
+                    "SEND Regulations 2014 reg 2(1) defines a phase transfer as a transfer from one school to another "
+                    "(or to a post-16 institution, which by CFA 2014 s83 is not a school), so a stayer has an annual "
+                    "review but no phase-transfer deadline")
     review: ReviewTimings = Field(default_factory=ReviewTimings)
     support: SupportRules = Field(default_factory=SupportRules)
     outreach: OutreachParameters = Field(default_factory=OutreachParameters)

@@ -59,3 +59,27 @@ def test_bad_parameters_name_the_field(small_instance: Instance) -> None:
         run_transitions(small_instance, {}, NullProgress())
     with pytest.raises(TransitionPlanError, match="pru_stay_weeks"):
         run_transitions(small_instance, {"year": 2027, "pru_stay_weeks": 0}, NullProgress())
+
+
+def test_a_learner_staying_in_an_all_through_setting_is_not_a_phase_transfer_by_default() -> None:
+    """Reg 2(1): a phase transfer is a move from one school to another; staying on (Y6 -> Y7 in an all-through
+    special school) keeps the annual review but is not a transition case unless the council asks for it."""
+    from planner.codes import Need, SettingKind
+    from planner.domain import Learner, Point, Setting
+    from planner.transitions import TransitionParameters, find_transitions
+
+    from .conftest import build_small_instance
+
+    base = build_small_instance()
+    through = Setting(id="THRU", name="All-through special", kind=SettingKind.SPECIAL, ncy_min=0, ncy_max=13,
+                      capacity=50, location=Point(easting=405_000, northing=300_000), locality_id="L1",
+                      designations=frozenset({Need.ASD}))
+    stayer = Learner(id="STAYON", ncy=6, primary_need=Need.ASD, home=Point(easting=401_000, northing=301_000),
+                     locality_id="L1", current_setting_id="THRU")
+    instance = base.replace(settings=(*base.settings, through), learners=(*base.learners, stayer))
+    default_ids = {c.learner_id for c in find_transitions(instance, TransitionParameters(year=2027))}
+    with_stayers = {c.learner_id for c in find_transitions(instance, TransitionParameters(year=2027,
+                                                                                          include_staying=True))}
+    assert "STAYON" not in default_ids
+    assert "STAYON" in with_stayers
+    assert "PS1" in default_ids  # a primary -> secondary move between schools is still a case
