@@ -12,7 +12,7 @@ from typing import Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from planner.codes import RESTRICTIVENESS, Need, Phase, SettingKind
-from planner.travel import TravelMode
+from planner.travel import DEFAULT_JOURNEY_LIMITS, TravelMode
 
 
 class ObjectiveRule(StrEnum):
@@ -45,14 +45,6 @@ DEFAULT_NEED_COMPATIBILITY: dict[SettingKind, list[Need]] = {
     SettingKind.PRU_AP: list(Need),
 }
 
-# DfE best practice is 45 minutes each way for primary; 75 minutes for secondary is a common local standard.
-DEFAULT_JOURNEY_LIMITS: dict[Phase, int] = {
-    Phase.EARLY_YEARS: 45,
-    Phase.PRIMARY: 45,
-    Phase.SECONDARY: 75,
-    Phase.POST16: 75,
-    Phase.POST19: 75,
-}
 
 DEFAULT_OBJECTIVE: list[dict[ObjectiveRule, int]] = [
     {ObjectiveRule.PLACED: 1},

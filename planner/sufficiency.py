@@ -26,7 +26,7 @@ from planner.domain import Instance, Setting
 from planner.forecast import ForecastParameters, ForecastResult, forecast
 from planner.forecast_rates import NEEDS, PHASES
 from planner.progress import NullProgress, Progress, RunCancelled
-from planner.travel import TravelModel
+from planner.travel import DEFAULT_JOURNEY_LIMITS, TravelModel, complete_journey_limits
 
 # Which demand each pool of places serves: specialist places (resourced provision, SEN units, special and SEMH
 # special schools, independent special, specialist post-16) and alternative provision (PRU/AP).
@@ -41,13 +41,6 @@ POOL_OF_KIND: dict[SettingKind, str] = {
     SettingKind.PRU_AP: "alternative_provision",
 }
 
-DEFAULT_JOURNEY_LIMITS: dict[Phase, int] = {
-    Phase.EARLY_YEARS: 45,
-    Phase.PRIMARY: 45,  # DfE best practice: 45 minutes each way for primary
-    Phase.SECONDARY: 75,  # a widely used local standard for secondary and older
-    Phase.POST16: 75,
-    Phase.POST19: 75,
-}
 
 
 class SufficiencyWeights(BaseModel):
@@ -78,12 +71,7 @@ class SufficiencyParameters(BaseModel):
     @field_validator("journey_limit_minutes")
     @classmethod
     def _every_phase(cls, value: dict[Phase, int]) -> dict[Phase, int]:
-        merged = dict(DEFAULT_JOURNEY_LIMITS)
-        merged.update(value)
-        for phase, minutes in merged.items():
-            if minutes <= 0:
-                raise ValueError(f"journey limit for {phase.value} must be > 0 minutes, got {minutes}")
-        return merged
+        return complete_journey_limits(value)
 
 
 def parse_sufficiency_parameters(parameters: dict[str, Any] | SufficiencyParameters | None) -> SufficiencyParameters:

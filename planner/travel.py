@@ -11,12 +11,35 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from enum import StrEnum
+from types import MappingProxyType
 
 import numpy as np
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field
 
+from planner.codes import Phase
 from planner.domain import Point
+
+# Journey limits each way, in minutes, by phase of the learner. DfE guidance calls 45 minutes best practice for
+# primary; 75 minutes for secondary is a widely used local standard, not statute. Both are settings every solver
+# takes as a parameter (and a learner's own limit overrides them); this read-only table is only their default.
+DEFAULT_JOURNEY_LIMITS: Mapping[Phase, int] = MappingProxyType({
+    Phase.EARLY_YEARS: 45,
+    Phase.PRIMARY: 45,
+    Phase.SECONDARY: 75,
+    Phase.POST16: 75,
+    Phase.POST19: 75,
+})
+
+
+def complete_journey_limits(given: Mapping[Phase, int]) -> dict[Phase, int]:
+    """The default limits overridden by `given`, every phase present; ValueError naming a limit that is not > 0."""
+    merged = dict(DEFAULT_JOURNEY_LIMITS)
+    merged.update(given)
+    for phase, minutes in merged.items():
+        if minutes <= 0:
+            raise ValueError(f"journey limit for {phase.value} must be > 0 minutes, got {minutes}")
+    return merged
 
 
 class TravelMode(StrEnum):
