@@ -8,15 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from planner.domain import Instance
-
-
-def _load(preset: str | None, instance_file: Path | None) -> Instance:
-    if instance_file is not None:
-        return Instance.model_validate_json(instance_file.read_text(encoding="utf-8"))
-    from scenarios.demo import build_demo
-
-    return build_demo(preset or "demo")
+from api.cli.instance_source import resolve_instance
 
 
 def register(app: typer.Typer, bench: typer.Typer) -> None:
@@ -25,8 +17,9 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
     @app.command("place")
     def place_command(
         round_year: int = typer.Option(..., "--round", help="Academic year of the places (2027 = 2027/28)"),
-        preset: str = typer.Option(None, "--preset", help="Demo preset: demo or county"),
+        preset: str = typer.Option(None, "--preset", help="Plan the fictional demo council (demo or county)"),
         instance_file: Path = typer.Option(None, "--instance", help="Instance JSON file"),
+        stored: str = typer.Option(None, "--stored", help="Stored instance name (default: the newest stored)"),
         out: Path = typer.Option(None, "--out", help="Write the placement list (.csv or .xlsx)"),
         seed: int = typer.Option(0, "--seed"),
     ) -> None:
@@ -36,8 +29,10 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         from planner.placement_params import PlacementParameters
 
         console = Console()
+        source = resolve_instance(instance_file, preset, stored=stored, console=console)
+        instance = source.instance
+        console.print(f"Placing on {source.description}")
         try:
-            instance = _load(preset, instance_file)
             params = PlacementParameters(round_year=round_year, seed=seed)
             with console.status("placing"):
                 plan = place(instance, params)

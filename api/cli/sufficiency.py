@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from api.cli.instance_source import resolve_instance
 from planner.domain import Instance
 
 T = TypeVar("T")
@@ -42,17 +43,13 @@ def _with_bar(console: Console, label: str, work: Callable[[_BarProgress], T]) -
         return work(_BarProgress(bar, task))
 
 
-def _load_instance(preset: str | None, instance_file: Path | None, seed: int) -> Instance:
-    if instance_file is not None:
-        try:
-            return Instance.model_validate_json(instance_file.read_text(encoding="utf-8"))
-        except OSError as error:
-            raise ValueError(f"cannot read {instance_file}: {error.strerror}") from error
-    try:
-        from scenarios.demo import build_demo
-    except ImportError as error:  # pragma: no cover - demo generator not installed
-        raise ValueError("the demo generator (scenarios.demo) is not available: pass --instance-file") from error
-    return build_demo(preset or "demo", seed=seed)
+def _load_instance(preset: str | None, instance_file: Path | None, seed: int, stored: str | None = None,
+                   console: Console | None = None) -> Instance:
+    """The command's instance: a file, a demo preset, or (default) the newest stored instance."""
+    source = resolve_instance(instance_file, preset, seed=seed, stored=stored, console=console)
+    if console is not None:
+        console.print(f"Using {source.description}")
+    return source.instance
 
 
 def _fail(console: Console, message: str) -> typer.Exit:
@@ -61,7 +58,7 @@ def _fail(console: Console, message: str) -> typer.Exit:
 
 
 def forecast_command(preset: str | None, instance_file: Path | None, years: int, runs: int, seed: int,
-                     out: Path, measure: str) -> None:
+                     out: Path, measure: str, stored: str | None = None) -> None:
     from planner.charts import forecast_fan_chart
     from planner.forecast import MEASURES, forecast
     from planner.io.sufficiency_export import rows_to_csv
@@ -70,7 +67,7 @@ def forecast_command(preset: str | None, instance_file: Path | None, years: int,
     try:
         if measure not in MEASURES:
             raise ValueError(f"--measure must be one of {', '.join(MEASURES)}, got {measure!r}")
-        instance = _load_instance(preset, instance_file, seed)
+        instance = _load_instance(preset, instance_file, seed, stored, console)
         result = _with_bar(console, "forecast", lambda p: forecast(
             instance, {"horizon_years": years, "runs": runs, "seed": seed}, p))
         out.mkdir(parents=True, exist_ok=True)
@@ -94,7 +91,7 @@ def forecast_command(preset: str | None, instance_file: Path | None, years: int,
 
 
 def sufficiency_command(preset: str | None, instance_file: Path | None, years: int, runs: int, seed: int,
-                        quantile: float, out: Path) -> None:
+                        quantile: float, out: Path, stored: str | None = None) -> None:
     from planner.charts import sufficiency_heatmap
     from planner.forecast import forecast
     from planner.io.sufficiency_export import rows_to_csv, scap_rows, scap_workbook, sufficiency_workbook
@@ -102,7 +99,7 @@ def sufficiency_command(preset: str | None, instance_file: Path | None, years: i
 
     console = Console()
     try:
-        instance = _load_instance(preset, instance_file, seed)
+        instance = _load_instance(preset, instance_file, seed, stored, console)
         params: dict[str, Any] = {"quantile": quantile,
                                   "forecast": {"horizon_years": years, "runs": runs, "seed": seed}}
         projection = _with_bar(console, "forecast", lambda p: forecast(instance, params["forecast"], p))
@@ -163,8 +160,9 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
 
     @app.command("forecast")
     def forecast_cmd(
-        preset: str = typer.Option("demo", help="Demo preset to build (demo or county)"),
-        instance_file: Path | None = typer.Option(None, help="An Instance JSON file instead of a preset"),
+        preset: str | None = typer.Option(None, help="Use the fictional demo council (demo or county)"),
+        instance_file: Path | None = typer.Option(None, help="An Instance JSON file"),
+        stored: str | None = typer.Option(None, help="Stored instance name (default: the newest stored)"),
         years: int = typer.Option(5, min=1, max=10, help="Years to project"),
         runs: int = typer.Option(1000, min=1, max=20_000, help="Monte Carlo runs"),
         seed: int = typer.Option(2026, help="Random seed (same seed, same forecast)"),
@@ -172,12 +170,13 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         out: Path = typer.Option(Path("out/forecast"), help="Folder for the CSV and charts"),
     ) -> None:
         """Project EHC plan demand with p10/p50/p90 bands; writes forecast.csv and a fan chart."""
-        forecast_command(preset, instance_file, years, runs, seed, out, measure)
+        forecast_command(preset, instance_file, years, runs, seed, out, measure, stored)
 
     @app.command("sufficiency")
     def sufficiency_cmd(
-        preset: str = typer.Option("demo", help="Demo preset to build (demo or county)"),
-        instance_file: Path | None = typer.Option(None, help="An Instance JSON file instead of a preset"),
+        preset: str | None = typer.Option(None, help="Use the fictional demo council (demo or county)"),
+        instance_file: Path | None = typer.Option(None, help="An Instance JSON file"),
+        stored: str | None = typer.Option(None, help="Stored instance name (default: the newest stored)"),
         years: int = typer.Option(5, min=1, max=10, help="Years to assess"),
         runs: int = typer.Option(1000, min=1, max=20_000, help="Monte Carlo runs of the forecast"),
         seed: int = typer.Option(2026, help="Random seed"),
@@ -185,7 +184,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         out: Path = typer.Option(Path("out/sufficiency"), help="Folder for the workbook, CSVs and heatmap"),
     ) -> None:
         """Allocate forecast specialist demand to places year by year; writes the workbook, SCAP and heatmap."""
-        sufficiency_command(preset, instance_file, years, runs, seed, quantile, out)
+        sufficiency_command(preset, instance_file, years, runs, seed, quantile, out, stored)
 
     @bench.command("sufficiency")
     def bench_sufficiency(
