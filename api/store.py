@@ -31,7 +31,7 @@ from api.tables import (
     TravelTimeRow,
 )
 from planner.codes import Need, SettingKind, parse_need
-from planner.domain import Instance, Learner, Locality, NeedForecast, OutreachTeam, Point, Setting
+from planner.domain import Instance, Learner, Locality, NeedForecast, OutreachTeam, Point, Setting, TravelTime
 
 
 class InstanceNotFound(LookupError):
@@ -274,6 +274,8 @@ def _insert_records(session: Session, instance_id: int, instance: Instance) -> N
             row["position"] = position
         # Core executemany insert: one round trip per batch, no ORM objects (the fast path for 20,000 learners).
         session.execute(insert(table.__table__), rows)  # type: ignore[attr-defined]
+    if instance.travel_times:
+        save_travel_matrix(session, instance_id, instance.travel_matrix, replace=True)
 
 
 class UnstorableText(ValueError):
@@ -326,6 +328,8 @@ def load_instance(session: Session, instance_id: int) -> Instance:
         learners=tuple(learner_from_row(r) for r in _ordered_rows(session, LearnerRow, instance_id)),
         teams=tuple(team_from_row(r) for r in _ordered_rows(session, TeamRow, instance_id)),
         forecasts=tuple(forecast_from_row(r) for r in _ordered_rows(session, ForecastRow, instance_id)),
+        travel_times=tuple(TravelTime(origin_id=o, destination_id=d, minutes=m)
+                           for (o, d), m in sorted(load_travel_matrix(session, instance_id).items())),
         metadata=dict(row.meta),
     )
 
@@ -407,12 +411,12 @@ def delete_instance(session: Session, instance_id: int, *, delete_scenarios: boo
 def overwrite_instance(session: Session, instance_id: int, instance: Instance, source: str) -> None:
     """Replace an instance's records in place: same id, so its scenarios and runs still point at it.
 
-    The travel matrix is kept (its pairs refer to ids, which a re-import normally keeps); replace it with
-    `save_travel_matrix` when it changes.
+    The travel matrix is replaced by the instance's own `travel_times` (a loaded instance carries its matrix, so
+    load, change, overwrite keeps it; pairs to records that no longer exist cannot survive).
     """
     _check_storable(instance, source)
     row = _instance_row(session, instance_id)
-    for table in INSTANCE_CHILD_TABLES:
+    for table in INSTANCE_OWNED_TABLES:
         columns = table.__table__.c  # type: ignore[attr-defined]
         session.execute(delete(table.__table__).where(columns.instance_id == instance_id))  # type: ignore[attr-defined]
     row.name = instance.name

@@ -244,8 +244,8 @@ class ForecastRow(SQLModel, table=True):
 class TravelTimeRow(SQLModel, table=True):
     """A known journey time (from a council's travel matrix): overrides the distance estimate for that pair.
 
-    Not part of `planner.domain.Instance`; solvers get it as `TravelModel(matrix=store.load_travel_matrix(...))`.
-    Origins are learner or locality ids, destinations setting ids (as in the matrix CSV).
+    Loaded into `planner.domain.Instance.travel_times` by `store.load_instance`, so every solver sees it.
+    Origins are learner, locality or team ids, destinations setting ids (as in the matrix CSV).
     """
 
     __tablename__ = "travel_times"

@@ -224,6 +224,18 @@ class NeedForecast(Frozen):
         return self
 
 
+class TravelTime(Frozen):
+    """A known journey time (from a council's travel matrix) that replaces the distance-based estimate.
+
+    The origin is a learner (their home), a locality (its centroid, used by the sufficiency model) or an outreach
+    team (its base); the destination is a setting.
+    """
+
+    origin_id: str = Field(min_length=1, max_length=64)
+    destination_id: str = Field(min_length=1, max_length=64)
+    minutes: float = Field(ge=0, le=24 * 60, description="Journey minutes, one way")
+
+
 class IntegrityProblem(Frozen):
     """One broken rule in an instance: which record, which field, what is wrong."""
 
@@ -259,6 +271,9 @@ class Instance(Frozen):
     learners: tuple[Learner, ...] = ()
     teams: tuple[OutreachTeam, ...] = ()
     forecasts: tuple[NeedForecast, ...] = ()
+    travel_times: tuple[TravelTime, ...] = Field(
+        default=(), description="Known journey times (travel matrix); they override the estimate pair by pair"
+    )
     metadata: dict[str, Any] = Field(default_factory=dict, description="Provenance: generator, seed, source files")
 
     @model_validator(mode="after")
@@ -283,6 +298,11 @@ class Instance(Frozen):
     @cached_property
     def team_by_id(self) -> dict[str, OutreachTeam]:
         return {t.id: t for t in self.teams}
+
+    @cached_property
+    def travel_matrix(self) -> dict[tuple[str, str], float]:
+        """Known journey minutes by (origin_id, destination_id), as `planner.travel.TravelModel.matrix` takes."""
+        return {(t.origin_id, t.destination_id): t.minutes for t in self.travel_times}
 
     def learner_ncy(self, learner: Learner, academic_year: int | None = None) -> int:
         """A learner's NCY in an academic year (default: the base year)."""
@@ -356,6 +376,18 @@ def find_integrity_problems(instance: Instance) -> list[IntegrityProblem]:
     for team in instance.teams:
         for loc in sorted(team.locality_ids - locality_ids):
             add("team", team.id, "locality_ids", f"unknown locality {loc!r}")
+
+    origin_ids = {x.id for x in instance.learners} | locality_ids | {x.id for x in instance.teams}
+    seen_pairs: set[tuple[str, str]] = set()
+    for travel in instance.travel_times:
+        pair_id = f"{travel.origin_id}->{travel.destination_id}"
+        if travel.origin_id not in origin_ids:
+            add("travel_time", pair_id, "origin_id", "not a learner, locality or team of this instance")
+        if travel.destination_id not in setting_ids:
+            add("travel_time", pair_id, "destination_id", "not a setting of this instance")
+        if (travel.origin_id, travel.destination_id) in seen_pairs:
+            add("travel_time", pair_id, "origin_id", "the pair is given more than once")
+        seen_pairs.add((travel.origin_id, travel.destination_id))
 
     for forecast in instance.forecasts:
         if forecast.locality_id not in locality_ids:

@@ -17,7 +17,7 @@ from numpy.typing import NDArray
 from planner.codes import Need, SettingKind, phase_of_ncy
 from planner.domain import Instance
 from planner.placement_params import PlacementParameters
-from planner.travel import TravelModel, points_array
+from planner.travel import TravelModel, points_array, travel_model_for
 
 NEEDS: tuple[Need, ...] = tuple(Need)
 KINDS: tuple[SettingKind, ...] = tuple(SettingKind)
@@ -95,7 +95,8 @@ def compute_eligibility(instance: Instance, learner_ids: tuple[str, ...] | list[
                         parameters: PlacementParameters,
                         travel: TravelModel | None = None) -> EligibilityMatrix:
     """Evaluate every hard rule that depends only on the pair (not on other learners) for all pairs at once."""
-    travel = travel or TravelModel(mode=parameters.travel_mode)
+    # Known journey times from the council's travel matrix replace the estimate pair by pair.
+    travel = travel_model_for(instance, travel or TravelModel(mode=parameters.travel_mode))
     learners = [instance.learner_by_id[i] for i in learner_ids]
     settings = list(instance.settings)
     ncy = np.array([instance.learner_ncy(x, year) for x in learners], dtype=np.int64)

@@ -26,7 +26,7 @@ from planner.domain import Instance, Setting
 from planner.forecast import ForecastParameters, ForecastResult, forecast
 from planner.forecast_rates import NEEDS, PHASES
 from planner.progress import NullProgress, Progress, RunCancelled
-from planner.travel import DEFAULT_JOURNEY_LIMITS, TravelModel, complete_journey_limits
+from planner.travel import DEFAULT_JOURNEY_LIMITS, TravelModel, complete_journey_limits, travel_model_for
 
 # Which demand each pool of places serves: specialist places (resourced provision, SEN units, special and SEMH
 # special schools, independent special, specialist post-16) and alternative provision (PRU/AP).
@@ -150,8 +150,9 @@ def allocate_year(instance: Instance, year: int, demand: dict[tuple[Need, Phase,
                            for s in settings], dtype=np.int64)
     origins = np.array([[loc.centroid.easting, loc.centroid.northing] for loc in localities]).reshape(-1, 2)
     destinations = np.array([[s.location.easting, s.location.northing] for s in settings]).reshape(-1, 2)
-    minutes = params.travel.minutes_matrix(origins, destinations, [loc.id for loc in localities],
-                                           [s.id for s in settings])
+    # Journeys from each locality centroid; a travel matrix keyed by locality id replaces the estimate.
+    travel = travel_model_for(instance, params.travel)
+    minutes = travel.minutes_matrix(origins, destinations, [loc.id for loc in localities], [s.id for s in settings])
     journey = minutes[cell_loc]  # cells x settings
     phase_limit = np.array([params.journey_limit_minutes[p] for p in PHASES], dtype=np.float64)[cell_phase]
     out_limit = params.out_of_area_journey_limit_minutes

@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field
 
 from planner.codes import Phase
-from planner.domain import Point
+from planner.domain import Instance, Point
 
 # Journey limits each way, in minutes, by phase of the learner. DfE guidance calls 45 minutes best practice for
 # primary; 75 minutes for secondary is a widely used local standard, not statute. Both are settings every solver
@@ -117,6 +117,13 @@ class TravelModel(BaseModel):
                 if o in row and d in col:
                     result[row[o], col[d]] = value
         return result
+
+
+def travel_model_for(instance: Instance, model: TravelModel) -> TravelModel:
+    """`model` with the instance's known journey times added; pairs the model already holds take precedence."""
+    if not instance.travel_times:
+        return model
+    return model.model_copy(update={"matrix": {**instance.travel_matrix, **model.matrix}})
 
 
 def points_array(points: list[Point]) -> NDArray[np.float64]:

@@ -14,7 +14,7 @@ from planner.codes import DEFAULT_COST_PER_PLACE, SettingKind, phase_of_ncy
 from planner.domain import Instance, Learner, Setting
 from planner.placement_model import PlacementPlan
 from planner.placement_params import PlacementParameters
-from planner.travel import TravelModel
+from planner.travel import TravelModel, travel_model_for
 
 
 class Violation(BaseModel):
@@ -31,7 +31,8 @@ class Violation(BaseModel):
 
 
 def journey_minutes(instance: Instance, learner: Learner, setting: Setting, parameters: PlacementParameters) -> float:
-    return TravelModel(mode=parameters.travel_mode).minutes(learner.home, setting.location, learner.id, setting.id)
+    model = travel_model_for(instance, TravelModel(mode=parameters.travel_mode))
+    return model.minutes(learner.home, setting.location, learner.id, setting.id)
 
 
 def exclusion_reasons(instance: Instance, learner: Learner, setting: Setting, year: int,

@@ -33,7 +33,7 @@ from sqlmodel import Session
 from api import store
 from api.cli.foundation import CliError, _database, _fresh_settings, _progress, _run
 from planner.calendar import academic_year_of
-from planner.domain import Instance, Learner, Setting
+from planner.domain import Instance, Learner, Setting, TravelTime
 from planner.io.report import ImportReport, ImportValidationError, RowProblem
 
 DEFAULT_INSTANCE_NAME = "Imported council"
@@ -188,6 +188,12 @@ def import_travel_command(path: Path, skip_invalid: bool, instance_name: str, re
             result = _read(console, lambda: read_matrix(path, known_ids=known, skip_invalid=skip_invalid), path)
             matrix: dict[tuple[str, str], float] = dict(result.matrix)
             report: ImportReport = result.report
+            # Check every pair against the instance (origin a learner, locality or team; destination a setting)
+            # before anything is written: InstanceIntegrityError lists the problems and nothing is stored.
+            merged = {} if replace else dict(existing.travel_matrix)
+            merged.update(matrix)
+            existing.replace(travel_times=tuple(TravelTime(origin_id=o, destination_id=d, minutes=m)
+                                                for (o, d), m in sorted(merged.items())))
             with Session(engine) as session:
                 total = store.save_travel_matrix(session, existing_id, matrix, replace=replace)
                 session.commit()

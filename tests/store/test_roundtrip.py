@@ -199,3 +199,24 @@ def test_generated_instances_round_trip_on_sqlite(sqlite_engine: Engine, instanc
 @given(instance=instances())
 def test_generated_instances_round_trip_on_postgresql(postgres_engine: Engine, instance: Instance) -> None:
     assert _round_trip(postgres_engine, instance) == instance
+
+
+def test_travel_times_round_trip_and_follow_an_overwrite(engine: Engine, tiny_instance: Instance) -> None:
+    from planner.domain import TravelTime
+
+    learner_id, setting_id = tiny_instance.learners[0].id, tiny_instance.settings[0].id
+    locality_id = tiny_instance.localities[0].id
+    timed = tiny_instance.replace(travel_times=(
+        TravelTime(origin_id=learner_id, destination_id=setting_id, minutes=37.5),
+        TravelTime(origin_id=locality_id, destination_id=setting_id, minutes=12.0),
+    ))
+    with session_scope(engine) as session:
+        instance_id = store.save_instance(session, timed, "test")
+    with Session(engine) as session:
+        loaded = store.load_instance(session, instance_id)
+    assert loaded.travel_matrix == {(learner_id, setting_id): 37.5, (locality_id, setting_id): 12.0}
+    # Overwriting with an instance that has no matrix leaves none behind (no pair can point at a lost record).
+    with session_scope(engine) as session:
+        store.overwrite_instance(session, instance_id, tiny_instance, "test")
+    with Session(engine) as session:
+        assert store.load_instance(session, instance_id).travel_times == ()
