@@ -194,9 +194,13 @@ def test_travel_matrix_is_stored_updated_and_deleted_with_its_instance(engine: E
             ("LRN-0001", "100002"): 17.5, ("L-N", "100003"): 25.0, ("L-S", "100002"): 8.0}
     with session_scope(engine) as session:
         assert store.save_travel_matrix(session, instance_id, {("L-S", "100002"): 9}, replace=True) == 1
-        # Overwriting the instance's records keeps its journey times.
-        store.overwrite_instance(session, instance_id, tiny_instance, "again")
+        # The instance carries its journey times: overwriting with the loaded instance keeps them ...
+        store.overwrite_instance(session, instance_id, store.load_instance(session, instance_id), "again")
         assert store.load_travel_matrix(session, instance_id) == {("L-S", "100002"): 9.0}
+        # ... and overwriting with one that has none leaves none (no pair can outlive the records it joins).
+        store.overwrite_instance(session, instance_id, tiny_instance, "again")
+        assert store.load_travel_matrix(session, instance_id) == {}
+        store.save_travel_matrix(session, instance_id, {("L-S", "100002"): 9})
     with session_scope(engine) as session:
         store.delete_instance(session, instance_id)
     with Session(engine) as session:
