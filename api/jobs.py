@@ -229,10 +229,10 @@ def load_run_input(session: Session, run: RunRow) -> tuple[Instance, dict[str, A
         edits = scenario_edits_with_lineage(session, scenario)
         if not edits:
             return base, parameters
-        from scenarios.what_if import materialise
+        from scenarios.what_if import materialise, run_parameters
 
         instance, overrides = materialise(base, edits)
-        return instance, {**overrides, **parameters}
+        return instance, run_parameters(run.kind, instance, overrides, parameters)
     if run.instance_id is None:
         raise ValueError("the run's instance no longer exists")
     return store.load_instance(session, run.instance_id), parameters

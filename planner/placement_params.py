@@ -9,10 +9,10 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from planner.codes import RESTRICTIVENESS, Need, Phase, SettingKind
-from planner.travel import DEFAULT_JOURNEY_LIMITS, TravelMode
+from planner.travel import DEFAULT_JOURNEY_LIMITS, TravelMode, complete_journey_limits
 
 
 class ObjectiveRule(StrEnum):
@@ -105,6 +105,12 @@ class PlacementParameters(BaseModel):
     seed: int = Field(default=0, description="CP-SAT random seed (the flow core is deterministic)")
     time_limit_seconds: float = Field(default=60.0, gt=0, description="Limit for the CP-SAT side-constraint step")
     num_workers: int = Field(default=2, ge=1, le=16, description="CP-SAT search workers")
+
+    @field_validator("journey_limit_minutes")
+    @classmethod
+    def _every_phase(cls, value: dict[Phase, int]) -> dict[Phase, int]:
+        """Phases not given keep their default limit (a scenario may change only one phase)."""
+        return complete_journey_limits(value)
 
     @model_validator(mode="after")
     def _coherent(self) -> Self:

@@ -155,13 +155,16 @@ def _topological(activities: Sequence[ScheduleActivity], by_due: bool = True,
     return order
 
 
-def greedy_schedule(problem: TeamScheduleProblem, modified_due: bool = True) -> dict[str, int | None]:
+def greedy_schedule(problem: TeamScheduleProblem, modified_due: bool = True,
+                    priority: dict[str, int] | None = None) -> dict[str, int | None]:
     """Earliest-due-first list scheduling: each activity in the first week with room after its predecessors.
 
-    With `modified_due` the order uses due weeks tightened by successors (`effective_due_weeks`)."""
+    With `modified_due` the order uses due weeks tightened by successors (`effective_due_weeks`); an explicit
+    `priority` (smaller first, among activities whose predecessors are placed) overrides both."""
     remaining = list(problem.capacity)
     weeks: dict[str, int | None] = {}
-    priority = effective_due_weeks(problem.activities) if modified_due else None
+    if priority is None:
+        priority = effective_due_weeks(problem.activities) if modified_due else None
     for act in _topological(problem.activities, priority=priority):
         earliest = act.release_week
         feasible = True
@@ -183,6 +186,38 @@ def greedy_schedule(problem: TeamScheduleProblem, modified_due: bool = True) -> 
         if chosen is not None:
             remaining[chosen] -= act.minutes
     return weeks
+
+
+def squeaky_wheel(problem: TeamScheduleProblem, start: dict[str, int | None], floor: int = 0,
+                  rounds: int = 30, patience: int = 10, step: int = 1) -> dict[str, int | None]:
+    """Repeat the list schedule, each round moving the cases that came out late or left out earlier in the order.
+
+    The order key is 4 x the successor-tightened due week less a boost per case; each round every late case's
+    boost grows by `step` (a quarter of a week), so a case the team could not fit is placed before the cases that
+    crowded it out, and the others move back only as far as the boosts say. Stops at `floor` (nothing better is
+    possible), after `rounds`, or after `patience` rounds without a better schedule; returns the best seen
+    (never worse than `start`). On county the physical/medical team's three left-out chains fit after 7 rounds.
+    """
+    best, best_objective = start, schedule_objective(problem, start)[0]
+    due = effective_due_weeks(problem.activities)
+    boost: dict[str, int] = {}
+    weeks, since_better = start, 0
+    for _ in range(rounds):
+        if best_objective <= floor or since_better >= patience:
+            break
+        _, late = schedule_objective(problem, weeks)
+        for act in problem.activities:
+            if weeks.get(act.activity_id) is None or late.get(act.activity_id, 0) > 0:
+                boost[act.case_id] = boost.get(act.case_id, 0) + step
+        # Cases that could not be fitted come earlier in the order, by a quarter week per round they were late
+        weeks = greedy_schedule(problem, priority={a.activity_id: 4 * due[a.activity_id] - boost.get(a.case_id, 0)
+                                                   for a in problem.activities})
+        objective = schedule_objective(problem, weeks)[0]
+        if objective < best_objective:
+            best, best_objective, since_better = weeks, objective, 0
+        else:
+            since_better += 1
+    return best
 
 
 def _capacity_blockers(model: cp_model.CpModel, capacity: Sequence[int], top: int,
@@ -265,8 +300,11 @@ def solve_team_schedule(problem: TeamScheduleProblem, time_limit: float = 10.0, 
     # Two list schedules (due weeks tightened by successors, and plain ones): the better is the start
     hint = min((greedy_schedule(problem, modified_due=m) for m in (True, False)),
                key=lambda weeks: schedule_objective(problem, weeks)[0])
-    hint_objective, hint_late = schedule_objective(problem, hint)
     floor = unavoidable_lateness(problem)
+    if schedule_objective(problem, hint)[0] > floor:
+        # Squeaky wheel: the cases left late move up the order, round by round
+        hint = squeaky_wheel(problem, hint, floor)
+    hint_objective, hint_late = schedule_objective(problem, hint)
     if hint_objective <= floor:
         # The list schedule meets the lower bound (0 when nothing is late): it is optimal
         return TeamSchedule(team_id=problem.team_id, status="OPTIMAL", week_by_activity=hint,

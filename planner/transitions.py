@@ -51,6 +51,7 @@ from planner.schedule import (
     extra_hours_to_meet_deadlines,
     solve_team_schedule,
 )
+from planner.schedule_bound import time_indexed_lp_bound
 from planner.school_calendar import DEFAULT_BLOCKS, CalendarBlock, SchoolCalendar, Term
 from planner.support import ActivityKind, CaseFacts, SupportProposal, SupportRules, propose_support
 from planner.travel import TravelModel
@@ -116,6 +117,9 @@ class TransitionParameters(BaseModel):
     move_late_cases: bool = Field(default=True, description="After the list schedules, move cases a team cannot "
                                                             "fit in its weeks to a team with room when that lowers "
                                                             "cost + lateness (planner.outreach_rebalance)")
+    lp_bound: bool = Field(default=True, description="For a team still late after the list schedules and CP-SAT, "
+                                                     "bound its lateness by the time-indexed LP relaxation "
+                                                     "(planner.schedule_bound), within its share of the time")
     workers: int = Field(default=2, ge=1)
     seed: int = 0
 
@@ -509,6 +513,17 @@ def plan_transitions(instance: Instance, params: TransitionParameters, progress:
             per_team = max(0.0, remaining * 0.5 / max(1, len(team_list) - index))
             result = solve_team_schedule(problem, time_limit=per_team, seed=params.seed, workers=params.workers,
                                          should_stop=progress.should_stop)
+            if result.objective > result.bound and params.lp_bound:
+                # Lateness from full weeks: the time-indexed LP sees capacity, the cheap bound does not
+                remaining = params.time_limit_seconds - (time.perf_counter() - started)
+                budget = remaining * 0.5 / max(1, len(team_list) - index)
+                if budget >= 0.2:
+                    lp = time_indexed_lp_bound(problem, time_limit=budget)
+                    if lp.bound > result.bound:
+                        result.bound = float(min(lp.bound, result.objective))
+                        result.gap = relative_gap(result.objective, result.bound)
+                        if result.bound >= result.objective:
+                            result.status = "OPTIMAL"
         late_any = [a for a, w in result.late_weeks_by_activity.items() if w > 0]
         left_out = [a for a, w in result.week_by_activity.items() if w is None]
         if (late_any or left_out) and params.extra_hours_analysis:

@@ -404,3 +404,41 @@ def capital_by_year(instance: Instance) -> dict[int, float]:
         year = int(entry["academic_year"])
         totals[year] = totals.get(year, 0.0) + float(entry["amount"])
     return totals
+
+
+# Run kinds whose parameters take the overrides exactly as `materialise` returns them.
+KINDS_TAKING_ALL_OVERRIDES = frozenset({"scenario", "expansion"})
+
+
+def run_parameters(kind: str, instance: Instance, overrides: dict[str, Any],
+                   requested: dict[str, Any]) -> dict[str, Any]:
+    """A run's parameters on a scenario: its overrides mapped onto what the run kind takes, under the request's.
+
+    Scenario and expansion runs take every override. A forecast takes the demand levers, a sufficiency run the
+    levers (as its forecast) and the journey limits, a placement round the journey limits; a transitions plan
+    takes none. The request's own parameters always win, field by field.
+    """
+    if kind in KINDS_TAKING_ALL_OVERRIDES:
+        return {**overrides, **requested}
+    from planner.forecast import ForecastParameters
+    from planner.scenario_levers import forecast_parameters, parse_levers
+
+    lever_keys = ("joiner_rate_scale", "growth_rate", "growth_cap", "move_shifts")
+    levers = {key: overrides[key] for key in lever_keys if key in overrides}
+    journey = overrides.get("journey_limits")
+    parameters = dict(requested)
+
+    def forecast_with_levers(given: dict[str, Any]) -> dict[str, Any]:
+        base = ForecastParameters.model_validate(given)
+        return forecast_parameters(instance, base, parse_levers(levers)).model_dump(mode="json")
+
+    if kind == "forecast" and levers:
+        return forecast_with_levers(parameters)
+    if kind == "sufficiency":
+        if levers:
+            parameters["forecast"] = forecast_with_levers(dict(parameters.get("forecast", {})))
+        if journey is not None:
+            parameters.setdefault("journey_limit_minutes", journey)
+    if kind == "placement" and journey is not None:
+        parameters.setdefault("journey_limit_minutes", journey)
+    return parameters
