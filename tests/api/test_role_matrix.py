@@ -15,8 +15,8 @@ SCENARIOS = {"commissioner", "planner", "admin"}
 ADMIN = {"admin"}
 PUBLIC = {"public"}
 
-# The declared matrix for the service's own routes: who may call what. A route missing here or declaring other
-# roles in the OpenAPI document fails the test.
+# The declared matrix for every route: who may call what. A route missing here (a new route must be added on
+# purpose) or declaring other roles in the OpenAPI document fails the test.
 EXPECTED: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/health"): PUBLIC,
     ("GET", "/api/v1/me"): EVERYONE,
@@ -52,6 +52,25 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/v1/runs/{run_id}/resubmit"): EVERYONE,
     ("POST", "/api/v1/demo"): ADMIN,
     ("GET", "/api/v1/audit"): ADMIN,
+    # Placement results are learner-level: officers (and admins) only.
+    ("GET", "/api/v1/placements/{run_id}/learners"): LEARNER_LEVEL,
+    ("GET", "/api/v1/placements/{run_id}/learners/{learner_id}"): LEARNER_LEVEL,
+    ("GET", "/api/v1/placements/{run_id}/learners/{learner_id}/options"): LEARNER_LEVEL,
+    ("GET", "/api/v1/placements/{run_id}/export.csv"): LEARNER_LEVEL,
+    ("GET", "/api/v1/placements/{run_id}/export.xlsx"): LEARNER_LEVEL,
+    ("GET", "/api/v1/placements/{run_id}/breakdown"): LEARNER_LEVEL,
+    # Forecast and sufficiency are aggregates for commissioners and planners.
+    ("GET", "/api/v1/instances/{instance_id}/forecast/fan-chart.{fmt}"): SCENARIOS,
+    ("GET", "/api/v1/instances/{instance_id}/forecast/scap.csv"): SCENARIOS,
+    ("GET", "/api/v1/instances/{instance_id}/sufficiency/heatmap.{fmt}"): SCENARIOS,
+    ("GET", "/api/v1/instances/{instance_id}/sufficiency/workbook.xlsx"): SCENARIOS,
+    ("GET", "/api/v1/scenario-comparisons"): SCENARIOS,
+    ("GET", "/api/v1/expansion-runs/{run_id}/frontier"): SCENARIOS,
+    # Transition plans and team calendars name learners; the counts are aggregates anyone may read.
+    ("GET", "/api/v1/transitions/{run_id}/learners/{learner_id}"): LEARNER_LEVEL,
+    ("GET", "/api/v1/transitions/{run_id}/learners/{learner_id}/page"): LEARNER_LEVEL,
+    ("GET", "/api/v1/transitions/{run_id}/teams/{team_id}/calendar.ics"): LEARNER_LEVEL,
+    ("GET", "/api/v1/transitions/{run_id}/counts"): EVERYONE,
 }
 ROLES = ("officer", "commissioner", "planner", "admin")
 Service = Any  # the `service` fixture (tests/api/conftest.py)
@@ -83,16 +102,16 @@ def test_every_route_declares_its_roles_and_mine_match_the_matrix(service: Servi
         roles = operation.get("x-roles")
         assert roles, f"{method} {path} declares no roles (use **allow(...) from api.auth)"
         assert set(roles) <= EVERYONE | PUBLIC, f"{method} {path}: unknown roles {roles}"
-        if (method, path) in EXPECTED:
-            assert set(roles) == EXPECTED[(method, path)], f"{method} {path}: {roles}"
+        assert (method, path) in EXPECTED, f"{method} {path} is not in the declared matrix: add it on purpose"
+        assert set(roles) == EXPECTED[(method, path)], f"{method} {path}: {roles}"
     declared = {(m, p) for m, p, _ in operations}
     assert set(EXPECTED) <= declared, f"routes missing from the API: {set(EXPECTED) - declared}"
 
 
 def test_role_matrix_over_every_route(service: Service) -> None:
     failures = []
-    for method, path, operation in _operations(service):
-        allowed = EXPECTED.get((method, path), set(operation.get("x-roles", [])))
+    for method, path, _operation in _operations(service):
+        allowed = EXPECTED[(method, path)]
         url = _fill(path)
         body: dict[str, Any] | None = {} if method in ("POST", "PUT", "PATCH") else None
         for role in (None, *ROLES):
