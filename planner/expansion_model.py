@@ -179,14 +179,16 @@ _STATUS = {
 
 
 def _solve_interruptibly(model: mathopt.Model, solver: mathopt.SolverType, params: mathopt.SolveParameters,
-                         progress: Progress) -> mathopt.SolveResult:
+                         progress: Progress,
+                         model_params: mathopt.ModelSolveParameters | None = None) -> mathopt.SolveResult:
     """Solve in a worker thread, interrupting it as soon as the user asks to stop."""
     interrupter = SolveInterrupter()
     outcome: dict[str, Any] = {}
 
     def work() -> None:
         try:
-            outcome["result"] = mathopt.solve(model, solver, params=params, interrupter=interrupter)
+            outcome["result"] = mathopt.solve(model, solver, params=params, model_params=model_params,
+                                              interrupter=interrupter)
         except Exception as error:  # re-raised in the caller's thread
             outcome["error"] = error
 
@@ -206,10 +208,66 @@ def _solve_interruptibly(model: mathopt.Model, solver: mathopt.SolverType, param
     return result
 
 
+@dataclass(frozen=True)
+class _Group:
+    """Demand points with identical ways of being served, merged (exact: the LP and MIP are the same problem).
+
+    `arcs` are the representative's arcs; `member_arcs[i][j]` is member i's arc matching `arcs[j]`, so flows are
+    handed back per original arc in proportion to each member's demand.
+    """
+
+    members: tuple[int, ...]
+    demand: tuple[float, ...]
+    arcs: tuple[int, ...]
+    member_arcs: tuple[tuple[int, ...], ...]
+    out_of_area_cost: float | None
+
+
+def _merge_groups(data: ExpansionData) -> tuple[list[_Group], list[float]]:
+    """Merge demand points served by the same sources at the same costs (same sub-capacities, same fallback).
+
+    Points with no way of being served contribute a constant unmet need per year (returned apart).
+    """
+    n_years = len(data.years)
+    arcs_of: dict[int, list[tuple[int, float, float, int]]] = {}
+    for a, arc in enumerate(data.arcs):
+        arcs_of.setdefault(arc.demand, []).append((arc.source, arc.revenue_per_learner, arc.minutes, a))
+    subs_of: dict[int, set[int]] = {}
+    for i, sub in enumerate(data.sub_capacities):
+        for d in sub.demands:
+            subs_of.setdefault(d, set()).add(i)
+    constant_unmet = [0.0] * n_years
+    keyed: dict[tuple[Any, ...], list[int]] = {}
+    for d in range(len(data.demand_ids)):
+        if not any(v > 0 for v in data.demand[d]):
+            continue
+        arcs = sorted(arcs_of.get(d, []))
+        oa_cost = data.out_of_area_cost[d] if data.out_of_area_cost else None
+        if not arcs and oa_cost is None and data.allow_unmet:
+            for t in range(n_years):
+                constant_unmet[t] += max(0.0, data.demand[d][t])
+            continue
+        key = (tuple(arc[:3] for arc in arcs), frozenset(subs_of.get(d, ())), oa_cost)
+        keyed.setdefault(key, []).append(d)
+    groups: list[_Group] = []
+    for key, members in keyed.items():
+        member_arcs = tuple(tuple(arc[3] for arc in sorted(arcs_of.get(d, []))) for d in members)
+        groups.append(_Group(
+            members=tuple(members),
+            demand=tuple(sum(data.demand[d][t] for d in members) for t in range(n_years)),
+            arcs=member_arcs[0], member_arcs=member_arcs, out_of_area_cost=key[2]))
+    return groups, constant_unmet
+
+
 def solve_expansion_data(data: ExpansionData, weights: ObjectiveWeights | None = None,
                          options: SolveOptions | None = None, progress: Progress | None = None,
                          hint: Sequence[ProjectDecision] | None = None) -> ExpansionSolution:
-    """Build and solve the multi-period MIP; the solution reports every part of the objective separately."""
+    """Build and solve the multi-period MIP; the solution reports every part of the objective separately.
+
+    Formulation (docs/expansion.md): `opened[p,k,t]` = "project p is open at size k by year t" (monotone in t, at
+    most one size), so building in year t is `opened[p,k,t] - opened[p,k,t-1]`; demand points with identical arcs
+    are merged; per-size strong links `x <= min(demand, size_k) * opened[p,k,t]` where the demand is below a size.
+    """
     weights = weights or ObjectiveWeights()
     options = options or SolveOptions()
     progress = progress or NullProgress()
@@ -218,65 +276,82 @@ def solve_expansion_data(data: ExpansionData, weights: ObjectiveWeights | None =
     n_years = len(years)
     n_sources = len(data.source_ids)
     model = mathopt.Model(name="expansion")
+    groups, constant_unmet = _merge_groups(data)
 
-    # Decisions: build project p at size k, opening in year t (at most one choice per project).
-    build: dict[tuple[int, int, int], mathopt.Variable] = {}
+    # Decisions: opened[p,k,t] = 1 when project p is open at size k in year t. A variable exists for each allowed
+    # opening year; in other years the project keeps the previous year's state (the same variable).
+    opened: dict[tuple[int, int, int], mathopt.Variable] = {}
+    builds: dict[tuple[int, int, int], mathopt.LinearBase] = {}
     for p, project in enumerate(data.projects):
+        if project.forced_out:
+            continue
+        allowed = [t for t, year in enumerate(years) if year in project.open_years]
+        if not allowed:
+            continue
         for k in range(len(project.sizes)):
-            for t, year in enumerate(years):
-                if year in project.open_years and not project.forced_out:
-                    build[p, k, t] = model.add_binary_variable(name=f"build[{project.id},{project.sizes[k]},{year}]")
-        choices = [v for (pp, _, _), v in build.items() if pp == p]
-        if choices:
-            # A project is built once, at one size, opening in one year.
-            if project.forced_in:
-                model.add_linear_constraint(mathopt.fast_sum(choices) == 1, name=f"forced_in[{project.id}]")
-            else:
-                model.add_linear_constraint(mathopt.fast_sum(choices) <= 1, name=f"once[{project.id}]")
+            previous: mathopt.Variable | None = None
+            for t in range(allowed[0], n_years):
+                if t in allowed:
+                    var = model.add_binary_variable(name=f"opened[{project.id},{project.sizes[k]},{years[t]}]")
+                    if previous is not None:
+                        # A project once opened stays open (and keeps its size).
+                        model.add_linear_constraint(previous <= var, name=f"stays_open[{project.id},{k},{years[t]}]")
+                        builds[p, k, t] = var - previous
+                    else:
+                        builds[p, k, t] = var + 0.0
+                    previous = var
+                assert previous is not None
+                opened[p, k, t] = previous
+        last = [opened[p, k, n_years - 1] for k in range(len(project.sizes))]
+        # A project is built once, at one size (forced in: it must be built).
+        if project.forced_in:
+            model.add_linear_constraint(mathopt.fast_sum(last) == 1, name=f"forced_in[{project.id}]")
+        else:
+            model.add_linear_constraint(mathopt.fast_sum(last) <= 1, name=f"once[{project.id}]")
 
     def places_open(p: int, t: int) -> mathopt.LinearSum:
         project = data.projects[p]
-        return mathopt.fast_sum(project.sizes[k] * build[p, k, tt] for k in range(len(project.sizes))
-                                for tt in range(t + 1) if (p, k, tt) in build)
+        return mathopt.fast_sum(project.sizes[k] * opened[p, k, t] for k in range(len(project.sizes))
+                                if (p, k, t) in opened)
 
-    def is_open(p: int, t: int) -> mathopt.LinearSum:
-        project = data.projects[p]
-        return mathopt.fast_sum(build[p, k, tt] for k in range(len(project.sizes))
-                                for tt in range(t + 1) if (p, k, tt) in build)
-
-    first_open: dict[int, int] = {}
-    for (p, _, t) in build:
-        first_open[p] = min(t, first_open.get(p, t))
     flow: dict[tuple[int, int], mathopt.Variable] = {}
     by_source: dict[tuple[int, int], list[mathopt.Variable]] = {}
-    by_demand: dict[tuple[int, int], list[mathopt.Variable]] = {}
+    by_group: dict[tuple[int, int], list[mathopt.Variable]] = {}
+    flow_vars_of_source: dict[tuple[int, int], dict[int, mathopt.Variable]] = {}
     travel_terms: list[mathopt.LinearBase] = []
     revenue_terms: list[mathopt.LinearBase] = []
     oa_terms: list[mathopt.LinearBase] = []
-    for a, arc in enumerate(data.arcs):
-        is_project = arc.source >= n_sources
-        for t in range(n_years):
-            if data.demand[arc.demand][t] <= 0:
-                continue
-            if not is_project and data.source_capacity[arc.source][t] <= 0:
-                continue
-            if is_project and first_open.get(arc.source - n_sources, n_years) > t:
-                continue
-            x = model.add_variable(lb=0.0, name=f"x[{a},{years[t]}]")
-            flow[a, t] = x
-            by_source.setdefault((arc.source, t), []).append(x)
-            by_demand.setdefault((arc.demand, t), []).append(x)
-            if arc.minutes:
-                travel_terms.append(arc.minutes * x)
-            if arc.revenue_per_learner:
-                # An out-of-area/independent place's fee is out-of-area cost; any other is revenue cost.
-                (oa_terms if data.is_out_of_area_source(arc.source) else revenue_terms).append(
-                    arc.revenue_per_learner * x)
-            if is_project and options.strong_links:
-                p = arc.source - n_sources
-                bound_places = min(data.demand[arc.demand][t], max(data.projects[p].sizes))
-                # Nobody is placed in a project before it opens (tight form: at most this group's demand).
-                model.add_linear_constraint(x <= bound_places * is_open(p, t), name=f"link[{a},{years[t]}]")
+    for g, group in enumerate(groups):
+        for a in group.arcs:
+            arc = data.arcs[a]
+            is_project = arc.source >= n_sources
+            p = arc.source - n_sources
+            for t in range(n_years):
+                need = group.demand[t]
+                if need <= 0:
+                    continue
+                if not is_project and data.source_capacity[arc.source][t] <= 0:
+                    continue
+                if is_project and (p, 0, t) not in opened:
+                    continue
+                x = model.add_variable(lb=0.0, name=f"x[{a},{years[t]}]")
+                flow[a, t] = x
+                by_source.setdefault((arc.source, t), []).append(x)
+                by_group.setdefault((g, t), []).append(x)
+                flow_vars_of_source.setdefault((arc.source, t), {})[g] = x
+                if arc.minutes:
+                    travel_terms.append(arc.minutes * x)
+                if arc.revenue_per_learner:
+                    # An out-of-area/independent place's fee is out-of-area cost; any other is revenue cost.
+                    (oa_terms if data.is_out_of_area_source(arc.source) else revenue_terms).append(
+                        arc.revenue_per_learner * x)
+                sizes = data.projects[p].sizes if is_project else ()
+                if is_project and options.strong_links and need < max(sizes):
+                    # Nobody is placed in a project before it opens (tight form: at most this group's demand
+                    # or the size built, whichever is smaller).
+                    model.add_linear_constraint(
+                        x <= mathopt.fast_sum(min(need, size) * opened[p, k, t] for k, size in enumerate(sizes)),
+                        name=f"link[{a},{years[t]}]")
 
     for (source, t), xs in by_source.items():
         if source < n_sources:
@@ -289,14 +364,12 @@ def solve_expansion_data(data: ExpansionData, weights: ObjectiveWeights | None =
             model.add_linear_constraint(mathopt.fast_sum(xs) - places_open(p, t) <= 0,
                                         name=f"cap[{data.projects[p].id},{years[t]}]")
 
-    arcs_of_source: dict[int, list[int]] = {}
-    for a, arc in enumerate(data.arcs):
-        arcs_of_source.setdefault(arc.source, []).append(a)
+    group_of = {d: g for g, group in enumerate(groups) for d in group.members}
     for i, sub in enumerate(data.sub_capacities):
-        demands = set(sub.demands)
+        members = sorted({group_of[d] for d in sub.demands if d in group_of})
         for t in range(n_years):
-            xs = [flow[a, t] for a in arcs_of_source.get(sub.source, [])
-                  if data.arcs[a].demand in demands and (a, t) in flow]
+            by_g = flow_vars_of_source.get((sub.source, t), {})
+            xs = [by_g[g] for g in members if g in by_g]
             if xs:
                 # A setting admits no more learners of a phase than its places for that phase.
                 model.add_linear_constraint(mathopt.fast_sum(xs) <= sub.capacity[t],
@@ -304,30 +377,28 @@ def solve_expansion_data(data: ExpansionData, weights: ObjectiveWeights | None =
 
     oa_vars: dict[tuple[int, int], mathopt.Variable] = {}
     unmet_vars: dict[tuple[int, int], mathopt.Variable] = {}
-    for d in range(len(data.demand_ids)):
+    for g, group in enumerate(groups):
         for t in range(n_years):
-            need = data.demand[d][t]
+            need = group.demand[t]
             if need <= 0:
                 continue
-            served = list(by_demand.get((d, t), []))
-            oa_cost = data.out_of_area_cost[d] if data.out_of_area_cost else None
-            if oa_cost is not None:
-                oa = model.add_variable(lb=0.0, name=f"oa[{data.demand_ids[d]},{years[t]}]")
-                oa_vars[d, t] = oa
+            served = list(by_group.get((g, t), []))
+            if group.out_of_area_cost is not None:
+                oa = model.add_variable(lb=0.0, name=f"oa[{g},{years[t]}]")
+                oa_vars[g, t] = oa
                 served.append(oa)
-                oa_terms.append(oa_cost * oa)
+                oa_terms.append(group.out_of_area_cost * oa)
             if data.allow_unmet:
-                u = model.add_variable(lb=0.0, name=f"unmet[{data.demand_ids[d]},{years[t]}]")
-                unmet_vars[d, t] = u
+                u = model.add_variable(lb=0.0, name=f"unmet[{g},{years[t]}]")
+                unmet_vars[g, t] = u
                 served.append(u)
             # Every learner needing a place is placed somewhere, out of area, or counted as unmet need.
-            model.add_linear_constraint(mathopt.fast_sum(served) == need,
-                                        name=f"demand[{data.demand_ids[d]},{years[t]}]")
+            model.add_linear_constraint(mathopt.fast_sum(served) == need, name=f"demand[{g},{years[t]}]")
 
     capital_expr: dict[int, list[mathopt.LinearBase]] = {}
-    for (p, k, t), var in build.items():
+    for (p, k, t), built in builds.items():
         project = data.projects[p]
-        capital_expr.setdefault(data.spend_year(project, years[t]), []).append(project.capital_by_size[k] * var)
+        capital_expr.setdefault(data.spend_year(project, years[t]), []).append(project.capital_by_size[k] * built)
     for year, terms in capital_expr.items():
         if year in data.budget_by_year:
             # Capital spent in a year stays within that year's capital budget.
@@ -349,7 +420,7 @@ def solve_expansion_data(data: ExpansionData, weights: ObjectiveWeights | None =
         weights.revenue * mathopt.fast_sum(revenue_terms + project_revenue_terms)
         + weights.travel_per_minute * mathopt.fast_sum(travel_terms)
         + weights.out_of_area * mathopt.fast_sum(oa_terms)
-        + weights.unmet_learner_year * mathopt.fast_sum(unmet_vars.values())
+        + weights.unmet_learner_year * (mathopt.fast_sum(unmet_vars.values()) + sum(constant_unmet))
         + weights.capital * mathopt.fast_sum(capital_all)
     )
 
@@ -361,16 +432,17 @@ def solve_expansion_data(data: ExpansionData, weights: ObjectiveWeights | None =
         params.threads = options.threads  # HiGHS takes no thread count through MathOpt; its MIP runs serially
     model_params = None
     if hint:
-        chosen = {(d.id, d.places, d.open_year) for d in hint}
-        values = {var: (1.0 if (data.projects[p].id, data.projects[p].sizes[k], years[t]) in chosen else 0.0)
-                  for (p, k, t), var in build.items()}
+        chosen = {d.id: d for d in hint}
+        values: dict[mathopt.Variable, float] = {}
+        for (p, k, t), var in opened.items():
+            decision = chosen.get(data.projects[p].id)
+            values[var] = 1.0 if (decision is not None and decision.places == data.projects[p].sizes[k]
+                                  and decision.open_year <= years[t]) else 0.0
         model_params = mathopt.ModelSolveParameters(solution_hints=[mathopt.SolutionHint(variable_values=values)])
-    progress.report(0.05, f"solving expansion MIP ({len(build)} build choices, {len(flow)} flows)")
+    progress.report(0.05, f"solving expansion MIP ({len(builds)} build choices, {len(groups)} merged demand groups, "
+                          f"{len(flow)} flows)")
     solver_type = mathopt.SolverType.HIGHS if options.solver == "highs" else mathopt.SolverType.GSCIP
-    if model_params is not None and solver_type == mathopt.SolverType.GSCIP:
-        result = mathopt.solve(model, solver_type, params=params, model_params=model_params)
-    else:
-        result = _solve_interruptibly(model, solver_type, params, progress)
+    result = _solve_interruptibly(model, solver_type, params, progress, model_params)
     wall = time.perf_counter() - started
     status = _STATUS.get(result.termination.reason, result.termination.reason.name.lower())
     if not result.has_primal_feasible_solution():
@@ -380,25 +452,26 @@ def solve_expansion_data(data: ExpansionData, weights: ObjectiveWeights | None =
     objective = float(result.objective_value())
     bound = float(result.termination.objective_bounds.dual_bound)
     gap = abs(objective - bound) / max(abs(objective), 1e-9) if bound == bound and abs(bound) != float("inf") else None
-    values = result.variable_values()
+    solved = result.variable_values()
 
     programme: list[ProjectDecision] = []
-    for (p, k, t), var in sorted(build.items()):
-        if values[var] > 0.5:
-            project = data.projects[p]
-            programme.append(ProjectDecision(
-                id=project.id, places=project.sizes[k], open_year=years[t],
-                spend_year=data.spend_year(project, years[t]), capital=project.capital_by_size[k]))
+    for p, project in enumerate(data.projects):
+        for k in range(len(project.sizes)):
+            first = next((t for t in range(n_years) if (p, k, t) in opened and solved[opened[p, k, t]] > 0.5), None)
+            if first is not None:
+                programme.append(ProjectDecision(
+                    id=project.id, places=project.sizes[k], open_year=years[first],
+                    spend_year=data.spend_year(project, years[first]), capital=project.capital_by_size[k]))
     capital_by_year: dict[int, float] = {}
     for decision in programme:
         capital_by_year[decision.spend_year] = capital_by_year.get(decision.spend_year, 0.0) + decision.capital
-    unmet_by_year = {year: 0.0 for year in years}
-    for (_d, t), var in unmet_vars.items():
-        unmet_by_year[years[t]] += values[var]
+    unmet_by_year = {year: constant_unmet[t] for t, year in enumerate(years)}
+    for (_g, t), var in unmet_vars.items():
+        unmet_by_year[years[t]] += solved[var]
     oa_by_year = {year: 0.0 for year in years}
-    for (_d, t), var in oa_vars.items():
-        oa_by_year[years[t]] += values[var]
-    flows = {key: values[var] for key, var in flow.items() if values[var] > 1e-9}
+    for (_g, t), var in oa_vars.items():
+        oa_by_year[years[t]] += solved[var]
+    flows = _member_flows(data, groups, {key: solved[var] for key, var in flow.items() if solved[var] > 1e-9})
     outside = {key: v for key, v in flows.items() if data.is_out_of_area_source(data.arcs[key[0]].source)}
     for (_a, t), v in outside.items():
         oa_by_year[years[t]] += v
@@ -409,7 +482,7 @@ def solve_expansion_data(data: ExpansionData, weights: ObjectiveWeights | None =
                                          if (a, t) not in outside),
         "revenue_new_places": project_places_years,
         "travel_learner_minutes": sum(data.arcs[a].minutes * v for (a, _), v in flows.items()),
-        "out_of_area_cost": sum((data.out_of_area_cost[d] or 0.0) * values[var] for (d, _), var in oa_vars.items())
+        "out_of_area_cost": sum((groups[g].out_of_area_cost or 0.0) * solved[var] for (g, _), var in oa_vars.items())
         + sum(data.arcs[a].revenue_per_learner * v for (a, _), v in outside.items()),
         "out_of_area_learner_years": sum(oa_by_year.values()),
         "unmet_learner_years": sum(unmet_by_year.values()),
@@ -420,6 +493,24 @@ def solve_expansion_data(data: ExpansionData, weights: ObjectiveWeights | None =
                              programme=programme, breakdown=breakdown, unmet_by_year=unmet_by_year,
                              out_of_area_by_year=oa_by_year, capital_by_year=capital_by_year, flows=flows)
 
+
+def _member_flows(data: ExpansionData, groups: Sequence[_Group],
+                  merged: dict[tuple[int, int], float]) -> dict[tuple[int, int], float]:
+    """Hand a merged group's flows back to its members' own arcs, in proportion to each member's demand."""
+    position: dict[int, tuple[int, int]] = {}
+    for g, group in enumerate(groups):
+        for j, a in enumerate(group.arcs):
+            position[a] = (g, j)
+    flows: dict[tuple[int, int], float] = {}
+    for (a, t), amount in merged.items():
+        g, j = position[a]
+        group = groups[g]
+        total = group.demand[t]
+        for member, arcs in zip(group.members, group.member_arcs, strict=True):
+            share = amount * data.demand[member][t] / total
+            if share > 1e-9:
+                flows[arcs[j], t] = share
+    return flows
 
 def _revenue(data: ExpansionData, project_id: str) -> float:
     return next(p.revenue_per_place for p in data.projects if p.id == project_id)
