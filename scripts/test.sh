@@ -6,4 +6,5 @@ python3 -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e ".[dev]"
 .venv/bin/ruff check .
+.venv/bin/mypy planner api scenarios
 .venv/bin/python -m pytest -q -n 2 "$@"
