@@ -62,7 +62,7 @@
     const r = forecastRun.result, q = r.totals_by_need[need];
     const x = r.years.map(academicYear);
     Plotly.react("fan-chart", [
-      { x, y: q.p90, type: "scatter", mode: "lines", line: { width: 0 }, name: "90th percentile", hoverinfo: "y+name" },
+      { x, y: q.p90, type: "scatter", mode: "lines", line: { width: 0 }, name: "90th percentile", showlegend: false, hoverinfo: "y+name" },
       { x, y: q.p10, type: "scatter", mode: "lines", fill: "tonexty", fillcolor: "rgba(11,79,138,0.2)", line: { width: 0 }, name: "10th–90th percentile", hoverinfo: "y+name" },
       { x, y: q.p50, type: "scatter", mode: "lines+markers", line: { color: "#0b4f8a", width: 3 }, name: "Median" },
     ], { title: { text: `Learners with plans, primary need ${need}` }, margin: { t: 50, r: 20, b: 50, l: 60 },
