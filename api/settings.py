@@ -25,9 +25,11 @@ class ServiceSettings(BaseSettings):
     cors_origins: list[str] = Field(default_factory=list, description="Allowed origins; empty = CORS off")
     run_workers: int = Field(default=2, description="Solve runs executed at once")
     request_threads: int = Field(
-        default=8, ge=1, le=200,
+        default=4, ge=1, le=200,
         description="Threads serving sync routes at once (anyio's pool; its default is 40). Few is faster on a "
-                    "small machine: every extra thread is another contender for the GIL.",
+                    "small machine: every extra thread is another contender for the GIL. On 2 cores under the load "
+                    "benchmark: 8 threads p95 119 ms, 4 threads 94 ms, 2 threads 60 ms; 4 keeps room for a few slow "
+                    "downloads (workbooks run the forecast in the request) without stalling the rest.",
     )
     gil_switch_interval_ms: float = Field(
         default=0.5, ge=0, le=100,
