@@ -288,7 +288,7 @@ def build_expansion_data(instance: Instance, params: ExpansionParameters,
     # A setting's cap for one phase limits that phase's learners within its places.
     sub_capacities = []
     for s, setting in enumerate(supply):
-        for phase in setting.phases:
+        for phase in sorted(setting.phases, key=lambda item: item.value):
             cap = places_for_phase(setting, phase)
             if 0 < cap < setting.capacity:
                 members = tuple(d for d, cell in enumerate(cells) if cell[1] is phase)

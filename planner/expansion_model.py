@@ -208,6 +208,10 @@ def _solve_interruptibly(model: mathopt.Model, solver: mathopt.SolverType, param
     return result
 
 
+_MILLION = 1e-6
+_THOUSANDTH = 1e-3
+
+
 @dataclass(frozen=True)
 class _Group:
     """Demand points with identical ways of being served, merged (exact: the LP and MIP are the same problem).
@@ -278,10 +282,11 @@ def solve_expansion_data(data: ExpansionData, weights: ObjectiveWeights | None =
     model = mathopt.Model(name="expansion")
     groups, constant_unmet = _merge_groups(data)
 
-    # Decisions: opened[p,k,t] = 1 when project p is open at size k in year t. A variable exists for each allowed
-    # opening year; in other years the project keeps the previous year's state (the same variable).
+    # Decisions: build[p,k,t] = 1 when project p opens at size k in year t (binary, so each budget row is a pure
+    # knapsack the solver can cut); opened[p,k,t] = open at size k by year t, continuous and exactly the running sum
+    # of builds (one per allowed opening year, carried through other years), which keeps the links sparse.
     opened: dict[tuple[int, int, int], mathopt.Variable] = {}
-    builds: dict[tuple[int, int, int], mathopt.LinearBase] = {}
+    builds: dict[tuple[int, int, int], mathopt.Variable] = {}
     for p, project in enumerate(data.projects):
         if project.forced_out:
             continue
@@ -292,22 +297,22 @@ def solve_expansion_data(data: ExpansionData, weights: ObjectiveWeights | None =
             previous: mathopt.Variable | None = None
             for t in range(allowed[0], n_years):
                 if t in allowed:
-                    var = model.add_binary_variable(name=f"opened[{project.id},{project.sizes[k]},{years[t]}]")
-                    if previous is not None:
-                        # A project once opened stays open (and keeps its size).
-                        model.add_linear_constraint(previous <= var, name=f"stays_open[{project.id},{k},{years[t]}]")
-                        builds[p, k, t] = var - previous
-                    else:
-                        builds[p, k, t] = var + 0.0
+                    label = f"{project.id},{project.sizes[k]},{years[t]}"
+                    built = model.add_binary_variable(name=f"build[{label}]")
+                    builds[p, k, t] = built
+                    var = model.add_variable(lb=0.0, ub=1.0, name=f"opened[{label}]")
+                    # A project once opened stays open (and keeps its size): open by t = open by t-1 + built in t.
+                    model.add_linear_constraint(var - built - (previous if previous is not None else 0.0) == 0,
+                                                name=f"opened_by[{label}]")
                     previous = var
                 assert previous is not None
                 opened[p, k, t] = previous
-        last = [opened[p, k, n_years - 1] for k in range(len(project.sizes))]
-        # A project is built once, at one size (forced in: it must be built).
+        choices = [v for (pp, _, _), v in builds.items() if pp == p]
+        # A project is built once, at one size, opening in one year (forced in: it must be built).
         if project.forced_in:
-            model.add_linear_constraint(mathopt.fast_sum(last) == 1, name=f"forced_in[{project.id}]")
+            model.add_linear_constraint(mathopt.fast_sum(choices) == 1, name=f"forced_in[{project.id}]")
         else:
-            model.add_linear_constraint(mathopt.fast_sum(last) <= 1, name=f"once[{project.id}]")
+            model.add_linear_constraint(mathopt.fast_sum(choices) <= 1, name=f"once[{project.id}]")
 
     def places_open(p: int, t: int) -> mathopt.LinearSum:
         project = data.projects[p]
@@ -399,15 +404,17 @@ def solve_expansion_data(data: ExpansionData, weights: ObjectiveWeights | None =
     for (p, k, t), built in builds.items():
         project = data.projects[p]
         capital_expr.setdefault(data.spend_year(project, years[t]), []).append(project.capital_by_size[k] * built)
+    # Budget rows are written in GBP millions (an exact row scaling) so the solver's matrix stays well scaled.
     for year, terms in capital_expr.items():
         if year in data.budget_by_year:
             # Capital spent in a year stays within that year's capital budget.
-            model.add_linear_constraint(mathopt.fast_sum(terms) <= data.budget_by_year[year], name=f"budget[{year}]")
+            model.add_linear_constraint(mathopt.fast_sum(terms) * _MILLION <= data.budget_by_year[year] * _MILLION,
+                                        name=f"budget[{year}]")
     if data.budget_total is not None and capital_expr:
         # Capital over the whole programme stays within the total budget.
         model.add_linear_constraint(
-            mathopt.fast_sum(term for terms in capital_expr.values() for term in terms) <= data.budget_total,
-            name="budget_total")
+            mathopt.fast_sum(term for terms in capital_expr.values() for term in terms) * _MILLION
+            <= data.budget_total * _MILLION, name="budget_total")
 
     project_revenue_terms: list[mathopt.LinearBase] = []
     for p, project in enumerate(data.projects):
@@ -416,17 +423,20 @@ def solve_expansion_data(data: ExpansionData, weights: ObjectiveWeights | None =
                 project_revenue_terms.append(project.revenue_per_place * places_open(p, t))
 
     capital_all = [term for terms in capital_expr.values() for term in terms]
-    model.minimize(
+    # The solver sees the objective in GBP thousands (exact scaling; reported figures are in pounds again).
+    model.minimize(_THOUSANDTH * (
         weights.revenue * mathopt.fast_sum(revenue_terms + project_revenue_terms)
         + weights.travel_per_minute * mathopt.fast_sum(travel_terms)
         + weights.out_of_area * mathopt.fast_sum(oa_terms)
         + weights.unmet_learner_year * (mathopt.fast_sum(unmet_vars.values()) + sum(constant_unmet))
         + weights.capital * mathopt.fast_sum(capital_all)
-    )
+    ))
 
+    # The time limit covers building the model too: the solver gets what is left of it (at least one second).
+    remaining = max(1.0, options.time_limit_seconds - (time.perf_counter() - started))
     params = mathopt.SolveParameters(
-        time_limit=_seconds(options.time_limit_seconds), relative_gap_tolerance=options.relative_gap,
-        absolute_gap_tolerance=options.absolute_gap, random_seed=options.seed,
+        time_limit=_seconds(remaining), relative_gap_tolerance=options.relative_gap,
+        absolute_gap_tolerance=options.absolute_gap * _THOUSANDTH, random_seed=options.seed,
     )
     if options.solver == "scip":
         params.threads = options.threads  # HiGHS takes no thread count through MathOpt; its MIP runs serially
@@ -438,6 +448,10 @@ def solve_expansion_data(data: ExpansionData, weights: ObjectiveWeights | None =
             decision = chosen.get(data.projects[p].id)
             values[var] = 1.0 if (decision is not None and decision.places == data.projects[p].sizes[k]
                                   and decision.open_year <= years[t]) else 0.0
+        for (p, k, t), var in builds.items():
+            decision = chosen.get(data.projects[p].id)
+            values[var] = 1.0 if (decision is not None and decision.places == data.projects[p].sizes[k]
+                                  and decision.open_year == years[t]) else 0.0
         model_params = mathopt.ModelSolveParameters(solution_hints=[mathopt.SolutionHint(variable_values=values)])
     progress.report(0.05, f"solving expansion MIP ({len(builds)} build choices, {len(groups)} merged demand groups, "
                           f"{len(flow)} flows)")
@@ -449,8 +463,8 @@ def solve_expansion_data(data: ExpansionData, weights: ObjectiveWeights | None =
         return ExpansionSolution(status=status, objective=None, bound=None, gap=None, wall_seconds=wall,
                                  programme=[], breakdown={}, unmet_by_year={}, out_of_area_by_year={},
                                  capital_by_year={})
-    objective = float(result.objective_value())
-    bound = float(result.termination.objective_bounds.dual_bound)
+    objective = float(result.objective_value()) / _THOUSANDTH
+    bound = float(result.termination.objective_bounds.dual_bound) / _THOUSANDTH
     gap = abs(objective - bound) / max(abs(objective), 1e-9) if bound == bound and abs(bound) != float("inf") else None
     solved = result.variable_values()
 

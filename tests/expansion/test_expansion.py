@@ -46,7 +46,8 @@ def test_marginal_value_is_the_objective_change_when_dropped(demo: Instance, par
         dropped = solve_expansion_data(without_project(data, decision.id), params.weights, EXACT)
         assert dropped.objective is not None and solution.objective is not None
         assert values[decision.id] == pytest.approx(dropped.objective - solution.objective, rel=1e-6, abs=1.0)
-        assert values[decision.id] >= -1e-6 * abs(solution.objective)  # dropping a chosen project never helps
+        value = values[decision.id]
+        assert value is not None and value >= -1e-6 * abs(solution.objective)  # dropping a chosen project never helps
 
 
 def test_frontier_never_gets_worse_with_more_budget(demo: Instance, params: ExpansionParameters) -> None:

@@ -87,7 +87,7 @@ def brute_force(data: ExpansionData, weights: ObjectiveWeights) -> float:
             for i, arc in enumerate(data.arcs):
                 a_eq[arc.demand, i] = 1
                 a_ub[arc.source, i] = 1
-            bounds = [(0, None)] * len(data.arcs)
+            bounds: list[tuple[int, int | None]] = [(0, None)] * len(data.arcs)
             for d in range(n_d):
                 a_eq[d, len(data.arcs) + d] = 1
                 a_eq[d, len(data.arcs) + n_d + d] = 1
@@ -129,3 +129,56 @@ def test_budgets_are_respected_and_breakdown_adds_up() -> None:
                   * b["out_of_area_cost"] + WEIGHTS.unmet_learner_year * b["unmet_learner_years"]
                   + WEIGHTS.capital * b["capital"])
     assert solution.objective == pytest.approx(recomposed, rel=1e-7)
+
+
+def split_demand_points(data: ExpansionData) -> ExpansionData:
+    """Each demand point split into two with the same arcs (the solver must merge them back: same optimum)."""
+    n = len(data.demand_ids)
+    demand = tuple(tuple(float(v // 2) for v in row) for row in data.demand) + tuple(
+        tuple(v - float(v // 2) for v in row) for row in data.demand)
+    arcs = data.arcs + tuple(Arc(source=a.source, demand=a.demand + n, revenue_per_learner=a.revenue_per_learner,
+                                 minutes=a.minutes) for a in data.arcs)
+    return ExpansionData(years=data.years, demand_ids=data.demand_ids + tuple(f"{d}b" for d in data.demand_ids),
+                         demand=demand, source_ids=data.source_ids, source_capacity=data.source_capacity,
+                         projects=data.projects, arcs=arcs, out_of_area_cost=data.out_of_area_cost * 2,
+                         allow_unmet=True, budget_by_year=data.budget_by_year, budget_total=data.budget_total)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_merging_identical_demand_points_is_exact(seed: int) -> None:
+    data = random_problem(seed)
+    split = split_demand_points(data)
+    original = solve_expansion_data(data, WEIGHTS, SolveOptions(relative_gap=1e-9))
+    merged = solve_expansion_data(split, WEIGHTS, SolveOptions(relative_gap=1e-9))
+    assert merged.objective == pytest.approx(original.objective, rel=1e-7)
+    assert merged.objective == pytest.approx(brute_force(split, WEIGHTS), rel=1e-6, abs=1e-6)
+    # Flows come back on the split points' own arcs, and never exceed any point's demand.
+    served: dict[tuple[int, int], float] = {}
+    for (a, t), amount in merged.flows.items():
+        key = (split.arcs[a].demand, t)
+        served[key] = served.get(key, 0.0) + amount
+    for (d, t), amount in served.items():
+        assert amount <= split.demand[d][t] + 1e-6
+
+
+def test_points_nobody_can_serve_count_as_unmet() -> None:
+    data = random_problem(0)
+    extra = ExpansionData(years=data.years, demand_ids=data.demand_ids + ("lonely",),
+                          demand=data.demand + ((3.0, 0.0, 5.0),), source_ids=data.source_ids,
+                          source_capacity=data.source_capacity, projects=data.projects, arcs=data.arcs,
+                          out_of_area_cost=data.out_of_area_cost + (None,), allow_unmet=True,
+                          budget_by_year=data.budget_by_year, budget_total=data.budget_total)
+    base = solve_expansion_data(data, WEIGHTS, SolveOptions(relative_gap=1e-9))
+    more = solve_expansion_data(extra, WEIGHTS, SolveOptions(relative_gap=1e-9))
+    assert base.objective is not None
+    assert more.objective == pytest.approx(base.objective + 8 * WEIGHTS.unmet_learner_year, rel=1e-9)
+    assert more.unmet_by_year[data.years[0]] == pytest.approx(base.unmet_by_year[data.years[0]] + 3)
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_a_hint_never_changes_the_optimum(seed: int) -> None:
+    data = random_problem(seed)
+    plain = solve_expansion_data(data, WEIGHTS, SolveOptions(relative_gap=1e-9))
+    hinted = solve_expansion_data(data, WEIGHTS, SolveOptions(relative_gap=1e-9), hint=plain.programme)
+    assert hinted.objective == pytest.approx(plain.objective, rel=1e-9)
+    assert hinted.status == "optimal"
