@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 
 from api.auth import Principal
 from api.service_tables import AuditEventRow
+from api.tables import RunRow
 
 
 def record_audit(
@@ -80,3 +81,13 @@ def query_audit(
         .offset(offset).limit(limit)
     ).all()
     return list(rows), int(total)
+
+
+def record_learner_reads(session: Session, principal: Principal, request: Request, run: RunRow,
+                         learner_ids: list[str]) -> None:
+    """One audit event per learner shown from a run's result (ids only), committed with the read."""
+    instance_id = str(run.instance_id) if run.instance_id is not None else None
+    for learner_id in learner_ids:
+        record_audit(session, principal, request, action="read", resource_type="learner", resource_id=learner_id,
+                     instance_id=instance_id)
+    session.commit()

@@ -21,7 +21,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlmodel import Session
 
-from api.audit import record_audit
+from api.audit import record_learner_reads
 from api.auth import Principal, Role, allow, require_roles
 from api.deps import SessionDep
 from api.jobs import load_run_for, load_run_input
@@ -309,16 +309,6 @@ def _decision(placement: PlacementRun, learner_id: str) -> PlacementDecision:
                            f"{placement.run.id}") from None
 
 
-def _audit_learners(session: Session, principal: Principal, request: Request, run: RunRow,
-                    learner_ids: list[str]) -> None:
-    """One audit event per learner shown (ids only), committed with the read."""
-    instance_id = str(run.instance_id) if run.instance_id is not None else None
-    for learner_id in learner_ids:
-        record_audit(session, principal, request, action="read", resource_type="learner", resource_id=learner_id,
-                     instance_id=instance_id)
-    session.commit()
-
-
 # ----------------------------------------------------------------------------------------------------------------
 # Building responses
 
@@ -439,7 +429,7 @@ def list_placements(run_id: RunId, session: SessionDep, principal: Officer, requ
     names = {s.id: s.name for s in given.instance.settings}
     matching = [d for d in placement.plan.decisions if _matches(d, status, preference_met, setting_id)]
     page = [_row(d, names) for d in matching[offset:offset + limit]]
-    _audit_learners(session, principal, request, placement.run, [row.learner_id for row in page])
+    record_learner_reads(session, principal, request, placement.run, [row.learner_id for row in page])
     set_total(response, len(matching))
     return Page(items=page, total=len(matching), limit=limit, offset=offset)
 
@@ -455,7 +445,7 @@ def learner_placement(run_id: RunId, learner_id: RecordId, session: SessionDep, 
     decision = _decision(placement, learner_id)
     given = _placement_input(session, placement)
     explanation = _explanation(placement, given, learner_id)
-    _audit_learners(session, principal, request, placement.run, [learner_id])
+    record_learner_reads(session, principal, request, placement.run, [learner_id])
     instance, plan = given.instance, placement.plan
     learner = instance.learner_by_id[learner_id]
     options = [_option(a, instance, learner, plan) for a in explanation.alternatives]
@@ -490,7 +480,7 @@ def learner_options(run_id: RunId, learner_id: RecordId, session: SessionDep, pr
     given = _placement_input(session, placement)
     _explanation(placement, given, learner_id)  # the same staleness checks as the explanation
     best = recommend(given.instance, placement.plan, learner_id, n, given.parameters)
-    _audit_learners(session, principal, request, placement.run, [learner_id])
+    record_learner_reads(session, principal, request, placement.run, [learner_id])
     learner = given.instance.learner_by_id[learner_id]
     return LearnerOptions(run_id=run_id, learner_id=learner_id, chosen_setting_id=decision.setting_id, n=n,
                           items=[_option(a, given.instance, learner, placement.plan) for a in best])
@@ -502,7 +492,7 @@ def _export(session: Session, principal: Principal, request: Request, run_id: st
     given = _placement_input(session, placement)
     decisions = [d for d in placement.plan.decisions if _matches(d, status, preference_met, setting_id)]
     frame = _export_frame(placement, given, decisions)
-    _audit_learners(session, principal, request, placement.run, [d.learner_id for d in decisions])
+    record_learner_reads(session, principal, request, placement.run, [d.learner_id for d in decisions])
     return placement, frame
 
 
@@ -544,7 +534,7 @@ def placement_breakdown(run_id: RunId, session: SessionDep, principal: Officer,
     placement = _placement_run(session, principal, run_id, request)
     plan = placement.plan
     infeasible = [InfeasibilityPublic(**i.model_dump()) for i in plan.infeasibilities]
-    _audit_learners(session, principal, request, placement.run, sorted({i.learner_id for i in infeasible}))
+    record_learner_reads(session, principal, request, placement.run, sorted({i.learner_id for i in infeasible}))
     objective = [RuleValue.model_validate(row) for row in objective_breakdown(plan)]
     return PlacementBreakdown(run_id=run_id, academic_year=plan.academic_year, status=plan.statistics.status,
                               objective=objective, statistics=plan.statistics.model_dump(mode="json"),

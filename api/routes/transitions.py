@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
-from api.audit import record_audit
+from api.audit import record_audit, record_learner_reads
 from api.auth import Principal, Role, allow, require_roles
 from api.deps import SessionDep
 from api.jobs import load_run_for
@@ -84,23 +84,13 @@ def _case(run: RunRow, result: dict[str, Any], learner_id: str) -> dict[str, Any
     raise ProblemError(404, "Not Found", f"learner {learner_id!r} has no transition case in run {run.id}")
 
 
-def _audit_learners(session: Session, principal: Principal, request: Request, run: RunRow,
-                    learner_ids: list[str]) -> None:
-    """One audit event per learner shown (ids only), committed with the read."""
-    instance_id = str(run.instance_id) if run.instance_id is not None else None
-    for learner_id in learner_ids:
-        record_audit(session, principal, request, action="read", resource_type="learner", resource_id=learner_id,
-                     instance_id=instance_id)
-    session.commit()
-
-
 @router.get("/transitions/{run_id}/learners/{learner_id}", **allow(Role.OFFICER))
 def learner_transition_plan(run_id: RunId, learner_id: LearnerId, session: SessionDep, principal: Officer,
                             request: Request) -> dict[str, Any]:
     """One learner's transition plan: timeline, rules that fired, tier, team and every activity's week."""
     run, result = _officer_result(session, principal, run_id, request)
     case = _case(run, result, learner_id)
-    _audit_learners(session, principal, request, run, [learner_id])
+    record_learner_reads(session, principal, request, run, [learner_id])
     return case
 
 
@@ -113,7 +103,7 @@ def learner_transition_page(run_id: RunId, learner_id: LearnerId, session: Sessi
 
     run, result = _officer_result(session, principal, run_id, request)
     case = _case(run, result, learner_id)
-    _audit_learners(session, principal, request, run, [learner_id])
+    record_learner_reads(session, principal, request, run, [learner_id])
     return HTMLResponse(learner_html(case))
 
 
@@ -128,7 +118,7 @@ def team_calendar(run_id: RunId, team_id: TeamId, session: SessionDep, principal
     if not any(team.get("team_id") == team_id for team in result.get("teams", [])):
         raise ProblemError(404, "Not Found", f"team {team_id!r} is not in transitions run {run.id}")
     learners = sorted({case["learner_id"] for case in result["cases"] if case.get("team_id") == team_id})
-    _audit_learners(session, principal, request, run, learners)
+    record_learner_reads(session, principal, request, run, learners)
     return Response(team_ics(result, team_id), media_type=ICS_MEDIA_TYPE,
                     headers={"Content-Disposition": f'attachment; filename="transitions-{team_id}.ics"'})
 
