@@ -594,3 +594,30 @@ def load_travel_matrix(session: Session, instance_id: int) -> dict[tuple[str, st
         select(columns.origin_id, columns.destination_id, columns.minutes).where(columns.instance_id == instance_id)
     ).all()
     return {(o, d): float(m) for o, d, m in rows}
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Single-record writes (the API's create and update routes; the caller has checked the instance's integrity)
+
+def _record_table(record: Setting | Learner) -> tuple[type[SQLModel], str, dict[str, Any]]:
+    if isinstance(record, Setting):
+        return SettingRow, "setting_id", _setting_row(record)
+    return LearnerRow, "learner_id", _learner_row(record)
+
+
+def append_record(session: Session, instance_id: int, record: Setting | Learner) -> None:
+    """Store one new setting or learner after the instance's existing ones (load order is kept)."""
+    table, _, row = _record_table(record)
+    columns = table.__table__.c  # type: ignore[attr-defined]
+    last = session.execute(select(func.max(columns.position)).where(columns.instance_id == instance_id)).scalar()
+    session.execute(insert(table.__table__), [{**row, "instance_id": instance_id,  # type: ignore[attr-defined]
+                                               "position": (last or 0) + 1}])
+
+
+def update_record(session: Session, instance_id: int, record: Setting | Learner) -> None:
+    """Replace the stored fields of one existing setting or learner (same id, same position)."""
+    table, id_column, row = _record_table(record)
+    columns = table.__table__.c  # type: ignore[attr-defined]
+    values = {k: v for k, v in row.items() if k != id_column}
+    session.execute(update(table.__table__).where(columns.instance_id == instance_id,  # type: ignore[attr-defined]
+                                                  columns[id_column] == row[id_column]).values(**values))

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from sqlalchemy import delete, func, insert, update
+from sqlalchemy import delete, func
 from sqlmodel import col, select
 
 from api import store
@@ -107,10 +107,7 @@ def create_learner(instance_id: InstanceId, body: LearnerCreate, session: Sessio
         raise ProblemError(409, "Conflict", f"learner {body.id!r} already exists in instance {instance_id}")
     learner = _domain(body.id, body.model_dump(exclude={"id"}))
     checked_replace(instance, learners=(*instance.learners, learner))
-    position = session.exec(select(func.max(LearnerRow.position)).where(
-        col(LearnerRow.instance_id) == instance_id)).one()
-    row = {**store._learner_row(learner), "instance_id": instance_id, "position": (position or 0) + 1}
-    session.execute(insert(LearnerRow.__table__), [row])  # type: ignore[attr-defined]
+    store.append_record(session, instance_id, learner)
     record_audit(session, principal, request, action="create", resource_type="learner", resource_id=learner.id,
                  instance_id=str(instance_id))
     session.commit()
@@ -128,9 +125,7 @@ def update_learner(instance_id: InstanceId, learner_id: RecordId, body: LearnerU
         raise ProblemError(404, "Not Found", f"no learner {learner_id!r} in instance {instance_id}")
     learner = _domain(learner_id, {**current.model_dump(exclude={"id"}), **body.model_dump(exclude_unset=True)})
     checked_replace(instance, learners=tuple(learner if x.id == learner_id else x for x in instance.learners))
-    values = {k: v for k, v in store._learner_row(learner).items() if k != "learner_id"}
-    session.execute(update(LearnerRow).where(col(LearnerRow.instance_id) == instance_id,
-                                             col(LearnerRow.learner_id) == learner_id).values(**values))
+    store.update_record(session, instance_id, learner)
     record_audit(session, principal, request, action="update", resource_type="learner", resource_id=learner_id,
                  instance_id=str(instance_id))
     session.commit()

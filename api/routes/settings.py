@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from sqlalchemy import delete, func, insert, update
+from sqlalchemy import delete
 from sqlalchemy import select as core_select
 from sqlmodel import col, select
 
@@ -113,10 +113,7 @@ def create_setting(instance_id: InstanceId, body: SettingCreate, session: Sessio
         raise ProblemError(409, "Conflict", f"setting {body.id!r} already exists in instance {instance_id}")
     setting = _domain(body.id, body.model_dump(exclude={"id"}))
     checked_replace(instance, settings=(*instance.settings, setting))
-    position = session.exec(select(func.max(SettingRow.position)).where(
-        col(SettingRow.instance_id) == instance_id)).one()
-    row = {**store._setting_row(setting), "instance_id": instance_id, "position": (position or 0) + 1}
-    session.execute(insert(SettingRow.__table__), [row])  # type: ignore[attr-defined]
+    store.append_record(session, instance_id, setting)
     record_audit(session, principal, request, action="create", resource_type="setting", resource_id=setting.id,
                  instance_id=str(instance_id))
     session.commit()
@@ -134,9 +131,7 @@ def update_setting(instance_id: InstanceId, setting_id: RecordId, body: SettingU
     merged = {**current.model_dump(exclude={"id"}), **body.model_dump(exclude_unset=True)}
     setting = _domain(setting_id, merged)
     checked_replace(instance, settings=tuple(setting if s.id == setting_id else s for s in instance.settings))
-    values = {k: v for k, v in store._setting_row(setting).items() if k != "setting_id"}
-    session.execute(update(SettingRow).where(col(SettingRow.instance_id) == instance_id,
-                                             col(SettingRow.setting_id) == setting_id).values(**values))
+    store.update_record(session, instance_id, setting)
     record_audit(session, principal, request, action="update", resource_type="setting", resource_id=setting_id,
                  instance_id=str(instance_id))
     session.commit()
