@@ -44,11 +44,16 @@ CHECKS=not_a_server_error,response_schema_conformance,status_code_conformance,co
 COMMON=(-H "Authorization: Bearer $KEY" --checks "$CHECKS" --workers 1 --seed 2026 --request-timeout 60
         --generation-deterministic --continue-on-failure --suppress-health-check all)
 STATUS=0
-# Every route except the demo builder (each new seed builds a whole council, so it gets a few examples only).
+# Every route except the demo builder (each new seed builds a whole council, so it gets a few examples only) and
+# key revocation: GET /me returns the caller's key id, and the stateful phase would follow that link to
+# DELETE /keys/{key_id} and revoke the fuzzer's own key, leaving the rest of the run testing only 401s.
 $ST run "http://127.0.0.1:$PORT/openapi.json" "${COMMON[@]}" -n "$EXAMPLES" --exclude-path /api/v1/demo \
-  --report ndjson --report-ndjson-path "$WORK/main.ndjson" || STATUS=$?
+  --exclude-path '/api/v1/keys/{key_id}' --report ndjson --report-ndjson-path "$WORK/main.ndjson" || STATUS=$?
 $ST run "http://127.0.0.1:$PORT/openapi.json" "${COMMON[@]}" -n 3 --include-path /api/v1/demo \
   --phases examples,fuzzing --report ndjson --report-ndjson-path "$WORK/demo.ndjson" || STATUS=$?
+# Last, key revocation on its own (it may revoke the fuzzer's key: nothing runs after it).
+$ST run "http://127.0.0.1:$PORT/openapi.json" "${COMMON[@]}" -n "$EXAMPLES" --include-path '/api/v1/keys/{key_id}' \
+  --report ndjson --report-ndjson-path "$WORK/keys.ndjson" || STATUS=$?
 
 MIN_REQUESTS=${MIN_REQUESTS:-1000}
 $PY - "$MIN_REQUESTS" "$WORK"/*.ndjson <<'PYEOF' || STATUS=1
