@@ -205,8 +205,31 @@ def test_officer_placements_pin_and_rerun(live_server: LiveServer, visit: Visit)
     assert_only_local(visit)
 
 
+def ensure_placement_round(live_server: LiveServer) -> None:
+    """A finished placement round on this server (the officer overview shows the latest one), made through the API
+    so the test does not depend on another test having run first on the same server."""
+    import time
+
+    import httpx
+
+    headers = {"Authorization": f"Bearer {live_server.keys['officer']}"}
+    with httpx.Client(base_url=live_server.base_url, headers=headers, timeout=30) as client:
+        run = client.post("/api/v1/runs", json={"kind": "placement", "instance_id": live_server.instance_id,
+                                                "parameters": {}})
+        assert run.status_code == 202, run.text
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            status = client.get(f"/api/v1/runs/{run.json()['id']}", params={"include_result": "false"}).json()
+            if status["status"] not in ("queued", "running"):
+                assert status["status"] == "succeeded", status
+                return
+            time.sleep(0.5)
+    raise AssertionError("the placement round did not finish in 180 s")
+
+
 def test_officer_transitions_and_overview(live_server: LiveServer, visit: Visit) -> None:
     page = visit.page
+    ensure_placement_round(live_server)
     sign_in(visit, live_server, "officer")
     page.wait_for_selector("#kpis >> text=Unplaced")
     screenshot(visit, "01b-overview-officer")
