@@ -52,7 +52,7 @@ from planner.forecast import ForecastParameters, ForecastResult, MoveShift, fore
 from planner.progress import NullProgress, Progress, RunCancelled
 from planner.scenario_levers import ForecastLevers, forecast_parameters
 from planner.sufficiency import DEFAULT_JOURNEY_LIMITS, is_out_of_area, places_for_phase, setting_cost
-from planner.travel import TravelModel
+from planner.travel import TravelModel, complete_journey_limits
 
 
 class CandidateProject(BaseModel):
@@ -137,12 +137,7 @@ class ExpansionParameters(BaseModel):
     @field_validator("journey_limits")
     @classmethod
     def _every_phase(cls, value: dict[Phase, int]) -> dict[Phase, int]:
-        merged = dict(DEFAULT_JOURNEY_LIMITS)
-        merged.update(value)
-        for phase, minutes in merged.items():
-            if minutes <= 0:
-                raise ValueError(f"journey limit for {phase.value} must be > 0 minutes, got {minutes}")
-        return merged
+        return complete_journey_limits(value)
 
     def levers(self) -> ForecastLevers:
         return ForecastLevers(joiner_rate_scale=self.joiner_rate_scale, growth_rate=self.growth_rate,

@@ -27,5 +27,18 @@ class NullProgress:
         return False
 
 
+class ScaledProgress:
+    """A sub-task's progress 0..1 mapped into [low, high] of its parent's; stopping passes straight through."""
+
+    def __init__(self, parent: Progress, low: float, high: float) -> None:
+        self.parent, self.low, self.high = parent, low, high
+
+    def report(self, fraction: float, message: str) -> None:
+        self.parent.report(self.low + (self.high - self.low) * fraction, message)
+
+    def should_stop(self) -> bool:
+        return self.parent.should_stop()
+
+
 class RunCancelled(Exception):
     """Raised by a solver that stopped because `should_stop()` became True."""

@@ -11,8 +11,8 @@ demand = placed in area + short of capacity + out of reach + placed out of area.
 
 from __future__ import annotations
 
-import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +25,7 @@ from planner.codes import DEFAULT_COST_PER_PLACE, RESTRICTIVENESS, Need, Phase, 
 from planner.domain import Instance, Setting
 from planner.forecast import ForecastParameters, ForecastResult, forecast
 from planner.forecast_rates import NEEDS, PHASES
-from planner.progress import NullProgress, Progress, RunCancelled
+from planner.progress import NullProgress, Progress, RunCancelled, ScaledProgress
 from planner.travel import DEFAULT_JOURNEY_LIMITS, TravelModel, complete_journey_limits, travel_model_for
 
 # Which demand each pool of places serves: specialist places (resourced provision, SEN units, special and SEMH
@@ -220,7 +220,7 @@ def allocate_year(instance: Instance, year: int, demand: dict[tuple[Need, Phase,
             "out_of_reach": 0 if has_in_area_option[c] else int(unplaced[c]),
             "placed_out_of_area": int(out_flow[c]), "cost_gbp": int(cost[c]),
             "mean_journey_minutes": round(sum(m * f for m, f in journeys) / placed, 1) if placed else None,
-            "p95_journey_minutes": round(_weighted_p95(journeys), 1) if placed else None,
+            "p95_journey_minutes": round(weighted_p95(journeys), 1) if placed else None,
         })
     spare = [{"academic_year": year, "setting_id": s.id, "setting_name": s.name, "kind": s.kind.value,
               "out_of_area": bool(outside[j]), "capacity": s.capacity, "used": int(used[j]),
@@ -228,16 +228,18 @@ def allocate_year(instance: Instance, year: int, demand: dict[tuple[Need, Phase,
     return YearAllocation(academic_year=year, rows=rows, spare=spare, objective=objective, status="optimal")
 
 
-def _weighted_p95(journeys: list[tuple[float, int]]) -> float:
-    """95th percentile of journey minutes over learners (journeys sorted, weights = learners)."""
-    total = sum(f for _, f in journeys)
-    rank = math.ceil(0.95 * total)
-    seen = 0
-    for minutes, f in journeys:
-        seen += f
-        if seen >= rank:
+def weighted_p95(pairs: Sequence[tuple[float, float]]) -> float:
+    """95th percentile of journey minutes over learners: (minutes, learners) pairs, weights may be fractional."""
+    total = sum(w for _, w in pairs)
+    if total <= 0:
+        return 0.0
+    ordered = sorted(pairs)
+    running = 0.0
+    for minutes, weight in ordered:
+        running += weight
+        if running >= 0.95 * total - 1e-9:
             return minutes
-    return journeys[-1][0]
+    return ordered[-1][0]
 
 
 @dataclass
@@ -300,8 +302,8 @@ def run_sufficiency(instance: Instance, parameters: dict[str, Any], progress: Pr
     """Run-kind entry point: forecast then sufficiency, as a JSON-serialisable dict."""
     params = parse_sufficiency_parameters(parameters)
     started = time.perf_counter()
-    projection = forecast(instance, params.forecast, _Scaled(progress, 0.0, 0.7))
-    result = assess_sufficiency(instance, projection, params, _Scaled(progress, 0.7, 1.0))
+    projection = forecast(instance, params.forecast, ScaledProgress(progress, 0.0, 0.7))
+    result = assess_sufficiency(instance, projection, params, ScaledProgress(progress, 0.7, 1.0))
     objective = sum(result.objective_by_year.values())
     return {
         "status": "optimal",
@@ -320,14 +322,3 @@ def run_sufficiency(instance: Instance, parameters: dict[str, Any], progress: Pr
     }
 
 
-class _Scaled:
-    """Maps a sub-task's progress 0..1 into [low, high] of the parent's."""
-
-    def __init__(self, parent: Progress, low: float, high: float) -> None:
-        self.parent, self.low, self.high = parent, low, high
-
-    def report(self, fraction: float, message: str) -> None:
-        self.parent.report(self.low + (self.high - self.low) * fraction, message)
-
-    def should_stop(self) -> bool:
-        return self.parent.should_stop()

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from planner.codes import Phase
 from planner.domain import Instance
 from planner.forecast import ForecastParameters, MoveShift, forecast
-from planner.progress import Progress
+from planner.progress import Progress, ScaledProgress
 from planner.scenario_levers import ForecastLevers, forecast_parameters
 from planner.sufficiency import (
     DEFAULT_JOURNEY_LIMITS,
@@ -32,6 +32,7 @@ from planner.sufficiency import (
     SufficiencyWeights,
     assess_sufficiency,
     setting_cost,
+    weighted_p95,
 )
 from scenarios.what_if import capital_by_year, materialise
 
@@ -100,30 +101,6 @@ def parse_run_parameters(parameters: Mapping[str, Any]) -> ScenarioRunParameters
         raise ValueError(f"scenario parameter {where}: {first['msg'].removeprefix('Value error, ')}") from error
 
 
-class _Scaled:
-    """A sub-task's progress 0..1 mapped into [low, high] of the run's (stopping passes straight through)."""
-
-    def __init__(self, parent: Progress, low: float, high: float) -> None:
-        self.parent, self.low, self.high = parent, low, high
-
-    def report(self, fraction: float, message: str) -> None:
-        self.parent.report(self.low + (self.high - self.low) * fraction, message)
-
-    def should_stop(self) -> bool:
-        return self.parent.should_stop()
-
-
-def _weighted_p95(pairs: list[tuple[float, float]]) -> float:
-    total = sum(w for _, w in pairs)
-    if total <= 0:
-        return 0.0
-    running = 0.0
-    for minutes, weight in sorted(pairs):
-        running += weight
-        if running >= 0.95 * total - 1e-9:
-            return minutes
-    return sorted(pairs)[-1][0]
-
 
 def kpis_from_sufficiency(instance: Instance, result: SufficiencyResult) -> dict[str, dict[str, float]]:
     """Per-year KPIs as sums over the sufficiency report's cells and spare places (nothing recomputed).
@@ -157,7 +134,7 @@ def kpis_from_sufficiency(instance: Instance, result: SufficiencyResult) -> dict
             "revenue_cost": float(sum(s["used"] * setting_cost(settings[s["setting_id"]]) for s in spare
                                       if not s["out_of_area"])),
             "mean_journey_minutes": sum(m * w for m, w in placed_pairs) / placed if placed > 0 else 0.0,
-            "p95_journey_minutes": _weighted_p95(p95_pairs),
+            "p95_journey_minutes": weighted_p95(p95_pairs),
         }
     return per_year
 
@@ -205,10 +182,10 @@ def run_scenario(instance: Instance, parameters: dict[str, Any], progress: Progr
         params = parse_run_parameters({**params.model_dump(exclude={"edits"}, exclude_unset=True), **overrides})
     forecast_params = params.forecast_parameters(instance)
     progress.report(0.02, f"scenario {name}: forecasting {params.horizon_years} years ({params.runs} runs)")
-    projection = forecast(instance, forecast_params, _Scaled(progress, 0.02, 0.6))
+    projection = forecast(instance, forecast_params, ScaledProgress(progress, 0.02, 0.6))
     progress.report(0.6, f"scenario {name}: sufficiency per year")
     sufficiency = assess_sufficiency(instance, projection, params.sufficiency_parameters(forecast_params),
-                                     _Scaled(progress, 0.6, 0.85))
+                                     ScaledProgress(progress, 0.6, 0.85))
     per_year = kpis_from_sufficiency(instance, sufficiency)
     totals = {field: sum(row[field] for row in per_year.values()) for field, _ in KPI_FIELDS
               if field not in JOURNEY_FIELDS}
@@ -228,7 +205,7 @@ def run_scenario(instance: Instance, parameters: dict[str, Any], progress: Progr
     }
     if params.placement_kpis:
         progress.report(0.85, f"scenario {name}: next year's placement round")
-        result["placement"] = _placement_headline(instance, params, _Scaled(progress, 0.85, 1.0))
+        result["placement"] = _placement_headline(instance, params, ScaledProgress(progress, 0.85, 1.0))
     result["statistics"]["wall_seconds"] = time.perf_counter() - started
     progress.report(1.0, "scenario done")
     return result
