@@ -47,13 +47,10 @@ from planner.domain import Point, Setting
 from planner.io.report import ImportReport, ImportValidationError
 from planner.io.tabular import (
     Source,
-    csv_rows,
-    decode,
+    open_table,
     parse_date,
     parse_float,
     parse_int,
-    read_source,
-    require_columns,
 )
 
 logger = logging.getLogger(__name__)
@@ -130,13 +127,7 @@ def read_gias(
     Raises ImportValidationError (with the report) when any row is bad, unless `skip_invalid` is True; then the
     good rows are returned and the report lists the rest. A missing required column always raises.
     """
-    raw, name = read_source(source)
-    report = ImportReport(source=name)
-    text = decode(raw, report)
-    header, rows = csv_rows(text)
-    require_columns(header, REQUIRED_COLUMNS, report)
-    if report.problems:
-        raise ImportValidationError(report)
+    report, header, rows = open_table(source, REQUIRED_COLUMNS)
     if POSTCODE in header:
         report.notes.append("Postcode column ignored: settings are located by Easting/Northing only")
     costs = dict(DEFAULT_COST_PER_PLACE)
@@ -161,7 +152,7 @@ def read_gias(
 
     if report.problems and not skip_invalid:
         raise ImportValidationError(report)
-    logger.info("GIAS import %s: %d rows, %d settings, %d problems", name, report.rows_read, len(settings),
+    logger.info("GIAS import %s: %d rows, %d settings, %d problems", report.source, report.rows_read, len(settings),
                 len(report.problems))
     return GiasImport(tuple(settings), report)
 

@@ -22,17 +22,20 @@ from planner.io.report import ImportReport, ImportValidationError
 from planner.io.tabular import (
     Source,
     check_identifier,
-    csv_rows,
-    decode,
+    open_table,
     parse_bool,
     parse_date,
     parse_float,
     parse_int,
-    read_source,
-    require_columns,
 )
 
 logger = logging.getLogger(__name__)
+
+
+def _check_age_column(header: list[str], report: ImportReport) -> None:
+    """A learner's age comes from a birth date or an NCY: one of the two columns must be there."""
+    if not set(header).intersection((BIRTH_DATE, *NCY)):
+        report.add_problem(1, f"{BIRTH_DATE} or NCY", "", f"a column named {BIRTH_DATE!r} or 'NCY'")
 
 # Column names (SEN2 item names where SEN2 has one). Alternatives accepted for the id and the NCY.
 PERSON_ID = ("PersonID", "LearnerID")
@@ -88,15 +91,7 @@ def read_learners(
     `known_setting_ids` / `known_locality_ids`, URNs, requested settings and localities must exist. Raises
     ImportValidationError carrying the report when any row is bad, unless `skip_invalid` is True.
     """
-    raw, name = read_source(source)
-    report = ImportReport(source=name)
-    text = decode(raw, report)
-    header, rows = csv_rows(text)
-    require_columns(header, REQUIRED_COLUMNS, report)
-    if not set(header).intersection((BIRTH_DATE, *NCY)):
-        report.add_problem(1, f"{BIRTH_DATE} or NCY", "", f"a column named {BIRTH_DATE!r} or 'NCY'")
-    if report.problems:
-        raise ImportValidationError(report)
+    report, header, rows = open_table(source, REQUIRED_COLUMNS, _check_age_column)
     if any(h.strip().lower() in POSTCODE_COLUMNS for h in header):
         report.notes.append("Postcode column ignored: postcodes are not stored; Easting/Northing locate the home")
     settings = set(known_setting_ids) if known_setting_ids is not None else None
@@ -124,7 +119,7 @@ def read_learners(
 
     if report.problems and not skip_invalid:
         raise ImportValidationError(report)
-    logger.info("learner import %s: %d rows, %d learners, %d problems", name, report.rows_read, len(kept),
+    logger.info("learner import %s: %d rows, %d learners, %d problems", report.source, report.rows_read, len(kept),
                 len(report.problems))
     return LearnerImport(tuple(kept), report)
 

@@ -10,11 +10,11 @@ import csv
 import io
 import math
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime
 from pathlib import Path
 
-from planner.io.report import ImportReport
+from planner.io.report import ImportReport, ImportValidationError
 
 Source = Path | str | bytes
 
@@ -137,3 +137,21 @@ def _expected_number(kind: str, low: float | None, high: float | None) -> str:
     if high is not None:
         return f"expected {kind} of at most {high:g}"
     return f"expected {kind}"
+
+
+def open_table(source: Source, required: Sequence[str | tuple[str, ...]],
+               check_header: Callable[[list[str], ImportReport], None] | None = None,
+               ) -> tuple[ImportReport, list[str], Iterator[tuple[int, dict[str, str]]]]:
+    """Read, decode and split a CSV, with its report; ImportValidationError when a required column is missing.
+
+    `check_header` may add further header problems (row 1) before the decision.
+    """
+    raw, name = read_source(source)
+    report = ImportReport(source=name)
+    header, rows = csv_rows(decode(raw, report))
+    require_columns(header, required, report)
+    if check_header is not None:
+        check_header(header, report)
+    if report.problems:
+        raise ImportValidationError(report)
+    return report, header, rows

@@ -11,7 +11,7 @@ from collections.abc import Collection
 from typing import NamedTuple
 
 from planner.io.report import ImportReport, ImportValidationError
-from planner.io.tabular import Source, check_identifier, csv_rows, decode, parse_float, read_source, require_columns
+from planner.io.tabular import Source, check_identifier, open_table, parse_float
 
 logger = logging.getLogger(__name__)
 
@@ -40,13 +40,7 @@ def read_travel_matrix(
     A pair given twice is an error (which value is right cannot be guessed). Raises ImportValidationError carrying
     the report when any row is bad, unless `skip_invalid` is True.
     """
-    raw, name = read_source(source)
-    report = ImportReport(source=name)
-    text = decode(raw, report)
-    header, rows = csv_rows(text)
-    require_columns(header, REQUIRED_COLUMNS, report)
-    if report.problems:
-        raise ImportValidationError(report)
+    report, header, rows = open_table(source, REQUIRED_COLUMNS)
     known = set(known_ids) if known_ids is not None else None
 
     matrix: dict[tuple[str, str], float] = {}
@@ -85,6 +79,6 @@ def read_travel_matrix(
 
     if report.problems and not skip_invalid:
         raise ImportValidationError(report)
-    logger.info("travel matrix %s: %d rows, %d journeys, %d problems", name, report.rows_read, len(matrix),
+    logger.info("travel matrix %s: %d rows, %d journeys, %d problems", report.source, report.rows_read, len(matrix),
                 len(report.problems))
     return TravelMatrixImport(matrix, report)
