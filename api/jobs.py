@@ -41,8 +41,8 @@ from api.problems import ProblemError
 from api.run_kinds import RUN_KINDS
 from api.service_tables import RunCancellationRow
 from api.tables import FINISHED_RUN_STATUSES, RunRow, RunStatus, ScenarioRow, utc_now
-from planner.domain import Instance
-from planner.progress import RunCancelled
+from planner.domain.models import Instance
+from planner.solving.progress import RunCancelled
 
 logger = logging.getLogger(__name__)
 

@@ -32,7 +32,7 @@ from api.routes.core import SERVICE_ROUTER_MODULES
 from api.routes.demo import LONG_RUNNING_PATHS
 from api.settings import ServiceSettings, get_settings
 from api.web import mount_web
-from planner.domain import InstanceIntegrityError
+from planner.domain.models import InstanceIntegrityError
 
 logger = logging.getLogger(__name__)
 

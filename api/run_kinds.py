@@ -2,8 +2,8 @@
 
 Every run function has the signature
 
-    def run_x(instance: planner.domain.Instance, parameters: dict[str, Any], progress: planner.progress.Progress)
-        -> dict[str, Any]
+    def run_x(instance: planner.domain.models.Instance, parameters: dict[str, Any],
+              progress: planner.solving.progress.Progress) -> dict[str, Any]
 
 and returns a JSON-serialisable result with at least `status` and `statistics` (wall time, objective, bound,
 gap where they apply). Functions are imported lazily so that importing the API does not import every solver.
@@ -15,18 +15,18 @@ import importlib
 from collections.abc import Callable
 from typing import Any
 
-from planner.domain import Instance
-from planner.progress import Progress
+from planner.domain.models import Instance
+from planner.solving.progress import Progress
 
 RunFunction = Callable[[Instance, dict[str, Any], Progress], dict[str, Any]]
 
 RUN_KINDS: dict[str, str] = {
-    "placement": "planner.placement:run_placement",
-    "forecast": "planner.forecast:run_forecast",
+    "placement": "planner.placement.matching:run_placement",
+    "forecast": "planner.forecast.simulation:run_forecast",
     "sufficiency": "planner.sufficiency:run_sufficiency",
     "scenario": "scenarios.runner:run_scenario",
-    "expansion": "planner.expansion:run_expansion",
-    "transitions": "planner.transitions:run_transitions",
+    "expansion": "planner.expansion.programme:run_expansion",
+    "transitions": "planner.transitions.planning:run_transitions",
 }
 
 

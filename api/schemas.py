@@ -11,8 +11,8 @@ from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from planner.codes import Need, SettingKind, SettingStatus
-from planner.domain import Identifier, Instance, Ncy, Point
+from planner.domain.codes import Need, SettingKind, SettingStatus
+from planner.domain.models import Identifier, Instance, Ncy, Point
 
 T = TypeVar("T")
 
@@ -127,7 +127,7 @@ SETTING_EXAMPLE: dict[str, Any] = {
 
 
 class SettingBase(BaseModel):
-    """Fields of a setting that can be written (see planner.domain.Setting for the meaning of each)."""
+    """Fields of a setting that can be written (see planner.domain.models.Setting for the meaning of each)."""
 
     name: str = Field(min_length=1, max_length=200)
     kind: SettingKind
@@ -197,7 +197,7 @@ LEARNER_EXAMPLE: dict[str, Any] = {
 
 
 class LearnerBase(BaseModel):
-    """Fields of a learner that can be written (pseudonymous; see planner.domain.Learner)."""
+    """Fields of a learner that can be written (pseudonymous; see planner.domain.models.Learner)."""
 
     ncy: Ncy | None = None
     birth_date: date | None = None

@@ -1,4 +1,4 @@
-"""The store: the one place that converts between `planner.domain` models and the tables in `api.tables`.
+"""The store: the one place that converts between `planner.domain.models` models and the tables in `api.tables`.
 
 Functions take an open SQLModel `Session` and never commit: the caller owns the transaction (use
 `api.db.session_scope`, which commits on success and rolls back on any error), so an import or a replacement is
@@ -30,8 +30,8 @@ from api.tables import (
     TeamRow,
     TravelTimeRow,
 )
-from planner.codes import Need, SettingKind, parse_need
-from planner.domain import Instance, Learner, Locality, NeedForecast, OutreachTeam, Point, Setting, TravelTime
+from planner.domain.codes import Need, SettingKind, parse_need
+from planner.domain.models import Instance, Learner, Locality, NeedForecast, OutreachTeam, Point, Setting, TravelTime
 
 
 class InstanceNotFound(LookupError):

@@ -1,6 +1,6 @@
 """Database tables (SQLModel, table=True): the stored form of instances, scenarios and solve runs.
 
-The tables mirror `planner.domain` field for field; `api.store` is the one place that converts between the two.
+The tables mirror `planner.domain.models` field for field; `api.store` is the one place that converts between the two.
 Design choices other modules rely on:
 
 - Every instance child row (locality, setting, learner, team, forecast) has its own integer primary key, the
@@ -109,7 +109,7 @@ class InstanceRow(SQLModel, table=True):
 
 
 class LocalityRow(SQLModel, table=True):
-    """planner.domain.Locality."""
+    """planner.domain.models.Locality."""
 
     __tablename__ = "localities"
     __table_args__ = (
@@ -128,7 +128,7 @@ class LocalityRow(SQLModel, table=True):
 
 
 class SettingRow(SQLModel, table=True):
-    """planner.domain.Setting; `designations` is a sorted JSON list of need codes."""
+    """planner.domain.models.Setting; `designations` is a sorted JSON list of need codes."""
 
     __tablename__ = "settings"
     __table_args__ = (
@@ -162,7 +162,7 @@ class SettingRow(SQLModel, table=True):
 
 
 class LearnerRow(SQLModel, table=True):
-    """planner.domain.Learner: pseudonymous; the home is a grid point (postcode centroid), never a postcode."""
+    """planner.domain.models.Learner: pseudonymous; the home is a grid point (postcode centroid), never a postcode."""
 
     __tablename__ = "learners"
     __table_args__ = (
@@ -200,7 +200,7 @@ class LearnerRow(SQLModel, table=True):
 
 
 class TeamRow(SQLModel, table=True):
-    """planner.domain.OutreachTeam; the base point is optional (both coordinates NULL when absent)."""
+    """planner.domain.models.OutreachTeam; the base point is optional (both coordinates NULL when absent)."""
 
     __tablename__ = "teams"
     __table_args__ = (
@@ -221,7 +221,7 @@ class TeamRow(SQLModel, table=True):
 
 
 class ForecastRow(SQLModel, table=True):
-    """planner.domain.NeedForecast. Forecasts have no domain id: (year, need, phase, locality) plus position."""
+    """planner.domain.models.NeedForecast. Forecasts have no domain id: (year, need, phase, locality) plus position."""
 
     __tablename__ = "forecasts"
     __table_args__ = (
@@ -244,7 +244,7 @@ class ForecastRow(SQLModel, table=True):
 class TravelTimeRow(SQLModel, table=True):
     """A known journey time (from a council's travel matrix): overrides the distance estimate for that pair.
 
-    Loaded into `planner.domain.Instance.travel_times` by `store.load_instance`, so every solver sees it.
+    Loaded into `planner.domain.models.Instance.travel_times` by `store.load_instance`, so every solver sees it.
     Origins are learner, locality or team ids, destinations setting ids (as in the matrix CSV).
     """
 

@@ -21,12 +21,12 @@ from numpy.typing import NDArray
 from ortools.graph.python import min_cost_flow
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from planner.codes import DEFAULT_COST_PER_PLACE, RESTRICTIVENESS, Need, Phase, SettingKind
-from planner.domain import Instance, Setting
-from planner.forecast import ForecastParameters, ForecastResult, forecast
-from planner.forecast_rates import NEEDS, PHASES
-from planner.progress import NullProgress, Progress, RunCancelled, ScaledProgress
-from planner.travel import DEFAULT_JOURNEY_LIMITS, TravelModel, complete_journey_limits, travel_model_for
+from planner.domain.codes import DEFAULT_COST_PER_PLACE, RESTRICTIVENESS, Need, Phase, SettingKind
+from planner.domain.models import Instance, Setting
+from planner.domain.travel import DEFAULT_JOURNEY_LIMITS, TravelModel, complete_journey_limits, travel_model_for
+from planner.forecast.rates import NEEDS, PHASES
+from planner.forecast.simulation import ForecastParameters, ForecastResult, forecast
+from planner.solving.progress import NullProgress, Progress, RunCancelled, ScaledProgress
 
 # Which demand each pool of places serves: specialist places (resourced provision, SEN units, special and SEMH
 # special schools, independent special, specialist post-16) and alternative provision (PRU/AP).

@@ -18,7 +18,7 @@ import numpy as np
 import yaml
 from numpy.typing import NDArray
 
-from planner.codes import NCY_MAX, NCY_MIN, Need
+from planner.domain.codes import NCY_MAX, NCY_MIN, Need
 
 NATIONAL_FILE = "national_2025.yaml"
 

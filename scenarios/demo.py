@@ -17,8 +17,8 @@ from datetime import date, timedelta
 import numpy as np
 from numpy.typing import NDArray
 
-from planner.codes import DEFAULT_COST_PER_PLACE, Need, Phase, SettingKind, phase_of_ncy
-from planner.domain import Instance, Learner, Locality, OutreachTeam, Point, Setting
+from planner.domain.codes import DEFAULT_COST_PER_PLACE, Need, Phase, SettingKind, phase_of_ncy
+from planner.domain.models import Instance, Learner, Locality, OutreachTeam, Point, Setting
 from scenarios.calibration import NCYS, PLACEMENT_CATEGORIES, largest_remainder, national_calibration
 from scenarios.demo_catalogue import (
     BASE_TEMPLATES,

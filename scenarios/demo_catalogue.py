@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from planner.codes import Need, SettingKind
+from planner.domain.codes import Need, SettingKind
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from planner.codes import Need, SettingKind
-from planner.domain import Instance
+from planner.domain.codes import Need, SettingKind
+from planner.domain.models import Instance
 
 # Specialist places counted for sufficiency (DfE SCAP counts special schools, SEN units and resourced provision;
 # we add special post-16 institutions). PRU/AP and independent schools are not the council's own places.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from planner.domain import Instance
+from planner.domain.models import Instance
 from scenarios.spec import ScenarioBase, ScenarioSpec, load_spec
 
 SHIPPED_SCENARIOS = ("phase2-special-expansion", "pru-restructure", "post16-growth")

@@ -1,12 +1,13 @@
 """Run a scenario and compare scenarios side by side, per academic year.
 
 `run_scenario` (run kind "scenario") takes an already materialised instance (or materialises a named scenario /
-a list of edits itself) and runs the commissioner's own models on it: demand from `planner.forecast.forecast` (the
-scenario's demand levers mapped onto `ForecastParameters` by `planner.scenario_levers`), allocation from
-`planner.sufficiency.assess_sufficiency` (the scenario's journey limits and weights as `SufficiencyParameters`).
-Its per-year KPIs are sums of the sufficiency report's cells and spare places, so a scenario's figures are the
-figures its sufficiency report shows. Capital comes from the edits (`scenario_capital` metadata); headline
-placement figures for next year's round come from `planner.placement.run_placement`.
+a list of edits itself) and runs the commissioner's own models on it: demand from
+`planner.forecast.simulation.forecast` (the scenario's demand levers mapped onto `ForecastParameters` by
+`planner.forecast.levers`), allocation from `planner.sufficiency.assess_sufficiency` (the scenario's journey limits
+and weights as `SufficiencyParameters`). Its per-year KPIs are sums of the sufficiency report's cells and spare
+places, so a scenario's figures are the figures its sufficiency report shows. Capital comes from the edits
+(`scenario_capital` metadata); headline placement figures for next year's round come from
+`planner.placement.matching.run_placement`.
 
 `compare_runs` lays any number of run results side by side; its figures are the runs' own (a test checks it).
 """
@@ -20,11 +21,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from planner.codes import Phase
-from planner.domain import Instance
-from planner.forecast import ForecastParameters, MoveShift, forecast
-from planner.progress import Progress, ScaledProgress
-from planner.scenario_levers import ForecastLevers, forecast_parameters
+from planner.domain.codes import Phase
+from planner.domain.models import Instance
+from planner.forecast.levers import ForecastLevers, forecast_parameters
+from planner.forecast.simulation import ForecastParameters, MoveShift, forecast
+from planner.solving.progress import Progress, ScaledProgress
 from planner.sufficiency import (
     DEFAULT_JOURNEY_LIMITS,
     SufficiencyParameters,
@@ -74,7 +75,7 @@ class ScenarioRunParameters(BaseModel):
     move_shifts: list[MoveShift] = Field(default_factory=list)
     cost_changes: list[dict[str, Any]] = Field(default_factory=list, description="Log only: already applied")
     placement_kpis: bool = Field(default=True, description="Also run next year's placement round (headline KPIs)")
-    placement_parameters: dict[str, Any] = Field(default_factory=dict, description="For planner.placement")
+    placement_parameters: dict[str, Any] = Field(default_factory=dict, description="For planner.placement.matching")
 
     def levers(self) -> ForecastLevers:
         return ForecastLevers(joiner_rate_scale=self.joiner_rate_scale, growth_rate=self.growth_rate,
@@ -141,7 +142,7 @@ def kpis_from_sufficiency(instance: Instance, result: SufficiencyResult) -> dict
 
 def _placement_headline(instance: Instance, params: ScenarioRunParameters, progress: Progress) -> dict[str, Any]:
     """Next year's placement round in brief: placed, unplaced, and requested settings named."""
-    from planner.placement import run_placement
+    from planner.placement.matching import run_placement
 
     parameters = {"journey_limit_minutes": {p.value: m for p, m in params.journey_limits.items()},
                   **params.placement_parameters}

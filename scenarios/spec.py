@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from planner.domain import Instance
+from planner.domain.models import Instance
 from scenarios.what_if import ScenarioEditError, materialise, parse_edit
 
 

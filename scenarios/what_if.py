@@ -21,8 +21,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
-from planner.codes import DEFAULT_COST_PER_PLACE, NCY_MAX, NCY_MIN, Need, Phase, SettingKind, SettingStatus
-from planner.domain import Instance, InstanceIntegrityError, Point, Setting
+from planner.domain.codes import DEFAULT_COST_PER_PLACE, NCY_MAX, NCY_MIN, Need, Phase, SettingKind, SettingStatus
+from planner.domain.models import Instance, InstanceIntegrityError, Point, Setting
 
 Year = Annotated[int, Field(ge=2000, le=2100, description="Academic year (2027 = 2027/28)")]
 NcyField = Annotated[int, Field(ge=NCY_MIN, le=NCY_MAX)]
@@ -242,7 +242,7 @@ def _new_id(settings: dict[str, Setting], index: int, op: str, wanted: str) -> s
 def materialise(base: Instance, edits: Sequence[Any]) -> tuple[Instance, dict[str, Any]]:
     """Apply ordered edits to `base` (untouched) and return the new instance and run-parameter overrides.
 
-    Overrides (the forecast's levers, see planner.scenario_levers): `joiner_rate_scale` keyed "*", "NEED",
+    Overrides (the forecast's levers, see planner.forecast.levers): `joiner_rate_scale` keyed "*", "NEED",
     "NEED/phase" or "*/phase"; `growth_rate` and `growth_cap` (all needs); `move_shifts` (shift_placements edits);
     `journey_limits` {phase: minutes}; and `cost_changes` (a log of the cost edits, already applied to the settings).
     """
@@ -420,8 +420,8 @@ def run_parameters(kind: str, instance: Instance, overrides: dict[str, Any],
     """
     if kind in KINDS_TAKING_ALL_OVERRIDES:
         return {**overrides, **requested}
-    from planner.forecast import ForecastParameters
-    from planner.scenario_levers import forecast_parameters, parse_levers
+    from planner.forecast.levers import forecast_parameters, parse_levers
+    from planner.forecast.simulation import ForecastParameters
 
     lever_keys = ("joiner_rate_scale", "growth_rate", "growth_cap", "move_shifts")
     levers = {key: overrides[key] for key in lever_keys if key in overrides}

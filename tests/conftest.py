@@ -16,7 +16,9 @@ Use them by name in any test (no import needed):
 - `session`: a `sqlmodel.Session` on `engine` (closed after the test; commit yourself when you need to).
 - `sqlite_url` / `sqlite_engine`: the SQLite side only, for tests that do not need to prove PostgreSQL.
 - `postgres_url` / `postgres_engine`: the PostgreSQL side only (mark such tests `@pytest.mark.postgres`).
-- `tiny_instance`: a small `planner.domain.Instance` using every field of every model (`build_tiny_instance`).
+- `demo` / `county` / `demo_builder`: the demo councils built once per session (`scenarios.demo.build_demo`).
+- `history_instance` / `history_factory`: a council whose history follows known rates (tests/forecast/history.py).
+- `tiny_instance`: a small `planner.domain.models.Instance` using every field of every model (`build_tiny_instance`).
 
 Tests that start the API can pass `database_url` to their app factory (or set DATABASE_URL to it).
 """
@@ -27,6 +29,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -148,8 +151,8 @@ def build_tiny_instance() -> Any:
     special and an FE college; learners covering every field (a sibling pair, transfers with requests, a pinned
     placement, flags, birth dates and NCYs); two outreach teams and two forecasts.
     """
-    from planner.codes import Need, Phase, SettingKind, SettingStatus
-    from planner.domain import Instance, Learner, Locality, NeedForecast, OutreachTeam, Point, Setting
+    from planner.domain.codes import Need, Phase, SettingKind, SettingStatus
+    from planner.domain.models import Instance, Learner, Locality, NeedForecast, OutreachTeam, Point, Setting
 
     localities = (
         Locality(id="L-N", name="North", centroid=Point(easting=451_000.5, northing=301_000.25)),
@@ -232,3 +235,40 @@ def build_tiny_instance() -> Any:
 def tiny_instance() -> Any:
     """See build_tiny_instance."""
     return build_tiny_instance()
+
+
+@lru_cache(maxsize=8)
+def cached_demo(preset: str = "demo", seed: int = 2026) -> Any:
+    """Instances are immutable, so tests can share one build per (preset, seed)."""
+    from scenarios.demo import build_demo
+
+    return build_demo(preset, seed)
+
+
+@pytest.fixture(scope="session")
+def demo() -> Any:
+    return cached_demo("demo", 2026)
+
+
+@pytest.fixture(scope="session")
+def county() -> Any:
+    return cached_demo("county", 2026)
+
+
+@pytest.fixture(scope="session")
+def demo_builder() -> Any:
+    """build_demo with a per-session cache, for tests that need several seeds."""
+    return cached_demo
+
+
+@pytest.fixture(scope="session")
+def history_factory() -> Any:
+    """build_history_instance (tests/forecast/history.py): a council whose history follows the rates given."""
+    from tests.forecast.history import build_history_instance
+
+    return build_history_instance
+
+
+@pytest.fixture(scope="session")
+def history_instance(history_factory: Any) -> Any:
+    return history_factory()

@@ -9,24 +9,26 @@ database cannot be reached.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from api import store
-from api.settings import ServiceSettings
-from planner.codes import NCY_MAX, Need, Phase, SettingKind, phase_of_ncy
-from planner.domain import Instance, InstanceIntegrityError, Setting
+from api.cli.common import (
+    CliError,
+    display_url,
+    fresh_settings,
+    open_database,
+    progress_bar,
+    resolve_instance_id,
+    run_command,
+)
+from planner.domain.codes import NCY_MAX, Need, Phase, SettingKind, phase_of_ncy
+from planner.domain.models import Instance, Setting
 
 # --------------------------------------------------------------------------------------------------------------
 # Place-sufficiency summary (pure: an Instance in, rows out)
@@ -145,104 +147,6 @@ def sufficiency_table(instance: Instance) -> Table:
 
 
 # --------------------------------------------------------------------------------------------------------------
-# Shared plumbing: settings, database, errors
-
-T = TypeVar("T")
-
-
-class CliError(Exception):
-    """A problem to report to the user as one line and an exit code (no traceback)."""
-
-    def __init__(self, message: str, code: int = 1) -> None:
-        self.code = code
-        super().__init__(message)
-
-
-def _fresh_settings() -> ServiceSettings:
-    # Not get_settings(): it is cached for the process, and each command must see the environment as it is now.
-    return ServiceSettings()
-
-
-def _display_url(url: str) -> str:
-    parsed = make_url(url)
-    if parsed.drivername.startswith("sqlite"):
-        return str(parsed.database)
-    return parsed.render_as_string(hide_password=True)
-
-
-@contextmanager
-def _database(settings: ServiceSettings) -> Iterator[Engine]:
-    """An engine on the configured database, migrated to head; CliError(code 2) when it cannot be reached."""
-    from api.db import make_engine
-    from api.migrate import upgrade_to_head
-
-    url = settings.resolved_database_url()
-    if url.startswith("sqlite"):
-        folder = Path(str(make_url(url).database)).parent
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            raise CliError(f"cannot use the data folder {folder} (PLACEPLAN_DATA_DIR): {error.strerror}",
-                           code=2) from None
-    engine = make_engine(url)
-    try:
-        try:
-            upgrade_to_head(engine)
-        except OperationalError as error:
-            reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
-            raise CliError(f"cannot use the database at {_display_url(url)}: {reason}", code=2) from None
-        yield engine
-    finally:
-        engine.dispose()
-
-
-def _run(console: Console, action: Callable[[], T]) -> T:
-    """Run a command body, turning expected failures into a red message and an exit code."""
-    try:
-        return action()
-    except CliError as error:
-        console.print(f"[red]error:[/red] {error}")
-        raise typer.Exit(code=error.code) from None
-    except (store.InstanceNotFound, store.InstanceInUse, store.UnstorableText) as error:
-        console.print(f"[red]error:[/red] {error}")
-        raise typer.Exit(code=1) from None
-    except InstanceIntegrityError as error:
-        console.print(_integrity_table(error))
-        console.print(f"[red]error:[/red] {len(error.problems)} integrity problem(s); nothing was stored")
-        raise typer.Exit(code=1) from None
-    except OperationalError as error:
-        reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
-        console.print(f"[red]error:[/red] database error: {reason}")
-        raise typer.Exit(code=2) from None
-
-
-def _integrity_table(error: InstanceIntegrityError) -> Table:
-    table = Table("record", "id", "field", "problem", title="Integrity problems")
-    for problem in error.problems[:200]:
-        table.add_row(problem.record, problem.record_id, problem.field, problem.message)
-    if len(error.problems) > 200:
-        table.add_row("...", "", "", f"and {len(error.problems) - 200} more")
-    return table
-
-
-def _progress(console: Console) -> Progress:
-    return Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
-                    console=console, transient=True)
-
-
-def _resolve_instance(session: Session, name: str | None, instance_id: int | None) -> int:
-    if instance_id is not None:
-        store.get_instance_row(session, instance_id)
-        return instance_id
-    found = store.latest_instance_id(session, name)
-    if found is None:
-        raise store.InstanceNotFound(name) if name is not None else CliError(
-            "the database holds no instance yet: run `placeplan demo` or `placeplan import gias FILE` first"
-        )
-    return found
-
-
-# --------------------------------------------------------------------------------------------------------------
 # Commands
 
 
@@ -254,12 +158,12 @@ def demo_command(preset: str, seed: int) -> None:
 
         if preset not in preset_names():
             raise CliError(f"unknown preset {preset!r}: expected one of {', '.join(preset_names())}")
-        settings = _fresh_settings()
-        with _progress(console) as progress:
+        settings = fresh_settings()
+        with progress_bar(console) as progress:
             task = progress.add_task(f"Building the {preset} council (seed {seed})", total=3)
             instance = build_demo(preset, seed)
             progress.update(task, advance=1, description="Preparing the database")
-            with _database(settings) as engine:
+            with open_database(settings) as engine:
                 progress.update(task, advance=1, description=f"Saving {len(instance.learners):,} learners")
                 with Session(engine) as session:
                     instance_id = store.replace_instance(session, instance, f"demo:{preset}:{seed}")
@@ -269,10 +173,10 @@ def demo_command(preset: str, seed: int) -> None:
         console.print(
             f"[bold]{instance.name}[/bold] (instance {instance_id}): {len(instance.learners):,} learners, "
             f"{len(instance.settings):,} settings, {len(instance.localities)} localities, "
-            f"{len(instance.teams)} outreach teams; database {_display_url(settings.resolved_database_url())}"
+            f"{len(instance.teams)} outreach teams; database {display_url(settings.resolved_database_url())}"
         )
 
-    _run(console, body)
+    run_command(console, body)
 
 
 def settings_list_command(kind: str | None, need: str | None, locality: str | None, in_area: bool | None,
@@ -285,14 +189,14 @@ def settings_list_command(kind: str | None, need: str | None, locality: str | No
         except ValueError:
             raise CliError(f"unknown setting kind {kind!r}: expected one of "
                            f"{', '.join(k.value for k in SettingKind)}") from None
-        from planner.codes import parse_need
+        from planner.domain.codes import parse_need
 
         try:
             need_code = parse_need(need) if need else None
         except ValueError as error:
             raise CliError(str(error)) from None
-        with _database(_fresh_settings()) as engine, Session(engine) as session:
-            chosen = _resolve_instance(session, instance_name, instance_id)
+        with open_database(fresh_settings()) as engine, Session(engine) as session:
+            chosen = resolve_instance_id(session, instance_name, instance_id)
             row = store.get_instance_row(session, chosen)
             filters: dict[str, Any] = {"kind": kind_code, "need": need_code, "locality_id": locality,
                                        "in_area": in_area}
@@ -307,14 +211,14 @@ def settings_list_command(kind: str | None, need: str | None, locality: str | No
                               s.locality_id or "-", "in" if s.in_area else "out", s.status)
             console.print(table)
 
-    _run(console, body)
+    run_command(console, body)
 
 
 def instances_list_command() -> None:
     console = Console()
 
     def body() -> None:
-        with _database(_fresh_settings()) as engine, Session(engine) as session:
+        with open_database(fresh_settings()) as engine, Session(engine) as session:
             table = Table("id", "name", "year", "source", "localities", "settings", "learners", "teams", "created",
                           title="Stored instances")
             for s in store.list_instances(session):
@@ -322,7 +226,7 @@ def instances_list_command() -> None:
                               str(s.learners), str(s.teams), s.created_at.strftime("%Y-%m-%d %H:%M UTC"))
             console.print(table)
 
-    _run(console, body)
+    run_command(console, body)
 
 
 def db_upgrade_command() -> None:
@@ -331,12 +235,12 @@ def db_upgrade_command() -> None:
     def body() -> None:
         from api.migrate import current_revision
 
-        settings = _fresh_settings()
-        with _database(settings) as engine:
-            console.print(f"database {_display_url(settings.resolved_database_url())} is at revision "
+        settings = fresh_settings()
+        with open_database(settings) as engine:
+            console.print(f"database {display_url(settings.resolved_database_url())} is at revision "
                           f"{current_revision(engine)}")
 
-    _run(console, body)
+    run_command(console, body)
 
 
 def serve_command(host: str, port: int, reload: bool) -> None:

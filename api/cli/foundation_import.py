@@ -31,9 +31,9 @@ from rich.table import Table
 from sqlmodel import Session
 
 from api import store
-from api.cli.foundation import CliError, _database, _fresh_settings, _progress, _run
-from planner.calendar import academic_year_of
-from planner.domain import Instance, Learner, Setting, TravelTime
+from api.cli.common import CliError, fresh_settings, open_database, progress_bar, run_command
+from planner.domain.calendar import academic_year_of
+from planner.domain.models import Instance, Learner, Setting, TravelTime
 from planner.io.report import ImportReport, ImportValidationError, RowProblem
 
 DEFAULT_INSTANCE_NAME = "Imported council"
@@ -78,7 +78,7 @@ def _importer(module: str, function: str) -> Callable[..., Any]:
 def _read(console: Console, reader: Callable[[], Any], path: Path) -> Any:
     """Run an importer; on a validation failure print the report and stop (nothing stored)."""
     try:
-        with _progress(console) as progress:
+        with progress_bar(console) as progress:
             progress.add_task(f"Reading {path.name}", total=None)
             return reader()
     except ImportValidationError as error:
@@ -116,7 +116,7 @@ def import_gias_command(path: Path, la_code: str | None, skip_invalid: bool, ins
         result = _read(console, lambda: read_gias(path, la_code=la_code, skip_invalid=skip_invalid), path)
         settings: tuple[Setting, ...] = result.settings
         report: ImportReport = result.report
-        with _database(_fresh_settings()) as engine:
+        with open_database(fresh_settings()) as engine:
             with Session(engine) as session:
                 existing_id = store.latest_instance_id(session, instance_name)
                 existing = store.load_instance(session, existing_id) if existing_id is not None else None
@@ -135,7 +135,7 @@ def import_gias_command(path: Path, la_code: str | None, skip_invalid: bool, ins
                       f"imported from {path.name}, {len(instance.settings)} in total; "
                       f"{report.rows_skipped} row(s) skipped as out of scope or closed")
 
-    _run(console, body)
+    run_command(console, body)
 
 
 def import_learners_command(path: Path, skip_invalid: bool, instance_name: str, replace: bool) -> None:
@@ -144,7 +144,7 @@ def import_learners_command(path: Path, skip_invalid: bool, instance_name: str, 
     def body() -> None:
         _check_file(path)
         read_learners = _importer("planner.io.learners", "read_learners")
-        with _database(_fresh_settings()) as engine:
+        with open_database(fresh_settings()) as engine:
             with Session(engine) as session:
                 existing_id = store.latest_instance_id(session, instance_name)
                 if existing_id is None:
@@ -164,7 +164,7 @@ def import_learners_command(path: Path, skip_invalid: bool, instance_name: str, 
         console.print(f"instance [bold]{instance_name}[/bold] (id {existing_id}): {len(learners)} learner(s) "
                       f"imported from {path.name}, {len(instance.learners)} in total")
 
-    _run(console, body)
+    run_command(console, body)
 
 
 def _source_of(engine: Any, instance_id: int) -> str:
@@ -178,7 +178,7 @@ def import_travel_command(path: Path, skip_invalid: bool, instance_name: str, re
     def body() -> None:
         _check_file(path)
         read_matrix = _importer("planner.io.travel_matrix", "read_travel_matrix")
-        with _database(_fresh_settings()) as engine:
+        with open_database(fresh_settings()) as engine:
             with Session(engine) as session:
                 existing_id = store.latest_instance_id(session, instance_name)
                 if existing_id is None:
@@ -201,7 +201,7 @@ def import_travel_command(path: Path, skip_invalid: bool, instance_name: str, re
         console.print(f"instance [bold]{instance_name}[/bold] (id {existing_id}): {len(matrix)} journey time(s) "
                       f"imported from {path.name}, {total} stored in total")
 
-    _run(console, body)
+    run_command(console, body)
 
 
 def register_import(app: typer.Typer) -> None:

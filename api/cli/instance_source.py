@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from sqlmodel import Session
 
-from planner.domain import Instance, InstanceIntegrityError
+from planner.domain.models import Instance, InstanceIntegrityError
 
 
 @dataclass(frozen=True)
@@ -67,11 +67,11 @@ def _from_file(path: Path) -> Instance:
 
 def _from_database(stored: str | None) -> ResolvedInstance:
     from api import store
-    from api.cli.foundation import CliError, _database, _fresh_settings, _resolve_instance
+    from api.cli.common import CliError, fresh_settings, open_database, resolve_instance_id
 
     try:
-        with _database(_fresh_settings()) as engine, Session(engine) as session:
-            instance_id = _resolve_instance(session, stored, None)
+        with open_database(fresh_settings()) as engine, Session(engine) as session:
+            instance_id = resolve_instance_id(session, stored, None)
             instance = store.load_instance(session, instance_id)
     except CliError as error:
         raise _SourceError(str(error), error.code) from None

@@ -25,8 +25,8 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
     ) -> None:
         """Propose a setting for every learner moving in a round, with reasons."""
         from planner.io.placement_export import write_placements
-        from planner.placement import place
-        from planner.placement_params import PlacementParameters
+        from planner.placement.matching import place
+        from planner.placement.params import PlacementParameters
 
         console = Console()
         source = resolve_instance(instance_file, preset, stored=stored, console=console)
@@ -62,7 +62,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         compare: str = typer.Option(None, "--compare", help="'cpsat': also time a plain CP-SAT model (120 s cap)"),
     ) -> None:
         """Place every learner of a preset; ends with one line of figures."""
-        from planner.placement_bench import bench_line, plain_cpsat, run_bench
+        from scenarios.placement_bench import bench_line, plain_cpsat, run_bench
 
         console = Console()
         if compare not in (None, "cpsat"):

@@ -24,7 +24,7 @@ error_console = Console(stderr=True)
 
 
 class _BarProgress:
-    """planner.progress.Progress on a Rich bar."""
+    """planner.solving.progress.Progress on a Rich bar."""
 
     def __init__(self, bar: RichProgress, task: Any) -> None:
         self._bar = bar
@@ -205,7 +205,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         output: Annotated[Path | None, typer.Option("--json", help="Write the full result as JSON")] = None,
     ) -> None:
         """Choose which expansion projects to fund, how big and when, within capital budgets."""
-        from planner.expansion import run_expansion
+        from planner.expansion.programme import run_expansion
         from scenarios.registry import load_base
         from scenarios.spec import ScenarioBase
 
@@ -239,7 +239,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
                                   f"{row['out_of_area_learner_years'] or 0:,.1f}", f"{row['objective'] or 0:,.0f}")
                 console.print(front)
                 if chart:
-                    from planner.expansion import frontier_chart
+                    from planner.expansion.programme import frontier_chart
 
                     chart.write_bytes(frontier_chart(result["frontier"], chart.suffix.lstrip(".").lower()))
             robust = result.get("robust")
@@ -263,7 +263,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         time_limit: Annotated[float, typer.Option(help="Seconds")] = 300,
     ) -> None:
         """Solve an OR-Library CFLP instance through the expansion optimiser."""
-        from planner.cflp import read_cflp, solve_cflp
+        from planner.expansion.cflp import read_cflp, solve_cflp
 
         def body() -> None:
             solution = solve_cflp(read_cflp(file), time_limit_seconds=time_limit)
@@ -287,9 +287,9 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
 
         `wall` is building the model (travel, arcs) plus solving it; the forecast's own time is printed apart.
         """
-        from planner.expansion import ExpansionParameters, build_expansion_data, project_forecast
-        from planner.expansion_model import SolveOptions, solve_expansion_data
-        from planner.forecast import ForecastParameters
+        from planner.expansion.model import SolveOptions, solve_expansion_data
+        from planner.expansion.programme import ExpansionParameters, build_expansion_data, project_forecast
+        from planner.forecast.simulation import ForecastParameters
         from scenarios.registry import load_base
         from scenarios.spec import ScenarioBase
 
@@ -327,7 +327,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         workers: Annotated[int, typer.Option(help="Local process pool workers")] = 2,
     ) -> None:
         """Time a sweep on the local process pool and on a Dask LocalCluster; checks both agree."""
-        from planner.sweep import sweep_benchmark
+        from scenarios.sweep import sweep_benchmark
 
         def body() -> None:
             with _progress("sweeping") as progress:

@@ -18,13 +18,13 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from rich.table import Table
 
 from api.cli.instance_source import resolve_instance
-from planner.domain import Instance
+from planner.domain.models import Instance
 
 T = TypeVar("T")
 
 
 class _BarProgress:
-    """planner.progress.Progress shown as a Rich bar."""
+    """planner.solving.progress.Progress shown as a Rich bar."""
 
     def __init__(self, bar: Progress, task: Any) -> None:
         self.bar, self.task = bar, task
@@ -59,8 +59,8 @@ def _fail(console: Console, message: str) -> typer.Exit:
 
 def forecast_command(preset: str | None, instance_file: Path | None, years: int, runs: int, seed: int,
                      out: Path, measure: str, stored: str | None = None) -> None:
-    from planner.charts import forecast_fan_chart
-    from planner.forecast import MEASURES, forecast
+    from planner.forecast.simulation import MEASURES, forecast
+    from planner.io.charts import forecast_fan_chart
     from planner.io.sufficiency_export import rows_to_csv
 
     console = Console()
@@ -92,8 +92,8 @@ def forecast_command(preset: str | None, instance_file: Path | None, years: int,
 
 def sufficiency_command(preset: str | None, instance_file: Path | None, years: int, runs: int, seed: int,
                         quantile: float, out: Path, stored: str | None = None) -> None:
-    from planner.charts import sufficiency_heatmap
-    from planner.forecast import forecast
+    from planner.forecast.simulation import forecast
+    from planner.io.charts import sufficiency_heatmap
     from planner.io.sufficiency_export import rows_to_csv, scap_rows, scap_workbook, sufficiency_workbook
     from planner.sufficiency import assess_sufficiency
 
@@ -129,7 +129,7 @@ def sufficiency_command(preset: str | None, instance_file: Path | None, years: i
 
 
 def bench_command(preset: str, seed: int, runs: int, years: int) -> None:
-    from planner.forecast import forecast
+    from planner.forecast.simulation import forecast
     from planner.sufficiency import assess_sufficiency
 
     console = Console()

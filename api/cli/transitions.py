@@ -10,14 +10,14 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from planner.domain import Instance
+from planner.domain.models import Instance
 
 console = Console()
 err_console = Console(stderr=True)
 
 
 class _BarProgress:
-    """planner.progress.Progress shown as a Rich bar."""
+    """planner.solving.progress.Progress shown as a Rich bar."""
 
     def __init__(self, bar: Progress) -> None:
         self._bar = bar
@@ -55,7 +55,7 @@ def _load_instance(preset: str | None, instance_file: Path | None, seed: int) ->
 
 
 def _plan(instance: Instance, parameters: dict[str, Any]) -> dict[str, Any]:
-    from planner.transitions import TransitionPlanError, run_transitions
+    from planner.transitions.planning import TransitionPlanError, run_transitions
 
     try:
         with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=err_console,
@@ -122,8 +122,8 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         seed: Annotated[int, typer.Option()] = 0,
     ) -> None:
         """Solve an OR-Library generalised assignment instance exactly (CP-SAT)."""
-        from planner.io.gap import GapFileError, read_gap
-        from planner.outreach import gap_problem_from_instance, solve_gap
+        from planner.transitions.gap import solve_gap
+        from planner.transitions.gap_file import GapFileError, gap_problem_from_instance, read_gap
 
         if sense not in ("min", "max"):
             _fail(f"--sense must be min or max, got {sense!r}")

@@ -15,7 +15,7 @@ from sqlmodel import Session
 from api import store
 from api.problems import ProblemError
 from api.tables import InstanceRow
-from planner.domain import Instance, InstanceIntegrityError
+from planner.domain.models import Instance, InstanceIntegrityError
 
 MAX_DB_INT = 2_147_483_647
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:/-]*$"

@@ -30,8 +30,8 @@ from api.routes._common import (
 )
 from api.schemas import LearnerCreate, LearnerPublic, LearnerUpdate, Page
 from api.tables import LearnerRow
-from planner.codes import NCY_MAX, NCY_MIN, Need
-from planner.domain import Learner
+from planner.domain.codes import NCY_MAX, NCY_MIN, Need
+from planner.domain.models import Learner
 
 router = APIRouter(tags=["learners"])
 Officer = Annotated[Principal, Depends(require_roles(Role.OFFICER))]

@@ -30,10 +30,10 @@ from api.routes._common import ID_PATTERN, Limit, Offset, RecordId, set_total
 from api.routes.runs import RunId
 from api.schemas import Page
 from api.tables import RunRow, RunStatus
-from planner.domain import Instance, Learner, Setting
-from planner.explain import Alternative, LearnerExplanation, explain_learner, objective_breakdown, recommend
-from planner.placement_model import PlacementDecision, PlacementPlan, RequestOutcome, UnplacedReason
-from planner.placement_params import PlacementParameters
+from planner.domain.models import Instance, Learner, Setting
+from planner.placement.explain import Alternative, LearnerExplanation, explain_learner, objective_breakdown, recommend
+from planner.placement.params import PlacementParameters
+from planner.placement.plan import PlacementDecision, PlacementPlan, RequestOutcome, UnplacedReason
 
 router = APIRouter(tags=["placement"])
 Officer = Annotated[Principal, Depends(require_roles(Role.OFFICER))]

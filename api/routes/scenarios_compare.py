@@ -82,7 +82,7 @@ def expansion_frontier(
     format: Annotated[str, Query(pattern="^(json|csv|png|svg)$")] = "json",
 ) -> Any:
     """An expansion run's budget frontier (outcome against total capital) as a table or a chart."""
-    from planner.expansion import frontier_chart
+    from planner.expansion.programme import frontier_chart
 
     result = _finished_result(session, principal, request, run_id, "expansion")
     rows: list[dict[str, Any]] = list(result.get("frontier") or [])

@@ -27,8 +27,8 @@ from api.routes._common import (
 )
 from api.schemas import Page, SettingCreate, SettingPublic, SettingUpdate
 from api.tables import SettingRow
-from planner.codes import Need, SettingKind
-from planner.domain import Setting
+from planner.domain.codes import Need, SettingKind
+from planner.domain.models import Setting
 
 router = APIRouter(tags=["settings"])
 EVERYONE = (Role.OFFICER, Role.COMMISSIONER, Role.PLANNER)

@@ -15,7 +15,7 @@ from api.auth import Role, allow
 from api.deps import SessionDep
 from api.problems import ProblemError
 from api.store import InstanceNotFound, load_instance
-from planner.domain import Instance
+from planner.domain.models import Instance
 
 router = APIRouter(tags=["sufficiency"])
 AGGREGATE_ROLES = (Role.COMMISSIONER, Role.PLANNER)
@@ -51,7 +51,7 @@ def _format(fmt: str) -> str:
 
 
 def _run(instance: Instance, years: int, runs: int, seed: int, quantile: float | None = None) -> tuple[Any, Any]:
-    from planner.forecast import forecast
+    from planner.forecast.simulation import forecast
     from planner.sufficiency import assess_sufficiency
 
     try:
@@ -67,8 +67,8 @@ def _run(instance: Instance, years: int, runs: int, seed: int, quantile: float |
 def forecast_fan_chart(instance_id: int, fmt: str, session: SessionDep, years: Years = 5, runs: Runs = 1000,
                        seed: Seed = 2026, measure: str = "specialist") -> Response:
     """Fan chart (p10-p90 band, p50 line) of forecast learners per need."""
-    from planner.charts import forecast_fan_chart as draw
-    from planner.forecast import MEASURES
+    from planner.forecast.simulation import MEASURES
+    from planner.io.charts import forecast_fan_chart as draw
 
     if measure not in MEASURES:
         raise ProblemError(422, "Unprocessable Content", f"measure must be one of {', '.join(MEASURES)}")
@@ -81,7 +81,7 @@ def forecast_fan_chart(instance_id: int, fmt: str, session: SessionDep, years: Y
 def sufficiency_heatmap(instance_id: int, fmt: str, session: SessionDep, years: Years = 5, runs: Runs = 1000,
                         seed: Seed = 2026, quantile: Quantile = 0.5) -> Response:
     """Heatmap per year: need x locality, colour = learners not placed in area."""
-    from planner.charts import sufficiency_heatmap as draw
+    from planner.io.charts import sufficiency_heatmap as draw
 
     instance = _instance(session, instance_id)
     _, result = _run(instance, years, runs, seed, quantile)

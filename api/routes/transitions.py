@@ -1,7 +1,7 @@
 """Transition runs: one learner's transition plan (JSON or a printable page), a team's calendar, dashboard counts.
 
 A transitions run is started through the generic run API (`POST /api/v1/runs {"kind": "transitions",
-"parameters": {"year": 2027}}`); these routes read its stored result (`planner.transitions.plan_transitions`).
+"parameters": {"year": 2027}}`); these routes read its stored result (`planner.transitions.planning.plan_transitions`).
 A learner's plan is learner-level: officers only (admin implied), read through `api.jobs.load_run_for` (role check
 on the run kind, audited) plus one audit event for the learner. A team calendar lists learners too, so it is for
 officers as well, with an audit event per learner in it. The counts are aggregates with no learner ids

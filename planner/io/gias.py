@@ -3,8 +3,8 @@
 One row per establishment, with GIAS's own column names (`URN`, `EstablishmentName`, `TypeOfEstablishment (name)`,
 `SEN1 (name)`..`SEN13 (name)`, `Easting`, `Northing`, ...). What the importer does with them:
 
-- kind: `TypeOfEstablishment (name)` through `planner.codes.GIAS_TYPE_TO_KIND`, else `EstablishmentTypeGroup (name)`
-  through `GIAS_GROUP_TO_KIND` (both case-insensitive); a special school designated SEMH becomes an SEMH special
+- kind: `TypeOfEstablishment (name)` through `planner.domain.codes.GIAS_TYPE_TO_KIND`, else `EstablishmentTypeGroup
+  (name)` through `GIAS_GROUP_TO_KIND` (both case-insensitive); a special school designated SEMH becomes an SEMH special
   school. Out-of-scope groups (universities, children's centres, Welsh schools, online providers, other types) are
   skipped and counted.
 - status: "Closed" rows are skipped (counted, never an error); "Proposed to open" is proposed, "Open, but proposed
@@ -31,8 +31,8 @@ from typing import NamedTuple
 
 from pydantic import ValidationError
 
-from planner.calendar import academic_year_of
-from planner.codes import (
+from planner.domain.calendar import academic_year_of
+from planner.domain.codes import (
     DEFAULT_COST_PER_PLACE,
     GIAS_GROUP_TO_KIND,
     GIAS_TYPE_TO_KIND,
@@ -43,7 +43,7 @@ from planner.codes import (
     SettingStatus,
     parse_need,
 )
-from planner.domain import Point, Setting
+from planner.domain.models import Point, Setting
 from planner.io.report import ImportReport, ImportValidationError
 from planner.io.tabular import (
     Source,

@@ -15,9 +15,9 @@ from typing import NamedTuple, TypeVar
 
 from pydantic import ValidationError
 
-from planner.calendar import ncy_for
-from planner.codes import NCY_MAX, NCY_MIN, Need, parse_need
-from planner.domain import Learner, Point
+from planner.domain.calendar import ncy_for
+from planner.domain.codes import NCY_MAX, NCY_MIN, Need, parse_need
+from planner.domain.models import Learner, Point
 from planner.io.report import ImportReport, ImportValidationError
 from planner.io.tabular import (
     Source,

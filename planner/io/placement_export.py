@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from planner.domain import Instance
-from planner.placement_model import PlacementPlan
+from planner.domain.models import Instance
+from planner.placement.plan import PlacementPlan
 
 # Characters that make a spreadsheet read a cell as a formula.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

@@ -15,10 +15,10 @@ import numpy as np
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from planner.codes import Phase, SettingKind
-from planner.domain import Instance, Setting
-from planner.forecast import ForecastResult
-from planner.forecast_rates import PHASES
+from planner.domain.codes import Phase, SettingKind
+from planner.domain.models import Instance, Setting
+from planner.forecast.rates import PHASES
+from planner.forecast.simulation import ForecastResult
 from planner.sufficiency import RECONCILED, SufficiencyResult, is_out_of_area
 
 SCAP_YEARS: dict[Phase, int] = {Phase.PRIMARY: 5, Phase.SECONDARY: 7}

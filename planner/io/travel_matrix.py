@@ -1,7 +1,7 @@
 """Import a travel matrix: known journey minutes between places, overriding the distance-based estimate.
 
 CSV with the columns `origin_id,destination_id,minutes` (one journey per row; ids are learner, locality or setting
-ids as the council uses them). The result is the mapping `planner.travel.TravelModel(matrix=...)` takes.
+ids as the council uses them). The result is the mapping `planner.domain.travel.TravelModel(matrix=...)` takes.
 """
 
 from __future__ import annotations

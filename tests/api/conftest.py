@@ -20,8 +20,8 @@ from api.auth import Role, create_user
 from api.jobs import JobSettings
 from api.main import create_app
 from api.settings import ServiceSettings
-from planner.domain import Instance, Learner, Locality, OutreachTeam, Point, Setting
-from planner.progress import RunCancelled
+from planner.domain.models import Instance, Learner, Locality, OutreachTeam, Point, Setting
+from planner.solving.progress import RunCancelled
 
 ROLES = ("officer", "commissioner", "planner", "admin")
 

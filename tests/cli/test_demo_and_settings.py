@@ -14,8 +14,8 @@ from api import store
 from api.cli.foundation import place_sufficiency
 from api.db import make_engine
 from api.migrate import upgrade_to_head
-from planner.codes import Need, Phase
-from planner.domain import Instance
+from planner.domain.codes import Need, Phase
+from planner.domain.models import Instance
 from scenarios.demo import build_demo
 
 

@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 from api import store
 from api.db import make_engine
 from api.migrate import upgrade_to_head
-from planner.codes import Need, SettingKind
-from planner.domain import Instance
+from planner.domain.codes import Need, SettingKind
+from planner.domain.models import Instance
 
 
 def _load_all(url: str) -> list[Instance]:

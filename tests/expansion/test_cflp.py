@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from planner.cflp import CflpFormatError, cflp_to_expansion, parse_cflp, read_cflp, solve_cflp
+from planner.expansion.cflp import CflpFormatError, cflp_to_expansion, parse_cflp, read_cflp, solve_cflp
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "expansion"
 OPTIMA = {row["instance"]: float(row["optimum"]) for row in csv.DictReader((DATA / "optima.csv").open())}

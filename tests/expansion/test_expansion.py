@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from planner.domain import Instance
-from planner.expansion import (
+from planner.domain.models import Instance
+from planner.expansion.demand import draw_demand, forecast_draws
+from planner.expansion.model import SolveOptions, solve_expansion_data
+from planner.expansion.programme import (
     ExpansionParameters,
     budget_frontier,
     build_expansion_data,
@@ -15,10 +17,8 @@ from planner.expansion import (
     run_expansion,
     without_project,
 )
-from planner.expansion_demand import draw_demand, forecast_draws
-from planner.expansion_model import SolveOptions, solve_expansion_data
-from planner.forecast import ForecastParameters
-from planner.progress import NullProgress
+from planner.forecast.simulation import ForecastParameters
+from planner.solving.progress import NullProgress
 from planner.sufficiency import SufficiencyParameters, assess_sufficiency
 from scenarios.demo import build_demo
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy.optimize import linprog
 
-from planner.expansion_model import (
+from planner.expansion.model import (
     Arc,
     ExpansionData,
     ObjectiveWeights,

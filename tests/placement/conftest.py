@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from planner.codes import Need, SettingKind
-from planner.domain import Instance, Learner, Point, Setting
+from planner.domain.codes import Need, SettingKind
+from planner.domain.models import Instance, Learner, Point, Setting
 
 BASE_YEAR = 2026
 HOME = Point(easting=400_000, northing=300_000)

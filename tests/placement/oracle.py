@@ -7,10 +7,10 @@ import math
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from planner.codes import DEFAULT_COST_PER_PLACE, phase_of_ncy
-from planner.domain import Instance
-from planner.placement_params import PlacementParameters
-from planner.validation import exclusion_reasons, journey_minutes
+from planner.domain.codes import DEFAULT_COST_PER_PLACE, phase_of_ncy
+from planner.domain.models import Instance
+from planner.placement.params import PlacementParameters
+from planner.validation.placement import exclusion_reasons, journey_minutes
 
 RULES = ("placed", "preference", "restrictiveness", "travel", "cost")
 

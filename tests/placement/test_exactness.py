@@ -5,11 +5,11 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from planner.codes import Need, Phase, SettingKind
-from planner.domain import Instance, Learner, Point, Setting
-from planner.placement import place
-from planner.placement_params import PlacementParameters
-from planner.validation import check_placement_plan, exclusion_reasons
+from planner.domain.codes import Need, Phase, SettingKind
+from planner.domain.models import Instance, Learner, Point, Setting
+from planner.placement.matching import place
+from planner.placement.params import PlacementParameters
+from planner.validation.placement import check_placement_plan, exclusion_reasons
 
 from .oracle import lexicographic_optimum
 

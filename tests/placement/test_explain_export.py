@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from planner.explain import explain_learner, recommend
 from planner.io.placement_export import write_placements
-from planner.placement import place
-from planner.placement_params import PlacementParameters
+from planner.placement.explain import explain_learner, recommend
+from planner.placement.matching import place
+from planner.placement.params import PlacementParameters
 
 from .conftest import instance, learner, setting
 

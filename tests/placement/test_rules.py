@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from planner.codes import Need, Phase, SettingKind
-from planner.placement import place
-from planner.placement_model import PlacementPlan, RequestOutcome, UnplacedReason
-from planner.placement_params import PlacementParameters
-from planner.validation import check_placement_plan
+from planner.domain.codes import Need, Phase, SettingKind
+from planner.placement.matching import place
+from planner.placement.params import PlacementParameters
+from planner.placement.plan import PlacementPlan, RequestOutcome, UnplacedReason
+from planner.validation.placement import check_placement_plan
 
 from .conftest import instance, learner, setting
 
@@ -60,6 +60,7 @@ def test_phase_capacity() -> None:
 
 
 def test_journey_limit() -> None:
+    """The journey limit rule (planner.placement.eligibility): a setting beyond the limit is never proposed."""
     assert where(solve([setting("M", km=20)], [learner("L")])) == {"L": "M"}
     plan = solve([setting("M", km=60)], [learner("L")])  # about 68 minutes for a Reception child
     assert plan.decisions[0].unplaced_reason is UnplacedReason.TOO_FAR

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from planner.domain import InstanceIntegrityError, TravelTime
-from planner.eligibility import compute_eligibility
-from planner.placement import place
-from planner.placement_params import PlacementParameters
-from planner.validation import check_placement_plan
+from planner.domain.models import InstanceIntegrityError, TravelTime
+from planner.placement.eligibility import compute_eligibility
+from planner.placement.matching import place
+from planner.placement.params import PlacementParameters
+from planner.validation.placement import check_placement_plan
 
 from .conftest import instance, learner, setting
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from planner.codes import Need, SettingKind
-from planner.domain import Instance, Learner, Locality, Point, Setting
+from planner.domain.codes import Need, SettingKind
+from planner.domain.models import Instance, Learner, Locality, Point, Setting
 
 
 def small_instance() -> Instance:

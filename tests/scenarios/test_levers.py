@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from planner.codes import Need
-from planner.domain import Instance
-from planner.forecast import ForecastParameters
-from planner.forecast_rates import estimate_rates
-from planner.scenario_levers import forecast_parameters, parse_levers
+from planner.domain.codes import Need
+from planner.domain.models import Instance
+from planner.forecast.levers import forecast_parameters, parse_levers
+from planner.forecast.rates import estimate_rates
+from planner.forecast.simulation import ForecastParameters
 
 
 def test_scales_growth_and_cap_map_onto_forecast_parameters(tiny: Instance) -> None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from planner.codes import Phase
-from planner.forecast import ForecastParameters
-from planner.placement_params import PlacementParameters
+from planner.domain.codes import Phase
+from planner.forecast.simulation import ForecastParameters
+from planner.placement.params import PlacementParameters
 from planner.sufficiency import SufficiencyParameters
 from scenarios.demo import build_demo
 from scenarios.what_if import materialise, run_parameters

@@ -8,8 +8,8 @@ import io
 import openpyxl
 import pytest
 
-from planner.domain import Instance
-from planner.progress import NullProgress, RunCancelled
+from planner.domain.models import Instance
+from planner.solving.progress import NullProgress, RunCancelled
 from planner.sufficiency import run_sufficiency
 from scenarios.demo import build_demo
 from scenarios.registry import get_scenario, scenario_names

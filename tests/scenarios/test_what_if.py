@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from planner.codes import Need, SettingKind, SettingStatus
-from planner.domain import Instance
-from planner.forecast import MoveShift
+from planner.domain.codes import Need, SettingKind, SettingStatus
+from planner.domain.models import Instance
+from planner.forecast.simulation import MoveShift
 from scenarios.what_if import ScenarioEditError, capital_by_year, materialise
 
 

@@ -14,7 +14,7 @@ from sqlmodel import Session, col
 from api import store
 from api.db import session_scope
 from api.tables import INSTANCE_CHILD_TABLES, INSTANCE_OWNED_TABLES, LearnerRow, RunRow, RunStatus, ScenarioRow
-from planner.domain import Instance
+from planner.domain.models import Instance
 
 
 def _count(session: Session, table: Any, instance_id: int | None = None) -> int:

@@ -8,8 +8,8 @@ from sqlmodel import Session
 
 from api import store
 from api.db import session_scope
-from planner.codes import Need, SettingKind
-from planner.domain import Instance
+from planner.domain.codes import Need, SettingKind
+from planner.domain.models import Instance
 
 
 @pytest.fixture

@@ -15,8 +15,8 @@ from sqlmodel import Session, select
 from api import store
 from api.db import session_scope
 from api.tables import LearnerRow, SettingRow
-from planner.codes import Need, Phase, SettingKind, SettingStatus, phase_of_ncy
-from planner.domain import Instance, Learner, Locality, NeedForecast, OutreachTeam, Point, Setting
+from planner.domain.codes import Need, Phase, SettingKind, SettingStatus, phase_of_ncy
+from planner.domain.models import Instance, Learner, Locality, NeedForecast, OutreachTeam, Point, Setting
 
 
 def _round_trip(engine: Engine, instance: Instance, source: str = "test") -> Instance:
@@ -204,7 +204,7 @@ def test_generated_instances_round_trip_on_postgresql(postgres_engine: Engine, i
 
 
 def test_travel_times_round_trip_and_follow_an_overwrite(engine: Engine, tiny_instance: Instance) -> None:
-    from planner.domain import TravelTime
+    from planner.domain.models import TravelTime
 
     learner_id, setting_id = tiny_instance.learners[0].id, tiny_instance.settings[0].id
     locality_id = tiny_instance.localities[0].id

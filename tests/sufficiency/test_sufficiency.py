@@ -8,9 +8,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from planner.codes import Need, Phase, SettingKind
-from planner.domain import Instance, Locality, Point, Setting
-from planner.progress import NullProgress
+from planner.domain.codes import Need, Phase, SettingKind
+from planner.domain.models import Instance, Locality, Point, Setting
+from planner.solving.progress import NullProgress
 from planner.sufficiency import SufficiencyParameters, allocate_year, round_demand, run_sufficiency
 
 YEAR = 2027

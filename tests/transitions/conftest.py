@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
-from planner.codes import Need, SettingKind
-from planner.domain import Instance, Learner, Locality, OutreachTeam, Point, Setting
+from planner.domain.codes import Need, SettingKind
+from planner.domain.models import Instance, Learner, Locality, OutreachTeam, Point, Setting
 
 
 def _setting(sid: str, kind: SettingKind, low: int, high: int, east: float) -> Setting:

@@ -6,7 +6,8 @@ from datetime import date
 
 import pytest
 
-from planner.deadlines import (
+from planner.domain.models import Instance
+from planner.transitions.deadlines import (
     ReviewTimings,
     latest_review_date,
     months_before,
@@ -16,9 +17,8 @@ from planner.deadlines import (
     weeks_left,
     working_day_on_or_before,
 )
-from planner.domain import Instance
-from planner.school_calendar import SchoolCalendar, Term
-from planner.transitions import TransitionParameters, TransitionType, find_transitions
+from planner.transitions.planning import TransitionParameters, TransitionType, find_transitions
+from planner.transitions.school_calendar import SchoolCalendar, Term
 
 
 def test_weekend_rule_moves_a_sunday_15_february_back_to_friday() -> None:

@@ -12,8 +12,8 @@ import pytest
 from typer.testing import CliRunner
 
 from api.cli.main import app
-from planner.io.gap import GapFileError, parse_gap, read_gap
-from planner.outreach import GapProblem, gap_problem_from_instance, solve_gap
+from planner.transitions.gap import GapProblem, solve_gap
+from planner.transitions.gap_file import GapFileError, gap_problem_from_instance, parse_gap, read_gap
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "transitions"
 OPTIMA = [(row["instance"], row["sense"].lower(), int(row["optimum"]))

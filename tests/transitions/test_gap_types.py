@@ -1,4 +1,4 @@
-"""The GAP over case types (planner.gap_aggregate): exact against brute force on random GAPs with many
+"""The GAP over case types (planner.transitions.gap_types): exact against brute force on random GAPs with many
 interchangeable jobs, several resources and penalties; the per-case CP-SAT solver agrees; disaggregation follows
 the priority; the local search never breaks a budget or raises the cost."""
 
@@ -10,8 +10,8 @@ import time
 
 import pytest
 
-from planner.gap_aggregate import improve_by_moves, job_types, solve_gap_by_types
-from planner.outreach import GapProblem, solve_gap
+from planner.transitions.gap import GapProblem, solve_gap
+from planner.transitions.gap_types import improve_by_moves, job_types, solve_gap_by_types
 
 
 def random_typed_gap(seed: int, jobs: int = 8, agents: int = 3, resources: int = 2,

@@ -8,8 +8,13 @@ import random
 
 import pytest
 
-from planner.schedule import ScheduleActivity, TeamScheduleProblem, extra_hours_to_meet_deadlines, solve_team_schedule
-from planner.validation_schedule import check_schedule
+from planner.transitions.schedule import (
+    ScheduleActivity,
+    TeamScheduleProblem,
+    extra_hours_to_meet_deadlines,
+    solve_team_schedule,
+)
+from planner.validation.schedule import check_schedule
 
 
 def random_problem(seed: int, cases: int = 6, weeks: int = 12, cap: int = 300) -> TeamScheduleProblem:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from planner.outreach import period_windows
-from planner.outreach_rebalance import window_loads
-from planner.schedule import (
+from planner.transitions.outreach import period_windows
+from planner.transitions.planning import TransitionParameters, plan_transitions, planning_calendar
+from planner.transitions.rebalance import window_loads
+from planner.transitions.schedule import (
     ScheduleActivity,
     TeamScheduleProblem,
     effective_due_weeks,
@@ -15,8 +16,7 @@ from planner.schedule import (
     solve_team_schedule,
     unavoidable_lateness,
 )
-from planner.transitions import TransitionParameters, plan_transitions, planning_calendar
-from planner.validation_schedule import check_schedule
+from planner.validation.schedule import check_schedule
 
 from .conftest import build_small_instance
 from .test_schedule import _brute_force, random_problem
@@ -77,8 +77,8 @@ def test_moving_late_cases_keeps_every_window_budget() -> None:
     calendar = planning_calendar(params)
     windows = period_windows(len(calendar.periods()))
     # Recompute every team's window load from the plan's own team per case, with the allocation's figures
-    from planner.outreach import allocate_outreach
-    from planner.transitions import find_transitions, outreach_case
+    from planner.transitions.outreach import allocate_outreach
+    from planner.transitions.planning import find_transitions, outreach_case
 
     cases = find_transitions(instance, params)
     allocation = allocate_outreach([outreach_case(c, calendar) for c in cases], list(instance.teams), calendar,

@@ -1,11 +1,12 @@
-"""The time-indexed LP bound (planner.schedule_bound) against brute force, and the squeaky-wheel list schedule."""
+"""The time-indexed LP bound (planner.transitions.schedule_bound) against brute force, and the squeaky-wheel list
+schedule."""
 
 from __future__ import annotations
 
 import pytest
 from ortools.math_opt.python import mathopt
 
-from planner.schedule import (
+from planner.transitions.schedule import (
     ScheduleActivity,
     TeamScheduleProblem,
     greedy_schedule,
@@ -14,8 +15,8 @@ from planner.schedule import (
     squeaky_wheel,
     unavoidable_lateness,
 )
-from planner.schedule_bound import allowed_weeks, time_indexed_lp_bound
-from planner.validation_schedule import check_schedule
+from planner.transitions.schedule_bound import allowed_weeks, time_indexed_lp_bound
+from planner.validation.schedule import check_schedule
 
 from .test_schedule import _brute_force, random_problem
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from planner.codes import Need, SettingKind
-from planner.support import CaseFacts, SupportRules, Tier, propose_support
+from planner.domain.codes import Need, SettingKind
+from planner.transitions.support import CaseFacts, SupportRules, Tier, propose_support
 
 
 def _rules(proposal: object) -> dict[str, int]:

@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from planner.domain import Instance
+from planner.domain.models import Instance
 from planner.io.transition_export import activities_csv, learner_html, team_ics
-from planner.progress import NullProgress
-from planner.transitions import TransitionPlanError, run_transitions
+from planner.solving.progress import NullProgress
+from planner.transitions.planning import TransitionPlanError, run_transitions
 
 
 def test_run_transitions_allocates_and_schedules_everyone(small_instance: Instance) -> None:
@@ -64,9 +64,9 @@ def test_bad_parameters_name_the_field(small_instance: Instance) -> None:
 def test_a_learner_staying_in_an_all_through_setting_is_not_a_phase_transfer_by_default() -> None:
     """Reg 2(1): a phase transfer is a move from one school to another; staying on (Y6 -> Y7 in an all-through
     special school) keeps the annual review but is not a transition case unless the council asks for it."""
-    from planner.codes import Need, SettingKind
-    from planner.domain import Learner, Point, Setting
-    from planner.transitions import TransitionParameters, find_transitions
+    from planner.domain.codes import Need, SettingKind
+    from planner.domain.models import Learner, Point, Setting
+    from planner.transitions.planning import TransitionParameters, find_transitions
 
     from .conftest import build_small_instance
 

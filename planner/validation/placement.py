@@ -1,0 +1,198 @@
+"""Solver-independent checks of a placement plan: the executable spec of the rules and the test oracle.
+
+Everything is recomputed from the domain in plain Python, one learner and one setting at a time, sharing no code
+with the vectorised eligibility or the solver: if both agree, the plan is lawful and its statistics are honest.
+"""
+
+from __future__ import annotations
+
+import math
+
+from pydantic import BaseModel, ConfigDict
+
+from planner.domain.codes import DEFAULT_COST_PER_PLACE, SettingKind, phase_of_ncy
+from planner.domain.models import Instance, Learner, Setting
+from planner.domain.travel import TravelModel, travel_model_for
+from planner.placement.params import PlacementParameters
+from planner.placement.plan import PlacementPlan
+
+
+class Violation(BaseModel):
+    """One broken rule: which rule, which learner (or setting), what is wrong."""
+
+    model_config = ConfigDict(frozen=True)
+
+    rule: str
+    subject: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.rule}: {self.subject}: {self.message}"
+
+
+def journey_minutes(instance: Instance, learner: Learner, setting: Setting, parameters: PlacementParameters) -> float:
+    model = travel_model_for(instance, TravelModel(mode=parameters.travel_mode))
+    return model.minutes(learner.home, setting.location, learner.id, setting.id)
+
+
+def exclusion_reasons(instance: Instance, learner: Learner, setting: Setting, year: int,
+                      parameters: PlacementParameters) -> list[str]:
+    """Plain-Python eligibility: the reason codes that forbid the pair (empty = allowed)."""
+    reasons: list[str] = []
+    ncy = instance.learner_ncy(learner, year)
+    if not setting.is_open_in(year):
+        reasons.append("CLOSED")
+    if not setting.ncy_min <= ncy <= setting.ncy_max:
+        reasons.append("AGE_RANGE")
+    if learner.primary_need not in setting.designations and \
+            learner.primary_need not in parameters.need_compatibility.get(setting.kind, []):
+        reasons.append("NOT_DESIGNATED")
+    if setting.kind is SettingKind.PRU_AP and not (learner.excluded or learner.at_risk_of_exclusion):
+        reasons.append("PRU_NOT_FLAGGED")
+    limit = parameters.journey_limit(phase_of_ncy(ncy), learner.max_journey_minutes)
+    if journey_minutes(instance, learner, setting, parameters) > limit:
+        reasons.append("TOO_FAR")
+    return reasons
+
+
+def check_placement_plan(instance: Instance, plan: PlacementPlan,
+                         parameters: PlacementParameters | None = None) -> list[Violation]:
+    """Every hard rule, and that the reported statistics match the plan; an empty list means the plan is sound."""
+    parameters = parameters or PlacementParameters()
+    year = plan.academic_year
+    out: list[Violation] = []
+
+    def bad(rule: str, subject: str, message: str) -> None:
+        out.append(Violation(rule=rule, subject=subject, message=message))
+
+    if plan.statistics.status == "INFEASIBLE":
+        if not plan.infeasibilities:
+            bad("status", "plan", "INFEASIBLE without naming the rule that cannot hold")
+        return out
+    in_plan: dict[str, str | None] = {}
+    pinned_in_plan: set[str] = set()
+    for decision in plan.decisions:
+        if decision.learner_id in in_plan:
+            bad("one_decision", decision.learner_id, "the learner appears more than once")
+        in_plan[decision.learner_id] = decision.setting_id
+        if decision.pinned:
+            pinned_in_plan.add(decision.learner_id)
+
+    group_pin: dict[str, str] = {}
+    for lid in in_plan:
+        learner = instance.learner_by_id[lid]
+        if learner.pinned_setting_id and learner.sibling_group:
+            group_pin[learner.sibling_group] = learner.pinned_setting_id
+
+    placed_by_setting: dict[str, int] = {}
+    placed_by_phase: dict[tuple[str, str], int] = {}
+    pins_by_setting: dict[str, int] = {}
+    pins_by_phase: dict[tuple[str, str], int] = {}
+    for lid, sid in in_plan.items():
+        found = instance.learner_by_id.get(lid)
+        if found is None:
+            bad("unknown", lid, "learner not in the instance")
+            continue
+        learner = found
+        pin = learner.pinned_setting_id or (group_pin.get(learner.sibling_group) if learner.sibling_group else None)
+        if pin is not None and sid != pin:
+            bad("pinned_placement", lid, f"pinned to {pin} but placed at {sid}")
+        if sid is None:
+            continue
+        setting = instance.setting_by_id.get(sid)
+        if setting is None:
+            bad("unknown", lid, f"unknown setting {sid}")
+            continue
+        for reason in exclusion_reasons(instance, learner, setting, year, parameters):
+            bad(reason, lid, f"placed at {sid} although {reason}")
+        phase = phase_of_ncy(instance.learner_ncy(learner, year)).value
+        if pin is not None:
+            pins_by_setting[sid] = pins_by_setting.get(sid, 0) + 1
+            pins_by_phase[(sid, phase)] = pins_by_phase.get((sid, phase), 0) + 1
+        else:
+            placed_by_setting[sid] = placed_by_setting.get(sid, 0) + 1
+            placed_by_phase[(sid, phase)] = placed_by_phase.get((sid, phase), 0) + 1
+
+    # Capacity: places minus learners who stay (never below zero); pins use places first, and may exceed them.
+    stayers: dict[str, int] = {}
+    phase_stayers: dict[tuple[str, str], int] = {}
+    for learner in instance.learners:
+        if learner.id in in_plan or learner.current_setting_id is None or learner.plan_end is not None:
+            continue
+        stayers[learner.current_setting_id] = stayers.get(learner.current_setting_id, 0) + 1
+        ncy = instance.learner_ncy(learner, year)
+        if -2 <= ncy <= 20:
+            key = (learner.current_setting_id, phase_of_ncy(ncy).value)
+            phase_stayers[key] = phase_stayers.get(key, 0) + 1
+    for setting in instance.settings:
+        free = max(0, setting.capacity - stayers.get(setting.id, 0))
+        room = max(0, free - pins_by_setting.get(setting.id, 0))
+        if placed_by_setting.get(setting.id, 0) > room:
+            bad("capacity", setting.id, f"{placed_by_setting[setting.id]} new placements for {room} free places")
+        for phase, places in setting.capacity_by_phase.items():
+            key = (setting.id, phase.value)
+            phase_free = max(0, places - phase_stayers.get(key, 0))
+            phase_room = max(0, phase_free - pins_by_phase.get(key, 0))
+            if placed_by_phase.get(key, 0) > phase_room:
+                bad("phase_capacity", setting.id,
+                    f"{placed_by_phase[key]} new {phase.value} placements for {phase_room} free places")
+
+    # Flagged siblings moving in the same phase share a setting whenever some setting can take all of them.
+    groups: dict[tuple[str, str], list[Learner]] = {}
+    for lid in in_plan:
+        learner = instance.learner_by_id[lid]
+        if learner.sibling_group is None or lid in pinned_in_plan:
+            continue
+        phase = phase_of_ncy(instance.learner_ncy(learner, year)).value
+        groups.setdefault((learner.sibling_group, phase), []).append(learner)
+    for (group, phase), members in groups.items():
+        if len(members) < 2:
+            continue
+        common = [s for s in instance.settings
+                  if all(not exclusion_reasons(instance, m, s, year, parameters) for m in members)]
+        if common and len({in_plan[m.id] for m in members}) > 1:
+            bad("sibling_group", group, f"{phase} siblings placed apart: "
+                + ", ".join(f"{m.id}->{in_plan[m.id]}" for m in members))
+
+    _check_statistics(instance, plan, parameters, in_plan, bad)
+    return out
+
+
+def _check_statistics(instance: Instance, plan: PlacementPlan, parameters: PlacementParameters,
+                      in_plan: dict[str, str | None], bad: object) -> None:
+    report = bad  # a callable (rule, subject, message)
+    assert callable(report)
+    totals = {"placed": 0, "preference": 0, "restrictiveness": 0, "travel": 0, "cost": 0}
+    for decision in plan.decisions:
+        learner = instance.learner_by_id[decision.learner_id]
+        requested = list(learner.requested_setting_ids)
+        sid = decision.setting_id
+        rank = requested.index(sid) + 1 if sid is not None and sid in requested else None
+        if not requested:
+            preference = 0
+        elif rank is None:
+            preference = parameters.unmet_preference_penalty
+        else:
+            preference = min(rank - 1, parameters.unmet_preference_penalty - 1)
+        totals["preference"] += preference
+        if decision.preference_rank != rank:
+            report("statistics", decision.learner_id, f"preference_rank {decision.preference_rank}, expected {rank}")
+        if sid is None:
+            totals["placed"] += 1
+            continue
+        setting = instance.setting_by_id[sid]
+        minutes = math.floor(journey_minutes(instance, learner, setting, parameters) + 0.5)
+        gbp = setting.cost_per_place or DEFAULT_COST_PER_PLACE[setting.kind]
+        cost = (gbp + parameters.cost_unit_gbp // 2) // parameters.cost_unit_gbp
+        totals["restrictiveness"] += parameters.restrictiveness_of(setting.kind)
+        totals["travel"] += minutes
+        totals["cost"] += cost
+        if decision.travel_minutes != minutes:
+            report("statistics", decision.learner_id, f"travel {decision.travel_minutes} min, expected {minutes}")
+    for rule, value in totals.items():
+        if plan.statistics.objective.get(rule) != value:
+            report("statistics", rule, f"reported {plan.statistics.objective.get(rule)}, plan gives {value}")
+    placed = sum(1 for s in in_plan.values() if s is not None)
+    if plan.statistics.placed != placed or plan.statistics.unplaced != len(in_plan) - placed:
+        report("statistics", "placed", f"reported {plan.statistics.placed}/{plan.statistics.unplaced}, "
+                                       f"plan gives {placed}/{len(in_plan) - placed}")
