@@ -14,7 +14,6 @@ from datetime import date
 from typing import Any
 
 import numpy as np
-import pytest
 
 from planner.domain.codes import Need, SettingKind
 from planner.domain.models import Instance, Learner, Locality, Point, Setting
