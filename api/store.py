@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import String, cast, delete, func, insert, select, update
+from sqlalchemy import String, cast, delete, func, insert, or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, SQLModel, col
 
@@ -82,6 +82,7 @@ def _locality_row(locality: Locality) -> dict[str, Any]:
         "centroid_easting": locality.centroid.easting,
         "centroid_northing": locality.centroid.northing,
         "in_area": locality.in_area,
+        "area_codes": sorted(locality.area_codes),
     }
 
 
@@ -105,6 +106,7 @@ def _setting_row(setting: Setting) -> dict[str, Any]:
         "closes_year": setting.closes_year,
         "host_setting_id": setting.host_setting_id,
         "urn": setting.urn,
+        "la_code": setting.la_code,
     }
 
 
@@ -131,6 +133,9 @@ def _learner_row(learner: Learner) -> dict[str, Any]:
         "plan_start": learner.plan_start,
         "plan_end": learner.plan_end,
         "setting_start": learner.setting_start,
+        "last_review": learner.last_review,
+        "sex": learner.sex.value if learner.sex else None,
+        "lsoa": learner.lsoa,
     }
 
 
@@ -168,6 +173,7 @@ def locality_from_row(row: Any) -> Locality:
         name=row.name,
         centroid=Point(easting=row.centroid_easting, northing=row.centroid_northing),
         in_area=row.in_area,
+        area_codes=frozenset(row.area_codes or ()),
     )
 
 
@@ -192,6 +198,7 @@ def setting_from_row(row: Any) -> Setting:
             "closes_year": row.closes_year,
             "host_setting_id": row.host_setting_id,
             "urn": row.urn,
+            "la_code": row.la_code,
         }
     )
 
@@ -220,6 +227,9 @@ def learner_from_row(row: Any) -> Learner:
             "plan_start": row.plan_start,
             "plan_end": row.plan_end,
             "setting_start": row.setting_start,
+            "last_review": row.last_review,
+            "sex": row.sex,
+            "lsoa": row.lsoa,
         }
     )
 
@@ -295,7 +305,8 @@ def _check_storable(instance: Instance, source: str) -> None:
 def save_instance(session: Session, instance: Instance, source: str) -> int:
     """Store an instance and all its records; returns the new instance id. The caller commits."""
     _check_storable(instance, source)
-    row = InstanceRow(name=instance.name, base_year=instance.base_year, source=source, meta=dict(instance.metadata))
+    row = InstanceRow(name=instance.name, base_year=instance.base_year, census_date=instance.census_date,
+                      source=source, meta=dict(instance.metadata))
     session.add(row)
     session.flush()
     assert row.id is not None
@@ -323,6 +334,7 @@ def load_instance(session: Session, instance_id: int) -> Instance:
     return Instance(
         name=row.name,
         base_year=row.base_year,
+        census_date=row.census_date,
         localities=tuple(locality_from_row(r) for r in _ordered_rows(session, LocalityRow, instance_id)),
         settings=tuple(setting_from_row(r) for r in _ordered_rows(session, SettingRow, instance_id)),
         learners=tuple(learner_from_row(r) for r in _ordered_rows(session, LearnerRow, instance_id)),
@@ -421,6 +433,7 @@ def overwrite_instance(session: Session, instance_id: int, instance: Instance, s
         session.execute(delete(table.__table__).where(columns.instance_id == instance_id))  # type: ignore[attr-defined]
     row.name = instance.name
     row.base_year = instance.base_year
+    row.census_date = instance.census_date
     row.source = source
     row.meta = dict(instance.metadata)
     session.add(row)
@@ -484,7 +497,11 @@ def _setting_filters(
     if need is not None:
         # Designations are a JSON list of quoted codes ('["ASD", "SLD"]'); matching the quoted code is exact
         # ("SLD" does not match "PMLD") and works the same on SQLite and PostgreSQL.
-        filters.append(cast(columns.designations, String).like(f'%"{_need_code(need)}"%'))
+        # A specialist setting with no designations takes every need (Setting.designated_needs).
+        designations = cast(columns.designations, String)
+        specialist = [k.value for k in SettingKind if k.is_specialist]
+        undesignated = designations.not_like('%"%') & columns.kind.in_(specialist)
+        filters.append(or_(designations.like(f'%"{_need_code(need)}"%'), undesignated))
     if locality_id is not None:
         filters.append(columns.locality_id == locality_id)
     if in_area is not None:

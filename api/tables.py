@@ -101,6 +101,7 @@ class InstanceRow(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(sa_column=Column(String(200), nullable=False))
     base_year: int
+    census_date: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
     source: str = Field(sa_column=Column(String(500), nullable=False),
                         description='Where the data came from: "demo:<preset>:<seed>", "gias:<file>", "api"')
     meta: dict[str, Any] = Field(default_factory=dict, sa_column=Column("metadata", JSON, nullable=False),
@@ -125,6 +126,7 @@ class LocalityRow(SQLModel, table=True):
     centroid_easting: float = Field(sa_column=Column(Float, nullable=False))
     centroid_northing: float = Field(sa_column=Column(Float, nullable=False))
     in_area: bool = True
+    area_codes: list[str] | None = Field(default=None, sa_column=_json(nullable=True))
 
 
 class SettingRow(SQLModel, table=True):
@@ -159,6 +161,7 @@ class SettingRow(SQLModel, table=True):
     closes_year: int | None = None
     host_setting_id: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
     urn: int | None = None
+    la_code: str | None = Field(default=None, sa_column=Column(String(16), nullable=True))
 
 
 class LearnerRow(SQLModel, table=True):
@@ -197,6 +200,9 @@ class LearnerRow(SQLModel, table=True):
     plan_start: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
     plan_end: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
     setting_start: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+    last_review: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+    sex: str | None = Field(default=None, sa_column=Column(String(1), nullable=True))
+    lsoa: str | None = Field(default=None, sa_column=Column(String(16), nullable=True))
 
 
 class TeamRow(SQLModel, table=True):
@@ -336,3 +342,29 @@ class RunRow(SQLModel, table=True):
 INSTANCE_CHILD_TABLES: tuple[type[SQLModel], ...] = (LocalityRow, SettingRow, LearnerRow, TeamRow, ForecastRow)
 # Everything deleted with an instance.
 INSTANCE_OWNED_TABLES: tuple[type[SQLModel], ...] = (*INSTANCE_CHILD_TABLES, TravelTimeRow)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Reference data shared by every instance
+
+
+class PostcodeRow(SQLModel, table=True):
+    """One postcode's grid reference from an open lookup (OS Code-Point Open, the ONS Postcode Directory / NSPL).
+
+    Public reference data, not learner data: learners' postcodes are resolved against this table at import and
+    never stored. `postcode` is normalised (upper case, no spaces: "SW1A1AA"). `terminated` marks postcodes the
+    ONS lists as no longer in use (Code-Point Open carries live postcodes only).
+    """
+
+    __tablename__ = "postcodes"
+
+    postcode: str = Field(sa_column=Column(String(8), primary_key=True))
+    easting: int = Field(sa_column=Column(Integer, nullable=False))
+    northing: int = Field(sa_column=Column(Integer, nullable=False))
+    lsoa: str | None = Field(default=None, sa_column=Column(String(16), nullable=True))
+    ward: str | None = Field(default=None, sa_column=Column(String(16), nullable=True))
+    district: str | None = Field(default=None, sa_column=Column(String(16), nullable=True))
+    terminated: bool = False
+    source: str = Field(sa_column=Column(String(40), nullable=False),
+                        description='"codepoint-open" or "onspd" (which product the row came from)')
+

@@ -137,9 +137,10 @@ def allocate_year(instance: Instance, year: int, demand: dict[tuple[Need, Phase,
     cell_loc = np.array([loc_index[c[2]] for c in cells], dtype=np.int64)
     cell_pool = np.array([c[3] == "alternative_provision" for c in cells], dtype=bool)
 
-    # Setting facts: pool, designations (none listed: any need), places per phase, out of area, unit cost.
+    # Setting facts: pool, designations (Setting.designated_needs: none listed = any need), places per phase,
+    # out of area, unit cost.
     set_pool = np.array([POOL_OF_KIND[s.kind] == "alternative_provision" for s in settings], dtype=bool)
-    designated = np.array([[not s.designations or n in s.designations for n in NEEDS] for s in settings],
+    designated = np.array([[n in s.designated_needs for n in NEEDS] for s in settings],
                           dtype=bool).reshape(n_settings, len(NEEDS))
     phase_places = np.array([[places_for_phase(s, p) for p in PHASES] for s in settings],
                             dtype=np.int64).reshape(n_settings, len(PHASES))

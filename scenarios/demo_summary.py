@@ -68,7 +68,7 @@ def specialist_sufficiency(instance: Instance) -> dict[Need, NeedSufficiency]:
     places: Counter[Need] = Counter()
     for s in instance.settings:
         if s.in_area and s.kind in IN_AREA_SPECIALIST_KINDS:
-            for need in s.designations:
+            for need in s.designated_needs:
                 places[need] += s.capacity
     return {need: NeedSufficiency(need, demand.get(need, 0), places.get(need, 0)) for need in Need}
 

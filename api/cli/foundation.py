@@ -104,12 +104,12 @@ def place_sufficiency(instance: Instance) -> list[SufficiencyRow]:
     in_area: Counter[tuple[Need, Phase]] = Counter()
     out_of_area: Counter[tuple[Need, Phase]] = Counter()
     for setting in instance.settings:
-        if setting.kind not in SPECIALIST_KINDS or not setting.designations or not setting.is_open_in(
+        if setting.kind not in SPECIALIST_KINDS or not setting.is_open_in(
             instance.base_year
         ):
             continue
         ours = setting.in_area and setting.kind is not SettingKind.INDEPENDENT_SPECIAL
-        needs = sorted(setting.designations, key=list(Need).index)
+        needs = sorted(setting.designated_needs, key=list(Need).index)
         for phase, places in _places_by_phase(setting).items():
             # Places designated for several needs are shared between them in proportion to who needs them.
             shares = _largest_remainder(places, {need: float(needing[(need, phase)]) for need in needs})

@@ -14,6 +14,7 @@ from fastapi.responses import Response
 from api.auth import Role, allow
 from api.deps import SessionDep
 from api.problems import ProblemError
+from api.routes._common import InstanceId
 from api.store import InstanceNotFound, load_instance
 from planner.domain.models import Instance
 
@@ -64,7 +65,7 @@ def _run(instance: Instance, years: int, runs: int, seed: int, quantile: float |
 
 @router.get("/instances/{instance_id}/forecast/fan-chart.{fmt}",
             **_download("Fan chart, PNG or SVG", *MEDIA.values()), **allow(*AGGREGATE_ROLES))
-def forecast_fan_chart(instance_id: int, fmt: str, session: SessionDep, years: Years = 5, runs: Runs = 1000,
+def forecast_fan_chart(instance_id: InstanceId, fmt: str, session: SessionDep, years: Years = 5, runs: Runs = 1000,
                        seed: Seed = 2026, measure: str = "specialist") -> Response:
     """Fan chart (p10-p90 band, p50 line) of forecast learners per need."""
     from planner.forecast.simulation import MEASURES
@@ -78,7 +79,7 @@ def forecast_fan_chart(instance_id: int, fmt: str, session: SessionDep, years: Y
 
 @router.get("/instances/{instance_id}/sufficiency/heatmap.{fmt}",
             **_download("Heatmap, PNG or SVG", *MEDIA.values()), **allow(*AGGREGATE_ROLES))
-def sufficiency_heatmap(instance_id: int, fmt: str, session: SessionDep, years: Years = 5, runs: Runs = 1000,
+def sufficiency_heatmap(instance_id: InstanceId, fmt: str, session: SessionDep, years: Years = 5, runs: Runs = 1000,
                         seed: Seed = 2026, quantile: Quantile = 0.5) -> Response:
     """Heatmap per year: need x locality, colour = learners not placed in area."""
     from planner.io.charts import sufficiency_heatmap as draw
@@ -91,7 +92,7 @@ def sufficiency_heatmap(instance_id: int, fmt: str, session: SessionDep, years: 
 
 @router.get("/instances/{instance_id}/sufficiency/workbook.xlsx", **_download("Workbook", XLSX),
             **allow(*AGGREGATE_ROLES))
-def sufficiency_workbook(instance_id: int, session: SessionDep, years: Years = 5, runs: Runs = 1000,
+def sufficiency_workbook(instance_id: InstanceId, session: SessionDep, years: Years = 5, runs: Runs = 1000,
                          seed: Seed = 2026, quantile: Quantile = 0.5) -> Response:
     """The sufficiency workbook: one sheet per view, totals and the assumptions used."""
     from planner.io.sufficiency_export import sufficiency_workbook as build
@@ -104,7 +105,7 @@ def sufficiency_workbook(instance_id: int, session: SessionDep, years: Years = 5
 
 @router.get("/instances/{instance_id}/forecast/scap.csv", **_download("SCAP-style forecast, CSV", "text/csv"),
             **allow(*AGGREGATE_ROLES))
-def scap_forecast(instance_id: int, session: SessionDep, runs: Runs = 1000, seed: Seed = 2026) -> Response:
+def scap_forecast(instance_id: InstanceId, session: SessionDep, runs: Runs = 1000, seed: Seed = 2026) -> Response:
     """SCAP-style specialist place forecast (primary 5 years, secondary 7 years) as CSV."""
     from planner.io.sufficiency_export import rows_to_csv, scap_rows
 

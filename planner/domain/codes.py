@@ -24,6 +24,10 @@ class Need(StrEnum):
     ASD = "ASD"  # autistic spectrum disorder
     DS = "DS"  # Down syndrome (SEN2 2025; GIAS has no designation for it)
     OTH = "OTH"  # other difficulty or disability
+    # No specialist assessment of type of need: the plan's primary need is not (yet) recorded. The school census
+    # SEN type code; SEN2 leaves the need blank, and the DfE tables count these as "need unknown"
+    # (`number_need_unknown`, 0.8% of plans in January 2025). Only settings with no designations meet it.
+    NSA = "NSA"
 
     @property
     def label(self) -> str:
@@ -44,6 +48,7 @@ NEED_LABELS: dict[Need, str] = {
     Need.ASD: "Autistic spectrum disorder",
     Need.DS: "Down syndrome",
     Need.OTH: "Other difficulty or disability",
+    Need.NSA: "Need not yet recorded (no specialist assessment)",
 }
 
 # GIAS writes designations as "ASD - Autistic Spectrum Disorder"; SEN2 and case-management exports vary in case
@@ -79,6 +84,10 @@ NEED_ALIASES: dict[str, Need] = {
     "OTH": Need.OTH,
     "OTHER": Need.OTH,
     "OTHER DIFFICULTY/DISABILITY": Need.OTH,
+    "NSA": Need.NSA,
+    "NO SPECIALIST ASSESSMENT": Need.NSA,
+    "NOT RECORDED": Need.NSA,
+    "UNKNOWN": Need.NSA,
 }
 
 
@@ -93,6 +102,16 @@ def parse_need(text: str) -> Need:
         if candidate in NEED_ALIASES:
             return NEED_ALIASES[candidate]
     raise ValueError(f"unknown need {text!r}: expected one of {', '.join(n.value for n in Need)}")
+
+
+class Sex(StrEnum):
+    """A learner's sex as SEN2 records it (item `Sex`, SEN2 guide v1.2 on; earlier returns `GenderCurrent`).
+
+    Used only where the law makes it matter (single-sex schools, GIAS `Gender (name)`); unknown is None.
+    """
+
+    MALE = "M"
+    FEMALE = "F"
 
 
 class Phase(StrEnum):

@@ -14,13 +14,15 @@ from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from planner.domain.calendar import ncy_for
-from planner.domain.codes import NCY_MAX, NCY_MIN, Need, Phase, SettingKind, SettingStatus, phase_of_ncy
+from planner.domain.calendar import academic_year_of, ncy_for
+from planner.domain.codes import NCY_MAX, NCY_MIN, Need, Phase, SettingKind, SettingStatus, Sex, phase_of_ncy
 
 Identifier = Annotated[
     str,
     Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:/-]*$"),
 ]
+ALL_NEEDS: frozenset[Need] = frozenset(Need)
+
 Ncy = Annotated[int, Field(ge=NCY_MIN, le=NCY_MAX, description="National curriculum year (Reception = 0)")]
 
 
@@ -54,6 +56,10 @@ class Locality(Frozen):
     name: str = Field(min_length=1, max_length=120)
     centroid: Point
     in_area: bool = Field(default=True, description="False for neighbouring authorities' areas (out of area)")
+    area_codes: frozenset[str] = Field(
+        default=frozenset(),
+        description="LSOA, ward or postcode district codes the locality covers (homes there belong to it)",
+    )
 
 
 class Setting(Frozen):
@@ -83,6 +89,8 @@ class Setting(Frozen):
         default=None, description="For resourced provision and SEN units: the mainstream school hosting it"
     )
     urn: int | None = Field(default=None, description="GIAS unique reference number, when known")
+    la_code: str | None = Field(default=None, max_length=16,
+                                description="GIAS `LA (code)` of the authority the setting is in, when known")
 
     @field_validator("capacity", "cost_per_place")
     @classmethod
@@ -128,6 +136,19 @@ class Setting(Frozen):
     def phases(self) -> frozenset[Phase]:
         return frozenset(phase_of_ncy(n) for n in range(self.ncy_min, self.ncy_max + 1))
 
+    @property
+    def designated_needs(self) -> frozenset[Need]:
+        """The needs the setting is designated for, by one rule that every solver and summary uses.
+
+        A specialist setting (every kind but mainstream and FE, see `SettingKind.is_specialist`) with no
+        designations takes every need: GIAS leaves SEN1..SEN13 blank for many special schools and all PRUs, and
+        such a school is not a school for no one. Mainstream and FE settings have no designations of their own
+        (they meet needs by compatibility, `planner.placement.params.DEFAULT_NEED_COMPATIBILITY`).
+        """
+        if self.designations or not self.kind.is_specialist:
+            return self.designations
+        return ALL_NEEDS
+
 
 class Learner(Frozen):
     """A child or young person with an EHC plan (or being assessed for one). Pseudonymous: no names, no postcode."""
@@ -156,6 +177,10 @@ class Learner(Frozen):
     plan_start: date | None = None
     plan_end: date | None = Field(default=None, description="When the plan ceased (history), else None")
     setting_start: date | None = Field(default=None, description="When the current placement started")
+    last_review: date | None = Field(default=None, description="Date of the last annual review (SEN2 LastReview)")
+    sex: Sex | None = Field(default=None, description="SEN2 Sex; None when not known")
+    lsoa: str | None = Field(default=None, max_length=16,
+                             description="LSOA code of the home (from the postcode lookup), never the postcode")
 
     @field_validator("max_journey_minutes")
     @classmethod
@@ -266,6 +291,9 @@ class Instance(Frozen):
 
     name: str = Field(min_length=1, max_length=200)
     base_year: int = Field(ge=2000, le=2100, description="Academic year the caseload describes (2026 = 2026/27)")
+    census_date: date | None = Field(
+        default=None, description="Census date of the data (a SEN2 return's reference date), when known"
+    )
     localities: tuple[Locality, ...] = ()
     settings: tuple[Setting, ...] = ()
     learners: tuple[Learner, ...] = ()
@@ -388,6 +416,11 @@ def find_integrity_problems(instance: Instance) -> list[IntegrityProblem]:
         if (travel.origin_id, travel.destination_id) in seen_pairs:
             add("travel_time", pair_id, "origin_id", "the pair is given more than once")
         seen_pairs.add((travel.origin_id, travel.destination_id))
+
+    if instance.census_date is not None and academic_year_of(instance.census_date) != instance.base_year:
+        add("instance", instance.name, "census_date",
+            f"{instance.census_date.isoformat()} is in academic year {academic_year_of(instance.census_date)}, "
+            f"not the base year {instance.base_year}")
 
     for forecast in instance.forecasts:
         if forecast.locality_id not in locality_ids:

@@ -84,7 +84,7 @@ class AllocationRules:
 def suits(setting: Setting, cell: Cell) -> bool:
     """A place must be of the cell's pool, designated for its need (none listed: any) and take its phase."""
     need, phase, _, pool = cell
-    return (POOL_OF_KIND.get(setting.kind) == pool and (not setting.designations or need in setting.designations)
+    return (POOL_OF_KIND.get(setting.kind) == pool and need in setting.designated_needs
             and places_for_phase(setting, phase) > 0)
 
 

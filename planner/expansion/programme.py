@@ -168,7 +168,7 @@ def generate_candidates(instance: Instance, count: int = 40, seed: int = 0,
     """
     start = first_year if first_year is not None else instance.base_year
     rng = random.Random(seed)
-    existing = sorted((s for s in instance.settings if is_supply(s) and s.designations and s.kind in (
+    existing = sorted((s for s in instance.settings if is_supply(s) and s.kind in (
         SettingKind.SPECIAL, SettingKind.SEMH_SPECIAL, SettingKind.POST16_SPECIALIST)), key=lambda s: s.id)
     rng.shuffle(existing)
     localities = sorted((loc for loc in instance.localities if loc.in_area), key=lambda loc: loc.id)
@@ -176,7 +176,7 @@ def generate_candidates(instance: Instance, count: int = 40, seed: int = 0,
     for setting in existing[: count // 2]:
         candidates.append(CandidateProject(
             id=f"EXP-{setting.id}"[:64], name=f"Expand {setting.name}", kind=setting.kind,
-            designations=setting.designations, ncy_min=setting.ncy_min, ncy_max=setting.ncy_max,
+            designations=setting.designated_needs, ncy_min=setting.ncy_min, ncy_max=setting.ncy_max,
             locality_id=setting.locality_id, location=setting.location, expands_setting_id=setting.id,
             place_steps=(8, 16, 24, 32), capital_fixed=400_000, capital_per_place=60_000, earliest_year=start + 1,
             lead_time_years=1, annual_cost_per_place=float(setting.cost_per_place) or None,

@@ -112,7 +112,7 @@ def compute_eligibility(instance: Instance, learner_ids: tuple[str, ...] | list[
     # The setting can meet the need: a designation for it, or the kind's compatibility table.
     meets_need = np.zeros((len(NEEDS), len(settings)), dtype=np.bool_)
     for col, s in enumerate(settings):
-        met = s.designations | parameters.compatible_needs(s.kind)
+        met = s.designated_needs | parameters.compatible_needs(s.kind)
         for need in met:
             meets_need[need_pos[need], col] = True
     ncy_min = np.array([s.ncy_min for s in settings], dtype=np.int64)

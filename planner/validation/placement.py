@@ -44,7 +44,7 @@ def exclusion_reasons(instance: Instance, learner: Learner, setting: Setting, ye
         reasons.append("CLOSED")
     if not setting.ncy_min <= ncy <= setting.ncy_max:
         reasons.append("AGE_RANGE")
-    if learner.primary_need not in setting.designations and \
+    if learner.primary_need not in setting.designated_needs and \
             learner.primary_need not in parameters.need_compatibility.get(setting.kind, []):
         reasons.append("NOT_DESIGNATED")
     if setting.kind is SettingKind.PRU_AP and not (learner.excluded or learner.at_risk_of_exclusion):

@@ -84,7 +84,7 @@ def test_same_seed_same_forecast_and_bookkeeping(history_instance: Instance) -> 
     assert not np.array_equal(a.counts, c.counts)
     # all plans = specialist + alternative provision + the rest, never less than either part
     assert (a.counts[..., 0] >= a.counts[..., 1] + a.counts[..., 2]).all()
-    assert a.counts.shape == (50, 3, 13, 5, 3, len(MEASURES))
+    assert a.counts.shape == (50, 3, len(Need), 5, 3, len(MEASURES))
 
 
 def test_no_leavers_movers_or_joiners_keeps_everyone_in_place(history_instance: Instance) -> None:

@@ -30,7 +30,7 @@ def _expected(instance: Instance, **filters: object) -> list[str]:
     for s in instance.settings:
         if "kind" in filters and s.kind != filters["kind"]:
             continue
-        if "need" in filters and filters["need"] not in s.designations:
+        if "need" in filters and filters["need"] not in s.designated_needs:
             continue
         if "locality_id" in filters and s.locality_id != filters["locality_id"]:
             continue
