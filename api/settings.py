@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from functools import lru_cache
 from pathlib import Path
 
@@ -43,6 +44,23 @@ class ServiceSettings(BaseSettings):
                     "A key revoked by another process (the CLI) still works here for at most this long.",
     )
     dask_scheduler: str | None = Field(default=None, description="Dask scheduler address for sweeps")
+    pseudonym_key: str | None = Field(
+        default=None,
+        description="Secret key for learner pseudonyms made at import (HMAC of the UPN/ULN/person id). Unset: a "
+                    "random key kept in data_dir/pseudonym.key (created on first use, readable by its owner only), "
+                    "so the same child gets the same id on every import on this installation.",
+    )
+
+    def resolved_pseudonym_key(self) -> str:
+        """The configured key, else the one kept in data_dir (created on first use)."""
+        if self.pseudonym_key:
+            return self.pseudonym_key
+        path = self.data_dir / "pseudonym.key"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            path.touch(mode=0o600)
+            path.write_text(secrets.token_hex(32), encoding="ascii")
+        return path.read_text(encoding="ascii").strip()
 
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -107,6 +107,7 @@ def _setting_row(setting: Setting) -> dict[str, Any]:
         "host_setting_id": setting.host_setting_id,
         "urn": setting.urn,
         "la_code": setting.la_code,
+        "ukprn": setting.ukprn,
     }
 
 
@@ -136,6 +137,7 @@ def _learner_row(learner: Learner) -> dict[str, Any]:
         "last_review": learner.last_review,
         "sex": learner.sex.value if learner.sex else None,
         "lsoa": learner.lsoa,
+        "arrangement": learner.arrangement.value if learner.arrangement else None,
     }
 
 
@@ -199,6 +201,7 @@ def setting_from_row(row: Any) -> Setting:
             "host_setting_id": row.host_setting_id,
             "urn": row.urn,
             "la_code": row.la_code,
+            "ukprn": row.ukprn,
         }
     )
 
@@ -230,6 +233,7 @@ def learner_from_row(row: Any) -> Learner:
             "last_review": row.last_review,
             "sex": row.sex,
             "lsoa": row.lsoa,
+            "arrangement": row.arrangement,
         }
     )
 

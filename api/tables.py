@@ -162,6 +162,7 @@ class SettingRow(SQLModel, table=True):
     host_setting_id: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
     urn: int | None = None
     la_code: str | None = Field(default=None, sa_column=Column(String(16), nullable=True))
+    ukprn: int | None = None
 
 
 class LearnerRow(SQLModel, table=True):
@@ -203,6 +204,7 @@ class LearnerRow(SQLModel, table=True):
     last_review: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
     sex: str | None = Field(default=None, sa_column=Column(String(1), nullable=True))
     lsoa: str | None = Field(default=None, sa_column=Column(String(16), nullable=True))
+    arrangement: str | None = Field(default=None, sa_column=Column(String(4), nullable=True))
 
 
 class TeamRow(SQLModel, table=True):

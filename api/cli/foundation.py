@@ -252,6 +252,7 @@ def serve_command(host: str, port: int, reload: bool) -> None:
 def register(app: typer.Typer, bench: typer.Typer) -> None:
     """Add the foundation commands to `placeplan`."""
     from api.cli.foundation_import import register_import
+    from api.cli.instance_edit import register_edit_commands
 
     @app.command("demo")
     def demo(
@@ -284,6 +285,8 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
     def instances_list() -> None:
         """List stored instances with their record counts."""
         instances_list_command()
+
+    register_edit_commands(settings_app, instances_app)
 
     db_app = typer.Typer(help="The database.", no_args_is_help=True)
     app.add_typer(db_app, name="db")

@@ -30,19 +30,33 @@ def resolve_instance(instance_file: Path | None = None, preset: str | None = Non
     """The instance a command works on; prints one red line and exits (1 bad input, 2 database) on failure."""
     console = console or Console(stderr=True)
     try:
-        if instance_file is not None:
-            return ResolvedInstance(_from_file(instance_file), f"file {instance_file}")
-        if preset is not None:
-            from scenarios.demo import build_demo
-
-            return ResolvedInstance(build_demo(preset, seed=seed), f"demo preset {preset!r} (seed {seed})")
-        return _from_database(stored)
+        return _with_base_year(_resolve(instance_file, preset, seed, stored))
     except _SourceError as error:
         console.print(f"[red]error:[/red] {error}")
         raise typer.Exit(code=error.code) from None
     except (ValueError, InstanceIntegrityError) as error:
         console.print(f"[red]error:[/red] {error}")
         raise typer.Exit(code=1) from None
+
+
+def _resolve(instance_file: Path | None, preset: str | None, seed: int, stored: str | None) -> ResolvedInstance:
+    if instance_file is not None:
+        return ResolvedInstance(_from_file(instance_file), f"file {instance_file}")
+    if preset is not None:
+        from scenarios.demo import build_demo
+
+        return ResolvedInstance(build_demo(preset, seed=seed), f"demo preset {preset!r} (seed {seed})")
+    return _from_database(stored)
+
+
+def base_year_label(instance: Instance) -> str:
+    """'base year 2024/25 (census 2025-01-16)': shown by every command, so nobody plans on the wrong year."""
+    label = f"base year {instance.base_year}/{(instance.base_year + 1) % 100:02d}"
+    return label + (f" (census {instance.census_date.isoformat()})" if instance.census_date else "")
+
+
+def _with_base_year(resolved: ResolvedInstance) -> ResolvedInstance:
+    return ResolvedInstance(resolved.instance, f"{resolved.description}, {base_year_label(resolved.instance)}")
 
 
 class _SourceError(Exception):

@@ -79,19 +79,29 @@ def _lookup(spec: Any) -> Callable[[str], Any]:
     return lookup
 
 
-def _run_named(name_or_file: str, preset: str | None, seed: int | None, progress: Any) -> dict[str, Any]:
+def _stored_base(stored: str) -> Any:
+    """The stored council named `stored` (`--stored`): scenarios of a council's own data run on it."""
+    from api.cli.instance_source import resolve_instance
+
+    return resolve_instance(stored=stored, console=error_console).instance
+
+
+def _run_named(name_or_file: str, preset: str | None, seed: int | None, progress: Any,
+               stored: str | None = None) -> dict[str, Any]:
     from scenarios.registry import load_base
     from scenarios.runner import run_scenario
     from scenarios.spec import ScenarioBase, all_parameters, materialise_spec
 
     if name_or_file == "baseline":
-        base = load_base(ScenarioBase(preset=preset or "demo", seed=seed or 2026))
+        base = _stored_base(stored) if stored is not None else \
+            load_base(ScenarioBase(preset=preset or "demo", seed=seed or 2026))
         return run_scenario(base, {}, progress)
     spec = _load_spec(name_or_file)
     base_ref = spec.base
     if preset is not None or seed is not None:
         base_ref = ScenarioBase(preset=preset or base_ref.preset, seed=seed if seed is not None else base_ref.seed)
-    instance, overrides = materialise_spec(spec, load_base(base_ref), _lookup(spec))
+    base_instance = _stored_base(stored) if stored is not None else load_base(base_ref)
+    instance, overrides = materialise_spec(spec, base_instance, _lookup(spec))
     return run_scenario(instance, {**all_parameters(spec, _lookup(spec)), **overrides}, progress)
 
 
@@ -127,13 +137,14 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         name: Annotated[str, typer.Argument(help="Shipped scenario name, 'baseline', or a YAML/JSON file")],
         preset: Annotated[str | None, typer.Option(help="Override the base preset (demo|county)")] = None,
         seed: Annotated[int | None, typer.Option(help="Override the base seed")] = None,
+        stored: Annotated[str | None, typer.Option(help="Run on this stored council instead of a preset")] = None,
         output: Annotated[Path | None, typer.Option("--json", help="Write the full result as JSON")] = None,
     ) -> None:
         """Run one scenario: per-year demand, unmet need, out of area, capital, revenue and journeys."""
 
         def body() -> None:
             with _progress(f"scenario {name}") as progress:
-                result = _run_named(name, preset, seed, progress)
+                result = _run_named(name, preset, seed, progress, stored)
             console.print(_kpi_table(f"scenario {name}", result))
             headline = result.get("placement")
             if headline:
@@ -153,6 +164,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         names: Annotated[list[str], typer.Argument(help="Scenarios to compare ('baseline' for the base)")],
         preset: Annotated[str | None, typer.Option(help="Override the base preset (demo|county)")] = None,
         seed: Annotated[int | None, typer.Option(help="Override the base seed")] = None,
+        stored: Annotated[str | None, typer.Option(help="Run on this stored council instead of a preset")] = None,
         csv_path: Annotated[Path | None, typer.Option("--csv", help="Write the table as CSV")] = None,
         xlsx_path: Annotated[Path | None, typer.Option("--xlsx", help="Write the table as XLSX")] = None,
         chart: Annotated[Path | None, typer.Option(help="Write a chart (.png or .svg)")] = None,
@@ -165,7 +177,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
             runs = {}
             with _progress("comparing") as progress:
                 for name in names:
-                    runs[name] = _run_named(name, preset, seed, progress)
+                    runs[name] = _run_named(name, preset, seed, progress, stored)
             table_data = compare_runs(runs)
             table = Table(title="totals over the horizon")
             table.add_column("scenario")
@@ -190,6 +202,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
     def optimise(
         preset: Annotated[str, typer.Option(help="Base preset (demo|county)")] = "demo",
         seed: Annotated[int, typer.Option()] = 2026,
+        stored: Annotated[str | None, typer.Option(help="Run on this stored council instead of a preset")] = None,
         candidates: Annotated[int, typer.Option(help="Candidate projects to generate")] = 40,
         years: Annotated[int, typer.Option(help="Horizon in academic years")] = 10,
         budget_total: Annotated[float, typer.Option(help="Total capital budget, GBP")] = 60_000_000,
@@ -210,7 +223,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         from scenarios.spec import ScenarioBase
 
         def body() -> None:
-            instance = load_base(ScenarioBase(preset=preset, seed=seed))
+            instance = _stored_base(stored) if stored is not None else load_base(ScenarioBase(preset=preset, seed=seed))
             parameters = {
                 "candidate_count": candidates, "horizon_years": years, "budget_total": budget_total,
                 "budget_per_year": budget_per_year, "marginal_values": marginal,
@@ -252,7 +265,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
                 output.write_text(json.dumps(result, indent=2, default=str), encoding="utf-8")
             stats = result["statistics"]
             gap_text = "n/a" if stats["gap"] is None else f"{100 * stats['gap']:.2f}%"
-            console.print(f"expansion {preset}: projects={stats['projects']} years={stats['years']} "
+            console.print(f"expansion {stored or preset}: projects={stats['projects']} years={stats['years']} "
                           f"status={result['status']} gap={gap_text} wall={stats['wall_seconds']:.1f} s")
 
         _guard(body)

@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from api.cli.instance_source import resolve_instance
 from planner.domain.models import Instance
 
 console = Console()
@@ -33,25 +34,6 @@ class _BarProgress:
 def _fail(message: str) -> None:
     err_console.print(f"[red]error:[/red] {message}")
     raise typer.Exit(code=1)
-
-
-def _load_instance(preset: str | None, instance_file: Path | None, seed: int) -> Instance:
-    if instance_file is not None:
-        try:
-            return Instance.model_validate_json(instance_file.read_text(encoding="utf-8"))
-        except OSError as error:
-            _fail(f"cannot read {instance_file}: {error.strerror or error}")
-        except ValueError as error:
-            _fail(f"{instance_file} is not a valid instance: {str(error).splitlines()[0]}")
-    try:
-        from scenarios.demo import build_demo
-    except ImportError:
-        _fail("the demo generator (scenarios.demo) is not available; give --instance FILE")
-    try:
-        return build_demo(preset or "demo")
-    except (KeyError, ValueError) as error:
-        _fail(f"preset {preset!r}: {error}")
-    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _plan(instance: Instance, parameters: dict[str, Any]) -> dict[str, Any]:
@@ -95,14 +77,17 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
     @transitions.command("plan")
     def plan_command(
         year: Annotated[int, typer.Option(help="Calendar year of the September transfers (planned the year before)")],
-        preset: Annotated[str, typer.Option(help="Demo preset when no --instance is given")] = "demo",
+        preset: Annotated[str | None, typer.Option(help="Plan the fictional demo council (demo or county)")] = None,
         instance: Annotated[Path | None, typer.Option(help="Instance JSON file")] = None,
+        stored: Annotated[str | None, typer.Option(help="Stored instance name (default: the newest stored)")] = None,
         out: Annotated[Path | None, typer.Option(help="Folder for JSON, CSV, HTML per learner, ICS per team")] = None,
         time_limit: Annotated[float, typer.Option(help="Seconds for the whole solve")] = 30.0,
         seed: Annotated[int, typer.Option(help="Random seed (same seed, same plan)")] = 0,
     ) -> None:
         """Find every learner at a transition point, propose support, allocate teams and schedule the year."""
-        inst = _load_instance(preset, instance, seed)
+        source = resolve_instance(instance, preset, stored=stored, console=err_console)
+        inst = source.instance
+        console.print(f"Planning transitions on {source.description}")
         result = _plan(inst, {"year": year, "time_limit_seconds": time_limit, "seed": seed})
         counts = result["counts"]
         console.print(f"{counts['cases']} cases: " + ", ".join(f"{k}={v}" for k, v in counts["by_transition"].items()))
@@ -148,7 +133,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         seed: Annotated[int, typer.Option()] = 0,
     ) -> None:
         """Plan the preset's transitions and print one line of figures."""
-        inst = _load_instance(preset, None, seed)
+        inst = resolve_instance(preset=preset, console=err_console).instance
         result = _plan(inst, {"year": year or inst.base_year + 1, "time_limit_seconds": time_limit, "seed": seed})
         stats = result["statistics"]
         console.print(f"allocation: status={stats['allocation']['status']} objective={stats['allocation']['objective']}"

@@ -114,6 +114,29 @@ class Sex(StrEnum):
     FEMALE = "F"
 
 
+class Arrangement(StrEnum):
+    """Where a learner with a plan is educated when the plan names no school or college (no URN or UKPRN): the
+    SEN2 `SENsetting` codes (DfE SEN2 2025 guide items 4.7c and 5.7c; listed in MastodonC witan.sen2
+    `src/witan/sen2/return/person_level/dictionary.clj`)."""
+
+    OLA = "OLA"  # other arrangements made by the LA (Children and Families Act 2014 s61, "EOTAS")
+    OPA = "OPA"  # other arrangements made by parents or the young person (CFA 2014 s42(5)), not home education
+    EHE = "EHE"  # elective home education (CFA 2014 s42(5))
+    EYP = "EYP"  # an early years provider with no GIAS URN (private nursery, childminder)
+    OTH = "OTH"  # a type of setting is specified in the plan but no setting is named
+    NEET = "NEET"  # not in education, employment or training (aged 16-25)
+    NIEC = "NIEC"  # not in education or training: notice to cease the plan issued
+    NIEO = "NIEO"  # not in education or training, other (e.g. moved in with a plan, awaiting a placement)
+
+
+# Arrangements outside schools that the family or the LA chose: a placement round leaves them alone (the LA's duty
+# under s42 is met by the arrangement) unless an officer lists the learner.
+ARRANGEMENTS_KEPT: frozenset[Arrangement] = frozenset({Arrangement.OLA, Arrangement.OPA, Arrangement.EHE})
+# Learners with a plan and no place who are waiting for one: a round places them like a new plan.
+ARRANGEMENTS_AWAITING_PLACE: frozenset[Arrangement] = frozenset({Arrangement.OTH, Arrangement.NEET,
+                                                                  Arrangement.NIEO})
+
+
 class Phase(StrEnum):
     """Phase of education, from the national curriculum year (NCY)."""
 

@@ -15,7 +15,17 @@ from typing import Annotated, Any, Self
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from planner.domain.calendar import academic_year_of, ncy_for
-from planner.domain.codes import NCY_MAX, NCY_MIN, Need, Phase, SettingKind, SettingStatus, Sex, phase_of_ncy
+from planner.domain.codes import (
+    NCY_MAX,
+    NCY_MIN,
+    Arrangement,
+    Need,
+    Phase,
+    SettingKind,
+    SettingStatus,
+    Sex,
+    phase_of_ncy,
+)
 
 Identifier = Annotated[
     str,
@@ -91,6 +101,7 @@ class Setting(Frozen):
     urn: int | None = Field(default=None, description="GIAS unique reference number, when known")
     la_code: str | None = Field(default=None, max_length=16,
                                 description="GIAS `LA (code)` of the authority the setting is in, when known")
+    ukprn: int | None = Field(default=None, description="UK provider reference number (colleges, post-16 providers)")
 
     @field_validator("capacity", "cost_per_place")
     @classmethod
@@ -161,6 +172,9 @@ class Learner(Frozen):
     home: Point = Field(description="Home location (Code-Point Open centroid of the postcode, never the postcode)")
     locality_id: str | None = None
     current_setting_id: str | None = Field(default=None, description="Where the learner is placed now")
+    arrangement: Arrangement | None = Field(
+        default=None, description="SEN2 SENsetting when no setting is named (home education, EOTAS, awaiting a place)"
+    )
     requested_setting_ids: tuple[str, ...] = Field(
         default=(), description="Settings requested by the family, most preferred first (CFA 2014 s38-39)"
     )
@@ -383,6 +397,10 @@ def find_integrity_problems(instance: Instance) -> list[IntegrityProblem]:
             add("learner", learner.id, "locality_id", f"unknown locality {learner.locality_id!r}")
         if learner.current_setting_id is not None and learner.current_setting_id not in setting_ids:
             add("learner", learner.id, "current_setting_id", f"unknown setting {learner.current_setting_id!r}")
+        if learner.arrangement is not None and learner.current_setting_id is not None:
+            add("learner", learner.id, "arrangement",
+                f"{learner.arrangement.value} is for a plan naming no setting, but the learner is at "
+                f"{learner.current_setting_id!r}")
         if learner.pinned_setting_id is not None and learner.pinned_setting_id not in setting_ids:
             add("learner", learner.id, "pinned_setting_id", f"unknown setting {learner.pinned_setting_id!r}")
         for rank, requested in enumerate(learner.requested_setting_ids, start=1):

@@ -2,7 +2,9 @@
 
 A round for academic year Y places: learners whose NCY in Y starts a new phase (Reception, Year 7, Year 12,
 first post-19 year), learners whose current setting does not take their NCY in Y or is closed in Y, new plans
-(no current setting), PRU/AP learners due for reintegration, learners with an agreed (pinned) move, and any
+(no current setting, or a plan awaiting a place: SEN2 SENsetting OTH, NEET, NIEO; an early years provider without
+a URN only at school entry; never home education or other arrangements, OLA/OPA/EHE, nor a plan being ceased,
+NIEC), PRU/AP learners due for reintegration, learners with an agreed (pinned) move, and any
 explicitly listed learners. Everyone else with a current setting stays and uses one of its places.
 """
 
@@ -11,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from planner.domain.codes import Phase, SettingKind, phase_of_ncy
+from planner.domain.codes import ARRANGEMENTS_KEPT, Arrangement, Phase, SettingKind, phase_of_ncy
 from planner.domain.models import Instance, Learner
 from planner.placement.params import PlacementParameters
 
@@ -38,7 +40,13 @@ def _needs_place(instance: Instance, learner: Learner, year: int, parameters: Pl
     if not -2 <= ncy <= 20:
         return False
     if learner.current_setting_id is None:
-        return True  # a new plan: no setting yet
+        if learner.arrangement in ARRANGEMENTS_KEPT:
+            return False  # home education or another arrangement the family or LA made (CFA 2014 s42(5), s61)
+        if learner.arrangement is Arrangement.NIEC:
+            return False  # notice to cease the plan has been issued
+        if learner.arrangement is Arrangement.EYP:
+            return ncy in parameters.transfer_ncys  # stays with the early years provider until school entry
+        return True  # a new plan, or a plan awaiting a place (SEN2 OTH, NEET, NIEO)
     if learner.pinned_setting_id is not None and learner.pinned_setting_id != learner.current_setting_id:
         return True  # an agreed move
     if ncy in parameters.transfer_ncys:

@@ -1,4 +1,5 @@
-"""Real council data: census date, locality area codes, setting LA code, learner sex/LSOA/last review, postcodes.
+"""Real council data: census date, locality area codes, setting LA code and UKPRN, learner sex, LSOA, last review and
+arrangement (SEN2 SENsetting), the postcode lookup table.
 
 Revision ID: 0003_real_council
 Revises: 0002_service
@@ -22,10 +23,12 @@ def upgrade() -> None:
         batch.add_column(sa.Column("area_codes", sa.JSON(), nullable=True))
     with op.batch_alter_table("settings") as batch:
         batch.add_column(sa.Column("la_code", sa.String(length=16), nullable=True))
+        batch.add_column(sa.Column("ukprn", sa.Integer(), nullable=True))
     with op.batch_alter_table("learners") as batch:
         batch.add_column(sa.Column("last_review", sa.Date(), nullable=True))
         batch.add_column(sa.Column("sex", sa.String(length=1), nullable=True))
         batch.add_column(sa.Column("lsoa", sa.String(length=16), nullable=True))
+        batch.add_column(sa.Column("arrangement", sa.String(length=4), nullable=True))
     op.create_table(
         "postcodes",
         sa.Column("postcode", sa.String(length=8), nullable=False),
@@ -43,10 +46,12 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("postcodes")
     with op.batch_alter_table("learners") as batch:
+        batch.drop_column("arrangement")
         batch.drop_column("lsoa")
         batch.drop_column("sex")
         batch.drop_column("last_review")
     with op.batch_alter_table("settings") as batch:
+        batch.drop_column("ukprn")
         batch.drop_column("la_code")
     with op.batch_alter_table("localities") as batch:
         batch.drop_column("area_codes")
