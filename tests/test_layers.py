@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("planner", "scenarios", "api")
 FOUNDATIONS = ("planner.domain", "planner.solving")
 SOLVERS = ("planner.placement", "planner.forecast", "planner.sufficiency", "planner.expansion",
-           "planner.transitions", "planner.validation")
+           "planner.transitions", "planner.validation", "planner.areas")
 
 
 def module_name(path: Path) -> str:

@@ -17,6 +17,7 @@ COMMAND_MODULES = (
     "api.cli.sufficiency",  # forecast, sufficiency, bench sufficiency
     "api.cli.scenarios",  # scenario run/compare/optimise, cflp, bench expansion
     "api.cli.transitions",  # transitions plan, gap, bench transitions
+    "api.cli.areas",  # localities derive/import/list/set, teams default/import/list/set
 )
 
 

@@ -5,4 +5,5 @@ RESOURCE_ROUTER_MODULES = (
     "api.routes.sufficiency",  # forecast/sufficiency charts and workbooks
     "api.routes.scenarios_compare",  # scenario comparison, frontier charts
     "api.routes.transitions",  # transition plans, team calendars (ICS)
+    "api.routes.areas",  # derive/rename localities, default/change outreach teams
 )

@@ -29,6 +29,11 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/instances/{instance_id}/localities/{locality_id}"): EVERYONE,
     ("GET", "/api/v1/instances/{instance_id}/teams"): EVERYONE,
     ("GET", "/api/v1/instances/{instance_id}/teams/{team_id}"): EVERYONE,
+    # Localities are planning aggregates; team hours are commissioned and scheduled against (api/routes/areas.py).
+    ("POST", "/api/v1/instances/{instance_id}/localities/derive"): {"planner", "commissioner", "admin"},
+    ("PATCH", "/api/v1/instances/{instance_id}/localities/{locality_id}"): {"planner", "commissioner", "admin"},
+    ("POST", "/api/v1/instances/{instance_id}/teams/default"): {"commissioner", "officer", "admin"},
+    ("PATCH", "/api/v1/instances/{instance_id}/teams/{team_id}"): {"commissioner", "officer", "admin"},
     ("GET", "/api/v1/instances/{instance_id}/settings"): EVERYONE,
     ("POST", "/api/v1/instances/{instance_id}/settings"): ADMIN,
     ("GET", "/api/v1/instances/{instance_id}/settings/{setting_id}"): EVERYONE,
