@@ -108,6 +108,11 @@ def _setting_row(setting: Setting) -> dict[str, Any]:
         "urn": setting.urn,
         "la_code": setting.la_code,
         "ukprn": setting.ukprn,
+        "gender": setting.gender.value,
+        "selective": setting.selective,
+        "independent": setting.independent,
+        "boarding": setting.boarding,
+        "number_on_roll": setting.number_on_roll,
     }
 
 
@@ -138,6 +143,9 @@ def _learner_row(learner: Learner) -> dict[str, Any]:
         "sex": learner.sex.value if learner.sex else None,
         "lsoa": learner.lsoa,
         "arrangement": learner.arrangement.value if learner.arrangement else None,
+        "provision_type": learner.provision_type.value if learner.provision_type else None,
+        "acceptable_types": sorted(t.value for t in learner.acceptable_types),
+        "needs_residential": learner.needs_residential,
     }
 
 
@@ -202,6 +210,11 @@ def setting_from_row(row: Any) -> Setting:
             "urn": row.urn,
             "la_code": row.la_code,
             "ukprn": row.ukprn,
+            "gender": row.gender,
+            "selective": row.selective,
+            "independent": row.independent,
+            "boarding": row.boarding,
+            "number_on_roll": row.number_on_roll,
         }
     )
 
@@ -234,6 +247,9 @@ def learner_from_row(row: Any) -> Learner:
             "sex": row.sex,
             "lsoa": row.lsoa,
             "arrangement": row.arrangement,
+            "provision_type": row.provision_type,
+            "acceptable_types": frozenset(row.acceptable_types or ()),
+            "needs_residential": row.needs_residential,
         }
     )
 

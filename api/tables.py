@@ -25,6 +25,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     CheckConstraint,
     Column,
     Date,
@@ -38,6 +39,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlmodel import Field, SQLModel
 
@@ -163,6 +165,11 @@ class SettingRow(SQLModel, table=True):
     urn: int | None = None
     la_code: str | None = Field(default=None, sa_column=Column(String(16), nullable=True))
     ukprn: int | None = None
+    gender: str = Field(default="mixed", sa_column=Column(String(8), nullable=False, server_default="mixed"))
+    selective: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=false()))
+    independent: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=false()))
+    boarding: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=false()))
+    number_on_roll: int | None = None
 
 
 class LearnerRow(SQLModel, table=True):
@@ -205,6 +212,9 @@ class LearnerRow(SQLModel, table=True):
     sex: str | None = Field(default=None, sa_column=Column(String(1), nullable=True))
     lsoa: str | None = Field(default=None, sa_column=Column(String(16), nullable=True))
     arrangement: str | None = Field(default=None, sa_column=Column(String(4), nullable=True))
+    provision_type: str | None = Field(default=None, sa_column=Column(String(32), nullable=True))
+    acceptable_types: list[str] | None = Field(default=None, sa_column=_json(nullable=True))
+    needs_residential: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=false()))
 
 
 class TeamRow(SQLModel, table=True):

@@ -224,6 +224,51 @@ DEFAULT_COST_PER_PLACE: dict[SettingKind, int] = {
 }
 
 
+class ProvisionType(StrEnum):
+    """The type of provision an EHC plan names (the plan's section I; SEN2 records the placement's establishment
+    type with SEN unit and resourced provision indicators). Placement proposes only settings of the plan's type (or
+    of a type the officer lists as acceptable): the presumption of mainstream (CFA 2014 s33) applies when the plan
+    is written, not at placement."""
+
+    MAINSTREAM = "mainstream"
+    RESOURCED_PROVISION = "resourced_provision"  # mainstream with resourced provision
+    SEN_UNIT = "sen_unit"
+    SPECIAL = "special"  # maintained, academy or free special school (SEMH specials included)
+    INDEPENDENT_SPECIAL = "independent_special"  # independent or non-maintained special school (CFA 2014 s41)
+    AP_PRU = "ap_pru"  # alternative provision / pupil referral unit
+    FE_COLLEGE = "fe_college"
+    SPECIALIST_POST16 = "specialist_post16"  # special post-16 institution
+    SUPPORTED_INTERNSHIP = "supported_internship"  # post-16/19 routes with no school or college place to allocate
+    APPRENTICESHIP = "apprenticeship"
+    OTHER_ROUTE = "other_route"
+
+
+# The type of provision each kind of setting is.
+PROVISION_OF_KIND: dict[SettingKind, ProvisionType] = {
+    SettingKind.MAINSTREAM: ProvisionType.MAINSTREAM,
+    SettingKind.RESOURCED_PROVISION: ProvisionType.RESOURCED_PROVISION,
+    SettingKind.SEN_UNIT: ProvisionType.SEN_UNIT,
+    SettingKind.SPECIAL: ProvisionType.SPECIAL,
+    SettingKind.SEMH_SPECIAL: ProvisionType.SPECIAL,
+    SettingKind.INDEPENDENT_SPECIAL: ProvisionType.INDEPENDENT_SPECIAL,
+    SettingKind.PRU_AP: ProvisionType.AP_PRU,
+    SettingKind.FE_COLLEGE: ProvisionType.FE_COLLEGE,
+    SettingKind.POST16_SPECIALIST: ProvisionType.SPECIALIST_POST16,
+}
+# Routes a plan may name that are not a place at a setting: a placement round does not place these learners.
+ROUTES_WITHOUT_SETTING: frozenset[ProvisionType] = frozenset({
+    ProvisionType.SUPPORTED_INTERNSHIP, ProvisionType.APPRENTICESHIP, ProvisionType.OTHER_ROUTE,
+})
+
+
+class SchoolGender(StrEnum):
+    """Who a school admits (GIAS `Gender (name)`: Mixed, Boys, Girls)."""
+
+    MIXED = "mixed"
+    BOYS = "boys"
+    GIRLS = "girls"
+
+
 class SettingStatus(StrEnum):
     """Whether a setting's places exist now, are proposed (open later) or are closing."""
 

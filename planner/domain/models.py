@@ -18,9 +18,12 @@ from planner.domain.calendar import academic_year_of, ncy_for
 from planner.domain.codes import (
     NCY_MAX,
     NCY_MIN,
+    PROVISION_OF_KIND,
     Arrangement,
     Need,
     Phase,
+    ProvisionType,
+    SchoolGender,
     SettingKind,
     SettingStatus,
     Sex,
@@ -102,6 +105,12 @@ class Setting(Frozen):
     la_code: str | None = Field(default=None, max_length=16,
                                 description="GIAS `LA (code)` of the authority the setting is in, when known")
     ukprn: int | None = Field(default=None, description="UK provider reference number (colleges, post-16 providers)")
+    gender: SchoolGender = Field(default=SchoolGender.MIXED, description="GIAS Gender (name): who it admits")
+    selective: bool = Field(default=False, description="GIAS AdmissionsPolicy (name) Selective: a grammar school")
+    independent: bool = Field(default=False, description="An independent school (fee-paying), GIAS type")
+    boarding: bool = Field(default=False, description="A boarding (residential) school, GIAS Boarders (name)")
+    number_on_roll: int | None = Field(default=None, ge=0,
+                                       description="GIAS NumberOfPupils: pupils on roll (free places = capacity - it)")
 
     @field_validator("capacity", "cost_per_place")
     @classmethod
@@ -193,6 +202,13 @@ class Learner(Frozen):
     setting_start: date | None = Field(default=None, description="When the current placement started")
     last_review: date | None = Field(default=None, description="Date of the last annual review (SEN2 LastReview)")
     sex: Sex | None = Field(default=None, description="SEN2 Sex; None when not known")
+    provision_type: ProvisionType | None = Field(
+        default=None, description="The type of provision the plan names (section I); None: the current setting's type"
+    )
+    acceptable_types: frozenset[ProvisionType] = Field(
+        default=frozenset(), description="Other types the officer lists as acceptable for this learner"
+    )
+    needs_residential: bool = Field(default=False, description="The plan names a residential (boarding) placement")
     lsoa: str | None = Field(default=None, max_length=16,
                              description="LSOA code of the home (from the postcode lookup), never the postcode")
 
@@ -217,6 +233,18 @@ class Learner(Frozen):
             return ncy_for(self.birth_date, academic_year)
         assert self.ncy is not None
         return self.ncy + (academic_year - base_year)
+
+    def plan_types(self, current: Setting | None) -> frozenset[ProvisionType] | None:
+        """The types of provision a placement may propose: the plan's type (else the current setting's: at phase
+        transfer a special school learner looks for a special school of the next phase) and the officer's
+        acceptable types. None when nothing is known (a new plan with no type recorded, a PRU/AP learner due for
+        reintegration): any type."""
+        base = self.provision_type
+        if base is None and current is not None and current.kind is not SettingKind.PRU_AP:
+            base = PROVISION_OF_KIND[current.kind]
+        if base is None:
+            return frozenset(self.acceptable_types) or None
+        return frozenset({base}) | self.acceptable_types
 
     @property
     def at_risk(self) -> bool:

@@ -11,7 +11,8 @@ from planner.placement.plan import PlacementPlan
 
 # Characters that make a spreadsheet read a cell as a formula.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-COLUMNS = ["learner_id", "setting_id", "setting_name", "preference_met", "travel_minutes", "pinned", "reason"]
+COLUMNS = ["learner_id", "setting_id", "setting_name", "preference_met", "travel_minutes", "pinned", "step_down",
+           "reason"]
 
 
 def placement_rows(instance: Instance, plan: PlacementPlan) -> pd.DataFrame:
@@ -19,12 +20,14 @@ def placement_rows(instance: Instance, plan: PlacementPlan) -> pd.DataFrame:
     for d in plan.decisions:
         name = instance.setting_by_id[d.setting_id].name if d.setting_id else ""
         refused = "; ".join(
-            f"choice {r.rank} {r.setting_id}: {r.outcome.value}" + (f" ({r.detail})" if r.detail else "")
+            f"choice {r.rank} {r.setting_id}: {r.outcome.value}" + (f" [{r.ground.value}]" if r.ground else "")
+            + (f" ({r.detail})" if r.detail else "")
             for r in d.requests if r.outcome.value != "NAMED")
         reason = d.reason + (f"; {refused}" if refused else "")
         rows.append({"learner_id": d.learner_id, "setting_id": d.setting_id or "", "setting_name": name,
                      "preference_met": d.preference_rank or "", "travel_minutes": d.travel_minutes,
-                     "pinned": d.pinned, "reason": reason})
+                     "pinned": d.pinned, "step_down": d.step_down,
+                     "reason": ("STEP DOWN from specialist to mainstream: review; " if d.step_down else "") + reason})
     frame = pd.DataFrame(rows, columns=COLUMNS)
     # Whole minutes, blank for unplaced learners (a float column would print "12.0").
     frame["travel_minutes"] = frame["travel_minutes"].astype("Int64")

@@ -19,10 +19,18 @@ class RowProblem(BaseModel):
     column: str = Field(description="Column name as written in the file")
     value: str = Field(description="The value found (blank when missing)")
     expected: str = Field(description="What the importer expected instead, in plain words")
+    rule: str = Field(default="", description="Id of the numbered rule broken (e.g. 'SEN2-007'), when the importer "
+                                               "has numbered rules")
+    module: str = Field(default="", description="Module (file or record type) of a multi-file return, e.g. 'person'")
 
     def __str__(self) -> str:
         shown = repr(self.value) if self.value else "blank"
-        return f"row {self.row}, column {self.column!r}: {shown}; expected {self.expected}"
+        where = f"row {self.row}, column {self.column!r}"
+        if self.module:
+            where = f"{self.module} {where}"
+        if self.rule:
+            where = f"{self.rule} {where}"
+        return f"{where}: {shown}; expected {self.expected}"
 
 
 class ImportReport(BaseModel):

@@ -10,17 +10,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from planner.domain.codes import Need, SettingKind, phase_of_ncy
-from planner.domain.models import Instance
+from planner.domain.codes import PROVISION_OF_KIND, Need, ProvisionType, SchoolGender, SettingKind, Sex, phase_of_ncy
+from planner.domain.models import Instance, Learner, Setting
 from planner.domain.travel import TravelModel, points_array, travel_model_for
 from planner.placement.params import PlacementParameters
 
 NEEDS: tuple[Need, ...] = tuple(Need)
 KINDS: tuple[SettingKind, ...] = tuple(SettingKind)
+TYPES: tuple[ProvisionType, ...] = tuple(ProvisionType)
+SEX_CODE: dict[Sex | None, int] = {None: 0, Sex.MALE: 1, Sex.FEMALE: 2}
+ONLY_SEX_CODE: dict[SchoolGender, int] = {SchoolGender.MIXED: 0, SchoolGender.BOYS: 1, SchoolGender.GIRLS: 2}
 
 
 class ExclusionReason(StrEnum):
@@ -31,6 +35,11 @@ class ExclusionReason(StrEnum):
     NOT_DESIGNATED = "NOT_DESIGNATED"  # the setting cannot meet the learner's primary need
     PRU_NOT_FLAGGED = "PRU_NOT_FLAGGED"  # a PRU/AP only for learners excluded or at risk of exclusion
     TOO_FAR = "TOO_FAR"  # the journey is longer than the learner's limit
+    TYPE_NOT_IN_PLAN = "TYPE_NOT_IN_PLAN"  # not a type of provision the plan names (or the officer accepts)
+    SINGLE_SEX = "SINGLE_SEX"  # a boys' or girls' school, and the learner is not (or their sex is not recorded)
+    SELECTIVE_NOT_REQUESTED = "SELECTIVE_NOT_REQUESTED"  # a grammar school the family did not request
+    INDEPENDENT_NOT_REQUESTED = "INDEPENDENT_NOT_REQUESTED"  # an independent mainstream school not requested
+    RESIDENTIAL_NOT_IN_PLAN = "RESIDENTIAL_NOT_IN_PLAN"  # a boarding school, and the plan names no residential place
 
 
 def round_minutes(minutes: NDArray[np.float64]) -> NDArray[np.int64]:
@@ -55,6 +64,32 @@ class EligibilityMatrix:
     ncy_max: NDArray[np.int64]
     is_open: NDArray[np.bool_]
     is_pru: NDArray[np.bool_]
+    allowed_types: NDArray[np.bool_]  # (learners, TYPES) the plan's types of provision
+    setting_type: NDArray[np.int64]  # (settings,) index into TYPES
+    learner_sex: NDArray[np.int8]  # (learners,) 0 unknown, 1 male, 2 female
+    only_sex: NDArray[np.int8]  # (settings,) 0 mixed, 1 boys only, 2 girls only
+    selective: NDArray[np.bool_]  # (settings,)
+    independent: NDArray[np.bool_]  # (settings,) independent mainstream schools
+    boarding: NDArray[np.bool_]  # (settings,)
+    residential: NDArray[np.bool_]  # (learners,) the plan names a residential placement
+    requested: NDArray[np.bool_]  # (learners, settings) the family requested it
+
+    def conditions(self, row: int) -> tuple[tuple[ExclusionReason, NDArray[np.bool_]], ...]:
+        """The rules on the plan's type and the setting's admissions, as masks over the settings for one learner."""
+        not_requested = ~self.requested[row]
+        return (
+            # Only settings of the type of provision the plan names (or an acceptable type): the presumption of
+            # mainstream belongs to writing the plan (CFA 2014 s33), not to placement.
+            (ExclusionReason.TYPE_NOT_IN_PLAN, ~self.allowed_types[row, self.setting_type]),
+            # A single-sex school only for a learner of that sex; an unknown sex never goes to one.
+            (ExclusionReason.SINGLE_SEX, (self.only_sex > 0) & (self.only_sex != self.learner_sex[row])),
+            # Grammar schools select by ability: only when the family requested one.
+            (ExclusionReason.SELECTIVE_NOT_REQUESTED, self.selective & not_requested),
+            # Independent mainstream schools are not places a council allocates unless the family asks (s38-39).
+            (ExclusionReason.INDEPENDENT_NOT_REQUESTED, self.independent & not_requested),
+            # Boarding only when the plan names a residential placement.
+            (ExclusionReason.RESIDENTIAL_NOT_IN_PLAN, self.boarding & ~self.residential[row]),
+        )
 
     @property
     def pair_count(self) -> int:
@@ -73,6 +108,7 @@ class EligibilityMatrix:
             out.append(ExclusionReason.PRU_NOT_FLAGGED)
         if self.minutes[row, col] > self.limit[row]:
             out.append(ExclusionReason.TOO_FAR)
+        out.extend(reason for reason, mask in self.conditions(row) if mask[col])
         return out
 
     def reasons(self, row: int) -> list[list[ExclusionReason]]:
@@ -85,6 +121,7 @@ class EligibilityMatrix:
             # The journey limit rule: no setting further than the learner's limit (their own, else the phase default
             # in planner.domain.travel.DEFAULT_JOURNEY_LIMITS); tested in tests/placement/test_rules.py
             (ExclusionReason.TOO_FAR, self.minutes[row] > self.limit[row]),
+            *self.conditions(row),
         )
         out: list[list[ExclusionReason]] = [[] for _ in self.setting_ids]
         for reason, mask in checks:
@@ -131,8 +168,43 @@ def compute_eligibility(instance: Instance, learner_ids: tuple[str, ...] | list[
     eligible &= ~(is_pru[None, :] & ~at_risk[:, None])
     # The journey is within the learner's limit (45 min primary, 75 min secondary by default).
     eligible &= minutes <= limit[:, None]
+    plan = _plan_arrays(instance, learners, settings)
+    eligible &= plan.pop("type_ok")
+    eligible &= ~((plan["only_sex"][None, :] > 0) & (plan["only_sex"][None, :] != plan["learner_sex"][:, None]))
+    eligible &= ~((plan["selective"] | plan["independent"])[None, :] & ~plan["requested"])
+    eligible &= ~(plan["boarding"][None, :] & ~plan["residential"][:, None])
     return EligibilityMatrix(
         learner_ids=tuple(learner_ids), setting_ids=tuple(s.id for s in settings), eligible=eligible,
         minutes=minutes, limit=limit, ncy=ncy, need_index=need_index, at_risk=at_risk, meets_need=meets_need,
-        ncy_min=ncy_min, ncy_max=ncy_max, is_open=is_open, is_pru=is_pru,
+        ncy_min=ncy_min, ncy_max=ncy_max, is_open=is_open, is_pru=is_pru, **plan,
     )
+
+
+def _plan_arrays(instance: Instance, learners: list[Learner], settings: list[Setting]) -> dict[str, NDArray[Any]]:
+    """The arrays behind the plan-type and admissions rules (see EligibilityMatrix._conditions)."""
+    type_pos = {t: k for k, t in enumerate(TYPES)}
+    allowed = np.zeros((len(learners), len(TYPES)), dtype=np.bool_)
+    for row, learner in enumerate(learners):
+        current = instance.setting_by_id.get(learner.current_setting_id or "")
+        types = learner.plan_types(current)
+        if types is None:
+            allowed[row] = True  # nothing recorded: any type
+        else:
+            allowed[row, [type_pos[t] for t in types]] = True
+    setting_type = np.array([type_pos[PROVISION_OF_KIND[s.kind]] for s in settings], dtype=np.int64)
+    col_of = {s.id: col for col, s in enumerate(settings)}
+    requested = np.zeros((len(learners), len(settings)), dtype=np.bool_)
+    for row, learner in enumerate(learners):
+        cols = [col_of[sid] for sid in learner.requested_setting_ids if sid in col_of]
+        requested[row, cols] = True
+    return {
+        "type_ok": allowed[:, setting_type],
+        "allowed_types": allowed, "setting_type": setting_type, "requested": requested,
+        "learner_sex": np.array([SEX_CODE[x.sex] for x in learners], dtype=np.int8),
+        "only_sex": np.array([ONLY_SEX_CODE[s.gender] for s in settings], dtype=np.int8),
+        "selective": np.array([s.selective for s in settings], dtype=np.bool_),
+        "independent": np.array([s.independent and s.kind is SettingKind.MAINSTREAM for s in settings],
+                                dtype=np.bool_),
+        "boarding": np.array([s.boarding for s in settings], dtype=np.bool_),
+        "residential": np.array([x.needs_residential for x in learners], dtype=np.bool_),
+    }

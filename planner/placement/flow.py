@@ -49,6 +49,10 @@ class FlowError(RuntimeError):
     """The flow solver did not prove an optimum (a modelling or range error, never a normal outcome)."""
 
 
+class FlowInfeasible(FlowError):
+    """No flow meets the supplies: only possible when sibling groups are forced down arcs (callers prune it)."""
+
+
 def solve_stage(network: FlowNetwork, learner_costs: NDArray[np.int64]) -> StageSolution:
     """One min-cost flow solve; structural arcs cost nothing."""
     costs = np.zeros(len(network.tail), dtype=np.int64)
@@ -59,6 +63,8 @@ def solve_stage(network: FlowNetwork, learner_costs: NDArray[np.int64]) -> Stage
                                                 network.capacity[active], costs[active])
     solver.set_nodes_supplies(np.arange(network.num_nodes, dtype=np.int64), network.supplies)
     status = solver.solve()
+    if status == solver.INFEASIBLE:
+        raise FlowInfeasible("min-cost flow: no flow meets the supplies (a forced arc without room)")
     if status != solver.OPTIMAL:
         raise FlowError(f"min-cost flow ended with status {status}")
     flow = np.zeros(len(network.tail), dtype=np.int64)
@@ -135,19 +141,31 @@ def restrict_to_optimal_face(network: FlowNetwork, reduced: NDArray[np.int64]) -
 
 @dataclass
 class LexicographicResult:
+    """The final flow, each stage's optimum, and each stage's reduced costs (on that stage's face network).
+
+    `stage_reduced[i]` is known for every stage but the last (the last is never restricted further), and for the
+    only stage of a one-stage solve.
+    """
+
     flow: NDArray[np.int64]
     stage_costs: list[int]
-    first_stage_reduced: NDArray[np.int64]
-    first_stage_cost: int
+    stage_reduced: list[NDArray[np.int64]]
     stage_networks: list[FlowNetwork]
+
+    @property
+    def first_stage_reduced(self) -> NDArray[np.int64]:
+        return self.stage_reduced[0] if self.stage_reduced else np.zeros(0, dtype=np.int64)
+
+    @property
+    def first_stage_cost(self) -> int:
+        return self.stage_costs[0]
 
 
 def solve_lexicographic(network: FlowNetwork, stage_costs: list[NDArray[np.int64]]) -> LexicographicResult:
     """Solve the stages in order, each on the optimal face of the ones before."""
     current = network
     values: list[int] = []
-    first_reduced = np.zeros(0, dtype=np.int64)
-    first_cost = 0
+    reduced_by_stage: list[NDArray[np.int64]] = []
     networks: list[FlowNetwork] = []
     solution: StageSolution | None = None
     for index, costs in enumerate(stage_costs):
@@ -156,10 +174,9 @@ def solve_lexicographic(network: FlowNetwork, stage_costs: list[NDArray[np.int64
         values.append(solution.cost)
         if index == 0 or index < len(stage_costs) - 1:
             reduced = reduced_costs(current, costs, solution.flow)
-            if index == 0:
-                first_reduced, first_cost = reduced, solution.cost
+            reduced_by_stage.append(reduced)
             if index < len(stage_costs) - 1:
                 current = restrict_to_optimal_face(current, reduced)
     assert solution is not None
-    return LexicographicResult(flow=solution.flow, stage_costs=values, first_stage_reduced=first_reduced,
-                               first_stage_cost=first_cost, stage_networks=networks)
+    return LexicographicResult(flow=solution.flow, stage_costs=values, stage_reduced=reduced_by_stage,
+                               stage_networks=networks)

@@ -20,23 +20,23 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from planner.domain.codes import Phase, phase_of_ncy
+from planner.domain.codes import Phase, SettingKind, phase_of_ncy
 from planner.domain.models import Instance
 from planner.placement.eligibility import EligibilityMatrix, ExclusionReason, compute_eligibility, round_minutes
 from planner.placement.flow import FlowNetwork, solve_lexicographic
 from planner.placement.objective import Stage, pack_stages, preference_value, rule_values, setting_cost_units
 from planner.placement.params import ObjectiveRule, PlacementParameters
 from planner.placement.plan import (
-    Infeasibility,
     PlacementDecision,
     PlacementPlan,
     PlacementStatistics,
+    RefusalGround,
     RequestOutcome,
     RequestResult,
     UnplacedReason,
 )
 from planner.placement.round import PlacementRound, select_round
-from planner.placement.siblings import chosen_arcs, solve_with_siblings
+from planner.placement.siblings import chosen_arcs, pins_with_siblings, solve_with_siblings
 from planner.solving.progress import NullProgress, Progress, RunCancelled
 
 
@@ -127,11 +127,10 @@ def place(instance: Instance, parameters: PlacementParameters | None = None,
     elig = compute_eligibility(instance, ids, round_.year, parameters)
     _check_stop(progress)
     progress.report(0.2, f"eligibility: {elig.pair_count} pairs")
-    setting_col = {sid: c for c, sid in enumerate(elig.setting_ids)}
     phases = [phase_of_ncy(int(n)) for n in elig.ncy]
-    row_of = {lid: r for r, lid in enumerate(ids)}
 
-    pins, infeasible = _pins(instance, elig, ids, row_of, setting_col)
+    # Pins, and the siblings they bring (same phase, a setting that can take them): see `siblings`.
+    pins, infeasible = pins_with_siblings(instance, elig, ids, phases)
     if infeasible:
         stats = PlacementStatistics(status="INFEASIBLE", learners=len(ids), settings=len(instance.settings),
                                     eligible_pairs=elig.pair_count, wall_seconds=time.perf_counter() - started,
@@ -246,41 +245,6 @@ def plan_objective(decisions: list[PlacementDecision]) -> dict[str, int]:
     }
 
 
-def _pins(instance: Instance, elig: EligibilityMatrix, ids: tuple[str, ...], row_of: dict[str, int],
-          setting_col: dict[str, int]) -> tuple[dict[int, int], list[Infeasibility]]:
-    """Pinned placements (siblings in the round inherit a member's pin), and the pins that break a rule."""
-    pins: dict[int, int] = {}
-    problems: list[Infeasibility] = []
-    group_pin: dict[str, tuple[str, str]] = {}
-    for lid in ids:
-        learner = instance.learner_by_id[lid]
-        if learner.pinned_setting_id is not None and learner.sibling_group is not None:
-            previous = group_pin.setdefault(learner.sibling_group, (learner.pinned_setting_id, lid))
-            if previous[0] != learner.pinned_setting_id:
-                problems.append(Infeasibility(
-                    rule="sibling_group", learner_id=lid, setting_id=learner.pinned_setting_id,
-                    detail=f"pinned to {learner.pinned_setting_id} but sibling {previous[1]} is pinned to "
-                           f"{previous[0]}: siblings must be placed together"))
-    for lid in ids:
-        learner = instance.learner_by_id[lid]
-        target = learner.pinned_setting_id
-        inherited = False
-        if target is None and learner.sibling_group in group_pin:
-            target, inherited = group_pin[learner.sibling_group][0], True
-        if target is None:
-            continue
-        row, col = row_of[lid], setting_col[target]
-        # A pinned placement is kept whatever the optimiser prefers, but it must still be lawful for the learner.
-        reasons = elig.pair_reasons(row, col)
-        if reasons:
-            why = "sibling's pinned setting" if inherited else "pinned setting"
-            problems.append(Infeasibility(
-                rule="pinned_placement", learner_id=lid, setting_id=target,
-                detail=f"{why} {target} is not eligible: {', '.join(r.value for r in reasons)}"))
-        pins[row] = col
-    return pins, problems
-
-
 def _after_pins(round_: PlacementRound, pins: dict[int, int], ids: tuple[str, ...], phases: list[Phase],
                 setting_ids: tuple[str, ...]) -> tuple[dict[str, int], dict[tuple[str, Phase], int], set[int]]:
     """Free places left after pinned placements, and the pins that go beyond the free places."""
@@ -347,6 +311,11 @@ def _decisions(instance: Instance, parameters: PlacementParameters, elig: Eligib
         key = (sid, phases[row])
         return used.get(sid, 0) >= free[sid] or (key in free_phase and used_phase.get(key, 0) >= free_phase[key])
 
+    def taken(col: int) -> str:
+        sid = settings[col].id
+        return (f"its {free[sid]} free place(s) this round went to {used.get(sid, 0)} learner(s) ahead in the "
+                "order (placing as many as possible, then earlier preferences)")
+
     out: list[PlacementDecision] = []
     for r, lid in enumerate(ids):
         learner = instance.learner_by_id[lid]
@@ -357,7 +326,7 @@ def _decisions(instance: Instance, parameters: PlacementParameters, elig: Eligib
             rank = requested.index(settings[c].id) + 1
         requests: list[RequestResult] = []
         for k, sid in enumerate(requested, start=1):
-            requests.append(_request_result(elig, r, setting_col[sid], sid, k, c, rank, full))
+            requests.append(_request_result(elig, r, setting_col[sid], sid, k, c, rank, full, taken))
         pref = preference_value(rank, len(requested), parameters)
         if c is None:
             reason_code = _unplaced_reason(elig, r, r in grouped, lambda col, row=r: full(col, row))
@@ -371,27 +340,40 @@ def _decisions(instance: Instance, parameters: PlacementParameters, elig: Eligib
                 preference_value=pref,
                 travel_minutes=minutes, restrictiveness=parameters.restrictiveness_of(setting.kind),
                 cost=setting_cost_units(setting, parameters), over_capacity=r in over,
+                step_down=_steps_down(instance, learner.current_setting_id, setting.kind),
                 reason=_placed_text(setting.name, rank, r in pins, minutes))
         out.append(decision)
     return out
 
 
+def _steps_down(instance: Instance, current_id: str | None, proposed: SettingKind) -> bool:
+    """A learner in specialist provision now (not a short-stay PRU) proposed a mainstream school."""
+    current = instance.setting_by_id.get(current_id or "")
+    return (current is not None and current.kind.is_specialist and current.kind is not SettingKind.PRU_AP
+            and proposed is SettingKind.MAINSTREAM)
+
+
 def _request_result(elig: EligibilityMatrix, row: int, col: int, sid: str, rank: int, chosen: int | None,
-                    chosen_rank: int | None, full: Any) -> RequestResult:
+                    chosen_rank: int | None, full: Any, taken: Any) -> RequestResult:
+    """What became of one request, with its s39(4) ground and numbers when it was refused."""
     if chosen == col:
         return RequestResult(setting_id=sid, rank=rank, outcome=RequestOutcome.NAMED)
     if chosen_rank is not None and chosen_rank < rank:
         return RequestResult(setting_id=sid, rank=rank, outcome=RequestOutcome.EARLIER_CHOICE_NAMED)
     reasons = elig.pair_reasons(row, col)
+    unsuitable = RefusalGround.UNSUITABLE
     if reasons == [ExclusionReason.TOO_FAR]:
-        detail = f"{elig.minutes[row, col]:.0f} min against a limit of {int(elig.limit[row])} min"
-        return RequestResult(setting_id=sid, rank=rank, outcome=RequestOutcome.TOO_FAR, detail=detail)
+        detail = f"journey {elig.minutes[row, col]:.0f} min against a limit of {int(elig.limit[row])} min"
+        return RequestResult(setting_id=sid, rank=rank, outcome=RequestOutcome.TOO_FAR, ground=unsuitable,
+                             detail=detail)
     if reasons:
-        return RequestResult(setting_id=sid, rank=rank, outcome=RequestOutcome.UNSUITABLE,
+        return RequestResult(setting_id=sid, rank=rank, outcome=RequestOutcome.UNSUITABLE, ground=unsuitable,
                              detail=", ".join(r.value for r in reasons))
+    others = RefusalGround.EFFICIENT_EDUCATION_OF_OTHERS
     if full(col, row):
-        return RequestResult(setting_id=sid, rank=rank, outcome=RequestOutcome.FULL)
-    return RequestResult(setting_id=sid, rank=rank, outcome=RequestOutcome.OTHER_RULE,
+        return RequestResult(setting_id=sid, rank=rank, outcome=RequestOutcome.FULL, ground=others,
+                             detail=taken(col))
+    return RequestResult(setting_id=sid, rank=rank, outcome=RequestOutcome.OTHER_RULE, ground=others,
                          detail="naming it would break a higher rule (sibling group or placing more learners)")
 
 
@@ -401,6 +383,10 @@ def _unplaced_reason(elig: EligibilityMatrix, row: int, grouped: bool, full: Any
     suitable &= ~(elig.is_pru & ~elig.at_risk[row])
     if not suitable.any():
         return UnplacedReason.NO_DESIGNATED_SETTING
+    for _, forbidden in elig.conditions(row):
+        suitable &= ~forbidden
+    if not suitable.any():
+        return UnplacedReason.NO_SETTING_OF_PLAN_TYPE
     reachable = np.flatnonzero(elig.eligible[row])
     if len(reachable) == 0:
         return UnplacedReason.TOO_FAR
@@ -412,6 +398,9 @@ def _unplaced_reason(elig: EligibilityMatrix, row: int, grouped: bool, full: Any
 def _unplaced_text(reason: UnplacedReason) -> str:
     return {
         UnplacedReason.NO_DESIGNATED_SETTING: "No open setting can meet this need at this age",
+        UnplacedReason.NO_SETTING_OF_PLAN_TYPE: "No open setting of the type of provision the plan names can meet "
+                                                "this need at this age (the plan or its acceptable types may need "
+                                                "review)",
         UnplacedReason.TOO_FAR: "Suitable settings exist but all are beyond the journey limit",
         UnplacedReason.ALL_FULL: "Suitable settings within reach are all full",
         UnplacedReason.SIBLING_GROUP: "No setting has places for the whole sibling group",

@@ -6,6 +6,11 @@ the number of distinct nodes a learner arc can land on (settings, phase nodes, "
 exceeds K x (largest lower-level composite of any one arc), no trade on lower levels can pay for one unit on a
 higher level. Levels are packed top-first into stages whose composite fits safely in int64 for OR-Tools'
 cost scaling; between stages the solver restricts itself to the optimal face of the previous stage.
+
+The first level, "placed" on its own (`PlacementParameters` refuses anything else), is always a stage of its own:
+place as many learners as possible first, whatever the other levels hold. The residual-cycle argument covers the
+flow, not plans with sibling groups kept whole, where one more placement may need many groups moved (more learner
+arcs than K); a stage of its own keeps "placed" exact there too, with no weight to prove.
 """
 
 from __future__ import annotations
@@ -68,7 +73,7 @@ class Stage:
 
 def pack_stages(level_values: list[NDArray[np.int64]], landing_nodes: int, num_nodes: int,
                 num_learners: int) -> list[Stage]:
-    """Group the levels top-first into stages whose exact composite cannot overflow.
+    """Group the levels top-first into stages whose exact composite cannot overflow; level 0 ("placed") alone first.
 
     `landing_nodes` bounds the learner arcs in a simple residual cycle (distinct nodes learner arcs enter).
     """
@@ -77,8 +82,9 @@ def pack_stages(level_values: list[NDArray[np.int64]], landing_nodes: int, num_n
     maxima = [int(v.max()) if v.size else 0 for v in level_values]
     if any(v.size and int(v.min()) < 0 for v in level_values):
         raise ValueError("objective: rule values must be non-negative")
-    stages: list[Stage] = []
-    start = 0
+    # Place as many as possible first: the "placed" level is never traded against another level in one stage.
+    stages: list[Stage] = [Stage(levels=(0,), weights=(1,))] if level_values else []
+    start = 1
     while start < len(level_values):
         if maxima[start] > limit:
             raise ValueError(f"objective level {start} has values up to {maxima[start]}, too large for an exact "

@@ -74,6 +74,11 @@ class PlacementParameters(BaseModel):
         default_factory=lambda: [0, 7, 12, 15],
         description="NCYs that start a new phase (Reception, Year 7, Year 12, first post-19 year)",
     )
+    mainstream_margin: float = Field(
+        default=0.0, ge=0, lt=1,
+        description="Share of a mainstream school's capacity kept back for in-year admissions: free places = "
+                    "capacity x (1 - margin) - number on roll (GIAS NumberOfPupils), when the roll is known",
+    )
     pru_max_stay_days: int = Field(
         default=180, ge=0, description="PRU/AP learners placed longer than this by 1 September are reintegrated"
     )
@@ -91,7 +96,8 @@ class PlacementParameters(BaseModel):
     )
     objective: list[dict[ObjectiveRule, int]] = Field(
         default_factory=lambda: [dict(level) for level in DEFAULT_OBJECTIVE],
-        description="Lexicographic levels, most important first; each level is a weighted sum of rules",
+        description="Lexicographic levels, most important first; each level is a weighted sum of rules. The first "
+                    "level is 'placed' on its own (place as many as possible first)",
     )
     unmet_preference_penalty: int = Field(
         default=4, ge=1, description="Preference value when no requested setting is named (ranks score rank - 1)"
@@ -112,20 +118,34 @@ class PlacementParameters(BaseModel):
         """Phases not given keep their default limit (a scenario may change only one phase)."""
         return complete_journey_limits(value)
 
-    @model_validator(mode="after")
-    def _coherent(self) -> Self:
+    @field_validator("objective")
+    @classmethod
+    def _placed_first_alone(cls, value: list[dict[ObjectiveRule, int]]) -> list[dict[ObjectiveRule, int]]:
+        """Levels are non-empty, each rule once with a weight >= 1, and `placed` is the first level on its own.
+
+        Place as many learners as possible first, whatever the council's configuration: a learner left without
+        a setting is never traded for shorter journeys, cheaper places or preferences met (the local authority
+        must secure the provision in every plan). With another rule in the first level, enough minutes or pounds
+        would outweigh a place, so such a configuration is refused, not reordered behind the council's back.
+        """
+        if not value or set(value[0]) != {ObjectiveRule.PLACED}:
+            first = ", ".join(rule.value for rule in value[0]) if value else "nothing"
+            raise ValueError(f"placed must be the first level on its own (place as many as possible first); "
+                             f"objective[0] has {first}")
         seen: set[ObjectiveRule] = set()
-        for index, level in enumerate(self.objective):
+        for index, level in enumerate(value):
             if not level:
                 raise ValueError(f"objective[{index}] is empty: give at least one rule per level")
             for rule, weight in level.items():
                 if rule in seen:
-                    raise ValueError(f"objective: rule {rule.value!r} appears in more than one level")
+                    raise ValueError(f"rule {rule.value!r} appears in more than one level")
                 if weight < 1:
                     raise ValueError(f"objective[{index}][{rule.value}]: weight must be >= 1, got {weight}")
                 seen.add(rule)
-        if not self.objective or ObjectiveRule.PLACED not in self.objective[0]:
-            raise ValueError("objective: 'placed' must be in the first level (place as many as possible first)")
+        return value
+
+    @model_validator(mode="after")
+    def _coherent(self) -> Self:
         for phase, minutes in self.journey_limit_minutes.items():
             if minutes <= 0:
                 raise ValueError(f"journey_limit_minutes[{phase.value}] must be > 0, got {minutes}")

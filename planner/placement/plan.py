@@ -23,9 +23,22 @@ class RequestOutcome(StrEnum):
 
 class UnplacedReason(StrEnum):
     NO_DESIGNATED_SETTING = "NO_DESIGNATED_SETTING"  # no open setting can meet the need at this age
+    NO_SETTING_OF_PLAN_TYPE = "NO_SETTING_OF_PLAN_TYPE"  # some can, but none of the type the plan names (or that
+    # admits this learner: single-sex, selective or independent not requested, boarding not in the plan)
     TOO_FAR = "TOO_FAR"  # suitable settings exist, all beyond the journey limit
     ALL_FULL = "ALL_FULL"  # suitable settings in reach, all full
     SIBLING_GROUP = "SIBLING_GROUP"  # could be placed alone, but not together with the sibling group
+
+
+class RefusalGround(StrEnum):
+    """The grounds on which the LA may decline to name a requested setting (Children and Families Act 2014 s39(4)):
+    the school is unsuitable for the child's age, ability, aptitude or SEN (here: need, age, type of provision,
+    admissions, a journey beyond the limit), or attending it would be incompatible with the efficient education of
+    others (its places went to learners ahead in the order) or the efficient use of resources."""
+
+    UNSUITABLE = "UNSUITABLE"
+    EFFICIENT_EDUCATION_OF_OTHERS = "EFFICIENT_EDUCATION_OF_OTHERS"
+    EFFICIENT_USE_OF_RESOURCES = "EFFICIENT_USE_OF_RESOURCES"
 
 
 class RequestResult(BaseModel):
@@ -34,7 +47,8 @@ class RequestResult(BaseModel):
     setting_id: str
     rank: int
     outcome: RequestOutcome
-    detail: str = ""
+    ground: RefusalGround | None = Field(default=None, description="The s39(4) ground when the request is refused")
+    detail: str = Field(default="", description="The numbers behind the refusal (codes, minutes, places)")
 
 
 class PlacementDecision(BaseModel):
@@ -53,6 +67,8 @@ class PlacementDecision(BaseModel):
     cost: int | None = Field(default=None, description="Annual cost of the place in the cost unit")
     unplaced_reason: UnplacedReason | None = None
     over_capacity: bool = Field(default=False, description="A pinned placement beyond the free places")
+    step_down: bool = Field(default=False, description="From a specialist setting now to a mainstream proposal: "
+                                                       "flagged for review in every output")
     reason: str = Field(default="", description="One line a family can read")
 
 

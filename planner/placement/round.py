@@ -13,8 +13,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from planner.domain.codes import ARRANGEMENTS_KEPT, Arrangement, Phase, SettingKind, phase_of_ncy
-from planner.domain.models import Instance, Learner
+from planner.domain.codes import (
+    ARRANGEMENTS_KEPT,
+    ROUTES_WITHOUT_SETTING,
+    Arrangement,
+    Phase,
+    SettingKind,
+    phase_of_ncy,
+)
+from planner.domain.models import Instance, Learner, Setting
 from planner.placement.params import PlacementParameters
 
 
@@ -39,6 +46,8 @@ def _needs_place(instance: Instance, learner: Learner, year: int, parameters: Pl
     ncy = instance.learner_ncy(learner, year)
     if not -2 <= ncy <= 20:
         return False
+    if learner.provision_type in ROUTES_WITHOUT_SETTING:
+        return False  # a supported internship, apprenticeship or other route: no place at a setting to allocate
     if learner.current_setting_id is None:
         if learner.arrangement in ARRANGEMENTS_KEPT:
             return False  # home education or another arrangement the family or LA made (CFA 2014 s42(5), s61)
@@ -49,17 +58,29 @@ def _needs_place(instance: Instance, learner: Learner, year: int, parameters: Pl
         return True  # a new plan, or a plan awaiting a place (SEN2 OTH, NEET, NIEO)
     if learner.pinned_setting_id is not None and learner.pinned_setting_id != learner.current_setting_id:
         return True  # an agreed move
-    if ncy in parameters.transfer_ncys:
-        return True  # a phase transfer (SEND Regulations 2014 reg 2(1))
     current = instance.setting_by_id[learner.current_setting_id]
     if not current.takes_ncy(ncy) or not current.is_open_in(year):
         return True  # the current setting cannot keep them
+    if ncy in parameters.transfer_ncys:
+        # A phase transfer (SEND Regulations 2014 reg 2(1)); an all-through setting keeps its learner unless the
+        # family asked for another setting.
+        return any(sid != current.id for sid in learner.requested_setting_ids)
     if current.kind is SettingKind.PRU_AP:
         # PRU places are short stay: reintegration is the aim once the stay is over.
         start = learner.setting_start
         cutoff = date(year, 9, 1) - timedelta(days=parameters.pru_max_stay_days)
         return start is None or start <= cutoff
     return False
+
+
+def _free_places(setting: Setting, stayers: int, parameters: PlacementParameters) -> int:
+    """Places free for the round. A mainstream school with a known roll has capacity less everyone on roll (its
+    pupils with plans among them) less the margin kept for in-year admissions: not its whole capacity. Elsewhere:
+    capacity less the learners with plans who stay."""
+    if setting.kind in (SettingKind.MAINSTREAM, SettingKind.FE_COLLEGE) and setting.number_on_roll is not None:
+        room = int(setting.capacity * (1 - parameters.mainstream_margin)) - setting.number_on_roll
+        return max(0, room)
+    return max(0, setting.capacity - stayers)
 
 
 def select_round(instance: Instance, parameters: PlacementParameters) -> PlacementRound:
@@ -86,12 +107,13 @@ def select_round(instance: Instance, parameters: PlacementParameters) -> Placeme
     for learner in instance.learners:
         if learner.id in placing or learner.current_setting_id is None or learner.plan_end is not None:
             continue
-        stayers[learner.current_setting_id] = stayers.get(learner.current_setting_id, 0) + 1
         ncy = instance.learner_ncy(learner, year)
-        if -2 <= ncy <= 20:
-            key = (learner.current_setting_id, phase_of_ncy(ncy))
-            phase_stayers[key] = phase_stayers.get(key, 0) + 1
-    free = {s.id: max(0, s.capacity - stayers.get(s.id, 0)) for s in instance.settings}
+        if not -2 <= ncy <= 20:
+            continue  # past the end of the plan (the academic year they turn 25): they hold no place
+        stayers[learner.current_setting_id] = stayers.get(learner.current_setting_id, 0) + 1
+        key = (learner.current_setting_id, phase_of_ncy(ncy))
+        phase_stayers[key] = phase_stayers.get(key, 0) + 1
+    free = {s.id: _free_places(s, stayers.get(s.id, 0), parameters) for s in instance.settings}
     free_phase = {
         (s.id, phase): max(0, places - phase_stayers.get((s.id, phase), 0))
         for s in instance.settings

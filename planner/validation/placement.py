@@ -1,7 +1,9 @@
 """Solver-independent checks of a placement plan: the executable spec of the rules and the test oracle.
 
 Everything is recomputed from the domain in plain Python, one learner and one setting at a time, sharing no code
-with the vectorised eligibility or the solver: if both agree, the plan is lawful and its statistics are honest.
+with the vectorised eligibility, the round selection or the solver (the rules are restated in
+`planner.validation.placement_rules`): if both agree, the plan is lawful, decides on exactly the learners the round
+must decide on, and its statistics are honest.
 """
 
 from __future__ import annotations
@@ -10,11 +12,17 @@ import math
 
 from pydantic import BaseModel, ConfigDict
 
-from planner.domain.codes import DEFAULT_COST_PER_PLACE, SettingKind, phase_of_ncy
-from planner.domain.models import Instance, Learner, Setting
-from planner.domain.travel import TravelModel, travel_model_for
+from planner.domain.codes import DEFAULT_COST_PER_PLACE, phase_of_ncy
+from planner.domain.models import Instance, Learner
 from planner.placement.params import PlacementParameters
 from planner.placement.plan import PlacementPlan
+from planner.validation.placement_rules import (
+    exclusion_reasons,
+    expected_round,
+    free_places,
+    journey_minutes,
+    sibling_pins,
+)
 
 
 class Violation(BaseModel):
@@ -28,31 +36,6 @@ class Violation(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.rule}: {self.subject}: {self.message}"
-
-
-def journey_minutes(instance: Instance, learner: Learner, setting: Setting, parameters: PlacementParameters) -> float:
-    model = travel_model_for(instance, TravelModel(mode=parameters.travel_mode))
-    return model.minutes(learner.home, setting.location, learner.id, setting.id)
-
-
-def exclusion_reasons(instance: Instance, learner: Learner, setting: Setting, year: int,
-                      parameters: PlacementParameters) -> list[str]:
-    """Plain-Python eligibility: the reason codes that forbid the pair (empty = allowed)."""
-    reasons: list[str] = []
-    ncy = instance.learner_ncy(learner, year)
-    if not setting.is_open_in(year):
-        reasons.append("CLOSED")
-    if not setting.ncy_min <= ncy <= setting.ncy_max:
-        reasons.append("AGE_RANGE")
-    if learner.primary_need not in setting.designated_needs and \
-            learner.primary_need not in parameters.need_compatibility.get(setting.kind, []):
-        reasons.append("NOT_DESIGNATED")
-    if setting.kind is SettingKind.PRU_AP and not (learner.excluded or learner.at_risk_of_exclusion):
-        reasons.append("PRU_NOT_FLAGGED")
-    limit = parameters.journey_limit(phase_of_ncy(ncy), learner.max_journey_minutes)
-    if journey_minutes(instance, learner, setting, parameters) > limit:
-        reasons.append("TOO_FAR")
-    return reasons
 
 
 def check_placement_plan(instance: Instance, plan: PlacementPlan,
@@ -77,12 +60,14 @@ def check_placement_plan(instance: Instance, plan: PlacementPlan,
         in_plan[decision.learner_id] = decision.setting_id
         if decision.pinned:
             pinned_in_plan.add(decision.learner_id)
+    # The round decides on exactly the learners who need a place (and no one who should stay put)
+    expected = expected_round(instance, year, parameters)
+    for lid in sorted(expected - set(in_plan)):
+        bad("round", lid, "needs a place in this round but the plan has no decision for them")
+    for lid in sorted(set(in_plan) - expected):
+        bad("round", lid, "the plan decides on a learner who should stay where they are")
 
-    group_pin: dict[str, str] = {}
-    for lid in in_plan:
-        learner = instance.learner_by_id[lid]
-        if learner.pinned_setting_id and learner.sibling_group:
-            group_pin[learner.sibling_group] = learner.pinned_setting_id
+    group_pin = sibling_pins(instance, list(in_plan), year, parameters)
 
     placed_by_setting: dict[str, int] = {}
     placed_by_phase: dict[tuple[str, str], int] = {}
@@ -94,7 +79,7 @@ def check_placement_plan(instance: Instance, plan: PlacementPlan,
             bad("unknown", lid, "learner not in the instance")
             continue
         learner = found
-        pin = learner.pinned_setting_id or (group_pin.get(learner.sibling_group) if learner.sibling_group else None)
+        pin = learner.pinned_setting_id or group_pin.get(lid)
         if pin is not None and sid != pin:
             bad("pinned_placement", lid, f"pinned to {pin} but placed at {sid}")
         if sid is None:
@@ -119,13 +104,14 @@ def check_placement_plan(instance: Instance, plan: PlacementPlan,
     for learner in instance.learners:
         if learner.id in in_plan or learner.current_setting_id is None or learner.plan_end is not None:
             continue
-        stayers[learner.current_setting_id] = stayers.get(learner.current_setting_id, 0) + 1
         ncy = instance.learner_ncy(learner, year)
-        if -2 <= ncy <= 20:
-            key = (learner.current_setting_id, phase_of_ncy(ncy).value)
-            phase_stayers[key] = phase_stayers.get(key, 0) + 1
+        if not -2 <= ncy <= 20:
+            continue  # past the end of the plan: holds no place
+        stayers[learner.current_setting_id] = stayers.get(learner.current_setting_id, 0) + 1
+        key = (learner.current_setting_id, phase_of_ncy(ncy).value)
+        phase_stayers[key] = phase_stayers.get(key, 0) + 1
     for setting in instance.settings:
-        free = max(0, setting.capacity - stayers.get(setting.id, 0))
+        free = free_places(setting, stayers.get(setting.id, 0), parameters)
         room = max(0, free - pins_by_setting.get(setting.id, 0))
         if placed_by_setting.get(setting.id, 0) > room:
             bad("capacity", setting.id, f"{placed_by_setting[setting.id]} new placements for {room} free places")

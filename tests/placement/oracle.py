@@ -10,13 +10,14 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 from planner.domain.codes import DEFAULT_COST_PER_PLACE, phase_of_ncy
 from planner.domain.models import Instance
 from planner.placement.params import PlacementParameters
-from planner.validation.placement import exclusion_reasons, journey_minutes
+from planner.validation.placement_rules import exclusion_reasons, free_places, journey_minutes, sibling_pins
 
 RULES = ("placed", "preference", "restrictiveness", "travel", "cost")
 
 
 def lexicographic_optimum(inst: Instance, params: PlacementParameters, year: int) -> dict[str, int] | None:
-    """Per-rule values of the lexicographic optimum when every learner is new (capacity = full capacity)."""
+    """Per-rule values of the lexicographic optimum when every learner moves (no one stays: free places are the
+    validator's free places with no stayers)."""
     learners = list(inst.learners)
     settings = list(inst.settings)
     var: list[tuple[int, int]] = []  # (learner, setting or -1)
@@ -54,9 +55,9 @@ def lexicographic_optimum(inst: Instance, params: PlacementParameters, year: int
     for i in range(len(learners)):
         add(np.array([1.0 if v[0] == i else 0.0 for v in var]), 1, 1)
     pinned: dict[int, int] = {}
-    group_pin = {x.sibling_group: x.pinned_setting_id for x in learners if x.pinned_setting_id and x.sibling_group}
+    group_pin = sibling_pins(inst, [x.id for x in learners], year, params)
     for i, x in enumerate(learners):
-        pin = x.pinned_setting_id or (group_pin.get(x.sibling_group) if x.sibling_group else None)
+        pin = x.pinned_setting_id or group_pin.get(x.id)
         if pin is not None:
             j = [s.id for s in settings].index(pin)
             if (i, j) not in var:
@@ -65,7 +66,7 @@ def lexicographic_optimum(inst: Instance, params: PlacementParameters, year: int
             add(np.array([1.0 if v == (i, j) else 0.0 for v in var]), 1, 1)
     for j, s in enumerate(settings):
         pins = sum(1 for i, pj in pinned.items() if pj == j)
-        room = max(0, s.capacity - pins)
+        room = max(0, free_places(s, 0, params) - pins)
         add(np.array([1.0 if v[1] == j and v[0] not in pinned else 0.0 for v in var]), -np.inf, room)
         for phase, places in s.capacity_by_phase.items():
             in_phase = {i for i, x in enumerate(learners) if phase_of_ncy(inst.learner_ncy(x, year)) == phase}

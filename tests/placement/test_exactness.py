@@ -9,7 +9,8 @@ from planner.domain.codes import Need, Phase, SettingKind
 from planner.domain.models import Instance, Learner, Point, Setting
 from planner.placement.matching import place
 from planner.placement.params import PlacementParameters
-from planner.validation.placement import check_placement_plan, exclusion_reasons
+from planner.validation.placement import check_placement_plan
+from planner.validation.placement_rules import exclusion_reasons
 
 from .oracle import lexicographic_optimum
 

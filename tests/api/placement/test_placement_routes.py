@@ -149,12 +149,12 @@ def test_csv_and_xlsx_exports(placed: Placed) -> None:
     assert response.headers["content-disposition"] == f'attachment; filename="placements-2027-{run["id"][:8]}.csv"'
     rows = list(csv.DictReader(io.StringIO(response.text)))
     assert list(rows[0]) == ["learner_id", "setting_id", "setting_name", "preference_met", "travel_minutes",
-                             "pinned", "reason"]
+                             "pinned", "step_down", "reason"]
     by_id = {r["learner_id"]: r for r in rows}
     assert {lid: (r["setting_id"] or None, int(r["preference_met"]) if r["preference_met"] else None,
                   int(r["travel_minutes"]) if r["travel_minutes"] else None) for lid, r in by_id.items()} == EXPECTED
     assert by_id["P-1"]["setting_name"] == "Ashgrove Academy" and by_id["P-6"]["pinned"] == "True"
-    assert "choice 1 S-D: UNSUITABLE (NOT_DESIGNATED)" in by_id["P-2"]["reason"]
+    assert "choice 1 S-D: UNSUITABLE [UNSUITABLE] (NOT_DESIGNATED)" in by_id["P-2"]["reason"]
     assert by_id["P-5"]["reason"] == "Suitable settings within reach are all full"
     unplaced = list(csv.DictReader(io.StringIO(_get(svc, f"{run['id']}/export.csv", status="unplaced").text)))
     assert [r["learner_id"] for r in unplaced] == ["P-5"]
@@ -171,7 +171,7 @@ def test_csv_and_xlsx_exports(placed: Placed) -> None:
     xlsx = {row[0]: row for row in values[1:]}
     assert {lid: (r[1] or None, r[3] or None, r[4]) for lid, r in xlsx.items()} == EXPECTED
     assert xlsx["P-2"][2] == "Cedar High" and xlsx["P-6"][5] is True
-    assert xlsx["P-2"][6] == by_id["P-2"]["reason"]
+    assert xlsx["P-2"][6] is False and xlsx["P-2"][7] == by_id["P-2"]["reason"]
     filtered = load_workbook(io.BytesIO(_get(svc, f"{run['id']}/export.xlsx", setting_id="S-C").content))
     assert sorted(row[0].value for row in filtered["placements"].iter_rows(min_row=2)) == ["P-2", "P-6"]
 
