@@ -32,6 +32,7 @@ from sqlmodel import Session
 
 from api import store
 from api.cli.common import CliError, fresh_settings, open_database, progress_bar, run_command
+from api.postcodes import loaded_lookup
 from planner.domain.calendar import academic_year_of
 from planner.domain.models import Instance, Learner, Setting, TravelTime
 from planner.io.report import ImportReport, ImportValidationError, RowProblem
@@ -113,10 +114,12 @@ def import_gias_command(path: Path, la_code: str | None, skip_invalid: bool, ins
     def body() -> None:
         _check_file(path)
         read_gias = _importer("planner.io.gias", "read_gias")
-        result = _read(console, lambda: read_gias(path, la_code=la_code, skip_invalid=skip_invalid), path)
-        settings: tuple[Setting, ...] = result.settings
-        report: ImportReport = result.report
         with open_database(fresh_settings()) as engine:
+            lookup = loaded_lookup(engine)  # rows without Easting/Northing are located by postcode
+            result = _read(console, lambda: read_gias(path, la_code=la_code, skip_invalid=skip_invalid,
+                                                      postcode_lookup=lookup), path)
+            settings: tuple[Setting, ...] = result.settings
+            report: ImportReport = result.report
             with Session(engine) as session:
                 existing_id = store.latest_instance_id(session, instance_name)
                 existing = store.load_instance(session, existing_id) if existing_id is not None else None
@@ -153,7 +156,8 @@ def import_learners_command(path: Path, skip_invalid: bool, instance_name: str, 
                 existing = store.load_instance(session, existing_id)
             result = _read(console, lambda: read_learners(
                 path, base_year=existing.base_year, known_setting_ids=set(existing.setting_by_id),
-                known_locality_ids=set(existing.locality_by_id), skip_invalid=skip_invalid), path)
+                known_locality_ids=set(existing.locality_by_id), skip_invalid=skip_invalid,
+                postcode_lookup=loaded_lookup(engine)), path)
             learners: tuple[Learner, ...] = tuple(result.learners)
             report: ImportReport = result.report
             merged = learners if replace else _merge_by_id(existing.learners, learners)
@@ -245,3 +249,32 @@ def register_import(app: typer.Typer) -> None:
     ) -> None:
         """Import known journey times for an existing instance (they override distance estimates)."""
         import_travel_command(file, skip_invalid, instance, replace)
+
+    # --- postcodes (api/cli/postcodes_import.py) ---
+    @group.command("postcodes")
+    def postcodes(
+        file: Path = typer.Argument(..., help="OS Code-Point Open (zip, folder, area CSV) or ONSPD/NSPL (CSV, zip)"),
+        replace: bool = typer.Option(True, "--replace/--add",
+                                     help="The file becomes the whole table (default), or is added over it"),
+    ) -> None:
+        """Load the postcode lookup (postcode -> grid reference, LSOA) used by learner and GIAS imports."""
+        from api.cli.postcodes_import import import_postcodes_command
+
+        import_postcodes_command(file, replace)
+    # --- end postcodes ---
+
+    # --- SEN2 person-level return (api/cli/sen2_import.py) ---
+    @group.command("sen2")
+    def sen2(
+        source: Path = typer.Argument(..., help="SEN2 return: folder of module CSVs, the XML file, or a zip of either"),
+        instance: str = instance_option,
+        census_date: str | None = typer.Option(None, "--census-date",
+                                               help="Census date YYYY-MM-DD (default: the return's reference date)"),
+        skip_invalid: bool = skip_option,
+        merge: bool = typer.Option(False, "--merge", help="Keep learners the return does not mention (default: the "
+                                                         "return is the whole caseload)"),
+    ) -> None:
+        """Import the council's SEN2 person-level return: learners, placements (out of area kept), base year."""
+        from api.cli.sen2_import import import_sen2_command, parse_census_date
+
+        import_sen2_command(source, instance, parse_census_date(census_date), skip_invalid, merge)

@@ -255,6 +255,20 @@ PROVISION_OF_KIND: dict[SettingKind, ProvisionType] = {
     SettingKind.FE_COLLEGE: ProvisionType.FE_COLLEGE,
     SettingKind.POST16_SPECIALIST: ProvisionType.SPECIALIST_POST16,
 }
+# From Year 12 (post-16) the same type of provision is also offered by colleges: a mainstream plan by a school sixth
+# form or an FE college, a special school plan by a special school sixth form or a special post-16 institution (CFA
+# 2014 s41 lists special post-16 institutions with special schools). A plan's type covers its post-16 equivalent.
+POST16_EQUIVALENTS: dict[ProvisionType, frozenset[ProvisionType]] = {
+    ProvisionType.MAINSTREAM: frozenset({ProvisionType.FE_COLLEGE}),
+    ProvisionType.RESOURCED_PROVISION: frozenset({ProvisionType.FE_COLLEGE}),
+    ProvisionType.SEN_UNIT: frozenset({ProvisionType.FE_COLLEGE}),
+    ProvisionType.SPECIAL: frozenset({ProvisionType.SPECIALIST_POST16}),
+    ProvisionType.INDEPENDENT_SPECIAL: frozenset({ProvisionType.SPECIALIST_POST16}),
+    ProvisionType.FE_COLLEGE: frozenset({ProvisionType.MAINSTREAM}),
+    ProvisionType.SPECIALIST_POST16: frozenset({ProvisionType.SPECIAL}),
+}
+FIRST_POST16_NCY = 12
+
 # Routes a plan may name that are not a place at a setting: a placement round does not place these learners.
 ROUTES_WITHOUT_SETTING: frozenset[ProvisionType] = frozenset({
     ProvisionType.SUPPORTED_INTERNSHIP, ProvisionType.APPRENTICESHIP, ProvisionType.OTHER_ROUTE,

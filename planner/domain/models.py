@@ -16,8 +16,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from planner.domain.calendar import academic_year_of, ncy_for
 from planner.domain.codes import (
+    FIRST_POST16_NCY,
     NCY_MAX,
     NCY_MIN,
+    POST16_EQUIVALENTS,
     PROVISION_OF_KIND,
     Arrangement,
     Need,
@@ -234,17 +236,20 @@ class Learner(Frozen):
         assert self.ncy is not None
         return self.ncy + (academic_year - base_year)
 
-    def plan_types(self, current: Setting | None) -> frozenset[ProvisionType] | None:
-        """The types of provision a placement may propose: the plan's type (else the current setting's: at phase
-        transfer a special school learner looks for a special school of the next phase) and the officer's
-        acceptable types. None when nothing is known (a new plan with no type recorded, a PRU/AP learner due for
-        reintegration): any type."""
+    def plan_types(self, current: Setting | None, ncy: int) -> frozenset[ProvisionType] | None:
+        """The types of provision a placement may propose at `ncy`: the plan's type (else the current setting's: at
+        phase transfer a special school learner looks for a special school of the next phase), its post-16
+        equivalent from Year 12 (`POST16_EQUIVALENTS`), and the officer's acceptable types. None when nothing is
+        known (a new plan with no type recorded, a PRU/AP learner due for reintegration): any type."""
         base = self.provision_type
         if base is None and current is not None and current.kind is not SettingKind.PRU_AP:
             base = PROVISION_OF_KIND[current.kind]
         if base is None:
             return frozenset(self.acceptable_types) or None
-        return frozenset({base}) | self.acceptable_types
+        types = frozenset({base}) | self.acceptable_types
+        if ncy >= FIRST_POST16_NCY:
+            types |= POST16_EQUIVALENTS.get(base, frozenset())
+        return types
 
     @property
     def at_risk(self) -> bool:

@@ -19,7 +19,10 @@ One row per establishment, with GIAS's own column names (`URN`, `EstablishmentNa
   `<URN>-RP` / `<URN>-UNIT` (kind resourced provision / SEN unit) hosted by the school, designated for the school's
   SEN1..SEN13 needs. A mainstream host keeps no designations of its own (it meets needs by compatibility).
 - in area: with `la_code`, establishments of other local authorities are out of area.
-- `Postcode` is never read into a setting, a report or a log: only Easting/Northing locate a setting.
+- location: `Easting`/`Northing`; a row without them is located by its `Postcode` through a `PostcodeLookup` (the
+  `postcodes` table loaded by `placeplan import postcodes`), at the postcode's own point (schools are public, so
+  not rounded). Those rows are read after the others, with all their postcodes resolved in one call. The postcode
+  is never put into a setting, a report or a log (a bad one is a row problem with the value withheld).
 """
 
 from __future__ import annotations
@@ -39,11 +42,13 @@ from planner.domain.codes import (
     NCY_MAX,
     NCY_MIN,
     Need,
+    SchoolGender,
     SettingKind,
     SettingStatus,
     parse_need,
 )
 from planner.domain.models import Point, Setting
+from planner.io.postcode_lookup import PostcodeFix, PostcodeLookup, normalise_postcode, postcode_problem
 from planner.io.report import ImportReport, ImportValidationError
 from planner.io.tabular import (
     Source,
@@ -74,9 +79,15 @@ NORTHING = "Northing"
 OPEN_DATE = "OpenDate"
 CLOSE_DATE = "CloseDate"
 POSTCODE = "Postcode"
+GENDER = "Gender (name)"
+ADMISSIONS = "AdmissionsPolicy (name)"
+BOARDERS = "Boarders (name)"
+UKPRN = "UKPRN"
 SEN_COLUMNS = tuple(f"SEN{i} (name)" for i in range(1, 14))
 
-REQUIRED_COLUMNS = (URN, NAME, TYPE, STATUS, LOW_AGE, HIGH_AGE, EASTING, NORTHING)
+# Easting/Northing or a Postcode column is also needed (checked with the header: `_check_location_columns`).
+REQUIRED_COLUMNS = (URN, NAME, TYPE, STATUS, LOW_AGE, HIGH_AGE)
+WITHHELD = "(withheld)"  # shown instead of a postcode in a row problem
 
 # GIAS groups that are not places for children with EHC plans in this planner: skipped and counted, not errors.
 OUT_OF_SCOPE_GROUPS = frozenset({"universities", "children's centres", "welsh schools", "online provider",
@@ -121,14 +132,19 @@ def read_gias(
     la_code: str | int | None = None,
     skip_invalid: bool = False,
     cost_per_place: Mapping[SettingKind, int] | None = None,
+    postcode_lookup: PostcodeLookup | None = None,
 ) -> GiasImport:
     """Read a GIAS establishment CSV into settings.
 
     Raises ImportValidationError (with the report) when any row is bad, unless `skip_invalid` is True; then the
-    good rows are returned and the report lists the rest. A missing required column always raises.
+    good rows are returned and the report lists the rest. A missing required column always raises. Rows without
+    Easting/Northing are located by their postcode through `postcode_lookup` when one is given.
     """
-    report, header, rows = open_table(source, REQUIRED_COLUMNS)
-    if POSTCODE in header:
+    report, header, rows = open_table(source, REQUIRED_COLUMNS, lambda found, into: _check_location_columns(
+        found, into, postcode_lookup is not None))
+    by_postcode = POSTCODE in header and postcode_lookup is not None
+    has_coordinates = EASTING in header and NORTHING in header
+    if POSTCODE in header and not by_postcode:
         report.notes.append("Postcode column ignored: settings are located by Easting/Northing only")
     costs = dict(DEFAULT_COST_PER_PLACE)
     costs.update(cost_per_place or {})
@@ -136,19 +152,24 @@ def read_gias(
     if wanted_la is None:
         report.notes.append("no LA code given: every establishment is treated as in area")
 
-    settings: list[Setting] = []
+    # Each row's settings in file order; rows located by postcode wait (slot kept) until their postcodes are resolved.
+    slots: list[list[Setting]] = []
+    waiting: list[tuple[int, int, dict[str, str]]] = []
     seen_urns: dict[int, int] = {}
     for row_number, row in rows:
         report.rows_read += 1
-        before = len(report.problems)
-        built = _read_row(row_number, row, report, wanted_la, costs, seen_urns)
-        if len(report.problems) > before:
+        if by_postcode and _needs_postcode(row, has_coordinates):
+            waiting.append((len(slots), row_number, row))
+            slots.append([])
             continue
-        if built is None:
-            report.rows_skipped += 1
-            continue
-        settings.extend(built)
-        report.rows_valid += 1
+        slots.append(_take_row(row_number, row, report, wanted_la, costs, seen_urns, _location))
+    if waiting and postcode_lookup is not None:
+        locate = _postcode_locator(postcode_lookup, [row for _, _, row in waiting])
+        for slot, row_number, row in waiting:
+            slots[slot] = _take_row(row_number, row, report, wanted_la, costs, seen_urns, locate)
+        report.notes.append(f"{len(waiting)} row(s) without Easting/Northing located by postcode")
+        report.problems.sort(key=lambda p: p.row)
+    settings = [setting for built in slots for setting in built]
 
     if report.problems and not skip_invalid:
         raise ImportValidationError(report)
@@ -157,8 +178,65 @@ def read_gias(
     return GiasImport(tuple(settings), report)
 
 
+_Locate = Callable[[dict[str, str], _Problem], Point | None]
+
+
+def _take_row(row_number: int, row: dict[str, str], report: ImportReport, wanted_la: str | None,
+              costs: Mapping[SettingKind, int], seen_urns: dict[int, int], locate: _Locate) -> list[Setting]:
+    """One row's settings (none when it is bad or deliberately skipped), counted in the report."""
+    before = len(report.problems)
+    built = _read_row(row_number, row, report, wanted_la, costs, seen_urns, locate)
+    if len(report.problems) > before:
+        return []
+    if built is None:
+        report.rows_skipped += 1
+        return []
+    report.rows_valid += 1
+    return built
+
+
+def _check_location_columns(header: list[str], report: ImportReport, have_lookup: bool) -> None:
+    """Easting and Northing, or a Postcode column with a lookup to resolve it: else a header problem (row 1)."""
+    if EASTING in header and NORTHING in header:
+        return
+    if POSTCODE in header and have_lookup:
+        return
+    for missing in (c for c in (EASTING, NORTHING) if c not in header):
+        hint = " (or Postcode, once `placeplan import postcodes FILE` has loaded the lookup)" if POSTCODE in header \
+            else ""
+        report.add_problem(1, missing, "", f"a column named {missing!r}{hint}")
+
+
+def _needs_postcode(row: dict[str, str], has_coordinates: bool) -> bool:
+    """No Easting/Northing but a postcode (or no coordinate columns at all): the row is located by its postcode.
+
+    Closed establishments are skipped before their location is read, so they never wait for a postcode.
+    """
+    if row.get(EASTING, "").strip() or row.get(NORTHING, "").strip() or row[STATUS].strip().lower() == "closed":
+        return False
+    return not has_coordinates or bool(row.get(POSTCODE, "").strip())
+
+
+def _postcode_locator(lookup: PostcodeLookup, rows: list[dict[str, str]]) -> _Locate:
+    """Locates rows by postcode, all of `rows`' postcodes resolved in one lookup call."""
+    codes = {normalise_postcode(row.get(POSTCODE, "")) for row in rows}
+    fixes: Mapping[str, PostcodeFix] = lookup({code for code in codes if code is not None})
+
+    def locate(row: dict[str, str], problem: _Problem) -> Point | None:
+        text = row.get(POSTCODE, "")
+        code = normalise_postcode(text)
+        fix = fixes.get(code) if code is not None else None
+        why = postcode_problem(fix, code is not None)
+        if why is not None or fix is None:
+            problem(POSTCODE, WITHHELD if text else "", why or "a known postcode")
+            return None
+        return Point(easting=fix.easting, northing=fix.northing)
+
+    return locate
+
+
 def _read_row(row_number: int, row: dict[str, str], report: ImportReport, wanted_la: str | None,
-              costs: Mapping[SettingKind, int], seen_urns: dict[int, int]) -> list[Setting] | None:
+              costs: Mapping[SettingKind, int], seen_urns: dict[int, int], locate: _Locate) -> list[Setting] | None:
     """The settings one row gives (a school and its bases), None for a row deliberately skipped."""
     problem_count = len(report.problems)
 
@@ -214,7 +292,7 @@ def _read_row(row_number: int, row: dict[str, str], report: ImportReport, wanted
     capacity = _capacity(row, kind, problem, report, row_number)
     rp_places = _optional_places(row, RP_CAPACITY, problem)
     unit_places = _optional_places(row, UNIT_CAPACITY, problem)
-    location = _location(row, problem)
+    location = locate(row, problem)
     opens_year, closes_year = _years(row, status, problem)
 
     in_area = True
@@ -227,13 +305,18 @@ def _read_row(row_number: int, row: dict[str, str], report: ImportReport, wanted
 
     ncy_min, ncy_max = ncy_range
     is_mainstream = kind in (SettingKind.MAINSTREAM, SettingKind.FE_COLLEGE)
+    la_code = row.get(LA_CODE, "").strip() or None
     common = {"location": location, "in_area": in_area, "status": status, "opens_year": opens_year,
-              "closes_year": closes_year}
+              "closes_year": closes_year, "la_code": la_code}
+    if kind.is_specialist and not designations and kind is not SettingKind.PRU_AP:
+        report.add_warning(row_number, SEN_COLUMNS[0], "", "SEN designations (none given: the setting is taken to "
+                                                           "meet every need; set them with `placeplan settings set`)")
     built: list[Setting] = []
     try:
         built.append(Setting(
             id=str(urn), name=name, kind=kind, designations=frozenset() if is_mainstream else frozenset(designations),
             ncy_min=ncy_min, ncy_max=ncy_max, capacity=capacity, cost_per_place=costs[kind], urn=urn, **common,
+            **_admissions(row, kind, group_text, problem),
         ))
         rp_flag = row.get(RP_TYPE, "").strip().lower()
         for suffix, base_kind, places, flagged, label in (
@@ -259,6 +342,35 @@ def _read_row(row_number: int, row: dict[str, str], report: ImportReport, wanted
             problem(_FIELD_COLUMNS.get(field, field), row.get(_FIELD_COLUMNS.get(field, ""), ""), detail["msg"])
         return None
     return built
+
+
+def _admissions(row: dict[str, str], kind: SettingKind, group: str, problem: _Problem) -> dict[str, object]:
+    """Who the school admits and how full it is (GIAS columns; blank or 'Not applicable' = the default)."""
+    gender = {"boys": SchoolGender.BOYS, "girls": SchoolGender.GIRLS}.get(row.get(GENDER, "").strip().lower(),
+                                                                          SchoolGender.MIXED)
+    facts: dict[str, object] = {
+        "gender": gender,
+        # AdmissionsPolicy (name) "Selective": a grammar school (admits by ability)
+        "selective": row.get(ADMISSIONS, "").strip().lower() == "selective",
+        # Boarders (name) "Boarding school": residential
+        "boarding": row.get(BOARDERS, "").strip().lower() == "boarding school",
+        # Independent mainstream schools (EstablishmentTypeGroup "Independent schools", typed mainstream)
+        "independent": kind is SettingKind.MAINSTREAM and group == "independent schools",
+    }
+    for column, field, digits in ((UKPRN, "ukprn", 8), (PUPILS, "number_on_roll", None)):
+        text = row.get(column, "").strip()
+        if not text:
+            continue
+        try:
+            facts[field] = parse_int(text, low=0)
+        except ValueError as error:
+            problem(column, text, _expected(error))
+            continue
+        if digits is not None and len(text) != digits:
+            problem(column, text, f"a {digits}-digit UK provider reference number")
+    if kind not in (SettingKind.MAINSTREAM, SettingKind.FE_COLLEGE):
+        facts.pop("number_on_roll", None)  # specialist places are commissioned places, not a roll against capacity
+    return facts
 
 
 _FIELD_COLUMNS = {
@@ -334,10 +446,10 @@ def _location(row: dict[str, str], problem: _Problem) -> Point | None:
     values: dict[str, float] = {}
     for column, high in ((EASTING, 800_000.0), (NORTHING, 1_400_000.0)):
         try:
-            values[column] = parse_float(row[column], low=0, high=high)
+            values[column] = parse_float(row.get(column, ""), low=0, high=high)
         except ValueError as error:
             expected = _expected(error)
-            problem(column, row[column], f"British National Grid metres: {expected}")
+            problem(column, row.get(column, ""), f"British National Grid metres: {expected}")
     if len(values) < 2:
         return None
     return Point(easting=values[EASTING], northing=values[NORTHING])

@@ -1,8 +1,13 @@
 """Import learners (children and young people with EHC plans) from a CSV whose columns follow SEN2 naming.
 
 The columns are documented in docs/data-formats.md. Identifiers must be pseudonymous: a value shaped like a UPN
-(a letter and 12 more characters) is refused. A `Postcode` column is never read: its values are not stored, shown
-in the report or logged; give Easting/Northing (the postcode's Code-Point Open centroid) instead.
+(a letter and 12 more characters) is refused.
+
+A home is located by `Easting`/`Northing` (British National Grid metres) when the row gives them, else by a
+`Postcode` column resolved through a `PostcodeLookup` (loaded by `placeplan import postcodes`): all the file's
+postcodes in one call, the home kept as the postcode's point rounded to 100 m and its LSOA. A postcode is never
+stored, logged or shown in the report: an unknown, malformed or terminated one is a row problem naming the row and
+the column, with the value withheld.
 """
 
 from __future__ import annotations
@@ -10,7 +15,8 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass
 from typing import NamedTuple, TypeVar
 
 from pydantic import ValidationError
@@ -18,6 +24,7 @@ from pydantic import ValidationError
 from planner.domain.calendar import ncy_for
 from planner.domain.codes import NCY_MAX, NCY_MIN, Need, parse_need
 from planner.domain.models import Learner, Point
+from planner.io.postcode_lookup import PostcodeFix, PostcodeLookup, normalise_postcode, postcode_problem, rounded_point
 from planner.io.report import ImportReport, ImportValidationError
 from planner.io.tabular import (
     Source,
@@ -60,7 +67,10 @@ PLAN_START = "StartDate"
 SETTING_START = "EntryDate"
 POSTCODE_COLUMNS = frozenset({"postcode", "post code", "personpostcode"})
 
-REQUIRED_COLUMNS: tuple[str | tuple[str, ...], ...] = (PERSON_ID, PRIMARY_NEED, EASTING, NORTHING)
+# Easting/Northing or a Postcode column is also needed (checked with the header: `_check_location_columns`).
+REQUIRED_COLUMNS: tuple[str | tuple[str, ...], ...] = (PERSON_ID, PRIMARY_NEED)
+WITHHELD = "(withheld)"  # shown instead of a postcode in a row problem
+LOAD_POSTCODES = "run `placeplan import postcodes FILE` (OS Code-Point Open or the ONSPD/NSPL) first"
 REQUEST_SEPARATOR = ";"
 MAX_REQUESTS = 10
 # A Unique Pupil Number: one letter, eleven digits and a final check character. Never an acceptable learner id.
@@ -84,26 +94,34 @@ def read_learners(
     known_setting_ids: Collection[str] | None = None,
     known_locality_ids: Collection[str] | None = None,
     skip_invalid: bool = False,
+    postcode_lookup: PostcodeLookup | None = None,
 ) -> LearnerImport:
     """Read a learner CSV.
 
     With `base_year`, an NCY derived from a birth date must be in the planner's range (ages 0-25); with
-    `known_setting_ids` / `known_locality_ids`, URNs, requested settings and localities must exist. Raises
-    ImportValidationError carrying the report when any row is bad, unless `skip_invalid` is True.
+    `known_setting_ids` / `known_locality_ids`, URNs, requested settings and localities must exist. Rows without
+    Easting/Northing are located by their postcode through `postcode_lookup`. Raises ImportValidationError carrying
+    the report when any row is bad, unless `skip_invalid` is True.
     """
-    report, header, rows = open_table(source, REQUIRED_COLUMNS, _check_age_column)
-    if any(h.strip().lower() in POSTCODE_COLUMNS for h in header):
-        report.notes.append("Postcode column ignored: postcodes are not stored; Easting/Northing locate the home")
+
+    def check_header(header: list[str], report: ImportReport) -> None:
+        _check_age_column(header, report)
+        _check_location_columns(header, report, postcode_lookup is not None)
+
+    report, header, rows = open_table(source, REQUIRED_COLUMNS, check_header)
     settings = set(known_setting_ids) if known_setting_ids is not None else None
     localities = set(known_locality_ids) if known_locality_ids is not None else None
+    table = list(rows)  # learner files are small; the postcodes are resolved in one call before the rows are read
+    homes = _HomeFinder.for_file(header, table, postcode_lookup)
 
     parsed: list[tuple[int, Learner]] = []
     seen: dict[str, int] = {}
-    for row_number, row in rows:
+    for row_number, row in table:
         report.rows_read += 1
-        learner = _read_row(row_number, row, report, base_year, settings, localities, seen)
+        learner = _read_row(row_number, row, report, base_year, settings, localities, seen, homes)
         if learner is not None:
             parsed.append((row_number, learner))
+    homes.add_note(report)
 
     # A sibling group must name at least two learners (they are placed together).
     group_sizes = Counter(learner.sibling_group for _, learner in parsed if learner.sibling_group)
@@ -133,11 +151,13 @@ def _first_column(row: dict[str, str], names: tuple[str, ...]) -> tuple[str, str
 
 
 def _read_row(row_number: int, row: dict[str, str], report: ImportReport, base_year: int | None,
-              settings: set[str] | None, localities: set[str] | None, seen: dict[str, int]) -> Learner | None:
+              settings: set[str] | None, localities: set[str] | None, seen: dict[str, int],
+              homes: _HomeFinder) -> Learner | None:
     before = len(report.problems)
 
     def problem(column: str, value: str, expected: str) -> None:
-        report.add_problem(row_number, column, value, expected)
+        # A postcode typed into any column (a shifted row, a locality) is withheld like the Postcode column's own.
+        report.add_problem(row_number, column, WITHHELD if normalise_postcode(value) else value, expected)
 
     id_column, learner_id = _first_column(row, PERSON_ID)
     try:
@@ -175,7 +195,7 @@ def _read_row(row_number: int, row: dict[str, str], report: ImportReport, base_y
     if primary is not None and secondary is not None and primary == secondary:
         problem(SECONDARY_NEED, row[SECONDARY_NEED], "a need different from PrimaryNeed, or blank")
 
-    home = _home(row, problem)
+    home, lsoa = homes.locate(row, problem)
     locality = row.get(LOCALITY, "") or None
     if locality is not None and localities is not None and locality not in localities:
         problem(LOCALITY, locality, "a known locality id")
@@ -220,7 +240,7 @@ def _read_row(row_number: int, row: dict[str, str], report: ImportReport, base_y
             pinned_setting_id=pinned, sibling_group=sibling, looked_after=flags[LOOKED_AFTER],
             excluded=flags[EXCLUDED], at_risk_of_exclusion=flags[AT_RISK], suspensions=suspensions,
             needs_transport=flags[NEEDS_TRANSPORT], max_journey_minutes=max_journey, plan_start=plan_start,
-            setting_start=setting_start,
+            setting_start=setting_start, lsoa=lsoa,
         )
     except ValidationError as error:  # pragma: no cover - every rule is checked above; kept as a safety net
         for detail in error.errors():
@@ -266,6 +286,79 @@ def _home(row: dict[str, str], problem: _Problem) -> Point | None:
     if len(values) < 2:
         return None
     return Point(easting=values[EASTING], northing=values[NORTHING])
+
+
+def postcode_column(header: Iterable[str]) -> str | None:
+    """The header's postcode column as written (`Postcode`, `Post code`, `PersonPostcode`, any case), if any."""
+    return next((name for name in header if name.strip().lower() in POSTCODE_COLUMNS), None)
+
+
+def _check_location_columns(header: list[str], report: ImportReport, have_lookup: bool) -> None:
+    """Easting and Northing, or a Postcode column with a lookup to resolve it: else a header problem (row 1)."""
+    if EASTING in header and NORTHING in header:
+        return
+    column = postcode_column(header)
+    if column is None:
+        for missing in (c for c in (EASTING, NORTHING) if c not in header):
+            report.add_problem(1, missing, "", f"a column named {missing!r} (British National Grid metres), or a "
+                                               "Postcode column")
+    elif not have_lookup:
+        report.add_problem(1, column, "", f"Easting and Northing columns, or postcodes resolved to grid references: "
+                                          f"{LOAD_POSTCODES}")
+
+
+@dataclass
+class _HomeFinder:
+    """Locates each row's home: its Easting/Northing, else its postcode (resolved once for the whole file)."""
+
+    postcode_column: str | None
+    coordinates: bool  # the file has Easting and Northing columns
+    fixes: Mapping[str, PostcodeFix] | None  # None: postcodes are not used (no column or no lookup)
+    used: int = 0
+
+    @classmethod
+    def for_file(cls, header: list[str], rows: list[tuple[int, dict[str, str]]],
+                 lookup: PostcodeLookup | None) -> _HomeFinder:
+        finder = cls(postcode_column(header), EASTING in header and NORTHING in header, None)
+        if finder.postcode_column is None or lookup is None:
+            return finder
+        finder.fixes = {}
+        codes = {normalise_postcode(row[finder.postcode_column]) for _, row in rows if finder.uses_postcode(row)}
+        wanted = {code for code in codes if code is not None}
+        if wanted:
+            finder.fixes = lookup(wanted)
+        return finder
+
+    def uses_postcode(self, row: dict[str, str]) -> bool:
+        if self.postcode_column is None:
+            return False
+        if not self.coordinates:
+            return True
+        return not (row.get(EASTING) or row.get(NORTHING)) and bool(row.get(self.postcode_column))
+
+    def locate(self, row: dict[str, str], problem: _Problem) -> tuple[Point | None, str | None]:
+        """The home and its LSOA; (None, None) after recording a problem (never showing the postcode)."""
+        column = self.postcode_column
+        if self.fixes is None or column is None or not self.uses_postcode(row):
+            return _home(row, problem), None
+        text = row.get(column, "")
+        code = normalise_postcode(text)
+        fix = self.fixes.get(code) if code is not None else None
+        why = postcode_problem(fix, code is not None)
+        if why is not None or fix is None:
+            problem(column, WITHHELD if text else "", why or "a known postcode")
+            return None, None
+        self.used += 1
+        return rounded_point(fix), fix.lsoa
+
+    def add_note(self, report: ImportReport) -> None:
+        if self.postcode_column is None:
+            return
+        if self.used:
+            report.notes.append(f"{self.used} home(s) located from postcodes (kept to 100 m with the LSOA; "
+                                "postcodes are not stored)")
+        elif self.coordinates:
+            report.notes.append("Postcode column ignored: postcodes are not stored; Easting/Northing locate the home")
 
 
 def _setting_id(row: dict[str, str], column: str, settings: set[str] | None, problem: _Problem) -> str | None:

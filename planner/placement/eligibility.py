@@ -168,7 +168,7 @@ def compute_eligibility(instance: Instance, learner_ids: tuple[str, ...] | list[
     eligible &= ~(is_pru[None, :] & ~at_risk[:, None])
     # The journey is within the learner's limit (45 min primary, 75 min secondary by default).
     eligible &= minutes <= limit[:, None]
-    plan = _plan_arrays(instance, learners, settings)
+    plan = _plan_arrays(instance, learners, settings, ncy)
     eligible &= plan.pop("type_ok")
     eligible &= ~((plan["only_sex"][None, :] > 0) & (plan["only_sex"][None, :] != plan["learner_sex"][:, None]))
     eligible &= ~((plan["selective"] | plan["independent"])[None, :] & ~plan["requested"])
@@ -180,13 +180,14 @@ def compute_eligibility(instance: Instance, learner_ids: tuple[str, ...] | list[
     )
 
 
-def _plan_arrays(instance: Instance, learners: list[Learner], settings: list[Setting]) -> dict[str, NDArray[Any]]:
+def _plan_arrays(instance: Instance, learners: list[Learner], settings: list[Setting],
+                 ncy: NDArray[np.int64]) -> dict[str, NDArray[Any]]:
     """The arrays behind the plan-type and admissions rules (see EligibilityMatrix._conditions)."""
     type_pos = {t: k for k, t in enumerate(TYPES)}
     allowed = np.zeros((len(learners), len(TYPES)), dtype=np.bool_)
     for row, learner in enumerate(learners):
         current = instance.setting_by_id.get(learner.current_setting_id or "")
-        types = learner.plan_types(current)
+        types = learner.plan_types(current, int(ncy[row]))
         if types is None:
             allowed[row] = True  # nothing recorded: any type
         else:

@@ -25,6 +25,7 @@ import math
 from datetime import date, timedelta
 
 from planner.domain.codes import (
+    POST16_EQUIVALENTS,
     PROVISION_OF_KIND,
     Arrangement,
     ProvisionType,
@@ -92,12 +93,14 @@ def expected_round(instance: Instance, year: int, parameters: PlacementParameter
     return listed | {x.id for x in instance.learners if in_round(instance, x, year, parameters)}
 
 
-def _plan_allows(learner: Learner, setting: Setting, instance: Instance) -> bool:
+def _plan_allows(learner: Learner, setting: Setting, instance: Instance, ncy: int) -> bool:
     current = instance.setting_by_id.get(learner.current_setting_id or "")
     named = learner.provision_type
     if named is None and current is not None and current.kind is not SettingKind.PRU_AP:
         named = PROVISION_OF_KIND[current.kind]
     allowed = ({named} if named is not None else set()) | set(learner.acceptable_types)
+    if named is not None and ncy >= 12:  # the post-16 equivalent of the plan's type
+        allowed |= POST16_EQUIVALENTS.get(named, frozenset())
     return not allowed or PROVISION_OF_KIND[setting.kind] in allowed
 
 
@@ -126,7 +129,7 @@ def exclusion_reasons(instance: Instance, learner: Learner, setting: Setting, ye
                                                                         or learner.at_risk_of_exclusion)),
         ("TOO_FAR", journey_minutes(instance, learner, setting, parameters)
          > parameters.journey_limit(phase_of_ncy(ncy), learner.max_journey_minutes)),
-        ("TYPE_NOT_IN_PLAN", not _plan_allows(learner, setting, instance)),
+        ("TYPE_NOT_IN_PLAN", not _plan_allows(learner, setting, instance, ncy)),
         ("SINGLE_SEX", setting.gender in SEX_OF_SCHOOL and learner.sex is not SEX_OF_SCHOOL[setting.gender]),
         ("SELECTIVE_NOT_REQUESTED", setting.selective and not requested),
         ("INDEPENDENT_NOT_REQUESTED", setting.independent and setting.kind is SettingKind.MAINSTREAM

@@ -58,6 +58,7 @@ def councils(draw: st.DrawFn) -> Instance:
 
 
 def _allowed_types(inst: Instance, x: Learner) -> set[ProvisionType] | None:
+    """Year 7 round: the post-16 equivalents never apply here."""
     named = x.provision_type
     if named is None and x.current_setting_id is not None:
         named = PROVISION_OF_KIND[inst.setting_by_id[x.current_setting_id].kind]
