@@ -16,6 +16,7 @@ Where things live (each sub-package's docstring says more):
   sufficiency);
 - `planner.transitions`: transition cases, support rules, deadlines, outreach GAP, weekly schedules and bounds;
 - `planner.validation`: solver-independent checks of plans and schedules (the tests' oracle);
+- `planner.areas`: localities (derived or imported) and default outreach teams for any council;
 - `planner.io`: importers of council files, exports and charts (uses the domain and the solvers' results).
 
 The layers go one way: domain <- solvers <- io <- scenarios <- api/CLI (tests/test_layers.py checks it).
