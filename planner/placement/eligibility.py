@@ -185,13 +185,14 @@ def _plan_arrays(instance: Instance, learners: list[Learner], settings: list[Set
     """The arrays behind the plan-type and admissions rules (see EligibilityMatrix._conditions)."""
     type_pos = {t: k for k, t in enumerate(TYPES)}
     allowed = np.zeros((len(learners), len(TYPES)), dtype=np.bool_)
+    rows_of: dict[frozenset[ProvisionType] | None, list[int]] = {}
+    by_id = instance.setting_by_id
     for row, learner in enumerate(learners):
-        current = instance.setting_by_id.get(learner.current_setting_id or "")
-        types = learner.plan_types(current, int(ncy[row]))
-        if types is None:
-            allowed[row] = True  # nothing recorded: any type
-        else:
-            allowed[row, [type_pos[t] for t in types]] = True
+        types = learner.plan_types(by_id.get(learner.current_setting_id or ""), int(ncy[row]))
+        rows_of.setdefault(types, []).append(row)
+    for types, rows in rows_of.items():  # a handful of distinct type sets: fill them in bulk
+        columns = list(range(len(TYPES))) if types is None else [type_pos[t] for t in types]  # None: any type
+        allowed[np.ix_(rows, columns)] = True
     setting_type = np.array([type_pos[PROVISION_OF_KIND[s.kind]] for s in settings], dtype=np.int64)
     col_of = {s.id: col for col, s in enumerate(settings)}
     requested = np.zeros((len(learners), len(settings)), dtype=np.bool_)

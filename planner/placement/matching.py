@@ -383,13 +383,13 @@ def _unplaced_reason(elig: EligibilityMatrix, row: int, grouped: bool, full: Any
     suitable &= ~(elig.is_pru & ~elig.at_risk[row])
     if not suitable.any():
         return UnplacedReason.NO_DESIGNATED_SETTING
-    for _, forbidden in elig.conditions(row):
-        suitable &= ~forbidden
-    if not suitable.any():
-        return UnplacedReason.NO_SETTING_OF_PLAN_TYPE
     reachable = np.flatnonzero(elig.eligible[row])
     if len(reachable) == 0:
-        return UnplacedReason.TOO_FAR
+        # Nothing eligible: either no setting of the plan's type (or that admits them) meets the need at this age,
+        # or some does and is beyond the journey limit.
+        for _, forbidden in elig.conditions(row):
+            suitable &= ~forbidden
+        return UnplacedReason.TOO_FAR if suitable.any() else UnplacedReason.NO_SETTING_OF_PLAN_TYPE
     if grouped and any(not full(int(c)) for c in reachable):
         return UnplacedReason.SIBLING_GROUP
     return UnplacedReason.ALL_FULL
