@@ -9,6 +9,7 @@ order (about 10 s).
 from __future__ import annotations
 
 import csv
+import shutil
 from pathlib import Path
 
 import pytest
@@ -145,4 +146,22 @@ def test_a_bad_return_stores_nothing(app: typer.Typer, runner: CliRunner, sqlite
     # Without the postcode lookup the return's postcodes cannot be resolved: a header-level rule stops it
     result = runner.invoke(app, ["import", "sen2", str(DATA / "sen2_return"), "--instance", NAME])
     assert result.exit_code == 1 and "SEN2-018" in result.output and "nothing was stored" in result.output
+    assert _stored(url) == before
+
+
+def test_a_return_breaking_a_numbered_rule_stores_nothing(app: typer.Typer, runner: CliRunner, sqlite_url: str,
+                                                          data_dir: Path, tmp_path: Path) -> None:
+    """SEN2-008: a need code that is not one of the 2025 codes rejects the return; the stored council is unchanged."""
+    url = f"sqlite:///{(data_dir / 'placeplan.db').resolve()}"
+    _run(app, runner, "import", "gias", str(DATA / "gias_extract.csv"), "--la-code", "990", "--instance", NAME)
+    _run(app, runner, "import", "postcodes", str(DATA / "codepoint_open.zip"))
+    broken = tmp_path / "broken_return"
+    shutil.copytree(DATA / "sen2_return", broken)
+    needs = next(broken.glob("*senneed.csv"))
+    lines = needs.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines[1] = lines[1].replace(",ASD,", ",AUT,", 1)  # row 2: P00001-S1,P00001-AP1,ASD,1
+    needs.write_text("".join(lines), encoding="utf-8")
+    before = _stored(url)
+    result = runner.invoke(app, ["import", "sen2", str(broken), "--instance", NAME])
+    assert result.exit_code == 1 and "SEN2-008" in result.output and "nothing was stored" in result.output
     assert _stored(url) == before
