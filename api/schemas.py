@@ -11,7 +11,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from planner.domain.codes import Need, SettingKind, SettingStatus
+from planner.domain.codes import Arrangement, Need, ProvisionType, SettingKind, SettingStatus, Sex
 from planner.domain.models import Identifier, Instance, Ncy, Point
 
 T = TypeVar("T")
@@ -218,6 +218,14 @@ class LearnerBase(BaseModel):
     plan_start: date | None = None
     plan_end: date | None = None
     setting_start: date | None = None
+    last_review: date | None = None
+    sex: Sex | None = None
+    arrangement: Arrangement | None = Field(default=None, description="SEN2 SENsetting when no setting is named")
+    provision_type: ProvisionType | None = Field(
+        default=None, description="The plan's type of provision (section I); none: the current setting's")
+    acceptable_types: list[ProvisionType] = Field(
+        default_factory=list, max_length=len(ProvisionType), description="Other types the officer accepts")
+    needs_residential: bool = False
 
 
 class LearnerCreate(LearnerBase):
@@ -248,6 +256,12 @@ class LearnerUpdate(BaseModel):
     plan_start: date | None = None
     plan_end: date | None = None
     setting_start: date | None = None
+    last_review: date | None = None
+    sex: Sex | None = None
+    arrangement: Arrangement | None = None
+    provision_type: ProvisionType | None = None
+    acceptable_types: list[ProvisionType] | None = Field(default=None, max_length=len(ProvisionType))
+    needs_residential: bool | None = None
 
     model_config = _examples({"current_setting_id": "140123", "needs_transport": True})
 

@@ -22,7 +22,7 @@ from typing import NamedTuple, TypeVar
 from pydantic import ValidationError
 
 from planner.domain.calendar import ncy_for
-from planner.domain.codes import NCY_MAX, NCY_MIN, Need, parse_need
+from planner.domain.codes import NCY_MAX, NCY_MIN, Need, ProvisionType, Sex, parse_need
 from planner.domain.models import Learner, Point
 from planner.io.postcode_lookup import PostcodeFix, PostcodeLookup, normalise_postcode, postcode_problem, rounded_point
 from planner.io.report import ImportReport, ImportValidationError
@@ -63,6 +63,12 @@ AT_RISK = "AtRiskOfExclusion"
 SUSPENSIONS = "Suspensions"
 NEEDS_TRANSPORT = "NeedsTransport"
 MAX_JOURNEY = "MaxJourneyMinutes"
+# The plan's type of provision (EHC plan section I) and what an officer also accepts: no SEN2 item names these, so
+# the columns use the planner's codes (planner.domain.codes.ProvisionType values, e.g. "special", "sen_unit").
+PROVISION_TYPE = "PlanProvisionType"
+ACCEPTABLE_TYPES = "AcceptableTypes"
+SEX = "Sex"  # SEN2 item Sex: M, F (U or blank: unknown)
+RESIDENTIAL = "NeedsResidential"
 PLAN_START = "StartDate"
 SETTING_START = "EntryDate"
 POSTCODE_COLUMNS = frozenset({"postcode", "post code", "personpostcode"})
@@ -230,6 +236,7 @@ def _read_row(row_number: int, row: dict[str, str], report: ImportReport, base_y
     max_journey = _optional(row, MAX_JOURNEY, lambda t: parse_int(t, low=1, high=600), problem)
     plan_start = _optional(row, PLAN_START, parse_date, problem)
     setting_start = _optional(row, SETTING_START, parse_date, problem)
+    plan = _plan_fields(row, problem)
 
     if len(report.problems) > before or primary is None or home is None:
         return None
@@ -240,12 +247,36 @@ def _read_row(row_number: int, row: dict[str, str], report: ImportReport, base_y
             pinned_setting_id=pinned, sibling_group=sibling, looked_after=flags[LOOKED_AFTER],
             excluded=flags[EXCLUDED], at_risk_of_exclusion=flags[AT_RISK], suspensions=suspensions,
             needs_transport=flags[NEEDS_TRANSPORT], max_journey_minutes=max_journey, plan_start=plan_start,
-            setting_start=setting_start, lsoa=lsoa,
+            setting_start=setting_start, lsoa=lsoa, **plan,
         )
     except ValidationError as error:  # pragma: no cover - every rule is checked above; kept as a safety net
         for detail in error.errors():
             problem(id_column, learner_id, str(detail["msg"]))
         return None
+
+
+def _plan_fields(row: dict[str, str], problem: _Problem) -> dict[str, object]:
+    """The plan's type of provision, the officer's acceptable types, sex and a residential placement (optional)."""
+    def provision(text: str) -> ProvisionType:
+        try:
+            return ProvisionType(text.strip().lower())
+        except ValueError:
+            raise ValueError("expected one of " + ", ".join(t.value for t in ProvisionType)) from None
+
+    def sex(text: str) -> Sex | None:
+        code = text.strip().upper()
+        if code in ("U", ""):
+            return None
+        try:
+            return Sex(code)
+        except ValueError:
+            raise ValueError("expected M, F or U") from None
+
+    acceptable = _optional(row, ACCEPTABLE_TYPES,
+                           lambda t: frozenset(provision(p) for p in t.split(REQUEST_SEPARATOR) if p.strip()), problem)
+    return {"provision_type": _optional(row, PROVISION_TYPE, provision, problem),
+            "acceptable_types": acceptable or frozenset(), "sex": _optional(row, SEX, sex, problem),
+            "needs_residential": _optional(row, RESIDENTIAL, parse_bool, problem) or False}
 
 
 def _expected(error: ValueError) -> str:

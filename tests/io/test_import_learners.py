@@ -109,3 +109,23 @@ def test_latin1_file(tmp_path: Path) -> None:
     learners, report = read_learners(path)
     assert learners[0].locality_id == "Château" and learners[0].ncy == 3
     assert any("Windows-1252" in note for note in report.notes)
+
+
+def test_plan_type_columns(tmp_path: Path) -> None:
+    """The plan's type of provision, the officer's acceptable types, sex and a residential placement."""
+    from planner.domain.codes import ProvisionType, Sex
+
+    path = tmp_path / "plans.csv"
+    path.write_text("PersonID,NCY,PrimaryNeed,Easting,Northing,PlanProvisionType,AcceptableTypes,Sex,NeedsResidential\n"
+                    "A1,5,ASD,430000,500000,special,sen_unit;resourced_provision,F,Y\n"
+                    "A2,5,MLD,430000,500000,,,U,\n"
+                    "A3,5,MLD,430000,500000,grammar,,X,\n", encoding="utf-8")
+    with pytest.raises(ImportValidationError) as raised:
+        read_learners(path, base_year=2026)
+    problems = {(p.row, p.column) for p in raised.value.report.problems}
+    assert problems == {(4, "PlanProvisionType"), (4, "Sex")}
+    learners, _ = read_learners(path, base_year=2026, skip_invalid=True)
+    first, second = learners
+    assert first.provision_type is ProvisionType.SPECIAL and first.sex is Sex.FEMALE and first.needs_residential
+    assert first.acceptable_types == {ProvisionType.SEN_UNIT, ProvisionType.RESOURCED_PROVISION}
+    assert second.provision_type is None and second.sex is None and not second.needs_residential
