@@ -115,8 +115,11 @@ class SettingOption(BaseModel):
     travel_minutes: int = Field(description="Journey minutes from home (the solver's travel model)")
     distance_km: float | None = Field(description="Straight-line distance from home")
     rules: dict[str, int] = Field(description="Each objective rule's value if this setting were named")
-    reasons: list[str] = Field(description="Exclusion codes, FULL, WORSE_ON_<RULE> or OTHER_RULE")
+    reasons: list[str] = Field(description="Exclusion codes, FULL, WORSE_ON_<RULE>, OTHER_RULE or PROPOSED")
     detail: str
+    proposed: bool = Field(default=False, description="The plan's own proposal for this learner")
+    would_displace: list[str] = Field(default_factory=list,
+                                      description="A full option: the learner in this round it would displace")
 
     model_config = _examples({
         "setting_id": "920005", "name": "Hollins Park Academy", "kind": "mainstream", "eligible": True,
@@ -359,7 +362,8 @@ def _option(alternative: Alternative, instance: Instance, learner: Learner, plan
         free_places=plan.free_capacity.get(setting.id),
         requested=requested.index(setting.id) + 1 if setting.id in requested else None,
         travel_minutes=alternative.rules.get("travel", 0), distance_km=_distance_km(learner, setting),
-        rules=alternative.rules, reasons=alternative.reasons, detail=alternative.detail)
+        rules=alternative.rules, reasons=alternative.reasons, detail=alternative.detail,
+        proposed=alternative.proposed, would_displace=alternative.would_displace)
 
 
 def _explanation(placement: PlacementRun, given: PlacementInput, learner_id: str) -> LearnerExplanation:

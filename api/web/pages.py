@@ -49,6 +49,8 @@ PAGES: tuple[Page, ...] = (
          summary="Settings and demand drawn on the council's own grid"),
     Page("scenarios", "Scenarios", "scenarios.html", AGGREGATE_ROLES,
          summary="What-if scenarios, comparison and the expansion optimiser"),
+    Page("settings", "Settings", "settings.html", AGGREGATE_ROLES,
+         summary="Places and designations of the council's settings; admins correct them"),
     Page("placements", "Placements", "placements.html", LEARNER_ROLES, learner_level=True,
          summary="Placement rounds: proposals, reasons, pins and exports"),
     Page("transitions", "Transitions", "transitions.html", LEARNER_ROLES, learner_level=True,

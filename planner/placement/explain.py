@@ -20,8 +20,10 @@ class Alternative(BaseModel):
     eligible: bool
     reasons: list[str]  # exclusion codes, or FULL / WORSE_ON_<RULE>
     spare_places: int
-    rules: dict[str, int]  # rule values if this setting were named
+    rules: dict[str, int]  # rule values if this setting were named (travel in journey minutes)
     detail: str
+    proposed: bool = False  # the plan's own proposal for this learner
+    would_displace: list[str] = []  # a full setting: the learner in this round it would displace (weakest claim)
 
 
 class LearnerExplanation(BaseModel):
@@ -88,18 +90,39 @@ def explain_learner(instance: Instance, plan: PlacementPlan, learner_id: str,
                               chosen_rules=chosen_rules, alternatives=out)
 
 
+def weakest_claim(plan: PlacementPlan, setting_id: str, besides: str) -> list[str]:
+    """The learner placed at `setting_id` in this round whom naming it for someone else would displace: not pinned,
+    the weakest claim first (did not request it, then the longest journey), ties by id. Empty when nobody could be."""
+    placed = [d for d in plan.decisions
+              if d.setting_id == setting_id and not d.pinned and d.learner_id != besides]
+    if not placed:
+        return []
+    weakest = max(placed, key=lambda d: (d.preference_rank is None, d.preference_value, d.travel_minutes or 0,
+                                         d.learner_id))
+    return [weakest.learner_id]
+
+
 def recommend(instance: Instance, plan: PlacementPlan, learner_id: str, n: int = 5,
               parameters: PlacementParameters | None = None) -> list[Alternative]:
-    """The best n eligible settings for one learner against the current plan (those with a place first).
-
-    For an unplaced learner these are the nearest settings that would take them with one more place.
-    """
+    """The best n settings for one learner against the current plan: the plan's proposal first (marked `proposed`),
+    then eligible settings with a place, then full ones, each by the objective's rules in order. A full option
+    names the learner it would displace. For an unplaced learner these are the nearest settings that would take
+    them with one more place."""
     explanation = explain_learner(instance, plan, learner_id, parameters)
     parameters = parameters or PlacementParameters()
     order = [rule.value for level in parameters.objective for rule in level]
     eligible = [a for a in explanation.alternatives if a.eligible]
     eligible.sort(key=lambda a: (a.spare_places <= 0, *[a.rules.get(r, 0) for r in order], a.setting_id))
-    return eligible[:n]
+    chosen = explanation.chosen_setting_id
+    best: list[Alternative] = []
+    if chosen is not None:
+        best.append(Alternative(setting_id=chosen, eligible=True, reasons=["PROPOSED"],
+                                spare_places=_spare(plan).get(chosen, 0), rules=explanation.chosen_rules,
+                                detail="the plan's proposal", proposed=True))
+    for option in eligible[: max(0, n - len(best))]:
+        displaced = weakest_claim(plan, option.setting_id, learner_id) if option.spare_places <= 0 else []
+        best.append(option.model_copy(update={"would_displace": displaced}))
+    return best
 
 
 def objective_breakdown(plan: PlacementPlan) -> list[dict[str, object]]:

@@ -24,7 +24,10 @@ def test_explanations_and_recommendations(tmp_path: Path) -> None:
     reasons = {a.setting_id: a.reasons for a in explanation.alternatives}
     assert reasons["NEAR"] == ["FULL"] and reasons["SEC"] == ["AGE_RANGE"]
     best = recommend(inst, plan, far_learner, 2, params)
-    assert [a.setting_id for a in best] == ["NEAR"]
+    # The proposal first; NEAR is full and names the learner it would displace (the one placed there)
+    assert [(a.setting_id, a.proposed) for a in best] == [("FAR", True), ("NEAR", False)]
+    near_learner = next(d.learner_id for d in plan.decisions if d.setting_id == "NEAR")
+    assert best[1].would_displace == [near_learner] and best[0].rules["travel"] > best[1].rules["travel"]
     for suffix in (".csv", ".xlsx"):
         path = write_placements(inst, plan, tmp_path / f"p{suffix}")
         frame = pd.read_csv(path) if suffix == ".csv" else pd.read_excel(path)

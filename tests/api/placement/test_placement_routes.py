@@ -128,14 +128,19 @@ def test_options_are_the_best_n_against_the_plan(placed: Placed) -> None:
     body = _get(svc, f"{run['id']}/learners/P-2/options").json()
     assert body["run_id"] == run["id"] and body["learner_id"] == "P-2" and body["chosen_setting_id"] == "S-C"
     assert body["n"] == 5
-    # Settings with a place first (Elm), then full ones (Ashgrove); ineligible ones never.
-    assert [(o["setting_id"], o["has_place"]) for o in body["items"]] == [("S-E", True), ("S-A", False)]
-    elm = body["items"][0]
+    # The plan's proposal first, then settings with a place (Elm), then full ones (Ashgrove, naming whom it would
+    # displace); ineligible ones never.
+    assert [(o["setting_id"], o["proposed"]) for o in body["items"]] == [("S-C", True), ("S-E", False),
+                                                                         ("S-A", False)]
+    assert [o["has_place"] for o in body["items"][1:]] == [True, False]
+    assert body["items"][1]["would_displace"] == [] and len(body["items"][2]["would_displace"]) == 1
+    elm = body["items"][1]
     # The fields the dashboard (api/web/static/placements.js) shows.
     assert elm["name"] == "Elm Academy" and elm["kind"] == "mainstream" and elm["distance_km"] == 14.5
     assert elm["free_places"] == 10 and elm["requested"] is None and elm["travel_minutes"] == 25
-    assert [o["setting_id"] for o in _get(svc, f"{run['id']}/learners/P-2/options", n=1).json()["items"]] == ["S-E"]
-    assert _get(svc, f"{run['id']}/learners/P-4/options").json()["items"] == []  # PMLD: only Birch, chosen
+    assert [o["setting_id"] for o in _get(svc, f"{run['id']}/learners/P-2/options", n=1).json()["items"]] == ["S-C"]
+    # PMLD: only Birch, chosen
+    assert [o["setting_id"] for o in _get(svc, f"{run['id']}/learners/P-4/options").json()["items"]] == ["S-B"]
     assert [o["setting_id"] for o in _get(svc, f"{run['id']}/learners/P-5/options").json()["items"]] == ["S-B"]
     for n in (0, 51, "x"):
         assert _get(svc, f"{run['id']}/learners/P-2/options", n=n).status_code == 422

@@ -44,7 +44,8 @@ def test_a_scenario_run_is_explained_against_the_scenario(service: Service) -> N
     assert detail["chosen"]["name"] == "Fern Academy"
     assert {a["setting_id"] for a in detail["alternatives"]} == {"S-A", "S-B", "S-C", "S-D", "S-E"}
     options = _get(service, f"{run['id']}/learners/P-2/options").json()["items"]
-    assert [o["setting_id"] for o in options] == ["S-C", "S-E", "S-A"]  # with a place by travel, then full
+    # the proposal, then with a place by travel, then full
+    assert [o["setting_id"] for o in options] == ["S-F", "S-C", "S-E", "S-A"]
     exported = list(csv.DictReader(io.StringIO(_get(service, f"{run['id']}/export.csv").text)))
     assert {r["learner_id"]: r["setting_name"] for r in exported}["P-2"] == "Fern Academy"
     # The base instance's run is unchanged by the scenario.
