@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import typer
@@ -9,6 +10,18 @@ from rich.console import Console
 from rich.table import Table
 
 from api.cli.instance_source import resolve_instance
+
+
+def read_previous_proposals(path: Path) -> dict[str, str | None]:
+    """learner_id -> setting_id (blank: unplaced) from a placement list written by `place --out FILE.csv`."""
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            rows = list(csv.DictReader(handle))
+    except OSError as error:
+        raise ValueError(f"--previous: cannot read {path}: {error.strerror or error}") from None
+    if rows and not {"learner_id", "setting_id"} <= set(rows[0]):
+        raise ValueError(f"--previous: {path.name} needs the columns learner_id and setting_id (a `place --out` list)")
+    return {row["learner_id"]: (row["setting_id"] or None) for row in rows}
 
 
 def register(app: typer.Typer, bench: typer.Typer) -> None:
@@ -21,6 +34,8 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         instance_file: Path = typer.Option(None, "--instance", help="Instance JSON file"),
         stored: str = typer.Option(None, "--stored", help="Stored instance name (default: the newest stored)"),
         out: Path = typer.Option(None, "--out", help="Write the placement list (.csv or .xlsx)"),
+        previous: Path = typer.Option(None, "--previous", help="An earlier placement list (.csv from --out): keep "
+                                                               "its proposals wherever still feasible, list changes"),
         seed: int = typer.Option(0, "--seed"),
     ) -> None:
         """Propose a setting for every learner moving in a round, with reasons."""
@@ -33,7 +48,8 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         instance = source.instance
         console.print(f"Placing on {source.description}")
         try:
-            params = PlacementParameters(round_year=round_year, seed=seed)
+            earlier = read_previous_proposals(previous) if previous is not None else {}
+            params = PlacementParameters(round_year=round_year, seed=seed, previous_proposals=earlier)
             with console.status("placing"):
                 plan = place(instance, params)
             if out is not None:
@@ -48,6 +64,11 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         for rule, value in s.objective.items():
             table.add_row(rule, str(value))
         console.print(table)
+        if previous is not None:
+            console.print(f"{len(plan.changes)} proposal(s) changed from {previous.name}")
+            for change in plan.changes:
+                console.print(f"  {change.learner_id}: {change.previous_setting_id or 'unplaced'} -> "
+                              f"{change.setting_id or 'unplaced'}: {change.reason}")
         for problem in plan.infeasibilities:
             console.print(f"[red]{problem.rule}[/red] {problem.learner_id}: {problem.detail}")
         console.print(f"status={s.status} placed={s.placed} unplaced={s.unplaced} wall={s.wall_seconds:.2f} s"

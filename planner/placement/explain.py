@@ -57,14 +57,23 @@ def explain_learner(instance: Instance, plan: PlacementPlan, learner_id: str,
         s = instance.settings[col]
         requested = learner.requested_setting_ids
         rank = requested.index(s.id) + 1 if s.id in requested else None
-        return {ObjectiveRule.PLACED.value: 0,
+        earlier = parameters.previous_proposals
+        stability = {ObjectiveRule.STABILITY.value: int(learner_id in earlier and earlier[learner_id] != s.id)} \
+            if earlier else {}
+        return {**stability,
+                ObjectiveRule.PLACED.value: 0,
                 ObjectiveRule.PREFERENCE.value: preference_value(rank, len(requested), parameters),
                 ObjectiveRule.RESTRICTIVENESS.value: parameters.restrictiveness_of(s.kind),
                 ObjectiveRule.TRAVEL.value: int(minutes[col]),
                 ObjectiveRule.COST.value: setting_cost_units(s, parameters)}
 
     chosen_col = elig.setting_ids.index(decision.setting_id) if decision.setting_id else None
-    chosen_rules = rules_for(chosen_col) if chosen_col is not None else {ObjectiveRule.PLACED.value: 1}
+    unplaced_stability = int(learner_id in parameters.previous_proposals
+                             and parameters.previous_proposals[learner_id] is not None)
+    unplaced_rules = {ObjectiveRule.PLACED.value: 1}
+    if parameters.previous_proposals:
+        unplaced_rules[ObjectiveRule.STABILITY.value] = unplaced_stability
+    chosen_rules = rules_for(chosen_col) if chosen_col is not None else unplaced_rules
     out: list[Alternative] = []
     for col, sid in enumerate(elig.setting_ids):
         if col == chosen_col:

@@ -30,6 +30,7 @@ from planner.placement.plan import (
     PlacementDecision,
     PlacementPlan,
     PlacementStatistics,
+    ProposalChange,
     RefusalGround,
     RequestOutcome,
     RequestResult,
@@ -206,7 +207,7 @@ def place(instance: Instance, parameters: PlacementParameters | None = None,
     sibling_notes = _sibling_notes(instance, ids, flow_rows, groups)
     decisions = [d.model_copy(update={"reason": f"{d.reason}; {sibling_notes[d.learner_id]}"})
                  if d.learner_id in sibling_notes else d for d in decisions]
-    objective = plan_objective(decisions)
+    objective = plan_objective(decisions, parameters.previous_proposals)
     placed = sum(1 for d in decisions if d.setting_id is not None)
     stats = PlacementStatistics(
         status=status, objective=objective, bound=dict(objective) if status == "OPTIMAL" else {}, gap=gap,
@@ -216,8 +217,9 @@ def place(instance: Instance, parameters: PlacementParameters | None = None,
         solve_seconds=solve_done - build_done, peak_rss_mib=peak_rss_mib(),
     )
     progress.report(1.0, f"placed {placed} of {len(decisions)}")
+    changes = proposal_changes(instance, elig, decisions, parameters.previous_proposals)
     return PlacementPlan(academic_year=round_.year, decisions=decisions, statistics=stats,
-                         free_capacity=dict(round_.free_capacity))
+                         free_capacity=dict(round_.free_capacity), changes=changes)
 
 
 def _member_arcs(units: list[list[int]], arc_unit: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
@@ -234,15 +236,50 @@ def _member_arcs(units: list[list[int]], arc_unit: NDArray[np.int64]) -> tuple[N
     return np.concatenate(arcs), np.concatenate(members)
 
 
-def plan_objective(decisions: list[PlacementDecision]) -> dict[str, int]:
+def plan_objective(decisions: list[PlacementDecision],
+                   previous: dict[str, str | None] | None = None) -> dict[str, int]:
     """Per-rule totals of a plan (the values the lexicographic objective ranks)."""
+    stability = {} if not previous else {ObjectiveRule.STABILITY.value: sum(
+        1 for d in decisions if d.learner_id in previous and d.setting_id != previous[d.learner_id])}
     return {
+        **stability,
         ObjectiveRule.PLACED.value: sum(1 for d in decisions if d.setting_id is None),
         ObjectiveRule.PREFERENCE.value: sum(d.preference_value for d in decisions),
         ObjectiveRule.RESTRICTIVENESS.value: sum(d.restrictiveness or 0 for d in decisions),
         ObjectiveRule.TRAVEL.value: sum(d.travel_minutes or 0 for d in decisions),
         ObjectiveRule.COST.value: sum(d.cost or 0 for d in decisions),
     }
+
+
+def proposal_changes(instance: Instance, elig: EligibilityMatrix, decisions: list[PlacementDecision],
+                     previous: dict[str, str | None]) -> list[ProposalChange]:
+    """Every learner whose proposal differs from the earlier run's, with the reason: the earlier setting is gone or
+    no longer suitable, or its places went to others (a pinned placement named), or a higher rule."""
+    if not previous:
+        return []
+    now = {d.learner_id: d.setting_id for d in decisions}
+    pinned = {d.learner_id for d in decisions if d.pinned}
+    col_of = {sid: c for c, sid in enumerate(elig.setting_ids)}
+    row_of = {lid: r for r, lid in enumerate(elig.learner_ids)}
+    changes: list[ProposalChange] = []
+    for lid, before in sorted(previous.items()):
+        after = now.get(lid)
+        if lid not in now or after == before:
+            continue
+        if before is None:
+            reason = "placed now: a place became available"
+        elif before not in col_of:
+            reason = f"the earlier setting {before} is no longer in the council's data"
+        elif codes := elig.pair_reasons(row_of[lid], col_of[before]):
+            reason = f"the earlier setting {before} is no longer suitable: " + ", ".join(c.value for c in codes)
+        else:
+            newcomers = sorted(x for x, s in now.items() if s == before and previous.get(x) != before)
+            by_pin = [x for x in newcomers if x in pinned]
+            reason = (f"its place went to a pinned placement ({', '.join(by_pin)})" if by_pin else
+                      f"its places went to {', '.join(newcomers)}" if newcomers else
+                      "a higher rule (placing more learners) needed the change")
+        changes.append(ProposalChange(learner_id=lid, previous_setting_id=before, setting_id=after, reason=reason))
+    return changes
 
 
 def _after_pins(round_: PlacementRound, pins: dict[int, int], ids: tuple[str, ...], phases: list[Phase],

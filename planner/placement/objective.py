@@ -115,6 +115,20 @@ def _max_composite(maxima: list[int], weights: list[int]) -> int:
     return sum(w * m for w, m in zip(weights, maxima, strict=True))
 
 
+def _stability(parameters: PlacementParameters, learner_ids: tuple[str, ...], arc_row: NDArray[np.int64],
+               arc_col: NDArray[np.int64], column: dict[str, int]) -> NDArray[np.int64]:
+    """1 on every arc that moves a learner from the setting an earlier run proposed (-1: unplaced there)."""
+    previous = parameters.previous_proposals
+    if not previous:
+        return np.zeros(len(arc_row), dtype=np.int64)
+    unknown = -2  # not in the earlier run: no proposal to keep
+    earlier = np.array([unknown if lid not in previous else
+                        (-1 if previous[lid] is None else column.get(previous[lid] or "", unknown))
+                        for lid in learner_ids], dtype=np.int64)
+    kept = earlier[arc_row]
+    return ((kept != unknown) & (arc_col != kept)).astype(np.int64)
+
+
 def rule_values(instance: Instance, parameters: PlacementParameters, learner_ids: tuple[str, ...],
                 arc_row: NDArray[np.int64], arc_col: NDArray[np.int64],
                 minutes: NDArray[np.int64]) -> RuleValues:
@@ -142,6 +156,7 @@ def rule_values(instance: Instance, parameters: PlacementParameters, learner_ids
         hit = placed_arc & (keys[pos] == arc_keys)
         preference[hit] = np.minimum(ranks[pos[hit]] - 1, parameters.unmet_preference_penalty - 1)
     values = {
+        ObjectiveRule.STABILITY: _stability(parameters, learner_ids, arc_row, arc_col, column),
         ObjectiveRule.PLACED: (~placed_arc).astype(np.int64),
         ObjectiveRule.PREFERENCE: preference,
         ObjectiveRule.RESTRICTIVENESS: np.where(placed_arc, restrictiveness[col], 0).astype(np.int64),

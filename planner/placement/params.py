@@ -23,6 +23,9 @@ class ObjectiveRule(StrEnum):
     RESTRICTIVENESS = "restrictiveness"  # least restrictive suitable setting (mainstream 0 .. independent 4)
     TRAVEL = "travel"  # journey minutes, rounded to the nearest minute
     COST = "cost"  # annual cost of the place in units of `cost_unit_gbp`
+    # Re-planning without disruption: 1 per learner moved from the setting an earlier run proposed (or left
+    # unplaced after being proposed one). With `previous_proposals` it is the level right after "placed".
+    STABILITY = "stability"
 
 
 def _all_needs_but(*excluded: Need) -> list[Need]:
@@ -117,6 +120,23 @@ class PlacementParameters(BaseModel):
     def _every_phase(cls, value: dict[Phase, int]) -> dict[Phase, int]:
         """Phases not given keep their default limit (a scenario may change only one phase)."""
         return complete_journey_limits(value)
+
+    previous_proposals: dict[str, str | None] = Field(
+        default_factory=dict,
+        description="Re-planning: each learner's setting in an earlier run (None: unplaced there); proposals are "
+                    "kept wherever still feasible and the plan lists every change with its reason",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _stability_after_placed(cls, data: object) -> object:
+        """With earlier proposals, keeping them is the level right after placing as many as possible."""
+        if not isinstance(data, dict) or not data.get("previous_proposals"):
+            return data
+        objective = data.get("objective") or [dict(level) for level in DEFAULT_OBJECTIVE]
+        if any(ObjectiveRule.STABILITY in {ObjectiveRule(rule) for rule in level} for level in objective):
+            return data
+        return {**data, "objective": [objective[0], {ObjectiveRule.STABILITY: 1}, *objective[1:]]}
 
     @field_validator("objective")
     @classmethod

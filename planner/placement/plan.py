@@ -103,12 +103,25 @@ class Infeasibility(BaseModel):
     detail: str
 
 
+class ProposalChange(BaseModel):
+    """Re-planning: a learner whose proposal differs from the earlier run's, and why."""
+
+    model_config = ConfigDict(frozen=True)
+
+    learner_id: str
+    previous_setting_id: str | None
+    setting_id: str | None
+    reason: str
+
+
 class PlacementPlan(BaseModel):
     academic_year: int
     decisions: list[PlacementDecision] = Field(default_factory=list)
     statistics: PlacementStatistics
     infeasibilities: list[Infeasibility] = Field(default_factory=list)
     free_capacity: dict[str, int] = Field(default_factory=dict, description="Places free before this round")
+    changes: list[ProposalChange] = Field(default_factory=list,
+                                          description="Against `previous_proposals`: every changed proposal, why")
 
     def decision_for(self, learner_id: str) -> PlacementDecision:
         for decision in self.decisions:
