@@ -24,7 +24,14 @@ from planner.domain.codes import Phase, SettingKind, phase_of_ncy
 from planner.domain.models import Instance
 from planner.placement.eligibility import EligibilityMatrix, ExclusionReason, compute_eligibility, round_minutes
 from planner.placement.flow import FlowNetwork, solve_lexicographic
-from planner.placement.objective import Stage, pack_stages, preference_value, rule_values, setting_cost_units
+from planner.placement.objective import (
+    Stage,
+    annual_cost_gbp,
+    pack_stages,
+    preference_value,
+    rule_values,
+    setting_cost_units,
+)
 from planner.placement.params import ObjectiveRule, PlacementParameters
 from planner.placement.plan import (
     PlacementDecision,
@@ -348,6 +355,20 @@ def _decisions(instance: Instance, parameters: PlacementParameters, elig: Eligib
         key = (sid, phases[row])
         return used.get(sid, 0) >= free[sid] or (key in free_phase and used_phase.get(key, 0) >= free_phase[key])
 
+    gbp = np.array([annual_cost_gbp(s) for s in settings], dtype=np.int64)
+
+    def over_resources(row: int, col: int) -> bool:
+        """Dearer than the learner's cheapest eligible setting by more than the threshold (s39(4)(b))."""
+        threshold = parameters.resources_threshold_gbp
+        eligible = np.flatnonzero(elig.eligible[row])
+        return threshold is not None and len(eligible) > 0 and gbp[col] > gbp[eligible].min() + threshold
+
+    def resources_detail(row: int, col: int, chosen: int | None) -> str:
+        compare = f"£{gbp[chosen]:,} for the proposed setting" if chosen is not None else \
+            f"£{gbp[np.flatnonzero(elig.eligible[row])].min():,} for the cheapest suitable setting"
+        return (f"annual cost £{gbp[col]:,} against {compare} (more than the £"
+                f"{parameters.resources_threshold_gbp:,} threshold)")
+
     def taken(col: int) -> str:
         sid = settings[col].id
         return (f"its {free[sid]} free place(s) this round went to {used.get(sid, 0)} learner(s) ahead in the "
@@ -363,8 +384,13 @@ def _decisions(instance: Instance, parameters: PlacementParameters, elig: Eligib
             rank = requested.index(settings[c].id) + 1
         requests: list[RequestResult] = []
         for k, sid in enumerate(requested, start=1):
-            requests.append(_request_result(elig, r, setting_col[sid], sid, k, c, rank, full, taken))
-        pref = preference_value(rank, len(requested), parameters)
+            requests.append(_request_result(elig, r, setting_col[sid], sid, k, c, rank, full, taken,
+                                            lambda col, row=r, chosen=c: (resources_detail(row, col, chosen)
+                                                                         if over_resources(row, col) else "")))
+        if rank is not None and c is not None and over_resources(r, c):
+            pref = parameters.unmet_preference_penalty  # named, but not owed as a preference (s39(4)(b))
+        else:
+            pref = preference_value(rank, len(requested), parameters)
         if c is None:
             reason_code = _unplaced_reason(elig, r, r in grouped, lambda col, row=r: full(col, row))
             decision = PlacementDecision(learner_id=lid, setting_id=None, requests=requests, preference_value=pref,
@@ -391,7 +417,7 @@ def _steps_down(instance: Instance, current_id: str | None, proposed: SettingKin
 
 
 def _request_result(elig: EligibilityMatrix, row: int, col: int, sid: str, rank: int, chosen: int | None,
-                    chosen_rank: int | None, full: Any, taken: Any) -> RequestResult:
+                    chosen_rank: int | None, full: Any, taken: Any, dearer: Any) -> RequestResult:
     """What became of one request, with its s39(4) ground and numbers when it was refused."""
     if chosen == col:
         return RequestResult(setting_id=sid, rank=rank, outcome=RequestOutcome.NAMED)
@@ -406,6 +432,9 @@ def _request_result(elig: EligibilityMatrix, row: int, col: int, sid: str, rank:
     if reasons:
         return RequestResult(setting_id=sid, rank=rank, outcome=RequestOutcome.UNSUITABLE, ground=unsuitable,
                              detail=", ".join(r.value for r in reasons))
+    if detail := dearer(col):
+        return RequestResult(setting_id=sid, rank=rank, outcome=RequestOutcome.OTHER_RULE,
+                             ground=RefusalGround.EFFICIENT_USE_OF_RESOURCES, detail=detail)
     others = RefusalGround.EFFICIENT_EDUCATION_OF_OTHERS
     if full(col, row):
         return RequestResult(setting_id=sid, rank=rank, outcome=RequestOutcome.FULL, ground=others,

@@ -115,6 +115,22 @@ def _max_composite(maxima: list[int], weights: list[int]) -> int:
     return sum(w * m for w, m in zip(weights, maxima, strict=True))
 
 
+def annual_cost_gbp(setting: Setting) -> int:
+    """A place's annual cost in pounds: the setting's own figure, else its kind's default."""
+    return setting.cost_per_place or DEFAULT_COST_PER_PLACE[setting.kind]
+
+
+def _over_resources(settings: tuple[Setting, ...], threshold: int, arc_row: NDArray[np.int64],
+                    col: NDArray[np.int64], placed_arc: NDArray[np.bool_], learners: int) -> NDArray[np.bool_]:
+    """Arcs to settings dearer than the learner's cheapest eligible setting by more than the threshold (the
+    efficient use of resources ground, CFA 2014 s39(4)(b)): such a request scores as not requested."""
+    gbp = np.array([annual_cost_gbp(s) for s in settings], dtype=np.int64)
+    arc_gbp = gbp[col]
+    cheapest = np.full(learners, np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(cheapest, arc_row[placed_arc], arc_gbp[placed_arc])
+    return placed_arc & (arc_gbp > cheapest[arc_row] + threshold)
+
+
 def _stability(parameters: PlacementParameters, learner_ids: tuple[str, ...], arc_row: NDArray[np.int64],
                arc_col: NDArray[np.int64], column: dict[str, int]) -> NDArray[np.int64]:
     """1 on every arc that moves a learner from the setting an earlier run proposed (-1: unplaced there)."""
@@ -154,6 +170,9 @@ def rule_values(instance: Instance, parameters: PlacementParameters, learner_ids
         arc_keys = arc_row * width + col
         pos = np.clip(np.searchsorted(keys, arc_keys), 0, len(keys) - 1)
         hit = placed_arc & (keys[pos] == arc_keys)
+        if parameters.resources_threshold_gbp is not None:
+            hit &= ~_over_resources(settings, parameters.resources_threshold_gbp, arc_row, col, placed_arc,
+                                    len(learner_ids))
         preference[hit] = np.minimum(ranks[pos[hit]] - 1, parameters.unmet_preference_penalty - 1)
     values = {
         ObjectiveRule.STABILITY: _stability(parameters, learner_ids, arc_row, arc_col, column),

@@ -121,6 +121,12 @@ class PlacementParameters(BaseModel):
         """Phases not given keep their default limit (a scenario may change only one phase)."""
         return complete_journey_limits(value)
 
+    resources_threshold_gbp: int | None = Field(
+        default=None, ge=0, le=1_000_000,
+        description="Efficient use of resources (CFA 2014 s39(4)(b)): a requested setting whose annual cost exceeds "
+                    "the learner's cheapest suitable setting by more than this is not owed the family's preference "
+                    "(None: every request is honoured where possible)",
+    )
     previous_proposals: dict[str, str | None] = Field(
         default_factory=dict,
         description="Re-planning: each learner's setting in an earlier run (None: unplaced there); proposals are "

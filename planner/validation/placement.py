@@ -13,7 +13,7 @@ import math
 from pydantic import BaseModel, ConfigDict
 
 from planner.domain.codes import DEFAULT_COST_PER_PLACE, phase_of_ncy
-from planner.domain.models import Instance, Learner
+from planner.domain.models import Instance, Learner, Setting
 from planner.placement.params import PlacementParameters
 from planner.placement.plan import PlacementPlan
 from planner.validation.placement_rules import (
@@ -156,7 +156,7 @@ def _check_statistics(instance: Instance, plan: PlacementPlan, parameters: Place
         rank = requested.index(sid) + 1 if sid is not None and sid in requested else None
         if not requested:
             preference = 0
-        elif rank is None:
+        elif rank is None or _dearer_than_allowed(instance, learner, sid, plan.academic_year, parameters):
             preference = parameters.unmet_preference_penalty
         else:
             preference = min(rank - 1, parameters.unmet_preference_penalty - 1)
@@ -182,3 +182,19 @@ def _check_statistics(instance: Instance, plan: PlacementPlan, parameters: Place
     if plan.statistics.placed != placed or plan.statistics.unplaced != len(in_plan) - placed:
         report("statistics", "placed", f"reported {plan.statistics.placed}/{plan.statistics.unplaced}, "
                                        f"plan gives {placed}/{len(in_plan) - placed}")
+
+
+def _gbp(setting: Setting) -> int:
+    return setting.cost_per_place or DEFAULT_COST_PER_PLACE[setting.kind]
+
+
+def _dearer_than_allowed(instance: Instance, learner: Learner, setting_id: str | None, year: int,
+                         parameters: PlacementParameters) -> bool:
+    """Efficient use of resources (CFA 2014 s39(4)(b)): the setting costs more than the learner's cheapest suitable
+    setting by more than the council's threshold, so naming it is not owed as a preference."""
+    threshold = parameters.resources_threshold_gbp
+    if threshold is None or setting_id is None:
+        return False
+    suitable = [_gbp(s) for s in instance.settings if not exclusion_reasons(instance, learner, s, year, parameters)]
+    return bool(suitable) and _gbp(instance.setting_by_id[setting_id]) > min(suitable) + threshold
+

@@ -158,3 +158,24 @@ def test_refusals_name_their_lawful_ground_and_numbers_and_a_step_down_is_flagge
     assert by_setting["FAR"].ground.value == "UNSUITABLE" and "against a limit of 75 min" in by_setting["FAR"].detail
     assert by_setting["G"].ground.value == "UNSUITABLE" and by_setting["G"].detail == "SINGLE_SEX"
     assert decision.setting_id == "O" and decision.step_down
+
+
+def test_a_request_far_dearer_than_a_suitable_alternative_is_refused_on_the_use_of_resources() -> None:
+    """CFA 2014 s39(4)(b): with a threshold, a requested setting costing more than the cheapest suitable one by more
+    than it is not owed the preference; the refusal names the ground and both annual costs."""
+    dear = setting("DEAR", kind=SettingKind.INDEPENDENT_SPECIAL, cost_per_place=60_000, km=8)
+    cheap = setting("CHEAP", kind=SettingKind.INDEPENDENT_SPECIAL, cost_per_place=23_000, km=2)
+    x = learner("X", provision_type=ProvisionType.INDEPENDENT_SPECIAL, requested_setting_ids=("DEAR",))
+    inst = instance([dear, cheap], [x])
+    honoured = place(inst, PlacementParameters())
+    assert honoured.decisions[0].setting_id == "DEAR"  # no threshold: the request is named
+    params = PlacementParameters(resources_threshold_gbp=20_000)
+    plan = place(inst, params)
+    decision = plan.decisions[0]
+    assert decision.setting_id == "CHEAP"
+    [request] = decision.requests
+    assert request.ground.value == "EFFICIENT_USE_OF_RESOURCES"
+    assert "£60,000 against £23,000 for the proposed setting" in request.detail
+    assert check_placement_plan(inst, plan, params) == []
+    # Within the threshold the family's request stands
+    assert place(inst, PlacementParameters(resources_threshold_gbp=40_000)).decisions[0].setting_id == "DEAR"
