@@ -360,8 +360,10 @@ def _decisions(instance: Instance, parameters: PlacementParameters, elig: Eligib
     def over_resources(row: int, col: int) -> bool:
         """Dearer than the learner's cheapest eligible setting by more than the threshold (s39(4)(b))."""
         threshold = parameters.resources_threshold_gbp
+        if threshold is None:
+            return False
         eligible = np.flatnonzero(elig.eligible[row])
-        return threshold is not None and len(eligible) > 0 and gbp[col] > gbp[eligible].min() + threshold
+        return len(eligible) > 0 and bool(gbp[col] > gbp[eligible].min() + threshold)
 
     def resources_detail(row: int, col: int, chosen: int | None) -> str:
         compare = f"£{gbp[chosen]:,} for the proposed setting" if chosen is not None else \
