@@ -33,7 +33,7 @@ from api.tables import RunRow, RunStatus
 from planner.domain.models import Instance, Learner, Setting
 from planner.placement.explain import Alternative, LearnerExplanation, explain_learner, objective_breakdown, recommend
 from planner.placement.params import PlacementParameters
-from planner.placement.plan import PlacementDecision, PlacementPlan, RequestOutcome, UnplacedReason
+from planner.placement.plan import PlacementDecision, PlacementPlan, RefusalGround, RequestOutcome, UnplacedReason
 
 router = APIRouter(tags=["placement"])
 Officer = Annotated[Principal, Depends(require_roles(Role.OFFICER))]
@@ -66,10 +66,12 @@ class RequestPublic(BaseModel):
     setting_name: str | None = Field(description="None when the setting is no longer in the instance")
     rank: int = Field(ge=1, description="1 = first choice")
     outcome: RequestOutcome
-    detail: str = ""
+    ground: RefusalGround | None = Field(default=None, description="The s39(4) ground when the request is refused")
+    detail: str = Field(default="", description="The numbers behind the refusal")
 
     model_config = _examples({"setting_id": "970001", "setting_name": "Riverside Special School", "rank": 1,
-                              "outcome": "FULL", "detail": ""})
+                              "outcome": "FULL", "ground": "EFFICIENT_EDUCATION_OF_OTHERS",
+                              "detail": "its 2 free place(s) this round went to 2 learner(s) ahead in the order"})
 
 
 PLACEMENT_ROW_EXAMPLE: dict[str, Any] = {
@@ -159,6 +161,9 @@ class LearnerPlacementDetail(BaseModel):
     requests: list[RequestPublic]
     reason: str
     unplaced_reason: UnplacedReason | None
+    step_down: bool = Field(default=False, description="Specialist now, mainstream proposed: flagged for review")
+    plan_types: list[str] | None = Field(
+        default=None, description="Types of provision the plan allows (None: any): the pin list offers only these")
     nearest_with_one_more_place: list[SettingOption] = Field(
         description="Unplaced learners: eligible settings that are full, nearest first (one more place would take "
                     "them). Empty for placed learners")
@@ -366,6 +371,12 @@ def _option(alternative: Alternative, instance: Instance, learner: Learner, plan
         proposed=alternative.proposed, would_displace=alternative.would_displace)
 
 
+def _plan_types(instance: Instance, learner: Learner, year: int) -> list[str] | None:
+    types = learner.plan_types(instance.setting_by_id.get(learner.current_setting_id or ""),
+                               instance.learner_ncy(learner, year))
+    return None if types is None else sorted(t.value for t in types)
+
+
 def _explanation(placement: PlacementRun, given: PlacementInput, learner_id: str) -> LearnerExplanation:
     decision = _decision(placement, learner_id)
     instance = given.instance
@@ -464,12 +475,13 @@ def learner_placement(run_id: RunId, learner_id: RecordId, session: SessionDep, 
                                travel_minutes=decision.travel_minutes, rules=explanation.chosen_rules)
     names = {s.id: s.name for s in instance.settings}
     requests = [RequestPublic(setting_id=r.setting_id, setting_name=names.get(r.setting_id), rank=r.rank,
-                              outcome=r.outcome, detail=r.detail) for r in decision.requests]
+                              outcome=r.outcome, ground=r.ground, detail=r.detail) for r in decision.requests]
     return LearnerPlacementDetail(
         run_id=run_id, academic_year=plan.academic_year, learner_id=learner_id,
         status="placed" if decision.setting_id is not None else "unplaced", chosen=chosen, pinned=decision.pinned,
         over_capacity=decision.over_capacity, preference_rank=decision.preference_rank, requests=requests,
-        reason=decision.reason, unplaced_reason=decision.unplaced_reason, nearest_with_one_more_place=nearest,
+        reason=decision.reason, unplaced_reason=decision.unplaced_reason, step_down=decision.step_down,
+        plan_types=_plan_types(instance, learner, plan.academic_year), nearest_with_one_more_place=nearest,
         alternatives=options)
 
 
