@@ -96,7 +96,8 @@ def test_explanation_of_a_placed_learner(placed: Placed) -> None:
                               "rules": {"placed": 0, "preference": 4, "restrictiveness": 0, "travel": 20,
                                         "cost": body["chosen"]["rules"]["cost"]}}
     assert body["requests"] == [{"setting_id": "S-D", "setting_name": "Dale SEMH", "rank": 1,
-                                 "outcome": "UNSUITABLE", "detail": "NOT_DESIGNATED"}]
+                                 "outcome": "UNSUITABLE", "ground": "UNSUITABLE",
+                                 "detail": "NOT_DESIGNATED"}]
     assert body["nearest_with_one_more_place"] == [] and body["unplaced_reason"] is None
     alternatives = {a["setting_id"]: a for a in body["alternatives"]}
     assert set(alternatives) == {"S-A", "S-B", "S-D", "S-E"}  # every setting but the chosen one
