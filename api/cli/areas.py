@@ -17,12 +17,17 @@ from typing import Any
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy.engine import Engine
-from sqlmodel import Session
 
-from api import store
-from api.cli.common import CliError, fresh_settings, open_database, progress_bar, resolve_instance_id, run_command
-from api.cli.foundation_import import report_table
+from api.cli.common import (
+    CliError,
+    fresh_settings,
+    load_stored,
+    open_database,
+    progress_bar,
+    report_table,
+    run_command,
+    save_stored,
+)
 from planner.domain.codes import Need
 from planner.domain.models import Instance, Locality, OutreachTeam
 from planner.io.report import ImportReport, ImportValidationError
@@ -34,35 +39,21 @@ INSTANCE_HELP = "Instance name (default: the newest stored instance)"
 # Loading and saving a stored instance
 
 
-def _load(engine: Engine, name: str | None) -> tuple[int, Instance]:
-    with Session(engine) as session:
-        instance_id = resolve_instance_id(session, name, None)
-        return instance_id, store.load_instance(session, instance_id)
-
-
-def _save(engine: Engine, instance_id: int, instance: Instance) -> None:
-    """Overwrite the stored instance in one transaction (its source, scenarios and runs are kept)."""
-    with Session(engine) as session:
-        source = store.get_instance_row(session, instance_id).source
-        store.overwrite_instance(session, instance_id, instance, source)
-        session.commit()
-
-
 def _edit(name: str | None, change: Callable[[Instance], Instance]) -> tuple[int, Instance, Instance]:
     """Load an instance, change it (ValueError -> a one-line error) and store the result: (id, before, after)."""
     with open_database(fresh_settings()) as engine:
-        instance_id, before = _load(engine, name)
+        instance_id, before = load_stored(engine, name)
         try:
             after = change(before)
         except ValueError as error:  # includes pydantic's ValidationError: show its first line
             raise CliError(str(error).splitlines()[0]) from None
-        _save(engine, instance_id, after)
+        save_stored(engine, instance_id, after)
     return instance_id, before, after
 
 
 def _view(name: str | None) -> tuple[int, Instance]:
     with open_database(fresh_settings()) as engine:
-        return _load(engine, name)
+        return load_stored(engine, name)
 
 
 def _read(console: Console, path: Path, reader: Callable[[], Any]) -> Any:
@@ -268,7 +259,7 @@ def teams_import_command(path: Path, instance_name: str | None, skip_invalid: bo
         from planner.io.teams import read_teams
 
         with open_database(fresh_settings()) as engine:
-            known = set(_load(engine, instance_name)[1].locality_by_id)
+            known = set(load_stored(engine, instance_name)[1].locality_by_id)
         result = _read(console, path, lambda: read_teams(path, known_locality_ids=known, skip_invalid=skip_invalid))
         if not result.teams:
             raise CliError(f"{path.name}: no valid team row; nothing was stored")

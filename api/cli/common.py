@@ -20,7 +20,8 @@ from sqlmodel import Session
 
 from api import store
 from api.settings import ServiceSettings
-from planner.domain.models import InstanceIntegrityError
+from planner.domain.models import Instance, InstanceIntegrityError
+from planner.io.report import RowProblem
 
 T = TypeVar("T")
 
@@ -115,3 +116,35 @@ def resolve_instance_id(session: Session, name: str | None, instance_id: int | N
             "the database holds no instance yet: run `placeplan demo` or `placeplan import gias FILE` first"
         )
     return found
+
+
+def load_stored(engine: Engine, name: str | None) -> tuple[int, Instance]:
+    """The stored instance a command edits (by name, default the newest) and its id."""
+    with Session(engine) as session:
+        instance_id = resolve_instance_id(session, name, None)
+        return instance_id, store.load_instance(session, instance_id)
+
+
+def save_stored(engine: Engine, instance_id: int, instance: Instance) -> None:
+    """Overwrite the stored instance in one transaction (its source, scenarios and runs are kept)."""
+    with Session(engine) as session:
+        source = store.get_instance_row(session, instance_id).source
+        store.overwrite_instance(session, instance_id, instance, source)
+        session.commit()
+
+
+REPORT_ROWS_SHOWN = 200
+
+
+def report_table(problems: list[RowProblem], title: str, style: str = "red") -> Table:
+    """A validation report as a table: row, column, value found, what was expected; with the rule and module
+    first when the importer numbers its rules (the SEN2 return)."""
+    ruled = any(problem.rule for problem in problems)
+    head = ("rule", "module") if ruled else ()
+    table = Table(*head, "row", "column", "value", "expected", title=title, title_style=style)
+    for problem in problems[:REPORT_ROWS_SHOWN]:
+        rule = (problem.rule or "-", problem.module or "-") if ruled else ()
+        table.add_row(*rule, str(problem.row), problem.column, problem.value or "(blank)", problem.expected)
+    if len(problems) > REPORT_ROWS_SHOWN:
+        table.add_row(*(("", "") if ruled else ()), "...", "", "", f"and {len(problems) - REPORT_ROWS_SHOWN} more")
+    return table

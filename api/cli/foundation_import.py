@@ -27,28 +27,16 @@ from typing import Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 from sqlmodel import Session
 
 from api import store
-from api.cli.common import CliError, fresh_settings, open_database, progress_bar, run_command
+from api.cli.common import CliError, fresh_settings, open_database, progress_bar, report_table, run_command
 from api.postcodes import loaded_lookup
 from planner.domain.calendar import academic_year_of
 from planner.domain.models import Instance, Learner, Setting, TravelTime
-from planner.io.report import ImportReport, ImportValidationError, RowProblem
+from planner.io.report import ImportReport, ImportValidationError
 
 DEFAULT_INSTANCE_NAME = "Imported council"
-REPORT_ROWS_SHOWN = 200
-
-
-def report_table(problems: list[RowProblem], title: str, style: str = "red") -> Table:
-    """A validation report as a table: row, column, value found, what was expected."""
-    table = Table("row", "column", "value", "expected", title=title, title_style=style)
-    for problem in problems[:REPORT_ROWS_SHOWN]:
-        table.add_row(str(problem.row), problem.column, problem.value or "(blank)", problem.expected)
-    if len(problems) > REPORT_ROWS_SHOWN:
-        table.add_row("...", "", "", f"and {len(problems) - REPORT_ROWS_SHOWN} more")
-    return table
 
 
 def _print_report(console: Console, report: ImportReport, stored: bool) -> None:

@@ -14,13 +14,11 @@ from typing import Any
 
 import typer
 from rich.console import Console
-from sqlmodel import Session
 
-from api import store
-from api.cli.common import CliError, fresh_settings, open_database, resolve_instance_id, run_command
+from api.cli.common import CliError, fresh_settings, load_stored, open_database, run_command, save_stored
 from planner.domain.calendar import academic_year_of
 from planner.domain.codes import Phase, SettingKind, parse_need
-from planner.domain.models import Instance, Setting
+from planner.domain.models import Setting
 
 
 def _parse_designations(text: str) -> frozenset[Any]:
@@ -77,33 +75,20 @@ def _describe(setting: Setting) -> str:
             f"designations {needs}")
 
 
-def _load(engine: Any, name: str | None) -> tuple[int, Instance]:
-    with Session(engine) as session:
-        instance_id = resolve_instance_id(session, name, None)
-        return instance_id, store.load_instance(session, instance_id)
-
-
-def _save(engine: Any, instance_id: int, instance: Instance) -> None:
-    with Session(engine) as session:
-        source = store.get_instance_row(session, instance_id).source
-        store.overwrite_instance(session, instance_id, instance, source)
-        session.commit()
-
-
 def settings_set_command(setting_id: str, instance_name: str | None, capacity: int | None, designations: str | None,
                          kind: str | None, phase_places: list[str], name: str | None) -> None:
     console = Console()
 
     def body() -> None:
         with open_database(fresh_settings()) as engine:
-            instance_id, instance = _load(engine, instance_name)
+            instance_id, instance = load_stored(engine, instance_name)
             old = instance.setting_by_id.get(setting_id)
             if old is None:
                 raise CliError(f"instance {instance.name!r} has no setting {setting_id!r} "
                                "(`placeplan settings list` shows them)")
             new = _changed_setting(old, capacity, designations, kind, phase_places, name)
             settings = tuple(new if s.id == setting_id else s for s in instance.settings)
-            _save(engine, instance_id, instance.replace(settings=settings))
+            save_stored(engine, instance_id, instance.replace(settings=settings))
         console.print(f"setting {setting_id} ({new.name}) in instance {instance.name!r} (id {instance_id}):")
         console.print(f"  before: {_describe(old)}")
         console.print(f"  after:  {_describe(new)}")
@@ -119,7 +104,7 @@ def instances_set_command(instance_name: str | None, base_year: int | None, cens
         if base_year is None and census_date is None and rename is None:
             raise CliError("nothing to change: give --base-year, --census-date or --rename")
         with open_database(fresh_settings()) as engine:
-            instance_id, instance = _load(engine, instance_name)
+            instance_id, instance = load_stored(engine, instance_name)
             year = base_year
             if year is None:
                 # A census date fixes the academic year it falls in (January 2025 -> 2024/25)
@@ -130,7 +115,7 @@ def instances_set_command(instance_name: str | None, base_year: int | None, cens
                 (instance.census_date if base_year is None else None),
                 name=rename or instance.name,
             )
-            _save(engine, instance_id, changed)
+            save_stored(engine, instance_id, changed)
         census = changed.census_date.isoformat() if changed.census_date else "not recorded"
         console.print(f"instance {changed.name!r} (id {instance_id}): base year {changed.base_year}/"
                       f"{(changed.base_year + 1) % 100:02d}, census {census}")

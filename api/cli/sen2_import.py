@@ -19,35 +19,22 @@ from typing import Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 from sqlmodel import Session
 
 from api import store
-from api.cli.common import CliError, fresh_settings, open_database, progress_bar, run_command
+from api.cli.common import CliError, fresh_settings, open_database, progress_bar, report_table, run_command
 from planner.domain.calendar import academic_year_of
 from planner.domain.models import Instance, Setting
 from planner.io.placement_refs import ResolvedPlacements, resolve_placements
-from planner.io.report import ImportReport, ImportValidationError, RowProblem
-
-REPORT_ROWS_SHOWN = 200
-
-
-def _rule_table(problems: list[RowProblem], title: str, style: str) -> Table:
-    table = Table("rule", "module", "row", "field", "value", "expected", title=title, title_style=style)
-    for problem in problems[:REPORT_ROWS_SHOWN]:
-        table.add_row(getattr(problem, "rule", "") or "-", getattr(problem, "module", "") or "-", str(problem.row),
-                      problem.column, problem.value or "(blank)", problem.expected)
-    if len(problems) > REPORT_ROWS_SHOWN:
-        table.add_row("...", "", "", "", "", f"and {len(problems) - REPORT_ROWS_SHOWN} more")
-    return table
+from planner.io.report import ImportReport, ImportValidationError
 
 
 def print_sen2_report(console: Console, report: ImportReport, stored: bool) -> None:
     if report.problems:
         title = "Persons skipped (--skip-invalid)" if stored else "SEN2 validation report: nothing was stored"
-        console.print(_rule_table(report.problems, title, "yellow" if stored else "red"))
+        console.print(report_table(report.problems, title, "yellow" if stored else "red"))
     if report.warnings:
-        console.print(_rule_table(report.warnings, "Warnings (kept)", "yellow"))
+        console.print(report_table(report.warnings, "Warnings (kept)", "yellow"))
     for note in report.notes:
         console.print(f"[dim]note: {note}[/dim]")
 
