@@ -23,6 +23,7 @@ RunFunction = Callable[[Instance, dict[str, Any], Progress], dict[str, Any]]
 RUN_KINDS: dict[str, str] = {
     "placement": "planner.placement.matching:run_placement",
     "forecast": "planner.forecast.simulation:run_forecast",
+    "published_forecast": "planner.forecast.published_backtest:run_published_forecast",
     "sufficiency": "planner.sufficiency:run_sufficiency",
     "scenario": "scenarios.runner:run_scenario",
     "expansion": "planner.expansion.programme:run_expansion",

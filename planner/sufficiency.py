@@ -1,7 +1,8 @@
 """Multi-year place sufficiency: is there a suitable specialist place, near enough, for forecast demand?
 
 For each forecast year, demand (learners forecast in specialist settings, and separately in alternative
-provision, by need x phase x locality, at a chosen quantile) is allocated to that year's places by an exact
+provision, by need x phase x locality, at a chosen quantile; each pool's yearly total is the quantile of the runs'
+totals, shared among its cells: `demand_by_year`) is allocated to that year's places by an exact
 min-cost flow (OR-Tools): costs are travel from the locality centroid, the annual cost of the place and a
 least-restrictive weight; out-of-area and independent settings are dearer arcs; unplaced demand flows on a
 penalty arc reported as "out of reach" (no suitable in-area setting within the journey limit, whatever its
@@ -264,16 +265,38 @@ RECONCILED = ("demand", "placed_in_area", "short_of_capacity", "out_of_reach", "
 
 
 def demand_by_year(result: ForecastResult, quantile: float) -> dict[int, dict[tuple[Need, Phase, str, str], int]]:
-    """Integer demand per year from the forecast quantile (round half up per cell)."""
-    out: dict[int, dict[tuple[Need, Phase, str, str], int]] = {}
+    """Integer demand per year at a forecast quantile, whose total is the quantile of the total.
+
+    For each pool and year the total demand is the quantile over runs of the runs' totals (rounded half up), never
+    the sum of the cells' quantiles (at p90 that sum is far above the p90 of the total). It is shared among the
+    cells (need x phase x locality) in proportion to their own quantiles and rounded by largest remainder, so the
+    cells add up to the total exactly (top-down reconciliation of a hierarchy of forecasts).
+    """
+    out: dict[int, dict[tuple[Need, Phase, str, str], int]] = {year: {} for year in result.years}
     for pool, measure in POOLS.items():
-        values = round_demand(result.quantile(quantile, measure))  # year, need, phase, locality
-        for y, g, p, loc in zip(*np.nonzero(values), strict=True):
-            out.setdefault(result.years[y], {})[(NEEDS[g], PHASES[p], result.locality_ids[loc], pool)] = int(
-                values[y, g, p, loc])
-    for year in result.years:
-        out.setdefault(year, {})
+        cells = result.quantile(quantile, measure)  # year, need, phase, locality
+        totals = round_demand(result.total_quantile(quantile, measure))  # year
+        for y, year in enumerate(result.years):
+            values = share_total(cells[y], int(totals[y]))
+            for g, p, loc in zip(*np.nonzero(values), strict=True):
+                out[year][(NEEDS[g], PHASES[p], result.locality_ids[loc], pool)] = int(values[g, p, loc])
     return out
+
+
+def share_total(weights: NDArray[np.float64], total: int) -> NDArray[np.int64]:
+    """`total` whole learners shared in proportion to `weights` (largest remainder; ties to the first cell).
+    With no weight anywhere, the total goes nowhere (there is no cell to put it in)."""
+    flat = np.asarray(weights, dtype=np.float64).reshape(-1)
+    weight_sum = float(flat.sum())
+    if total <= 0 or weight_sum <= 0:
+        return np.zeros(weights.shape, dtype=np.int64)
+    exact = flat * (total / weight_sum)
+    whole = np.floor(exact).astype(np.int64)
+    short = total - int(whole.sum())
+    if short > 0:
+        order = np.argsort(-(exact - whole), kind="stable")
+        whole[order[:short]] += 1
+    return whole.reshape(weights.shape)
 
 
 def assess_sufficiency(instance: Instance, result: ForecastResult,
@@ -319,7 +342,8 @@ def run_sufficiency(instance: Instance, parameters: dict[str, Any], progress: Pr
         "totals": result.totals_by_year(),
         "rows": result.rows,
         "spare_places": result.spare,
-        "rounding": "quantile demand per cell rounded half up to whole learners",
+        "rounding": ("per pool and year, the quantile of the total (rounded half up) shared among cells in "
+                     "proportion to their quantiles, largest remainder"),
     }
 
 

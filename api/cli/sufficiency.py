@@ -1,4 +1,5 @@
-"""CLI: `placeplan forecast`, `placeplan sufficiency` and `placeplan bench sufficiency` (see api/cli/main.py).
+"""CLI: `placeplan forecast` (and `forecast backtest`, api/cli/forecast_backtest.py), `placeplan sufficiency` and
+`placeplan bench sufficiency` (see api/cli/main.py).
 
 The instance comes from a demo preset (`scenarios.demo.build_demo`) or an Instance JSON file. Outputs go to a
 folder: the forecast table (CSV) and fan chart (PNG/SVG); the sufficiency cells (CSV), workbook (XLSX), SCAP
@@ -17,6 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from api.cli.forecast_backtest import register_backtest
 from api.cli.instance_source import resolve_instance
 from planner.domain.models import Instance
 
@@ -156,21 +158,41 @@ def bench_command(preset: str, seed: int, runs: int, years: int) -> None:
 
 
 def register(app: typer.Typer, bench: typer.Typer) -> None:
-    """Add `forecast`, `sufficiency` and `bench sufficiency`."""
+    """Add `forecast` (with `forecast backtest`), `sufficiency` and `bench sufficiency`."""
 
-    @app.command("forecast")
+    forecast_app = typer.Typer(help="Forecast EHC plan demand (cohort model), or from the DfE published tables; "
+                                    "`forecast backtest` scores the published-tables model.")
+
+    @forecast_app.callback(invoke_without_command=True)
     def forecast_cmd(
+        ctx: typer.Context,
         preset: str | None = typer.Option(None, help="Use the fictional demo council (demo or county)"),
         instance_file: Path | None = typer.Option(None, help="An Instance JSON file"),
         stored: str | None = typer.Option(None, help="Stored instance name (default: the newest stored)"),
+        sen2_tables: Path | None = typer.Option(
+            None, help="Folder of the DfE EHC plan tables (caseload.csv, ...): forecast --la-code from them"),
+        la_code: str | None = typer.Option(None, help="With --sen2-tables: the LA's new_la_code (e.g. E08000009)"),
         years: int = typer.Option(5, min=1, max=10, help="Years to project"),
         runs: int = typer.Option(1000, min=1, max=20_000, help="Monte Carlo runs"),
         seed: int = typer.Option(2026, help="Random seed (same seed, same forecast)"),
         measure: str = typer.Option("specialist", help="Fan chart of all_plans, specialist or alternative_provision"),
         out: Path = typer.Option(Path("out/forecast"), help="Folder for the CSV and charts"),
     ) -> None:
-        """Project EHC plan demand with p10/p50/p90 bands; writes forecast.csv and a fan chart."""
+        """Project EHC plan demand with p10/p50/p90 bands; writes forecast.csv and a fan chart. With --sen2-tables
+        and --la-code: the council's totals forecast from the DfE published tables."""
+        if ctx.invoked_subcommand is not None:
+            return
+        if sen2_tables is not None or la_code is not None:
+            if sen2_tables is None or la_code is None:
+                raise typer.BadParameter("--sen2-tables and --la-code go together")
+            from api.cli.forecast_backtest import published_forecast_command
+
+            published_forecast_command(sen2_tables, la_code, years, max(runs, 50), seed, out)
+            return
         forecast_command(preset, instance_file, years, runs, seed, out, measure, stored)
+
+    register_backtest(forecast_app)
+    app.add_typer(forecast_app, name="forecast")
 
     @app.command("sufficiency")
     def sufficiency_cmd(

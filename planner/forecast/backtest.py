@@ -38,7 +38,7 @@ def backtest(instance: Instance, holdout_years: int = 2,
     params = params.model_copy(update={"horizon_years": holdout_years})
     fitted_to = instance.base_year - holdout_years
     result = forecast(instance, params, up_to_year=fitted_to)
-    p50 = result.quantile(0.5, "all_plans").sum(axis=3)  # year, need, phase
+    p50 = result.total_quantile(0.5, "all_plans", keep=(0, 1))  # year, need, phase: median of the runs' sums
     rows = []
     errors: list[float] = []
     for y, year in enumerate(result.years):

@@ -128,6 +128,9 @@ class ForecastRates(BaseModel):
     leave_probability: dict[int, float] = Field(description="Chance a plan ceases during the year, by NCY")
     move_probability: dict[int, float] = Field(description="Chance of a change of setting kind, by NCY")
     destination_mix: list[PlacementMix] = Field(description="Where movers go, by NCY after the move x need")
+    joiner_trend: float = Field(default=0.0, ge=-1.0, le=1.0,
+                                description="Log growth a year of new plans (damped by joiner_damping a year ahead)")
+    joiner_damping: float = Field(default=1.0, ge=0.0, le=1.0, description="Damping of the joiner trend")
     provenance: dict[str, Any] = Field(default_factory=dict, description="History used and shrinkage weights")
 
 
@@ -140,6 +143,14 @@ class RateArrays:
     leave: NDArray[np.float64]  # (N_NCY,)
     move: NDArray[np.float64]  # (N_NCY,)
     destination_mix: NDArray[np.float64]  # (N_NCY, G, K) rows sum to 1, indexed by NCY after the move
+    joiner_trend: float = 0.0  # log growth a year of new plans, damped by joiner_damping per year ahead
+    joiner_damping: float = 1.0
+
+    def joiner_growth(self, step: int) -> float:
+        """Multiplier of the joiner rates `step` years after the base year: exp(trend x (phi + .. + phi^step))."""
+        if self.joiner_trend == 0.0:
+            return 1.0
+        return float(np.exp(self.joiner_trend * sum(self.joiner_damping ** j for j in range(1, step + 1))))
 
 
 def _normalise(mix: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -189,6 +200,8 @@ def rates_to_arrays(rates: ForecastRates) -> RateArrays:
         leave=leave,
         move=np.minimum(move, 1.0 - leave),
         destination_mix=mix_array("destination_mix", rates.destination_mix, stay_mainstream),
+        joiner_trend=rates.joiner_trend,
+        joiner_damping=rates.joiner_damping,
     )
 
 
@@ -212,6 +225,8 @@ def arrays_to_rates(arrays: RateArrays, locality_ids: list[str], provenance: dic
         leave_probability={NCYS[n]: round(float(arrays.leave[n]), 6) for n in range(N_NCY)},
         move_probability={NCYS[n]: round(float(arrays.move[n]), 6) for n in range(N_NCY)},
         destination_mix=mixes(arrays.destination_mix),
+        joiner_trend=round(arrays.joiner_trend, 6),
+        joiner_damping=round(arrays.joiner_damping, 6),
         provenance=provenance,
     )
 
@@ -350,6 +365,9 @@ class EstimationSettings(BaseModel):
         default=1.0, gt=0, description="Weight of the national joiner rates, in years of the council's history")
     prior_mix_learners: float = Field(
         default=20.0, gt=0, description="Weight of the prior placement mix, in learners at each NCY x need")
+    prior_growth_years: float = Field(
+        default=2.0, gt=0,
+        description="Weight of England's new-plan growth in the joiner trend, in years of the council's history")
 
 
 def estimate_rates(instance: Instance, settings: EstimationSettings | None = None,
@@ -361,25 +379,26 @@ def estimate_rates(instance: Instance, settings: EstimationSettings | None = Non
 
 def estimate_rate_arrays(case: CaseloadArrays, settings: EstimationSettings | None = None,
                          up_to_year: int | None = None,
-                         trend: NationalTrend | None = None) -> tuple[RateArrays, NDArray[np.bool_], dict[str, Any]]:
+                         national: NationalTrend | None = None) -> tuple[RateArrays, NDArray[np.bool_], dict[str, Any]]:
     """Fit on the year-on-year transitions (y-1 -> y) for y in (up_to - history_years, up_to].
 
     Returns the rate arrays, the mask of learners on the caseload in `up_to` (the starting population), and a
     provenance dict (events and exposures seen, shrinkage weights).
     """
     settings = settings or EstimationSettings()
-    trend = trend or national_trend()
+    national = national or national_trend()
     last = case.base_year if up_to_year is None else up_to_year
     L = len(case.locality_ids)
     population = case.on_caseload(last)
     loc_counts = np.bincount(case.locality[population], minlength=L).astype(float) + 1.0
-    prior = national_arrays(int(population.sum()), loc_counts / loc_counts.sum(), trend)
+    prior = national_arrays(int(population.sum()), loc_counts / loc_counts.sum(), national)
 
     has_start = bool((case.start_year >= 0).any())
     has_end = bool((case.end_year < OPEN_PLAN).any())
     has_moves = bool((case.setting_start_year >= 0).any())
     years = list(range(last - settings.history_years + 1, last + 1))
 
+    trend = joiner_trend(case, years, settings, national) if has_start and has_end else None
     joiners = np.zeros((N_NCY, G, L))
     joiner_kinds = np.zeros((N_NCY, G, K))
     exposure = np.zeros(N_NCY)
@@ -394,7 +413,10 @@ def estimate_rate_arrays(case: CaseloadArrays, settings: EstimationSettings | No
         if has_start:
             joined = (case.start_year == year) & now
             idx = ncy_now[joined] - NCY_MIN
-            np.add.at(joiners, (idx, case.need[joined], case.locality[joined]), 1.0)
+            # With a trend, each year's new plans are brought to the last year's level (the mean of a growing
+            # series lags it by half the window).
+            level = float(np.exp(trend.trend * (last - year))) if trend is not None else 1.0
+            np.add.at(joiners, (idx, case.need[joined], case.locality[joined]), level)
             # The placement at joining is the current one only if it started the year the plan did (or undated).
             first = joined & ((case.setting_start_year == year) | (case.setting_start_year < 0))
             np.add.at(joiner_kinds, (ncy_now[first] - NCY_MIN, case.need[first], case.kind[first]), 1.0)
@@ -425,17 +447,72 @@ def estimate_rate_arrays(case: CaseloadArrays, settings: EstimationSettings | No
         leave=leave,
         move=np.minimum(move, 1.0 - leave),
         destination_mix=_normalise(destinations + k_mix * local_mix),
+        joiner_trend=trend.trend if trend is not None else 0.0,
+        joiner_damping=trend.damping if trend is not None else 1.0,
     )
-    provenance = {
+    seen = {"joiners_seen": sum(trend.yearly.values()) if trend is not None else int(joiners.sum()),
+            "leavers_seen": int(leavers.sum()) if has_end else 0, "movers_seen": int(movers.sum()) if has_moves else 0,
+            "exposure_learner_years": int(exposure.sum()), "population": int(population.sum())}
+    provenance = _provenance(last, years, {"plan_start": has_start, "plan_end": has_end, "setting_start": has_moves},
+                             seen, settings, trend)
+    return arrays, population, provenance
+
+
+def _provenance(last: int, years: list[int], fields: dict[str, bool], seen: dict[str, int],
+                settings: EstimationSettings, trend: JoinerTrend | None) -> dict[str, Any]:
+    """What the estimate saw: years, history fields, events and exposures, shrinkage, the joiner trend."""
+    return {
         "fitted_up_to_year": last,
-        "history_years": years if (has_start or has_end or has_moves) else [],
-        "history_fields": {"plan_start": has_start, "plan_end": has_end, "setting_start": has_moves},
-        "joiners_seen": int(joiners.sum()),
-        "leavers_seen": int(leavers.sum()) if has_end else 0,
-        "movers_seen": int(movers.sum()) if has_moves else 0,
-        "exposure_learner_years": int(exposure.sum()),
-        "population": int(population.sum()),
+        "history_years": years if any(fields.values()) else [],
+        "history_fields": fields,
+        **seen,
         "shrinkage": settings.model_dump(),
         "national_source": "scenarios/data/sen2_trend.yaml (DfE SEN2 2025, national rows)",
+        "joiner_trend": (trend.provenance() if trend is not None
+                         else "none: needs plan_start and plan_end history (ceased plans), else growth 0"),
     }
-    return arrays, population, provenance
+
+
+# ---------------------------------------------------------------- the trend in new plans
+
+
+@dataclass(frozen=True)
+class JoinerTrend:
+    """The council's damped trend in new plans (log growth a year), shrunk towards England's."""
+
+    trend: float
+    damping: float
+    own: float | None
+    weight: float
+    national: float
+    yearly: dict[int, int]
+
+    def provenance(self) -> dict[str, Any]:
+        return {"per_year": round(self.trend, 4), "damping": self.damping, "own_growth": self.own,
+                "own_weight": round(self.weight, 3), "england_growth": round(self.national, 4),
+                "new_plans_by_year": self.yearly}
+
+
+def joiner_trend(case: CaseloadArrays, years: list[int], settings: EstimationSettings,
+                 national: NationalTrend) -> JoinerTrend:
+    """Trend in the yearly count of new plans over `years` (needs ceased plans recorded: without them the early
+    years count only survivors and the trend is biased upwards).
+
+    own = mean log growth of the council's yearly new plans; England's = mean log growth of national new plans
+    (`new_plans_total`, DfE newplans.csv national rows, via scenarios/data/sen2_trend.yaml); trend = w x own +
+    (1 - w) x England's with w = n / (n + prior_growth_years) over n growth years; damping phi from England's
+    series as in `planner.forecast.totals.damping` (lag-1 ratio clipped to [0.8, 0.98]).
+    """
+    from planner.forecast.totals import TotalsSettings, damping
+
+    yearly = {y: int(((case.start_year == y) & case.on_caseload(y)).sum()) for y in years}
+    own_rates = [float(np.log(yearly[y] / yearly[y - 1])) for y in years
+                 if y - 1 in yearly and yearly[y] > 0 and yearly[y - 1] > 0]
+    totals = national.new_plans_total
+    england = [float(np.log(totals[y] / totals[y - 1])) for y in sorted(totals) if y - 1 in totals]
+    england_mean = float(np.mean(england)) if england else 0.0
+    weight = len(own_rates) / (len(own_rates) + settings.prior_growth_years)
+    own = float(np.mean(own_rates)) if own_rates else None
+    trend = weight * (own or 0.0) + (1.0 - weight) * england_mean
+    return JoinerTrend(trend=trend, damping=damping(england, TotalsSettings()), own=own, weight=weight,
+                       national=england_mean, yearly=yearly)

@@ -91,9 +91,10 @@ class ForecastParameters(BaseModel):
     rates: ForecastRates | None = Field(default=None, description="User-set rates; replace the estimated ones")
     joiner_scale: float = Field(default=1.0, ge=0, description="Multiplies every joiner rate")
     joiner_scale_by_need: dict[Need, float] = Field(default_factory=dict, description="Extra multiplier per need")
-    joiner_growth_per_year: float = Field(
-        default=0.0, ge=-0.5, le=1.0,
-        description="Compound yearly growth of joiner rates (national new plans grew ~14%/yr 2019-2024)")
+    joiner_growth_per_year: float | None = Field(
+        default=None, ge=-0.5, le=1.0,
+        description="Compound yearly growth of joiner rates (national new plans grew ~12%/yr 2019-2024); None: the "
+                    "council's own damped trend in new plans when its history records ceased plans, else 0")
     growth_cap: float | None = Field(
         default=None, ge=0, le=1,
         description="Most the total caseload may grow in a year (0.05 = 5%); excess new plans are dropped at random")
@@ -123,6 +124,15 @@ class ForecastResult:
         """The q-quantile over runs, shape (year, need, phase, locality)."""
         m = MEASURES.index(measure)
         return np.asarray(np.quantile(self.counts[..., m], q, axis=0), dtype=np.float64)
+
+    def total_quantile(self, q: float, measure: str = "specialist", keep: tuple[int, ...] = ()) -> NDArray[np.float64]:
+        """The q-quantile over runs of a total: cells are summed within each run first, over every axis of
+        (need, phase, locality) not in `keep` (axis numbers 0-2), shape (year, *kept axes). Never the sum of the
+        cells' quantiles, which overstates an upper quantile of the total (and understates a lower one)."""
+        m = MEASURES.index(measure)
+        summed = tuple(2 + a for a in range(3) if a not in keep)
+        totals = self.counts[..., m].sum(axis=summed, dtype=np.int64) if summed else self.counts[..., m]
+        return np.asarray(np.quantile(totals, q, axis=0), dtype=np.float64)
 
     def table(self, measures: tuple[str, ...] = MEASURES) -> list[dict[str, Any]]:
         """Tidy rows: year, need, phase, locality, measure, p10, p50, p90, mean (cells with any demand)."""
@@ -467,9 +477,17 @@ class _JoinerTable:
     class_of: NDArray[np.int8]
 
 
+def joiner_growth(rates: RateArrays, params: ForecastParameters, step: int) -> float:
+    """Multiplier of joiner rates in year base + step: the lever's compound growth from the second year when set,
+    else the estimated damped trend (1.0 without one)."""
+    if params.joiner_growth_per_year is not None:
+        return float((1.0 + params.joiner_growth_per_year) ** (step - 1))
+    return rates.joiner_growth(step)
+
+
 def _joiner_table(rates: RateArrays, joiner_mix: NDArray[np.float64], need_scale: NDArray[np.float64],
                   params: ForecastParameters, step: int, layout: _Layout) -> _JoinerTable:
-    lam = rates.joiners * need_scale[None, :, None] * (1.0 + params.joiner_growth_per_year) ** (step - 1)
+    lam = rates.joiners * need_scale[None, :, None] * joiner_growth(rates, params, step)
     weights = (lam[..., None] * _class_mix(joiner_mix)[:, :, None, :]).reshape(-1)  # (NCY, need, locality, class)
     categories = np.flatnonzero(weights > 0)
     n_idx, g_idx, l_idx, c_idx = np.unravel_index(categories, (N_NCY, G, layout.L, N_CLASSES))
@@ -549,7 +567,7 @@ def expected_counts(rates: RateArrays, initial: tuple[NDArray[np.int64], NDArray
         movers = x[:-1].sum(axis=3) * p_move[:-1, None, None]
         nxt = np.zeros_like(x)
         nxt[1:] = stay + movers[..., None] * dest[1:, :, None, :]
-        lam = rates.joiners * need_scale[None, :, None] * (1.0 + params.joiner_growth_per_year) ** (step - 1)
+        lam = rates.joiners * need_scale[None, :, None] * joiner_growth(rates, params, step)
         nxt += lam[..., None] * _class_mix(joiner_mix)[:, :, None, :]
         x = nxt
         by_phase = np.stack([x[p == PHASE_OF_NCY_INDEX].sum(axis=0) for p in range(P)], axis=1)

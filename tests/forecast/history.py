@@ -44,8 +44,10 @@ def build_history_instance(
     move: Callable[[int], float] = lambda n: 0.25 if n + 1 in (0, 7, 12) else 0.05,
     destination: dict[SettingKind, float] | None = None,
     joiner_mix: dict[SettingKind, float] | None = None,
+    joiner_growth: float = 0.0,
 ) -> Instance:
-    """A council whose caseload grew over `history` years under the given rates, ending in `base_year`."""
+    """A council whose caseload grew over `history` years under the given rates, ending in `base_year`; new plans
+    per cell are Poisson(joiners_per_cell x exp(joiner_growth x years since the first))."""
     rng = np.random.default_rng(seed)
     destination = destination or {SettingKind.MAINSTREAM: 0.5, SettingKind.SPECIAL: 0.3,
                                   SettingKind.RESOURCED_PROVISION: 0.1, SettingKind.INDEPENDENT_SPECIAL: 0.1}
@@ -67,7 +69,7 @@ def build_history_instance(
         for ncy in joiner_ncys:
             for need in needs:
                 for loc, _, _ in LOCALITIES:
-                    for _ in range(rng.poisson(joiners_per_cell)):
+                    for _ in range(rng.poisson(joiners_per_cell * np.exp(joiner_growth * (year - first_year)))):
                         people.append({
                             "ncy_base": ncy + (base_year - year), "need": need, "loc": loc, "start": year,
                             "end": None, "setting_start": year,

@@ -209,3 +209,34 @@ def test_every_mover_to_one_kind_empties_the_others(history_instance: Instance) 
     assert (total == int((ncy <= 20).sum())).all()
     assert (result.counts[:, 0, ..., 1] == result.counts[:, 0, ..., 0]).all()
     assert (result.counts[:, :, ..., 2] == 0).all()
+
+
+def test_joiner_trend_is_estimated_from_the_councils_history(history_factory: Callable[..., Instance]) -> None:
+    """New plans growing 15% a year (log) are found (weak prior), projected with damping, and carried in the rates
+    JSON; the lever, when set, replaces the trend."""
+    growing = history_factory(joiner_growth=0.15, joiners_per_cell=6.0, seed=3)
+    settings = EstimationSettings(prior_growth_years=0.01)
+    arrays, _, provenance = estimate_rate_arrays(caseload_arrays(growing), settings)
+    assert provenance["joiner_trend"]["own_growth"] == pytest.approx(0.15, abs=0.03)
+    assert arrays.joiner_trend == pytest.approx(0.15, abs=0.03) and 0.8 <= arrays.joiner_damping <= 0.98
+    steps = [arrays.joiner_growth(s) for s in (1, 2, 3)]
+    assert steps[0] > 1.0 and steps[2] > steps[1] > steps[0]
+    # The joiner level is the last year's (not the window mean): about 6 x exp(0.15 x 8) new plans per cell.
+    needs = [NEED_INDEX[n] for n in (Need.ASD, Need.SEMH, Need.SLCN)]
+    cells = arrays.joiners[ncy_index(-1):ncy_index(11) + 1][:, needs]
+    assert cells.mean() == pytest.approx(6.0 * np.exp(0.15 * 8), rel=0.1)
+    rates = estimate_rates(growing, settings)
+    assert rates.joiner_trend == pytest.approx(arrays.joiner_trend, abs=1e-6)
+    trend = forecast(growing, {"runs": 200, "horizon_years": 3, "estimation": settings.model_dump()})
+    flat = forecast(growing, {"runs": 200, "horizon_years": 3, "estimation": settings.model_dump(),
+                              "joiner_growth_per_year": 0.0})
+    assert trend.counts[..., 0].sum() > flat.counts[..., 0].sum()
+
+
+def test_no_joiner_trend_without_ceased_plans(history_instance: Instance) -> None:
+    """Without plan_end the early years count only survivors: no trend is estimated (growth 0, as before)."""
+    open_only = history_instance.model_copy(update={"learners": tuple(
+        learner.model_copy(update={"plan_end": None}) for learner in history_instance.learners)})
+    arrays, _, provenance = estimate_rate_arrays(caseload_arrays(open_only))
+    assert arrays.joiner_trend == 0.0 and arrays.joiner_growth(5) == 1.0
+    assert str(provenance["joiner_trend"]).startswith("none")
