@@ -194,7 +194,7 @@ class SettingKind(StrEnum):
     @property
     def is_specialist(self) -> bool:
         """Counted as a specialist place (SCAP: special schools, SEN units and resourced provision)."""
-        return self not in (SettingKind.MAINSTREAM, SettingKind.FE_COLLEGE)
+        return self is not SettingKind.MAINSTREAM and self is not SettingKind.FE_COLLEGE
 
 
 # Least restrictive first (Children and Families Act 2014 presumption of mainstream). Lower is less restrictive.

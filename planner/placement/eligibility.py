@@ -108,8 +108,20 @@ class EligibilityMatrix:
             out.append(ExclusionReason.PRU_NOT_FLAGGED)
         if self.minutes[row, col] > self.limit[row]:
             out.append(ExclusionReason.TOO_FAR)
-        out.extend(reason for reason, mask in self.conditions(row) if mask[col])
+        out.extend(self._pair_conditions(row, col))
         return out
+
+    def _pair_conditions(self, row: int, col: int) -> list[ExclusionReason]:
+        """The plan-type and admissions rules for one pair (the same rules as `conditions`, for one setting)."""
+        requested = bool(self.requested[row, col])
+        checks = (
+            (ExclusionReason.TYPE_NOT_IN_PLAN, not self.allowed_types[row, self.setting_type[col]]),
+            (ExclusionReason.SINGLE_SEX, self.only_sex[col] > 0 and self.only_sex[col] != self.learner_sex[row]),
+            (ExclusionReason.SELECTIVE_NOT_REQUESTED, bool(self.selective[col]) and not requested),
+            (ExclusionReason.INDEPENDENT_NOT_REQUESTED, bool(self.independent[col]) and not requested),
+            (ExclusionReason.RESIDENTIAL_NOT_IN_PLAN, bool(self.boarding[col]) and not self.residential[row]),
+        )
+        return [reason for reason, broken in checks if broken]
 
     def reasons(self, row: int) -> list[list[ExclusionReason]]:
         """For learner `row`, the reasons each setting is excluded (empty list = eligible)."""
