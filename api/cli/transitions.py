@@ -48,13 +48,49 @@ def _plan(instance: Instance, parameters: dict[str, Any]) -> dict[str, Any]:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+def placement_settings(stored: str | None, run: str) -> tuple[dict[str, str], str | None]:
+    """Learner -> proposed setting from a stored instance's placement run (`run`: "latest" or a run id), and the
+    run's id; ({}, None) when there is none. The receiving setting of a transition comes from it (a pinned
+    placement still wins; the family's first request is used only when there is no run)."""
+    from sqlmodel import Session, col, select
+
+    from api.cli.common import CliError, fresh_settings, open_database, resolve_instance_id
+    from api.tables import RunRow, RunStatus
+
+    try:
+        with open_database(fresh_settings()) as engine, Session(engine) as session:
+            instance_id = resolve_instance_id(session, stored, None)
+            query = select(RunRow).where(RunRow.kind == "placement", RunRow.instance_id == instance_id,
+                                         RunRow.status == RunStatus.SUCCEEDED.value)
+            if run != "latest":
+                query = query.where(RunRow.id == run)
+            row = session.exec(query.order_by(col(RunRow.created_at).desc())).first()
+    except CliError as error:
+        _fail(str(error))
+    if row is None or not isinstance(row.result, dict):
+        if run != "latest":
+            _fail(f"no finished placement run {run!r} for this instance")
+        return {}, None
+    decisions = row.result.get("decisions") or []
+    return {str(d["learner_id"]): str(d["setting_id"]) for d in decisions
+            if isinstance(d, dict) and d.get("setting_id")}, row.id
+
+
 def _write_outputs(result: dict[str, Any], out: Path) -> None:
-    from planner.io.transition_export import activities_csv, learner_html, plan_json, team_ics
+    from planner.io.transition_export import (
+        activities_csv,
+        learner_html,
+        plan_json,
+        statutory_calendar_csv,
+        team_ics,
+    )
 
     (out / "learners").mkdir(parents=True, exist_ok=True)
     (out / "teams").mkdir(parents=True, exist_ok=True)
     (out / "transition_plan.json").write_text(plan_json(result), encoding="utf-8")
     (out / "transition_activities.csv").write_text(activities_csv(result), encoding="utf-8")
+    if "statutory_calendar" in result:
+        (out / "statutory_calendar.csv").write_text(statutory_calendar_csv(result), encoding="utf-8")
     for case in result["cases"]:
         (out / "learners" / f"{case['learner_id']}.html").write_text(learner_html(case), encoding="utf-8")
     for team in result["teams"]:
@@ -62,14 +98,27 @@ def _write_outputs(result: dict[str, Any], out: Path) -> None:
 
 
 def summary_line(label: str, result: dict[str, Any]) -> str:
+    """One line of figures: the whole problem's objective, valid bound and gap, wall, late cases, weeks over
+    capacity (and the allocation MIP's own gap, under that name)."""
     stats = result["statistics"]
-    gap = stats["gap"]
+    gap, allocation_gap = stats["gap"], stats.get("allocation_gap")
     gap_text = "n/a" if gap is None else f"{100 * gap:.2f}"
+    allocation_text = "n/a" if allocation_gap is None else f"{100 * allocation_gap:.2f}"
     return (f"transitions {label}: cases={stats['cases']} teams={stats['teams']} status={result['status']} "
-            f"gap={gap_text}% wall={stats['wall_seconds']:.1f} s late={stats['late_cases']}")
+            f"objective={stats['objective']:.0f} bound={stats['bound']:.0f} gap={gap_text}% "
+            f"wall={stats['wall_seconds']:.1f} s late={stats['late_cases']} "
+            f"weeks_over_capacity={stats.get('weeks_over_capacity', 0)} "
+            f"unallocated={stats['breakdown']['unallocated_cases']} allocation_gap={allocation_text}%")
 
 
 def register(app: typer.Typer, bench: typer.Typer) -> None:
+    """`placeplan transitions plan`, `placeplan gap` and `placeplan bench transitions`."""
+    _register_plan(app)
+    _register_gap(app)
+    _register_bench(bench)
+
+
+def _register_plan(app: typer.Typer) -> None:
     transitions = typer.Typer(help="Transition support: cases, outreach allocation and the weekly schedule.",
                               no_args_is_help=True)
     app.add_typer(transitions, name="transitions")
@@ -83,12 +132,22 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         out: Annotated[Path | None, typer.Option(help="Folder for JSON, CSV, HTML per learner, ICS per team")] = None,
         time_limit: Annotated[float, typer.Option(help="Seconds for the whole solve")] = 30.0,
         seed: Annotated[int, typer.Option(help="Random seed (same seed, same plan)")] = 0,
+        placement_run: Annotated[str, typer.Option(help="Stored instances: the placement run whose proposals are the "
+                                                        "receiving settings (latest, a run id, or none)")] = "latest",
     ) -> None:
         """Find every learner at a transition point, propose support, allocate teams and schedule the year."""
         source = resolve_instance(instance, preset, stored=stored, console=err_console)
         inst = source.instance
         console.print(f"Planning transitions on {source.description}")
-        result = _plan(inst, {"year": year, "time_limit_seconds": time_limit, "seed": seed})
+        parameters: dict[str, Any] = {"year": year, "time_limit_seconds": time_limit, "seed": seed}
+        if instance is None and preset is None and placement_run != "none":
+            settings, run_id = placement_settings(stored, placement_run)
+            if run_id is not None:
+                parameters.update(placement_settings=settings, placement_run_id=run_id)
+                console.print(f"receiving settings from placement run {run_id} ({len(settings)} proposals)")
+            else:
+                console.print("no placement run stored: receiving settings from the families' first requests")
+        result = _plan(inst, parameters)
         counts = result["counts"]
         console.print(f"{counts['cases']} cases: " + ", ".join(f"{k}={v}" for k, v in counts["by_transition"].items()))
         console.print("tiers: " + ", ".join(f"{k}={v}" for k, v in counts["by_tier"].items()))
@@ -99,32 +158,46 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
                           f"{len(result['teams'])} team calendars to {out}")
         console.print(summary_line(inst.name, result), soft_wrap=True)
 
+
+def _register_gap(app: typer.Typer) -> None:
     @app.command("gap")
     def gap_command(
         file: Annotated[Path, typer.Argument(help="OR-Library GAP file (m n; costs; uses; capacities)")],
         sense: Annotated[str, typer.Option(help="min or max")] = "min",
-        time_limit: Annotated[float, typer.Option(help="Seconds")] = 60.0,
+        time_limit: Annotated[float, typer.Option(help="Seconds")] = 120.0,
         seed: Annotated[int, typer.Option()] = 0,
+        method: Annotated[str, typer.Option(help="portfolio (HiGHS MIP beside a one-worker CP-SAT, the first to "
+                                                 "prove optimality wins) or cpsat (the per-case CP-SAT model)")]
+        = "portfolio",
+        workers: Annotated[int, typer.Option(help="Cores: 1 runs the MIP alone in the portfolio")] = 2,
     ) -> None:
-        """Solve an OR-Library generalised assignment instance exactly (CP-SAT)."""
+        """Solve an OR-Library generalised assignment instance exactly."""
         from planner.transitions.gap import solve_gap
+        from planner.transitions.gap_exact import solve_gap_portfolio
         from planner.transitions.gap_file import GapFileError, gap_problem_from_instance, read_gap
 
         if sense not in ("min", "max"):
             _fail(f"--sense must be min or max, got {sense!r}")
+        if method not in ("portfolio", "cpsat"):
+            _fail(f"--method must be portfolio or cpsat, got {method!r}")
         try:
             instance = read_gap(file)
         except GapFileError as error:
             _fail(str(error))
         started = time.perf_counter()
-        result = solve_gap(gap_problem_from_instance(instance, "min" if sense == "min" else "max"),
-                           time_limit=time_limit, seed=seed)
+        problem = gap_problem_from_instance(instance, "min" if sense == "min" else "max")
+        if method == "portfolio":
+            result = solve_gap_portfolio(problem, time_limit=time_limit, seed=seed, workers=workers)
+        else:
+            result = solve_gap(problem, time_limit=time_limit, seed=seed, workers=workers)
         wall = time.perf_counter() - started
         value = "none" if result.objective is None else f"{result.objective:g}"
         console.print(f"objective={value} status={result.status} wall={wall:.3f}")
         if result.objective is None:
             raise typer.Exit(code=2)
 
+
+def _register_bench(bench: typer.Typer) -> None:
     @bench.command("transitions")
     def bench_command(
         preset: Annotated[str, typer.Option(help="Demo preset")] = "county",
@@ -136,10 +209,10 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         inst = resolve_instance(preset=preset, console=err_console).instance
         result = _plan(inst, {"year": year or inst.base_year + 1, "time_limit_seconds": time_limit, "seed": seed})
         stats = result["statistics"]
-        console.print(f"allocation: status={stats['allocation']['status']} objective={stats['allocation']['objective']}"
-                      f" bound={stats['allocation']['bound']} wall={stats['allocation']['wall_seconds']} s; "
-                      f"unallocated={stats['breakdown']['unallocated_cases']} "
-                      f"lateness_cost={stats['breakdown']['lateness_cost']} "
-                      f"relaxation_gap={stats['relaxation_gap']}")
+        allocation = stats["allocation"]
+        console.print(f"allocation MIP (half-term budgets only): status={allocation['status']} "
+                      f"objective={allocation['objective']} bound={allocation['bound']} "
+                      f"wall={allocation['wall_seconds']} s; lateness_cost={stats['breakdown']['lateness_cost']}; "
+                      f"whole-problem bound by {stats['bound_method']}: {stats['bound_detail']}")
         console.print("seconds: " + ", ".join(f"{k}={v}" for k, v in stats.get("phase_seconds", {}).items()))
         console.print(summary_line(preset, result), soft_wrap=True)

@@ -16,19 +16,33 @@ from typing import Any
 from jinja2 import Environment, select_autoescape
 
 CSV_COLUMNS = ("case_id", "learner_id", "transition", "tier", "score", "team_id", "activity_id", "kind", "hours",
-               "week", "week_commencing", "due_date", "weeks_late", "deadline", "planning_deadline", "latest_review")
+               "week", "week_commencing", "due_date", "weeks_late", "deadline", "planning_deadline", "latest_review",
+               "slack_weeks", "late", "reason")
 
 
-def plan_json(result: dict[str, Any]) -> str:
-    return json.dumps(result, indent=2, sort_keys=True, default=str)
+def case_shortfall_reason(case: dict[str, Any], unallocated: dict[str, dict[str, Any]]) -> str:
+    """Why a case will miss a deadline ("" when it will not): no team, activities left out, or weeks late."""
+    if case["team_id"] is None:
+        entry = unallocated.get(case["case_id"], {})
+        return f"no team: {entry.get('reason', 'not allocated')}"
+    left_out = [a["kind"] for a in case["activities"] if not a["scheduled"]]
+    if left_out:
+        return f"{len(left_out)} activities not scheduled this year (the team's weeks are full): " \
+               + ", ".join(sorted(set(left_out)))
+    late = [f"{a['kind']} {a['weeks_late']} week(s) late" for a in case["activities"] if (a["weeks_late"] or 0) > 0]
+    return "; ".join(late)
 
 
 def activities_csv(result: dict[str, Any]) -> str:
-    """One row per activity of every case."""
+    """One row per activity of every case; cases that will miss a deadline first, with the reason; each activity's
+    slack (weeks between its week and its due week; negative when late)."""
+    unallocated = {str(u.get("case_id")): u for u in result.get("unallocated", [])}
+    reasons = {case["case_id"]: case_shortfall_reason(case, unallocated) for case in result["cases"]}
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
     writer.writeheader()
-    for case in result["cases"]:
+    for case in sorted(result["cases"], key=lambda c: (not reasons[c["case_id"]], c["planning_deadline"],
+                                                       c["case_id"])):
         for act in case["activities"]:
             writer.writerow({
                 "case_id": case["case_id"], "learner_id": case["learner_id"], "transition": case["transition"],
@@ -38,8 +52,33 @@ def activities_csv(result: dict[str, Any]) -> str:
                 "due_date": act["due_date"], "weeks_late": "" if act["weeks_late"] is None else act["weeks_late"],
                 "deadline": case["deadline"], "planning_deadline": case["planning_deadline"],
                 "latest_review": case["latest_review"],
+                "slack_weeks": "" if act["week"] is None else act["due_week"] - act["week"],
+                "late": bool(reasons[case["case_id"]]), "reason": reasons[case["case_id"]],
             })
     return buffer.getvalue()
+
+
+CALENDAR_COLUMNS = ("learner_id", "process", "step", "date", "rule", "preparing_for_adulthood", "overdue", "notes")
+
+
+def statutory_calendar_csv(result: dict[str, Any]) -> str:
+    """One row per dated step of every learner's casework (annual reviews, phase transfers, new assessments, the
+    sixth-day duty), in date order, with the rule each date comes from."""
+    calendar = result.get("statutory_calendar") or {"rows": [], "rules": {}}
+    steps = [(date_, row, step) for row in calendar["rows"] for step, date_ in row["steps"].items()]
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=CALENDAR_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for date_, row, step in sorted(steps, key=lambda item: (item[0], item[1]["learner_id"], item[2])):
+        writer.writerow({"learner_id": row["learner_id"], "process": row["process"], "step": step, "date": date_,
+                         "rule": calendar["rules"].get(f"{row['process']}.{step}", ""),
+                         "preparing_for_adulthood": row["preparing_for_adulthood"], "overdue": row["overdue"],
+                         "notes": "; ".join(row["notes"])})
+    return buffer.getvalue()
+
+
+def plan_json(result: dict[str, Any]) -> str:
+    return json.dumps(result, indent=2, sort_keys=True, default=str)
 
 
 LEARNER_TEMPLATE = """<!doctype html>

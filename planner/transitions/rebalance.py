@@ -158,3 +158,67 @@ def move_late_cases(allocation: AllocationResult, cases_by_team: dict[str, list[
         allocation.breakdown["moved_after_scheduling"] = len(moves)
         log.info("moved %d late cases to teams with room (cost change %d)", len(moves), cost_change)
     return moves
+
+
+def place_unallocated_cases(allocation: AllocationResult, cases_by_team: dict[str, list[str]],
+                            schedules: dict[str, TeamSchedule], problems: dict[str, TeamScheduleProblem],
+                            reschedule: Callable[[str, list[str]], tuple[TeamScheduleProblem, TeamSchedule]],
+                            order: Sequence[str], late_week_cost: int, unallocated_penalty: int,
+                            deadline: float) -> list[CaseMove]:
+    """Give unallocated cases a team wherever travel + the lateness they cause costs less than leaving them out.
+
+    The allocation leaves a case out when no team's half-term budgets can hold it, but a case without a team still
+    has its statutory review due (SEND Regulations 2014 reg 18 and 20: the plan is reviewed and, at a transfer,
+    amended by its date whatever the hours), and the whole problem prices a late or missed activity, not an empty
+    budget. Each unallocated case (in `order`: earliest deadline first) is tried at each team allowed to take it;
+    the team whose rescheduled weeks make cost + lateness fall most takes it. Updates every argument in place; the
+    bounds are untouched (a heuristic on a feasible plan: the objective only falls). Stops at `deadline`.
+    """
+    placed: list[CaseMove] = []
+    teams = sorted(allocation.capacity)
+    for case_id in order:
+        if allocation.team_by_case.get(case_id, "") is not None or time.perf_counter() > deadline:
+            continue
+        best: tuple[int, str, list[str], tuple[TeamScheduleProblem, TeamSchedule]] | None = None
+        for team in sorted((t for t in teams if (case_id, t) in allocation.costs),
+                           key=lambda t: (allocation.costs[case_id, t], t)):
+            if time.perf_counter() > deadline:
+                break
+            ids = sorted([*cases_by_team.get(team, []), case_id])
+            result = reschedule(team, ids)
+            before = schedules[team].objective if team in schedules else 0.0
+            change = int(allocation.costs[case_id, team] + late_week_cost * (result[1].objective - before)
+                         - unallocated_penalty)
+            if change < 0 and (best is None or change < best[0]):
+                best = (change, team, ids, result)
+        if best is None:
+            continue
+        change, team, ids, (problem, schedule) = best
+        cases_by_team[team], problems[team], schedules[team] = ids, problem, schedule
+        _record_placement(allocation, case_id, team, unallocated_penalty)
+        placed.append(CaseMove(case_id, "", team, change))
+    if placed:
+        log.info("placed %d unallocated cases at a lateness price", len(placed))
+    return placed
+
+
+def _record_placement(allocation: AllocationResult, case_id: str, team: str, unallocated_penalty: int) -> None:
+    """The allocation's figures after an unallocated case is given a team."""
+    cost = allocation.costs[case_id, team]
+    allocation.team_by_case[case_id] = team
+    if allocation.objective is not None:
+        allocation.objective += cost - unallocated_penalty
+        if allocation.bound is not None:
+            allocation.gap = relative_gap(allocation.objective, allocation.bound)
+    allocation.breakdown["cost"] = allocation.breakdown.get("cost", 0) + cost
+    allocation.breakdown["unallocated_penalty"] = allocation.breakdown.get("unallocated_penalty", 0) \
+        - unallocated_penalty
+    allocation.breakdown["unallocated"] = allocation.breakdown.get("unallocated", 0) - 1
+    entry = next((u for u in allocation.unallocated if u.get("case_id") == case_id), None)
+    if entry is not None:
+        allocation.unallocated.remove(entry)
+        cheapest, hours = entry.get("cheapest_team"), entry.get("extra_hours")
+        known = isinstance(cheapest, str) and cheapest in allocation.extra_minutes_by_team
+        if known and isinstance(cheapest, str) and isinstance(hours, (int, float)):
+            remaining = allocation.extra_minutes_by_team[cheapest] - int(round(hours * 60))
+            allocation.extra_minutes_by_team[cheapest] = max(0, remaining)

@@ -58,3 +58,26 @@ def build_small_instance(hours_per_week: float = 20.0) -> Instance:
 @pytest.fixture
 def small_instance() -> Instance:
     return build_small_instance()
+
+
+def build_counter_example(cases: int = 40, hours_per_week: float = 5.0) -> Instance:
+    """Issue 16's counter-example shape: `cases` Year 6 learners moving to one secondary school, one team of
+    `hours_per_week` hours. Every case is universal tier (a 2-hour review due by late November and a 1-hour
+    handover): the half-term budgets cannot hold every review by its date, but the whole problem can take them all
+    at a lateness price far below the penalty for leaving a case without a team."""
+    primaries = tuple(
+        Setting(id=f"P{k}", name=f"P{k}", kind=SettingKind.MAINSTREAM, ncy_min=0, ncy_max=6, capacity=100,
+                location=Point(easting=400_000 + 1_500 * k, northing=300_000 + 700 * (k % 3)), locality_id="L1")
+        for k in range(8))
+    secondary = Setting(id="SEC", name="SEC", kind=SettingKind.MAINSTREAM, ncy_min=7, ncy_max=11, capacity=500,
+                        location=Point(easting=405_000, northing=301_000), locality_id="L1")
+    learners = tuple(
+        Learner(id=f"L{i:02d}", ncy=6, primary_need=Need.MLD, home=Point(easting=400_500 + 1_500 * (i % 8),
+                                                                         northing=300_500),
+                locality_id="L1", current_setting_id=f"P{i % 8}", requested_setting_ids=("SEC",))
+        for i in range(cases))
+    team = OutreachTeam(id="T1", name="Learning", specialisms=frozenset({Need.MLD}), hours_per_week=hours_per_week,
+                        base=Point(easting=400_000, northing=300_000))
+    return Instance(name="counter-example", base_year=2026,
+                    localities=(Locality(id="L1", name="One", centroid=Point(easting=400_000, northing=300_000)),),
+                    settings=(*primaries, secondary), learners=learners, teams=(team,))

@@ -92,3 +92,59 @@ def test_random_small_gaps_match_brute_force(seed: int) -> None:
     assert result.objective == _brute_force(problem)
     again = solve_gap(problem, time_limit=10, workers=1)
     assert again.assignment == result.assignment  # same seed, same answer
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The portfolio (HiGHS MIP beside a one-worker CP-SAT) that `placeplan gap` runs
+# ---------------------------------------------------------------------------------------------------------------
+
+LARGE = {row["instance"]: int(row["optimum"]) for row in csv.DictReader((DATA / "orlib_optima.csv").open())}
+
+
+@pytest.mark.parametrize(("name", "sense", "optimum"), OPTIMA)
+def test_portfolio_reproduces_the_published_optimum(name: str, sense: str, optimum: int) -> None:
+    from planner.transitions.gap_exact import solve_gap_portfolio
+
+    instance = read_gap(DATA / f"{name}.txt")
+    result = solve_gap_portfolio(gap_problem_from_instance(instance, "min" if sense == "min" else "max"),
+                                 time_limit=60, workers=2)
+    assert result.status == "OPTIMAL" and result.objective == optimum and result.gap == 0
+
+
+@pytest.mark.parametrize("name", ["a05100", "a20200", "b05100", "b20100", "c05100", "c10100", "c20100"])
+def test_portfolio_proves_types_a_to_c_at_council_sizes(name: str) -> None:
+    from planner.transitions.gap_exact import solve_gap_portfolio
+
+    instance = read_gap(DATA / f"{name}.txt")
+    result = solve_gap_portfolio(gap_problem_from_instance(instance, "min"), time_limit=60, workers=2)
+    assert result.status == "OPTIMAL" and result.objective == LARGE[name] == result.bound
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_portfolio_matches_brute_force_with_penalties_and_forbidden_pairs(seed: int) -> None:
+    from planner.transitions.gap_exact import solve_gap_portfolio
+
+    rng = random.Random(seed)
+    jobs, agents = 6, 3
+    problem = GapProblem(
+        costs=[[rng.randint(1, 20) if rng.random() < 0.85 else None for _ in range(agents)] for _ in range(jobs)],
+        uses=[[[rng.randint(1, 9)] for _ in range(agents)] for _ in range(jobs)],
+        capacities=[[rng.randint(5, 15)] for _ in range(agents)],
+        unassigned_penalty=[50] * jobs,
+    )
+    for workers in (1, 2):
+        result = solve_gap_portfolio(problem, time_limit=10, workers=workers)
+        assert result.status == "OPTIMAL" and result.objective == _brute_force(problem)
+
+
+def test_portfolio_says_infeasible_when_no_plan_fits() -> None:
+    from planner.transitions.gap_exact import solve_gap_portfolio
+
+    problem = GapProblem(costs=[[1], [1]], uses=[[[5]], [[5]]], capacities=[[6]])
+    assert solve_gap_portfolio(problem, time_limit=5).status == "INFEASIBLE"
+
+
+def test_cli_runs_a_200_job_instance_with_the_portfolio() -> None:
+    out = CliRunner().invoke(app, ["gap", str(DATA / "b20200.txt"), "--time-limit", "60"])
+    assert out.exit_code == 0, out.output
+    assert out.output.startswith("objective=2339 status=OPTIMAL")

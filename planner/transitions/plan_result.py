@@ -1,0 +1,175 @@
+"""A transition plan as JSON-ready data: objective, bounds and gaps stated honestly, each case's activities, each
+team's hours week by week, and the dashboard counts (pseudonymous ids only)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from planner.domain.codes import ncy_label
+from planner.domain.models import Instance
+from planner.solving.cpsat import relative_gap
+from planner.transitions.cases import TransitionCase, TransitionParameters
+from planner.transitions.joint_bound import JointBound
+from planner.transitions.schedule import TeamScheduleProblem
+from planner.transitions.school_calendar import SchoolCalendar
+
+
+def bound_statistics(objective: float, allocation: Any, allocation_mip: dict[str, Any],
+                     whole: JointBound) -> dict[str, Any]:
+    """Objective, the whole problem's valid bound and gap, and the allocation MIP's own figures under its name."""
+    gap = relative_gap(objective, whole.bound) if allocation.objective is not None else None
+    return {
+        "objective": objective, "bound": whole.bound, "gap": gap, "bound_method": whole.method,
+        "bound_detail": {"no_capacity": whole.no_capacity_bound, "joint_lp": whole.lp_bound,
+                         "joint_lp_columns": whole.lp_variables, "lagrangian": whole.lagrangian_bound,
+                         "lagrangian_iterations": whole.lagrangian_iterations,
+                         "wall_seconds": round(whole.wall_seconds, 3), "notes": whole.notes},
+        "allocation_gap": allocation_mip.get("gap"),
+        "allocation": allocation_mip,
+        "gap_rule": "objective = allocation cost (travel + fit + penalty per unallocated case) + late_week_cost x "
+                    "weighted weeks late (left-out activities included); bound = a lower bound valid for the whole "
+                    "problem (allocation + weekly schedule + lateness together: the largest of the no-capacity, "
+                    "joint time-indexed LP and Lagrangian bounds, planner.transitions.joint_bound); gap = "
+                    "(objective - bound) / objective. allocation_gap is the allocation MIP's gap over its half-term "
+                    "budgets only, not the problem's.",
+    }
+
+
+def plan_status(allocation: Any, objective: float, bound: float) -> str:
+    """OPTIMAL only when the plan meets the whole problem's bound; a decomposition that is optimal step by step
+    (e.g. cases left unallocated that a lateness price could have covered) is FEASIBLE."""
+    if allocation.objective is None:
+        return str(allocation.status)
+    return "OPTIMAL" if objective <= bound else "FEASIBLE"
+
+
+def assemble_result(instance: Instance, params: TransitionParameters, calendar: SchoolCalendar,
+                    cases: list[TransitionCase], allocation: Any, schedules: dict[str, Any],
+                    problems: dict[str, TeamScheduleProblem], shortfall: list[dict[str, Any]],
+                    wall: float, allocation_mip: dict[str, Any], whole: JointBound) -> dict[str, Any]:
+    schedule_cost = sum(s.objective for s in schedules.values()) * params.late_week_cost
+    allocation_objective = allocation.objective if allocation.objective is not None else 0.0
+    objective = allocation_objective + schedule_cost
+    status = plan_status(allocation, objective, whole.bound)
+    late_cases = sorted({row["case_id"] for row in shortfall})
+    week_of_activity: dict[str, int | None] = {}
+    minutes_of_activity: dict[str, int] = {}
+    for team_id, schedule in schedules.items():
+        week_of_activity.update(schedule.week_by_activity)
+        minutes_of_activity.update({a.activity_id: a.minutes for a in problems[team_id].activities})
+    plans = [case_plan(case, allocation.team_by_case.get(case.case_id), week_of_activity, minutes_of_activity,
+                       calendar) for case in cases]
+    team_rows, weeks_over = team_rows_and_overload(instance, calendar, allocation, schedules, problems)
+    return {
+        "status": status,
+        "year": params.year,
+        "academic_year": calendar.academic_year,
+        "calendar": {"start": calendar.start.isoformat(), "weeks": calendar.weeks,
+                     "school_weeks": calendar.school_weeks(),
+                     "blocks": [b.model_dump(mode="json") for b in calendar.blocks]},
+        "cases": plans,
+        "teams": team_rows,
+        "unallocated": allocation.unallocated,
+        "extra_hours_to_allocate_by_team": {team: round(v / 60, 1)
+                                            for team, v in allocation.extra_minutes_by_team.items()},
+        "shortfall": shortfall,
+        "counts": counts(cases, allocation.team_by_case, late_cases),
+        "statistics": {
+            "wall_seconds": round(wall, 3),
+            **bound_statistics(objective, allocation, allocation_mip, whole),
+            "cases": len(cases), "teams": len(instance.teams), "late_cases": len(late_cases),
+            "weeks_over_capacity": weeks_over,
+            "breakdown": {"travel_and_fit_cost": allocation.breakdown.get("cost", 0),
+                          "unallocated_penalty": allocation.breakdown.get("unallocated_penalty", 0),
+                          "lateness_cost": schedule_cost,
+                          "unallocated_cases": allocation.breakdown.get("unallocated", 0),
+                          "moved_after_scheduling": allocation.breakdown.get("moved_after_scheduling", 0),
+                          "placed_at_a_lateness_price": allocation.breakdown.get("placed_at_a_lateness_price", 0)},
+        },
+    }
+
+
+def team_rows_and_overload(instance: Instance, calendar: SchoolCalendar, allocation: Any,
+                           schedules: dict[str, Any], problems: dict[str, TeamScheduleProblem]
+                           ) -> tuple[list[dict[str, Any]], int]:
+    """Each team's hours booked against its hours, week by week and term by term; and the number of (team, week)
+    pairs booked above the team's hours (0 for every schedule the solver returns)."""
+    rows: list[dict[str, Any]] = []
+    over = 0
+    for team in instance.teams:
+        schedule = schedules.get(team.id)
+        load = [0] * calendar.weeks
+        capacity = list(problems[team.id].capacity) if team.id in problems else []
+        if schedule is not None:
+            for act in problems[team.id].activities:
+                week = schedule.week_by_activity.get(act.activity_id)
+                if week is not None:
+                    load[week] += act.minutes
+        over += sum(1 for used, hours in zip(load, capacity, strict=False) if used > hours)
+        rows.append({
+            "team_id": team.id, "name": team.name,
+            "cases": sum(1 for team_id in allocation.team_by_case.values() if team_id == team.id),
+            "status": schedule.status if schedule else "EMPTY",
+            "lateness_objective": schedule.objective if schedule else 0.0,
+            "lateness_bound": schedule.bound if schedule else 0.0,
+            "hours_by_term": {t.value: round(v / 60, 1) for t, v in allocation.used[team.id].items()},
+            "capacity_hours_by_term": {t.value: round(v / 60, 1) for t, v in allocation.capacity[team.id].items()},
+            "load_hours_by_week": [round(m / 60, 2) for m in load],
+            "capacity_hours_by_week": [round(m / 60, 2) for m in capacity],
+            "extra_hours_by_week": {str(w): round(m / 60, 2) for w, m in
+                                    (schedule.extra_minutes_by_week.items() if schedule else [])},
+            "extra_hours_status": schedule.extra_status if schedule else None,
+        })
+    return rows, over
+
+
+def case_plan(case: TransitionCase, team_id: str | None, week_of_activity: dict[str, int | None],
+              minutes_of_activity: dict[str, int], calendar: SchoolCalendar) -> dict[str, Any]:
+    """One learner's transition plan as JSON-ready data (pseudonymous ids only)."""
+    activities: list[dict[str, Any]] = []
+    for act in case.activities:
+        week = week_of_activity.get(act.activity_id) if team_id is not None else None
+        activities.append({
+            "activity_id": act.activity_id, "kind": act.kind.value,
+            "hours": round(minutes_of_activity.get(act.activity_id, act.minutes) / 60, 2),
+            "week": week, "week_commencing": calendar.monday(week).isoformat() if week is not None else None,
+            "due_week": act.due_week, "due_date": act.due_date.isoformat(),
+            "weeks_late": max(0, week - act.due_week) if week is not None else None,
+            "scheduled": week is not None,
+        })
+    return {
+        "case_id": case.case_id, "learner_id": case.learner_id, "transition": case.transition.value,
+        "ncy_now": ncy_label(case.ncy_now), "ncy_next": ncy_label(case.ncy_next) if case.ncy_next <= 20 else "end",
+        "need": case.need.value, "locality_id": case.locality_id,
+        "current_setting_id": case.current_setting_id, "receiving_setting_id": case.receiving_setting_id,
+        "changes_setting": case.changes_setting, "statutory": case.statutory,
+        "deadline": case.deadline.isoformat(), "planning_deadline": case.planning_deadline.isoformat(),
+        "latest_review": case.latest_review.isoformat(), "transfer_date": case.transfer_date.isoformat(),
+        "weeks_left": case.weeks_left, "preparing_for_adulthood": case.preparing_for_adulthood,
+        "score": case.proposal.score, "tier": case.proposal.tier.value,
+        "rules": [r.model_dump() for r in case.proposal.fired],
+        "team_id": team_id, "activities": activities,
+        "late": any((a["weeks_late"] or 0) > 0 for a in activities) or (team_id is not None and any(
+            not a["scheduled"] for a in activities)),
+    }
+
+
+def counts(cases: list[TransitionCase], team_by_case: dict[str, str | None],
+           late_cases: list[str]) -> dict[str, Any]:
+    """Aggregates for dashboards (no learner ids): by transition, tier, team, need; late and unallocated."""
+    def tally(values: list[str]) -> dict[str, int]:
+        result: dict[str, int] = {}
+        for value in values:
+            result[value] = result.get(value, 0) + 1
+        return dict(sorted(result.items()))
+
+    return {
+        "cases": len(cases),
+        "by_transition": tally([c.transition.value for c in cases]),
+        "by_tier": tally([c.proposal.tier.value for c in cases]),
+        "by_need": tally([c.need.value for c in cases]),
+        "by_team": tally([team_by_case.get(c.case_id) or "unallocated" for c in cases]),
+        "preparing_for_adulthood": sum(1 for c in cases if c.preparing_for_adulthood),
+        "late": len(late_cases),
+        "unallocated": sum(1 for c in cases if team_by_case.get(c.case_id) is None),
+    }
