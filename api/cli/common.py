@@ -21,7 +21,7 @@ from sqlmodel import Session
 from api import store
 from api.settings import ServiceSettings
 from planner.domain.models import Instance, InstanceIntegrityError
-from planner.io.report import RowProblem
+from planner.io.report import ImportReport, RowProblem
 
 T = TypeVar("T")
 
@@ -148,3 +148,16 @@ def report_table(problems: list[RowProblem], title: str, style: str = "red") -> 
     if len(problems) > REPORT_ROWS_SHOWN:
         table.add_row(*(("", "") if ruled else ()), "...", "", "", f"and {len(problems) - REPORT_ROWS_SHOWN} more")
     return table
+
+
+def print_report(console: Console, report: ImportReport, stored: bool, *, what: str = "Rows",
+                 name: str = "Validation report") -> None:
+    """An importer's report: the problems (skipped rows, or why nothing was stored), warnings and notes."""
+    if report.problems:
+        title = f"{what} skipped (--skip-invalid)" if stored else f"{name}: nothing was stored"
+        console.print(report_table(report.problems, title, "yellow" if stored else "red"))
+    if report.warnings:
+        console.print(report_table(report.warnings, "Warnings (defaults used; rows kept)", "yellow"))
+    for note in report.notes:
+        console.print(f"[dim]note: {note}[/dim]")
+

@@ -30,23 +30,13 @@ from rich.console import Console
 from sqlmodel import Session
 
 from api import store
-from api.cli.common import CliError, fresh_settings, open_database, progress_bar, report_table, run_command
+from api.cli.common import CliError, fresh_settings, open_database, print_report, progress_bar, run_command
 from api.postcodes import loaded_lookup
 from planner.domain.calendar import academic_year_of
 from planner.domain.models import Instance, Learner, Setting, TravelTime
 from planner.io.report import ImportReport, ImportValidationError
 
 DEFAULT_INSTANCE_NAME = "Imported council"
-
-
-def _print_report(console: Console, report: ImportReport, stored: bool) -> None:
-    if report.problems:
-        title = "Rows skipped (--skip-invalid)" if stored else "Validation report: nothing was stored"
-        console.print(report_table(report.problems, title, "yellow" if stored else "red"))
-    if report.warnings:
-        console.print(report_table(report.warnings, "Warnings (defaults used; rows kept)", "yellow"))
-    for note in report.notes:
-        console.print(f"[dim]note: {note}[/dim]")
 
 
 def _check_file(path: Path) -> None:
@@ -71,7 +61,7 @@ def _read(console: Console, reader: Callable[[], Any], path: Path) -> Any:
             progress.add_task(f"Reading {path.name}", total=None)
             return reader()
     except ImportValidationError as error:
-        _print_report(console, error.report, stored=False)
+        print_report(console, error.report, stored=False)
         raise CliError(f"{path.name}: {len(error.report.problems)} problem(s) in "
                        f"{error.report.rows_invalid or 1} row(s); nothing was stored") from None
     except (OSError, UnicodeError) as error:
@@ -120,7 +110,7 @@ def import_gias_command(path: Path, la_code: str | None, skip_invalid: bool, ins
                 instance = existing.replace(settings=_merge_by_id(existing.settings, settings),
                                             metadata={**existing.metadata, "imports": imports})
             stored_id = _store(engine, existing_id, instance, f"gias:{path.name}")
-        _print_report(console, report, stored=True)
+        print_report(console, report, stored=True)
         verb = "created" if existing is None else "extended"
         console.print(f"{verb} instance [bold]{instance_name}[/bold] (id {stored_id}): {len(settings)} setting(s) "
                       f"imported from {path.name}, {len(instance.settings)} in total; "
@@ -152,7 +142,7 @@ def import_learners_command(path: Path, skip_invalid: bool, instance_name: str, 
             imports = [*existing.metadata.get("imports", []), f"learners:{path.name}"]
             instance = existing.replace(learners=merged, metadata={**existing.metadata, "imports": imports})
             _store(engine, existing_id, instance, _source_of(engine, existing_id))
-        _print_report(console, report, stored=True)
+        print_report(console, report, stored=True)
         console.print(f"instance [bold]{instance_name}[/bold] (id {existing_id}): {len(learners)} learner(s) "
                       f"imported from {path.name}, {len(instance.learners)} in total")
 
@@ -189,7 +179,7 @@ def import_travel_command(path: Path, skip_invalid: bool, instance_name: str, re
             with Session(engine) as session:
                 total = store.save_travel_matrix(session, existing_id, matrix, replace=replace)
                 session.commit()
-        _print_report(console, report, stored=True)
+        print_report(console, report, stored=True)
         console.print(f"instance [bold]{instance_name}[/bold] (id {existing_id}): {len(matrix)} journey time(s) "
                       f"imported from {path.name}, {total} stored in total")
 

@@ -22,21 +22,11 @@ from rich.console import Console
 from sqlmodel import Session
 
 from api import store
-from api.cli.common import CliError, fresh_settings, open_database, progress_bar, report_table, run_command
+from api.cli.common import CliError, fresh_settings, open_database, print_report, progress_bar, run_command
 from planner.domain.calendar import academic_year_of
 from planner.domain.models import Instance, Setting
 from planner.io.placement_refs import ResolvedPlacements, resolve_placements
-from planner.io.report import ImportReport, ImportValidationError
-
-
-def print_sen2_report(console: Console, report: ImportReport, stored: bool) -> None:
-    if report.problems:
-        title = "Persons skipped (--skip-invalid)" if stored else "SEN2 validation report: nothing was stored"
-        console.print(report_table(report.problems, title, "yellow" if stored else "red"))
-    if report.warnings:
-        console.print(report_table(report.warnings, "Warnings (kept)", "yellow"))
-    for note in report.notes:
-        console.print(f"[dim]note: {note}[/dim]")
+from planner.io.report import ImportValidationError
 
 
 def parse_census_date(text: str | None) -> date | None:
@@ -73,7 +63,7 @@ def _read(console: Console, path: Path, engine: Any, census_date: date | None, s
             return read_sen2(path, postcode_lookup=loaded_lookup(engine), census_date=census_date,
                              skip_invalid=skip_invalid, pseudonym_key=key)
     except ImportValidationError as error:
-        print_sen2_report(console, error.report, stored=False)
+        print_report(console, error.report, stored=False, what="Persons", name="SEN2 validation report")
         raise CliError(f"{path.name}: {len(error.report.problems)} problem(s); nothing was stored") from None
     except (OSError, UnicodeError) as error:
         raise CliError(f"cannot read {path}: {error}") from None
@@ -114,7 +104,7 @@ def import_sen2_command(path: Path, instance_name: str, census_date: date | None
                 source = store.get_instance_row(session, instance_id).source
                 store.overwrite_instance(session, instance_id, instance, source)
                 session.commit()
-        print_sen2_report(console, result.report, stored=True)
+        print_report(console, result.report, stored=True, what="Persons", name="SEN2 validation report")
         for warning in [*resolved.warnings, *over_capacity_warnings(instance)]:
             console.print(f"[yellow]warning:[/yellow] {warning}")
         counts = resolved.counts
