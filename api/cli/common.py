@@ -125,6 +125,15 @@ def load_stored(engine: Engine, name: str | None) -> tuple[int, Instance]:
         return instance_id, store.load_instance(session, instance_id)
 
 
+def load_named(engine: Engine, name: str, hint: str) -> tuple[int, Instance]:
+    """The newest stored instance called `name` and its id; CliError "no instance named ...: <hint>" otherwise."""
+    with Session(engine) as session:
+        instance_id = store.latest_instance_id(session, name)
+        if instance_id is None:
+            raise CliError(f"no instance named {name!r}: {hint}")
+        return instance_id, store.load_instance(session, instance_id)
+
+
 def save_stored(engine: Engine, instance_id: int, instance: Instance) -> None:
     """Overwrite the stored instance in one transaction (its source, scenarios and runs are kept)."""
     with Session(engine) as session:

@@ -30,7 +30,16 @@ from rich.console import Console
 from sqlmodel import Session
 
 from api import store
-from api.cli.common import CliError, fresh_settings, open_database, print_report, progress_bar, run_command
+from api.cli.common import (
+    CliError,
+    fresh_settings,
+    load_named,
+    open_database,
+    print_report,
+    progress_bar,
+    run_command,
+    save_stored,
+)
 from api.postcodes import loaded_lookup
 from planner.domain.calendar import academic_year_of
 from planner.domain.models import Instance, Learner, Setting, TravelTime
@@ -126,12 +135,8 @@ def import_learners_command(path: Path, skip_invalid: bool, instance_name: str, 
         _check_file(path)
         read_learners = _importer("planner.io.learners", "read_learners")
         with open_database(fresh_settings()) as engine:
-            with Session(engine) as session:
-                existing_id = store.latest_instance_id(session, instance_name)
-                if existing_id is None:
-                    raise CliError(f"no instance named {instance_name!r}: learners refer to settings, so import "
-                                   "the settings first (`placeplan import gias FILE --instance NAME`)")
-                existing = store.load_instance(session, existing_id)
+            existing_id, existing = load_named(engine, instance_name, "learners refer to settings, so import the "
+                                               "settings first (`placeplan import gias FILE --instance NAME`)")
             result = _read(console, lambda: read_learners(
                 path, base_year=existing.base_year, known_setting_ids=set(existing.setting_by_id),
                 known_locality_ids=set(existing.locality_by_id), skip_invalid=skip_invalid,
@@ -141,17 +146,12 @@ def import_learners_command(path: Path, skip_invalid: bool, instance_name: str, 
             merged = learners if replace else _merge_by_id(existing.learners, learners)
             imports = [*existing.metadata.get("imports", []), f"learners:{path.name}"]
             instance = existing.replace(learners=merged, metadata={**existing.metadata, "imports": imports})
-            _store(engine, existing_id, instance, _source_of(engine, existing_id))
+            save_stored(engine, existing_id, instance)
         print_report(console, report, stored=True)
         console.print(f"instance [bold]{instance_name}[/bold] (id {existing_id}): {len(learners)} learner(s) "
                       f"imported from {path.name}, {len(instance.learners)} in total")
 
     run_command(console, body)
-
-
-def _source_of(engine: Any, instance_id: int) -> str:
-    with Session(engine) as session:
-        return store.get_instance_row(session, instance_id).source
 
 
 def import_travel_command(path: Path, skip_invalid: bool, instance_name: str, replace: bool) -> None:
@@ -161,11 +161,7 @@ def import_travel_command(path: Path, skip_invalid: bool, instance_name: str, re
         _check_file(path)
         read_matrix = _importer("planner.io.travel_matrix", "read_travel_matrix")
         with open_database(fresh_settings()) as engine:
-            with Session(engine) as session:
-                existing_id = store.latest_instance_id(session, instance_name)
-                if existing_id is None:
-                    raise CliError(f"no instance named {instance_name!r}: import its settings and learners first")
-                existing = store.load_instance(session, existing_id)
+            existing_id, existing = load_named(engine, instance_name, "import its settings and learners first")
             known = set(existing.learner_by_id) | set(existing.locality_by_id) | set(existing.setting_by_id)
             result = _read(console, lambda: read_matrix(path, known_ids=known, skip_invalid=skip_invalid), path)
             matrix: dict[tuple[str, str], float] = dict(result.matrix)

@@ -19,10 +19,17 @@ from typing import Any
 
 import typer
 from rich.console import Console
-from sqlmodel import Session
 
-from api import store
-from api.cli.common import CliError, fresh_settings, open_database, print_report, progress_bar, run_command
+from api.cli.common import (
+    CliError,
+    fresh_settings,
+    load_named,
+    open_database,
+    print_report,
+    progress_bar,
+    run_command,
+    save_stored,
+)
 from planner.domain.calendar import academic_year_of
 from planner.domain.models import Instance, Setting
 from planner.io.placement_refs import ResolvedPlacements, resolve_placements
@@ -91,19 +98,13 @@ def import_sen2_command(path: Path, instance_name: str, census_date: date | None
         if not path.exists():
             raise CliError(f"no such file or folder: {path}")
         with open_database(fresh_settings()) as engine:
-            with Session(engine) as session:
-                instance_id = store.latest_instance_id(session, instance_name)
-                if instance_id is None:
-                    raise CliError(f"no instance named {instance_name!r}: placements refer to settings, so import "
-                                   "the council's GIAS extract first (`placeplan import gias FILE --la-code CODE`)")
-                existing = store.load_instance(session, instance_id)
+            instance_id, existing = load_named(engine, instance_name, "placements refer to settings, so import the "
+                                               "council's GIAS extract first (`placeplan import gias FILE --la-code "
+                                               "CODE`)")
             result = _read(console, path, engine, census_date, skip_invalid)
             resolved = resolve_placements(result.learners, result.placements, existing.settings)
             instance = _new_instance(existing, result, resolved, merge, path.name)
-            with Session(engine) as session:
-                source = store.get_instance_row(session, instance_id).source
-                store.overwrite_instance(session, instance_id, instance, source)
-                session.commit()
+            save_stored(engine, instance_id, instance)
         print_report(console, result.report, stored=True, what="Persons", name="SEN2 validation report")
         for warning in [*resolved.warnings, *over_capacity_warnings(instance)]:
             console.print(f"[yellow]warning:[/yellow] {warning}")
