@@ -2,7 +2,7 @@
 
 SCAP (the DfE school capacity collection) asks for specialist place forecasts 5 years ahead for primary and 7 for
 secondary, against capacity = special schools + SEN units + resourced provision (alternative provision and
-independent places excluded). Demand here is the forecast p50 of learners in those in-area specialist kinds.
+independent places excluded). Demand here is the forecast p50 (the median of the runs' totals) of learners in specialist kinds.
 """
 
 from __future__ import annotations
@@ -36,16 +36,20 @@ def scap_capacity(setting: Setting, phase: Phase) -> float:
     return setting.capacity * overlap / (setting.ncy_max - setting.ncy_min + 1)
 
 
-def scap_rows(instance: Instance, result: ForecastResult) -> list[dict[str, Any]]:
-    """Primary 5 years, secondary 7 years (as far as the forecast reaches): demand vs SCAP capacity."""
-    p50 = result.quantile(0.5, "specialist")  # year, need, phase, locality
+def scap_rows(instance: Instance, result: ForecastResult, quantile: float = 0.5) -> list[dict[str, Any]]:
+    """Primary 5 years, secondary 7 years (as far as the forecast reaches): demand vs SCAP capacity.
+
+    Demand of a phase and year is the `quantile` over runs of the runs' phase totals (summed over needs and
+    localities within each run), never the sum of the cells' quantiles (which overstates an upper quantile).
+    """
+    by_phase = result.total_quantile(quantile, "specialist", keep=(1,))  # year, phase
     rows = []
     for phase, horizon in SCAP_YEARS.items():
         p = PHASES.index(phase)
         for y, year in enumerate(result.years[:horizon]):
             capacity = sum(scap_capacity(s, phase) for s in instance.settings
                            if s.kind in SCAP_KINDS and not is_out_of_area(s, instance) and s.is_open_in(year))
-            demand = float(p50[y, :, p, :].sum())
+            demand = float(by_phase[y, p])
             rows.append({"academic_year": year, "phase": phase.value, "forecast_specialist_learners": round(demand),
                          "specialist_places": round(capacity), "surplus_or_deficit": round(capacity - demand)})
     return rows

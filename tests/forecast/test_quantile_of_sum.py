@@ -54,3 +54,26 @@ def test_share_total_by_largest_remainder() -> None:
     assert list(share_total(np.array([0.5, 2.5, 0.0]), 5)) == [1, 4, 0]  # 0.83 -> 0 + 1, 4.17 -> 4
     assert list(share_total(np.array([0.0, 0.0]), 3)) == [0, 0]
     assert share_total(np.array([[1.0, 3.0]]), 8).tolist() == [[2, 6]]
+
+
+def test_scap_demand_is_the_quantile_of_the_phase_totals(history_factory, projection) -> None:  # type: ignore[no-untyped-def]
+    from planner.forecast.rates import PHASES
+    from planner.io.sufficiency_export import scap_rows
+
+    instance = history_factory(seed=5)  # the council the projection was made for (its capacity)
+    m = MEASURES.index("specialist")
+    per_phase = projection.counts[..., m].sum(axis=(2, 4))  # run, year, phase
+    for q in (0.5, 0.9):
+        rows = scap_rows(instance, projection, quantile=q)
+        for row in rows:
+            y = projection.years.index(row["academic_year"])
+            p = PHASES.index(row["phase"])
+            expected = np.quantile(per_phase[:, y, p], q)
+            assert row["forecast_specialist_learners"] == round(expected)
+            if q == 0.9:
+                # Not the sum of the cells' p90s (which is higher wherever the cells vary independently).
+                cells = projection.quantile(0.9, "specialist")[y, :, p, :].sum()
+                assert cells >= expected
+    summed = projection.quantile(0.9, "specialist").sum(axis=(1, 3))  # year, phase
+    exact = np.quantile(per_phase, 0.9, axis=0)
+    assert (summed > 1.02 * exact)[:, [PHASES.index(x) for x in ("primary", "secondary")]].any()
