@@ -2,7 +2,8 @@
 
 SCAP (the DfE school capacity collection) asks for specialist place forecasts 5 years ahead for primary and 7 for
 secondary, against capacity = special schools + SEN units + resourced provision (alternative provision and
-independent places excluded). Demand here is the forecast p50 (the median of the runs' totals) of learners in specialist kinds.
+independent places excluded). Demand here is the forecast p50 (the median of the runs' totals) of learners in
+specialist kinds.
 """
 
 from __future__ import annotations
