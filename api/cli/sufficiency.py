@@ -19,6 +19,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from rich.table import Table
 
 from api.cli.forecast_backtest import register_backtest
+from api.cli.forecast_returns import register_returns
 from api.cli.instance_source import resolve_instance
 from planner.domain.models import Instance
 
@@ -192,6 +193,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         forecast_command(preset, instance_file, years, runs, seed, out, measure, stored)
 
     register_backtest(forecast_app)
+    register_returns(forecast_app)
     app.add_typer(forecast_app, name="forecast")
 
     @app.command("sufficiency")

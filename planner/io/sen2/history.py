@@ -69,11 +69,11 @@ def read_snapshot(source: Path, settings: Sequence[Setting], pseudonym_key: str 
     need: list[int] = []
     kind: list[int] = []
     for case in cases:
-        if case.person.rec.person in bad or case.person.birth is None or not case.primary:
+        if case.person.rec.person in bad or case.person.birth is None:
             continue
         ids.append(pseudonym(pseudonym_key, case.person.rec, raw.format == "xml"))
         ncy.append(ncy_for(case.person.birth, year))
-        need.append(NEED_INDEX[Need(case.primary)])
+        need.append(NEED_INDEX[Need(case.primary) if case.primary else Need.NSA])  # as the SEN2 import
         kind.append(KIND_INDEX[provision_kind(case.main.ref if case.main else None, by_id, by_ukprn)])
     return Snapshot(year=census.year, ids=tuple(ids), ncy=np.array(ncy, dtype=np.int64),
                     need=np.array(need, dtype=np.int64), kind=np.array(kind, dtype=np.int64),

@@ -90,7 +90,8 @@ class Places:
         if kind == "none":
             code = "EYP" if ncy < 0 else "NEET" if ncy >= 12 else "EHE"
             return Sen2Placement(sen_setting=code, entry_date=when)
-        options = [s for s in self.settings if s.kind.value == kind and s.ncy_min <= ncy <= s.ncy_max]
+        options = [s for s in self.settings if s.kind.value == kind and s.ncy_min <= ncy <= s.ncy_max
+                   and (s.urn is not None or s.ukprn is not None)]
         if kind == "independent_special" and rng.random() < 0.5:
             return Sen2Placement(urn=rng.choice(OUT_OF_AREA_INDEPENDENT), entry_date=when)
         if not options:
