@@ -118,9 +118,10 @@ def test_cli_backtest_returns_prints_one_line(tmp_path: Path) -> None:
     from api.cli.main import build_app
 
     out = tmp_path / "rows.csv"
-    result = CliRunner().invoke(build_app(), ["forecast", "backtest-returns", "--sen2-returns", str(REALSHAPE / "sen2_history"),
-                                 "--gias", str(REALSHAPE / "gias_extract.csv"), "--la-code", "990",
-                                 "--train-to", "2023", "--horizon", "2", "--draws", "60", "--csv", str(out)])
+    result = CliRunner().invoke(build_app(), [
+        "forecast", "backtest-returns", "--sen2-returns", str(REALSHAPE / "sen2_history"),
+        "--gias", str(REALSHAPE / "gias_extract.csv"), "--la-code", "990",
+        "--train-to", "2023", "--horizon", "2", "--draws", "60", "--csv", str(out)])
     assert result.exit_code == 0, result.output
     line = [x for x in result.output.splitlines() if x.startswith("returns_backtest:")]
     assert line and "coverage_p10_p90=" in line[0] and "cagr_ape_h2=" in line[0]
