@@ -13,7 +13,7 @@ the answers are identical.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -39,6 +39,8 @@ from planner.forecast.totals import (
     fit_measure,
     forecast_la,
     log_growth,
+    spread_scale,
+    squared_errors,
 )
 from planner.solving.progress import Progress
 
@@ -89,9 +91,33 @@ def fit_tables(tables: PublishedTables, train_to: int, settings: TotalsSettings)
             fits.append(fit_la(area.code, measure, history, reference))
         measures[measure] = fit_measure(measure, fits, reference, settings)
         las.update({(f.la_code, measure): f for f in fits})
+    if settings.calibrate:
+        errors = inner_errors(tables, train_to, settings)
+        measures = {m: replace(f, spread_scale=spread_scale(errors[m], settings)) for m, f in measures.items()}
     names = {a.code: a.name for a in tables.local_authorities}
     return FittedTables(train_to=train_to, measures=measures, las=las, histories=histories, names=names,
                         short=tuple(sorted(short)))
+
+
+def inner_errors(tables: PublishedTables, train_to: int, settings: TotalsSettings) -> dict[str, list[float]]:
+    """Squared standardised errors of the uncalibrated model refitted at every earlier origin inside the training
+    years and scored on the later training years (planner.forecast.totals: "Bands calibrated ...")."""
+    plain = settings.model_copy(update={"calibrate": False})
+    out: dict[str, list[float]] = {m: [] for m in MEASURES}
+    for origin in sorted(tables.years):
+        before = [y for y in tables.years if y <= origin]
+        ahead = list(range(origin + 1, train_to + 1))
+        if origin >= train_to or len(before) < 3:
+            continue
+        inner = fit_tables(restrict(tables, before), origin, plain)
+        for (code, measure), la in inner.las.items():
+            values = [tables.la(code).value(measure, y) for y in ahead]
+            actuals = [float(v) for v in values if v is not None and v > 0]
+            if len(actuals) < len(ahead) or la.last_year != origin:
+                continue
+            draws = forecast_la(la, inner.measures[measure], len(ahead), plain, MEASURES.index(measure)).draws
+            out[measure].extend(squared_errors(draws, actuals))
+    return out
 
 
 def forecast_chunk(tasks: Sequence[Task], horizon: int, settings: TotalsSettings) -> list[Quantiles]:
@@ -346,6 +372,7 @@ def run_published_forecast(instance: Instance, parameters: dict[str, Any], progr
         "history": {m: {str(y): v for y, v in h.items()} for m, h in result.history.items()},
         "backtest_ape_p50_h3": ({m: check.ape(3, m) for m in MEASURES} if check is not None and check.las else None),
         "model": {m: {"damping": f.damping, "between_variance": f.between_variance,
-                      "within_variance": f.within_variance, "las_used": f.las_used}
+                      "within_variance": f.within_variance, "las_used": f.las_used,
+                      "spread_scale": f.spread_scale}
                   for m, f in result.measure_fits.items()},
     }

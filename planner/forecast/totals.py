@@ -23,6 +23,16 @@ each LA's yearly total and the same total for England, so the model works on gro
   own residual variance pooled with s^2 at `variance_prior_df` degrees of freedom), and (iv) adds a shock of that
   variance plus England's year-to-year variance to every year's growth. Shocks accumulate in the level (variance
   grows with h) and the trend's uncertainty grows with the sum of phi^h, so bands widen with the horizon.
+- **Bands calibrated on the training years' own forecast errors.** Those parts assume an LA's growth deviation is
+  constant plus independent yearly noise; in the DfE tables LAs' trends also drift (Manchester's growth jumped in
+  2024, Leeds' fell in 2023), and three or four growth years per LA cannot tell the two apart. So before forecasting,
+  the model is refitted at every earlier origin inside the training years (at least two growth years each), each
+  LA is forecast up to the last training year, and the standardised log errors z = (log actual - mean) / sd of the
+  draws are collected (an inner rolling-origin backtest, no year after the training year involved). Their mean
+  square, with `calibration_prior_errors` pseudo-errors at 1 (the model's own spread), is the variance factor k;
+  the draws' log levels are spread by sqrt(k) about their median, so the p50 is unchanged. This is the empirical
+  prediction-interval method of Williams & Goodman (1971, JASA 66:752-754) as FPP3 section 5.5 describes it; k below 1
+  narrows the bands just as honestly. `spread_scale` on the measure's fit records sqrt(k).
 
 The naive baselines the backtest compares against (last value, straight-line trend, compound growth) are here too.
 Deterministic: the draws of an LA and measure come from numpy's SeedSequence of (seed, CRC-32 of the LA code,
@@ -56,6 +66,9 @@ class TotalsSettings(BaseModel):
     damping_max: float = Field(default=0.98, gt=0, le=1, description="Highest damping phi")
     variance_prior_df: float = Field(
         default=4.0, gt=0, description="Weight of the typical residual variance, in degrees of freedom")
+    calibrate: bool = Field(default=True, description="Calibrate the bands on the training years' own errors")
+    calibration_prior_errors: float = Field(
+        default=4.0, gt=0, description="Weight of the model's own spread (k = 1) in the calibration, in errors")
 
 
 @dataclass(frozen=True)
@@ -68,6 +81,7 @@ class MeasureFit:
     between_variance: float  # tau^2
     within_variance: float  # s^2
     las_used: int
+    spread_scale: float = 1.0  # sqrt(k): the calibration of the bands (module docstring)
 
 
 @dataclass(frozen=True)
@@ -192,7 +206,24 @@ def simulate(la: LaFit, fit: MeasureFit, horizon: int, settings: TotalsSettings,
     shocks = rng.standard_normal((n_draws, horizon)) * np.sqrt(scaled + reference_var)[:, None]
     steps = fit.damping ** np.arange(1, horizon + 1)
     growth = (trend + deviation)[:, None] * steps[None, :] + shocks
-    return np.asarray(la.last_value * np.exp(np.cumsum(growth, axis=1)), dtype=np.float64)
+    levels = np.cumsum(growth, axis=1)
+    if fit.spread_scale != 1.0:
+        center = np.median(levels, axis=0)
+        levels = center + fit.spread_scale * (levels - center)  # calibrated spread, same median
+    return np.asarray(la.last_value * np.exp(levels), dtype=np.float64)
+
+
+def spread_scale(squared_errors: Sequence[float], settings: TotalsSettings) -> float:
+    """sqrt(k), k = (sum z^2 + prior) / (n + prior): the mean square standardised error, shrunk towards 1."""
+    prior = settings.calibration_prior_errors
+    return float(np.sqrt((float(np.sum(squared_errors)) + prior) / (len(squared_errors) + prior)))
+
+
+def squared_errors(draws: NDArray[np.float64], actuals: Sequence[float]) -> list[float]:
+    """z^2 per year: (log actual - mean of log draws)^2 / their variance, for the years with an actual."""
+    logs = np.log(np.maximum(draws[:, :len(actuals)], 1e-9))
+    mean, sd = logs.mean(axis=0), logs.std(axis=0)
+    return [float(((np.log(a) - m) / s) ** 2) for a, m, s in zip(actuals, mean, sd, strict=True) if s > 0]
 
 
 def forecast_la(la: LaFit, fit: MeasureFit, horizon: int, settings: TotalsSettings,
