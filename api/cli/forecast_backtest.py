@@ -69,6 +69,7 @@ def backtest_command(sen2_tables: Path, train_to: int, horizon: int, la_code: li
     where = f"Dask at {address}" if address else "this machine"
     console.print(f"wrote {csv_out} ({len(result.rows)} rows; {time.perf_counter() - started:.1f} s on {where})")
     typer.echo(result.summary_line())
+    typer.echo(result.measures_line())
 
 
 def _print_measures(console: Console, result: Any) -> None:

@@ -203,6 +203,15 @@ class BacktestResult:
                 f"coverage_p10_p90={_pct(self.coverage(measure))} "
                 f"cagr_ape_p50_h3={_pct(self.ape(3, measure, 'compound_growth'))}")
 
+    def measures_line(self) -> str:
+        """The second summary line: per measure, p10-p90 coverage and the h3 (or last horizon) median APE of the
+        p50 and of compound growth: `backtest_by_measure: all_plans coverage_p10_p90=..% ape_p50_h3=..%
+        cagr_ape_p50_h3=..% special_schools ...`."""
+        h = min(3, self.horizon)
+        parts = [f"{m} coverage_p10_p90={_pct(self.coverage(m))} ape_p50_h{h}={_pct(self.ape(h, m))} "
+                 f"cagr_ape_p50_h{h}={_pct(self.ape(h, m, 'compound_growth'))}" for m in MEASURES]
+        return "backtest_by_measure: " + " ".join(parts)
+
     def measure_table(self) -> list[dict[str, Any]]:
         """Per measure and method (model p50 and each baseline): median APE by horizon, and the coverage."""
         out = []

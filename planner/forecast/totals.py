@@ -66,6 +66,7 @@ class TotalsSettings(BaseModel):
     damping_max: float = Field(default=0.98, gt=0, le=1, description="Highest damping phi")
     variance_prior_df: float = Field(
         default=4.0, gt=0, description="Weight of the typical residual variance, in degrees of freedom")
+    drift: bool = Field(default=True, description="Let growth rates drift (a local level in growth)")
     calibrate: bool = Field(default=True, description="Calibrate the bands on the training years' own errors")
     calibration_prior_errors: float = Field(
         default=4.0, gt=0, description="Weight of the model's own spread (k = 1) in the calibration, in errors")
@@ -82,6 +83,7 @@ class MeasureFit:
     within_variance: float  # s^2
     las_used: int
     spread_scale: float = 1.0  # sqrt(k): the calibration of the bands (module docstring)
+    drift_variance: float = 0.0  # sigma_eta^2: yearly change of an LA's growth rate (module docstring)
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,7 @@ class LaFit:
     growth_years: int  # n: training years with a growth deviation from England
     mean_deviation: float
     residual_variance: float  # the LA's own variance of d_t (0 when n < 2)
+    growth: tuple[float, ...] = ()  # the LA's own log growth rates r_t, oldest first
 
 
 @dataclass(frozen=True)
@@ -147,9 +150,29 @@ def fit_la(la_code: str, measure: str, history: Mapping[int, float],
     """The LA's deviations from the reference growth over its (contiguous) training history."""
     last_year = max(history)
     d = deviations(log_growth(history), reference_growth)
+    own = log_growth(history)
     return LaFit(la_code=la_code, measure=measure, last_year=last_year, last_value=float(history[last_year]),
                  growth_years=int(d.size), mean_deviation=float(d.mean()) if d.size else 0.0,
-                 residual_variance=float(d.var(ddof=1)) if d.size >= 2 else 0.0)
+                 residual_variance=float(d.var(ddof=1)) if d.size >= 2 else 0.0,
+                 growth=tuple(own[y] for y in sorted(own)))
+
+
+def drift_variance(la_fits: Sequence[LaFit]) -> float:
+    """sigma_eta^2 of growth rates that drift: r_t = mu_t + e_t, mu_t = mu_t-1 + eta_t (a local level in growth).
+
+    First differences D_t = r_t - r_t-1 have Var(D) = sigma_eta^2 + 2 sigma_e^2 and lag-1 covariance -sigma_e^2,
+    so sigma_eta^2 = Var(D) + 2 Cov(D_t, D_t-1) (method of moments pooled over every LA's training years; at
+    least 0). Harvey (1989), Forecasting, structural time series models and the Kalman filter, section 2.5.
+    """
+    squares: list[float] = []
+    products: list[float] = []
+    for fit in la_fits:
+        d = np.diff(np.asarray(fit.growth, dtype=np.float64))
+        squares.extend((d ** 2).tolist())
+        products.extend((d[1:] * d[:-1]).tolist())
+    if not squares or not products:
+        return 0.0
+    return max(0.0, float(np.mean(squares)) + 2.0 * float(np.mean(products)))
 
 
 def fit_measure(measure: str, la_fits: Sequence[LaFit], reference_growth: Mapping[int, float],
@@ -167,7 +190,8 @@ def fit_measure(measure: str, la_fits: Sequence[LaFit], reference_growth: Mappin
         # Too few LAs to tell signal from noise: trust an LA's own deviation like one more year of history.
         between = within
     return MeasureFit(measure=measure, damping=damping(growth, settings), reference_growth=tuple(growth),
-                      between_variance=between, within_variance=within, las_used=len(with_history))
+                      between_variance=between, within_variance=within, las_used=len(with_history),
+                      drift_variance=drift_variance(la_fits) if settings.drift else 0.0)
 
 
 def shrinkage_weight(la: LaFit, fit: MeasureFit) -> float:
@@ -206,6 +230,8 @@ def simulate(la: LaFit, fit: MeasureFit, horizon: int, settings: TotalsSettings,
     shocks = rng.standard_normal((n_draws, horizon)) * np.sqrt(scaled + reference_var)[:, None]
     steps = fit.damping ** np.arange(1, horizon + 1)
     growth = (trend + deviation)[:, None] * steps[None, :] + shocks
+    if fit.drift_variance > 0:  # the growth rate itself wanders from the last training year on
+        growth += np.cumsum(rng.standard_normal((n_draws, horizon)) * np.sqrt(fit.drift_variance), axis=1)
     levels = np.cumsum(growth, axis=1)
     if fit.spread_scale != 1.0:
         center = np.median(levels, axis=0)

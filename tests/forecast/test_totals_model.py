@@ -83,3 +83,34 @@ def test_bands_widen_with_the_horizon_and_the_seed_fixes_them() -> None:
 
 def test_compound_growth_of_a_single_year_is_the_last_value() -> None:
     assert list(compound_growth({2022: 50.0}, 2)) == [50.0, 50.0]
+
+
+def test_drift_variance_recovers_a_local_level_in_growth() -> None:
+    """Growth rates made by r_t = mu_t + e_t, mu_t = mu_t-1 + eta_t over 400 LAs x 6 years: the pooled moment
+    estimator finds sigma_eta^2 (and 0 when growth does not drift)."""
+    from planner.forecast.totals import LaFit, drift_variance
+
+    rng = np.random.default_rng(7)
+
+    def fits(eta_sd: float) -> list[LaFit]:
+        out = []
+        for i in range(400):
+            mu = 0.08 + np.cumsum(rng.normal(0.0, eta_sd, 6))
+            growth = tuple(float(v) for v in mu + rng.normal(0.0, 0.02, 6))
+            out.append(LaFit(la_code=f"E{i}", measure="all_plans", last_year=2025, last_value=1000.0,
+                             growth_years=6, mean_deviation=0.0, residual_variance=0.0, growth=growth))
+        return out
+
+    assert drift_variance(fits(0.03)) == pytest.approx(0.03 ** 2, rel=0.25)
+    assert drift_variance(fits(0.0)) < 0.1 * 0.03 ** 2
+
+
+def test_spread_scale_is_the_shrunk_root_mean_square_error() -> None:
+    from planner.forecast.totals import TotalsSettings, spread_scale, squared_errors
+
+    settings = TotalsSettings(calibration_prior_errors=4.0)
+    assert spread_scale([], settings) == 1.0
+    assert spread_scale([4.0] * 4, settings) == pytest.approx(np.sqrt((16 + 4) / 8))
+    draws = np.exp(np.random.default_rng(1).normal(np.log(100.0), 0.1, (20_000, 1)))
+    # An actual 2 sd above the mean log draw has z^2 = 4.
+    assert squared_errors(draws, [100.0 * np.exp(0.2)])[0] == pytest.approx(4.0, rel=0.05)
