@@ -161,7 +161,9 @@ def fit_cohort(snapshots: Sequence[Snapshot], trend: NationalTrend | None = None
         raise ValueError("the cohort model needs at least two consecutive yearly returns")
     national = trend or national_trend()
     prior_outcomes, prior_joiners = national_outcomes(national)
-    totals = national.new_plans_total
+    # England's new plans by calendar year (DfE newplans.csv); calendar year y is published with the January y + 1
+    # census, so a fit on returns up to January T uses the years up to T - 1 only (a backtest reads no later year).
+    totals = {y: v for y, v in national.new_plans_total.items() if y <= snaps[-1].year - 1}
     england = tuple(float(np.log(totals[y] / totals[y - 1])) for y in sorted(totals) if y - 1 in totals)
     return CohortFit(last=snaps[-1], years=tuple(year_counts(a, b) for a, b in zip(snaps, snaps[1:], strict=False)),
                      prior_outcomes=prior_outcomes, prior_joiners=prior_joiners, england_growth=england,
