@@ -643,5 +643,8 @@ def run_forecast(instance: Instance, parameters: dict[str, Any], progress: Progr
         "provenance": result.provenance,
         "totals_by_need": {need: {"p10": q[0].tolist(), "p50": q[1].tolist(), "p90": q[2].tolist()}
                            for need, q in totals.items()},
+        # The council's totals per year for a fan chart: quantiles over runs of each run's total.
+        "totals": {m: {f"p{round(100 * q)}": result.total_quantile(q, m).tolist() for q in (0.1, 0.5, 0.9)}
+                   for m in MEASURES},
         "forecast": result.table(),
     }

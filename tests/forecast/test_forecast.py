@@ -148,6 +148,11 @@ def test_run_forecast_is_json_ready(history_instance: Instance) -> None:
     assert out["status"] == "ok" and out["statistics"]["runs"] == 20
     json.dumps(out)
     assert {"p10", "p50", "p90"} <= set(out["forecast"][0])
+    # Fan-chart totals: the p90 of the runs' totals, not the sum of the cells' p90s.
+    again = forecast(history_instance, {"horizon_years": 2, "runs": 20})
+    runs_totals = again.counts[..., 0].sum(axis=(2, 3, 4))
+    assert out["totals"]["all_plans"]["p90"] == np.quantile(runs_totals, 0.9, axis=0).tolist()
+    assert out["totals"]["all_plans"]["p90"] != again.quantile(0.9, "all_plans").sum(axis=(1, 2, 3)).tolist()
 
 
 def test_backtest_reports_mape_by_need_and_phase(history_factory: Callable[..., Instance]) -> None:
