@@ -22,7 +22,9 @@ are counted directly from consecutive returns, the same child matched by their p
 - **Parameter uncertainty.** Each of `parameter_sets` sets resamples the training years with replacement (a
   bootstrap over years: transition counts, joiner counts and growth rates), then draws every row of the Dirichlet
   posterior; yearly joiner growth gets a shock of the growth rates' variance (the council's pooled with England's),
-  accumulated over the horizon. Each set runs `draws / parameter_sets` Monte Carlo runs (multinomial outcomes,
+  accumulated over the horizon; each run's leaving rates of a year are scaled by exp(N(0, sd^2)), sd the
+  council's own year-to-year spread of its leaving rate beyond binomial noise (from three transition years on).
+  Each set runs `draws / parameter_sets` Monte Carlo runs (multinomial outcomes,
   Poisson joiners), so bands carry parameter, year-to-year and individual noise and widen with the horizon.
 
 Totals (all plans, special schools) are summed within each run, so their quantiles are quantiles of totals.
@@ -141,6 +143,20 @@ class CohortFit:
     prior_joiners: NDArray[np.float64]
     england_growth: tuple[float, ...]  # log growth of England's new plans a year (DfE newplans, national)
     damping: float
+    leave_year_sd: float = 0.0  # sd of a year's log leaving rate beyond binomial noise (leave_year_sd())
+
+
+def leave_year_sd(years: Sequence[YearCounts]) -> float:
+    """How much the council's overall leaving rate moves from year to year beyond chance: the variance of the
+    yearly log rates log(L_y / E_y) minus their binomial noise (1 - p) / L_y (delta method), at least 0, from
+    three transition years (two give one difference: no estimate)."""
+    leavers = np.array([y.outcomes[..., 0].sum() for y in years])
+    exposed = np.array([y.outcomes.sum() for y in years])
+    if leavers.size < 3 or (leavers <= 0).any():
+        return 0.0
+    rates = leavers / exposed
+    noise = float(np.mean((1.0 - rates) / leavers))
+    return float(np.sqrt(max(0.0, float(np.log(rates).var(ddof=1)) - noise)))
 
 
 @dataclass(frozen=True)
@@ -165,9 +181,10 @@ def fit_cohort(snapshots: Sequence[Snapshot], trend: NationalTrend | None = None
     # census, so a fit on returns up to January T uses the years up to T - 1 only (a backtest reads no later year).
     totals = {y: v for y, v in national.new_plans_total.items() if y <= snaps[-1].year - 1}
     england = tuple(float(np.log(totals[y] / totals[y - 1])) for y in sorted(totals) if y - 1 in totals)
-    return CohortFit(last=snaps[-1], years=tuple(year_counts(a, b) for a, b in zip(snaps, snaps[1:], strict=False)),
+    counts = tuple(year_counts(a, b) for a, b in zip(snaps, snaps[1:], strict=False))
+    return CohortFit(last=snaps[-1], years=counts,
                      prior_outcomes=prior_outcomes, prior_joiners=prior_joiners, england_growth=england,
-                     damping=damping(england, TotalsSettings()))
+                     damping=damping(england, TotalsSettings()), leave_year_sd=leave_year_sd(counts))
 
 
 def _dirichlet(rng: np.random.Generator, alpha: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -228,12 +245,19 @@ class CohortForecast:
         return np.asarray(np.quantile(self.draws[measure], qs, axis=0), dtype=np.float64)
 
 
-def _advance(rng: np.random.Generator, x: NDArray[np.int64], outcomes: NDArray[np.float64]) -> NDArray[np.int64]:
-    """One year for runs x[run, NCY, need, kind]: multinomial outcomes per occupied state, then ageing a year."""
+def _advance(rng: np.random.Generator, x: NDArray[np.int64], outcomes: NDArray[np.float64],
+             leave_factor: NDArray[np.float64] | None = None) -> NDArray[np.int64]:
+    """One year for runs x[run, NCY, need, kind]: multinomial outcomes per occupied state, then ageing a year.
+    `leave_factor` (per run) scales that year's leaving probabilities, the other outcomes sharing the rest."""
     runs = x.shape[0]
     flat = x.reshape(runs, -1)
     occupied = np.flatnonzero(flat.sum(axis=0))
-    p = outcomes.reshape(-1, OUTCOMES)[occupied]
+    p = np.broadcast_to(outcomes.reshape(-1, OUTCOMES)[occupied], (runs, occupied.size, OUTCOMES)).copy()
+    if leave_factor is not None:
+        leave = np.minimum(p[..., 0] * leave_factor[:, None], 1.0)
+        rest = np.where(p[..., 0] < 1.0, (1.0 - leave) / np.maximum(1.0 - p[..., 0], 1e-12), 0.0)
+        p[..., 1:] *= rest[..., None]
+        p[..., 0] = leave
     drawn = rng.multinomial(flat[:, occupied], p / p.sum(-1, keepdims=True))  # (runs, occupied, OUTCOMES)
     full = np.zeros((runs, N_NCY * G * K, OUTCOMES), dtype=np.int64)
     full[:, occupied] = drawn
@@ -258,7 +282,8 @@ def simulate_cohort(fit: CohortFit, horizon: int, settings: CohortSettings | Non
         x = np.repeat(base[None], runs, axis=0)
         log_growth = np.zeros(runs)
         for h in range(horizon):
-            x = _advance(rng, x, params.outcomes)
+            factor = np.exp(rng.normal(0.0, fit.leave_year_sd, runs)) if fit.leave_year_sd > 0 else None
+            x = _advance(rng, x, params.outcomes, factor)
             log_growth += params.trend * fit.damping ** (h + 1) + rng.normal(0.0, params.shock_sd, runs)
             new = rng.poisson(params.level * np.exp(log_growth))
             x += rng.multinomial(new, params.joiner_shares).reshape(runs, N_NCY, G, K)

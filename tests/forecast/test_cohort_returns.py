@@ -126,3 +126,23 @@ def test_cli_backtest_returns_prints_one_line(tmp_path: Path) -> None:
     line = [x for x in result.output.splitlines() if x.startswith("returns_backtest:")]
     assert line and "coverage_p10_p90=" in line[0] and "cagr_ape_h2=" in line[0]
     assert out.read_text().splitlines()[0] == "measure,year,horizon,actual,p10,p50,p90,compound_growth,last_value"
+
+
+def test_leaving_rate_year_spread_beyond_chance() -> None:
+    """Years whose leaving rates differ far more than binomial noise give a positive sd; one rate every year, 0."""
+    from planner.forecast.cohort import OUTCOMES, YearCounts, leave_year_sd
+
+    def year(leavers: int, stayers: int) -> YearCounts:
+        outcomes = np.zeros((N_NCY_TEST, 14, 10, OUTCOMES))
+        outcomes[5, 0, 0, 0] = leavers
+        outcomes[5, 0, 0, 1] = stayers
+        return YearCounts(year=2022, outcomes=outcomes, joiners=np.zeros((N_NCY_TEST, 14, 10)))
+
+    steady = [year(500, 4500), year(500, 4500), year(500, 4500)]
+    assert leave_year_sd(steady) == 0.0
+    swinging = [year(300, 4700), year(700, 4300), year(450, 4550)]  # 6%, 14%, 9%: log sd about 0.43
+    assert 0.3 < leave_year_sd(swinging) < 0.5
+    assert leave_year_sd(swinging[:2]) == 0.0  # two years: no estimate
+
+
+N_NCY_TEST = NCY_MAX - NCY_MIN + 1
