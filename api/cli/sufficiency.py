@@ -88,6 +88,9 @@ def forecast_command(preset: str | None, instance_file: Path | None, years: int,
         if q[2].max() > 0:
             table.add_row(need, *[f"{q[1, y]:.0f}" for y in range(len(result.years))],
                           f"{q[0, -1]:.0f}-{q[2, -1]:.0f}")
+    # The total's quantiles are those of the runs' totals (not the sum of the needs' quantiles above).
+    low, mid, high = (result.total_quantile(q, measure) for q in (0.1, 0.5, 0.9))
+    table.add_row("all needs", *[f"{mid[y]:.0f}" for y in range(len(result.years))], f"{low[-1]:.0f}-{high[-1]:.0f}")
     console.print(table)
     console.print(f"wrote {out}/forecast.csv, forecast_fan.png, forecast_fan.svg "
                   f"({result.runs} runs in {result.wall_seconds:.1f} s)")
