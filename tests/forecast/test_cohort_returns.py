@@ -112,11 +112,13 @@ def test_backtest_on_five_returns_beats_the_last_value(returns: list[Snapshot]) 
     assert result.summary().startswith("returns_backtest: train_to=2022 horizon=3 ape_p50_h1=")
 
 
-def test_cli_backtest_returns_prints_one_line(tmp_path: Path) -> None:
+def test_cli_backtest_returns_prints_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from typer.testing import CliRunner
 
     from api.cli.main import build_app
 
+    monkeypatch.setenv("PLACEPLAN_DATA_DIR", str(tmp_path))  # the pseudonym key file goes there, not in the repo
+    monkeypatch.delenv("PLACEPLAN_PSEUDONYM_KEY", raising=False)
     out = tmp_path / "rows.csv"
     result = CliRunner().invoke(build_app(), [
         "forecast", "backtest-returns", "--sen2-returns", str(REALSHAPE / "sen2_history"),
