@@ -148,3 +148,24 @@ def test_leaving_rate_year_spread_beyond_chance() -> None:
 
 
 N_NCY_TEST = NCY_MAX - NCY_MIN + 1
+
+
+def test_cli_returns_forecast_writes_both_totals(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import csv
+
+    from typer.testing import CliRunner
+
+    from api.cli.main import build_app
+
+    monkeypatch.setenv("PLACEPLAN_DATA_DIR", str(tmp_path))
+    result = CliRunner().invoke(build_app(), [
+        "forecast", "returns", "--sen2-returns", str(REALSHAPE / "sen2_history"),
+        "--gias", str(REALSHAPE / "gias_extract.csv"), "--la-code", "990", "--years", "2", "--draws", "40",
+        "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert "2-year error on your returns" in " ".join(result.output.split())
+    with (tmp_path / "out" / "returns_forecast.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert sorted((r["measure"], r["year"]) for r in rows) == [
+        ("all_plans", "2026"), ("all_plans", "2027"), ("special_schools", "2026"), ("special_schools", "2027")]
+    assert all(float(r["p10"]) <= float(r["p50"]) <= float(r["p90"]) for r in rows)
