@@ -104,10 +104,14 @@ def summary_line(label: str, result: dict[str, Any]) -> str:
     gap, allocation_gap = stats["gap"], stats.get("allocation_gap")
     gap_text = "n/a" if gap is None else f"{100 * gap:.2f}"
     allocation_text = "n/a" if allocation_gap is None else f"{100 * allocation_gap:.2f}"
+    levelling = stats.get("load_levelling", {})
     return (f"transitions {label}: cases={stats['cases']} teams={stats['teams']} status={result['status']} "
             f"objective={stats['objective']:.0f} bound={stats['bound']:.0f} gap={gap_text}% "
             f"wall={stats['wall_seconds']:.1f} s late={stats['late_cases']} "
             f"weeks_over_capacity={stats.get('weeks_over_capacity', 0)} "
+            f"peak_week_load={100 * levelling.get('peak_load_share', 0):.0f}% "
+            f"load_spread={levelling.get('mean_load_share_spread', 0):.3f} "
+            f"first_3_weeks={100 * levelling.get('mean_first_3_weeks_share', 0):.0f}% "
             f"unallocated={stats['breakdown']['unallocated_cases']} allocation_gap={allocation_text}%")
 
 

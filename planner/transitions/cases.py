@@ -131,6 +131,12 @@ class TransitionParameters(BaseModel):
                                                      "bound its lateness by the time-indexed LP relaxation "
                                                      "(planner.transitions.schedule_bound), within its share of the "
                                                      "time")
+    level_workload: bool = Field(default=True, description="After lateness, spread each team's booked hours evenly "
+                                                           "over its weeks without making any activity later "
+                                                           "(planner.transitions.levelling)")
+    levelling_margin_weeks: int = Field(default=2, ge=0, description="Levelling never moves an on-time activity "
+                                                                    "into the last weeks before its due week "
+                                                                    "(local rule: slack for the unexpected)")
     workers: int = Field(default=2, ge=1)
     seed: int = 0
 

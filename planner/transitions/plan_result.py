@@ -10,6 +10,7 @@ from planner.domain.models import Instance
 from planner.solving.cpsat import relative_gap
 from planner.transitions.cases import TransitionCase, TransitionParameters
 from planner.transitions.joint_bound import JointBound
+from planner.transitions.levelling import load_profile
 from planner.transitions.schedule import TeamScheduleProblem
 from planner.transitions.school_calendar import SchoolCalendar
 
@@ -79,6 +80,7 @@ def assemble_result(instance: Instance, params: TransitionParameters, calendar: 
             **bound_statistics(objective, allocation, allocation_mip, whole),
             "cases": len(cases), "teams": len(instance.teams), "late_cases": len(late_cases),
             "weeks_over_capacity": weeks_over,
+            "load_levelling": levelling_statistics(team_rows),
             "breakdown": {"travel_and_fit_cost": allocation.breakdown.get("cost", 0),
                           "unallocated_penalty": allocation.breakdown.get("unallocated_penalty", 0),
                           "lateness_cost": schedule_cost,
@@ -87,6 +89,17 @@ def assemble_result(instance: Instance, params: TransitionParameters, calendar: 
                           "placed_at_a_lateness_price": allocation.breakdown.get("placed_at_a_lateness_price", 0)},
         },
     }
+
+
+def levelling_statistics(team_rows: list[dict[str, Any]]) -> dict[str, float]:
+    """Over the teams with work: the highest weekly share of hours, the mean spread of weekly shares, and the mean
+    share of a team's booked hours in its first 3 term-time weeks (front-loading)."""
+    busy = [t for t in team_rows if any(t["load_hours_by_week"])]
+    if not busy:
+        return {"peak_load_share": 0.0, "mean_load_share_spread": 0.0, "mean_first_3_weeks_share": 0.0}
+    return {"peak_load_share": max(t["peak_load_share"] for t in busy),
+            "mean_load_share_spread": round(sum(t["load_share_spread"] for t in busy) / len(busy), 3),
+            "mean_first_3_weeks_share": round(sum(t["first_3_weeks_share"] for t in busy) / len(busy), 3)}
 
 
 def team_rows_and_overload(instance: Instance, calendar: SchoolCalendar, allocation: Any,
@@ -106,6 +119,7 @@ def team_rows_and_overload(instance: Instance, calendar: SchoolCalendar, allocat
                 if week is not None:
                     load[week] += act.minutes
         over += sum(1 for used, hours in zip(load, capacity, strict=False) if used > hours)
+        profile = load_profile(problems[team.id], schedule.week_by_activity) if schedule is not None else None
         rows.append({
             "team_id": team.id, "name": team.name,
             "cases": sum(1 for team_id in allocation.team_by_case.values() if team_id == team.id),
@@ -119,6 +133,11 @@ def team_rows_and_overload(instance: Instance, calendar: SchoolCalendar, allocat
             "extra_hours_by_week": {str(w): round(m / 60, 2) for w, m in
                                     (schedule.extra_minutes_by_week.items() if schedule else [])},
             "extra_hours_status": schedule.extra_status if schedule else None,
+            # How level the load is: the busiest week's share of its hours, the spread (standard deviation) of the
+            # weekly shares, and the share of the year's booked hours in the first 3 term-time weeks
+            "peak_load_share": round(profile.peak_share, 3) if profile else 0.0,
+            "load_share_spread": round(profile.spread, 3) if profile else 0.0,
+            "first_3_weeks_share": round(profile.first_weeks_share, 3) if profile else 0.0,
         })
     return rows, over
 

@@ -51,6 +51,7 @@ from planner.transitions.cases import (
 )
 from planner.transitions.joint_bound import JointBound, whole_problem_bound
 from planner.transitions.joint_problem import plan_cost
+from planner.transitions.levelling import level_schedule
 from planner.transitions.outreach import AllocationResult, allocate_outreach, period_windows, recount_usage
 from planner.transitions.plan_result import assemble_result
 from planner.transitions.rebalance import move_late_cases, place_unallocated_cases
@@ -58,6 +59,7 @@ from planner.transitions.schedule import (
     TeamSchedule,
     TeamScheduleProblem,
     extra_hours_to_meet_deadlines,
+    schedule_objective,
     solve_team_schedule,
 )
 from planner.transitions.schedule_bound import time_indexed_lp_bound
@@ -217,6 +219,21 @@ def _shortfall_rows(run: _Run, team_id: str, problem: TeamScheduleProblem,
     return rows
 
 
+def _level(problem: TeamScheduleProblem, result: TeamSchedule, margin_weeks: int, time_limit: float) -> None:
+    """Spread the team's load over its weeks (planner.transitions.levelling), second to lateness: no activity ends
+    later, so the objective can only fall and every bound stays valid."""
+    weeks = level_schedule(problem, result.week_by_activity, margin_weeks=margin_weeks, time_limit=time_limit)
+    objective, late = schedule_objective(problem, weeks)
+    if objective > result.objective:  # cannot happen (no activity moves later than it was); keep the safe plan
+        log.warning("levelling team %s would have raised lateness: kept the unlevelled schedule", problem.team_id)
+        return
+    result.week_by_activity, result.late_weeks_by_activity = weeks, late
+    result.objective = float(objective)
+    result.gap = relative_gap(result.objective, result.bound)
+    if result.objective <= result.bound:
+        result.status = "OPTIMAL"
+
+
 def _solve_teams(run: _Run) -> list[dict[str, Any]]:
     """CP-SAT (from the list schedule), the team's LP bound and the extra-hours analysis for teams still late."""
     params = run.params
@@ -233,6 +250,8 @@ def _solve_teams(run: _Run) -> list[dict[str, Any]]:
                                          should_stop=run.progress.should_stop)
             if result.objective > result.bound and params.lp_bound:
                 _team_lateness_bound(run, problem, result, teams_left)
+        if params.level_workload:
+            _level(problem, result, params.levelling_margin_weeks, min(2.0, max(0.1, run.left() * 0.1)))
         rows = _shortfall_rows(run, team_id, problem, result)
         if rows and params.extra_hours_analysis:
             budget = min(5.0, run.left() * 0.5 / teams_left)
