@@ -51,29 +51,20 @@ def _plan(instance: Instance, parameters: dict[str, Any]) -> dict[str, Any]:
 def placement_settings(stored: str | None, run: str) -> tuple[dict[str, str], str | None]:
     """Learner -> proposed setting from a stored instance's placement run (`run`: "latest" or a run id), and the
     run's id; ({}, None) when there is none. The receiving setting of a transition comes from it (a pinned
-    placement still wins; the family's first request is used only when there is no run)."""
-    from sqlmodel import Session, col, select
+    placement still wins; the family's first request is used only when there is no run): the same lookup as the
+    API's transitions runs (api.transition_inputs)."""
+    from sqlmodel import Session
 
     from api.cli.common import CliError, fresh_settings, open_database, resolve_instance_id
-    from api.tables import RunRow, RunStatus
+    from api.transition_inputs import PlacementRunNotFound, placement_proposals
 
     try:
         with open_database(fresh_settings()) as engine, Session(engine) as session:
             instance_id = resolve_instance_id(session, stored, None)
-            query = select(RunRow).where(RunRow.kind == "placement", RunRow.instance_id == instance_id,
-                                         RunRow.status == RunStatus.SUCCEEDED.value)
-            if run != "latest":
-                query = query.where(RunRow.id == run)
-            row = session.exec(query.order_by(col(RunRow.created_at).desc())).first()
-    except CliError as error:
+            return placement_proposals(session, instance_id, None, run)
+    except (CliError, PlacementRunNotFound) as error:
         _fail(str(error))
-    if row is None or not isinstance(row.result, dict):
-        if run != "latest":
-            _fail(f"no finished placement run {run!r} for this instance")
-        return {}, None
-    decisions = row.result.get("decisions") or []
-    return {str(d["learner_id"]): str(d["setting_id"]) for d in decisions
-            if isinstance(d, dict) and d.get("setting_id")}, row.id
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _write_outputs(result: dict[str, Any], out: Path) -> None:

@@ -3,6 +3,7 @@ team's hours week by week, and the dashboard counts (pseudonymous ids only)."""
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from planner.domain.codes import ncy_label
@@ -71,6 +72,12 @@ def assemble_result(instance: Instance, params: TransitionParameters, calendar: 
         "cases": plans,
         "teams": team_rows,
         "unallocated": allocation.unallocated,
+        "receiving_settings": {
+            "placement_run_id": params.placement_run_id,
+            "rule": "pinned setting; else the latest placement run's proposal; else the family's first request, "
+                    "only when there is no placement run (CFA 2014 s38-39); staying on in an all-through setting",
+            "by_source": dict(sorted(Counter(c.receiving_source or "to_be_named" for c in cases).items())),
+        },
         "extra_hours_to_allocate_by_team": {team: round(v / 60, 1)
                                             for team, v in allocation.extra_minutes_by_team.items()},
         "shortfall": shortfall,
@@ -161,6 +168,7 @@ def case_plan(case: TransitionCase, team_id: str | None, week_of_activity: dict[
         "ncy_now": ncy_label(case.ncy_now), "ncy_next": ncy_label(case.ncy_next) if case.ncy_next <= 20 else "end",
         "need": case.need.value, "locality_id": case.locality_id,
         "current_setting_id": case.current_setting_id, "receiving_setting_id": case.receiving_setting_id,
+        "receiving_source": case.receiving_source,
         "changes_setting": case.changes_setting, "statutory": case.statutory,
         "deadline": case.deadline.isoformat(), "planning_deadline": case.planning_deadline.isoformat(),
         "latest_review": case.latest_review.isoformat(), "transfer_date": case.transfer_date.isoformat(),
