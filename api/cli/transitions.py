@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -70,22 +71,69 @@ def placement_settings(stored: str | None, run: str) -> tuple[dict[str, str], st
 def _write_outputs(result: dict[str, Any], out: Path) -> None:
     from planner.io.transition_export import (
         activities_csv,
+        cases_csv,
         learner_html,
         plan_json,
         statutory_calendar_csv,
         team_ics,
+        team_weeks_csv,
     )
 
     (out / "learners").mkdir(parents=True, exist_ok=True)
     (out / "teams").mkdir(parents=True, exist_ok=True)
     (out / "transition_plan.json").write_text(plan_json(result), encoding="utf-8")
     (out / "transition_activities.csv").write_text(activities_csv(result), encoding="utf-8")
+    (out / "transition_cases.csv").write_text(cases_csv(result), encoding="utf-8")
+    (out / "team_weeks.csv").write_text(team_weeks_csv(result), encoding="utf-8")
     if "statutory_calendar" in result:
         (out / "statutory_calendar.csv").write_text(statutory_calendar_csv(result), encoding="utf-8")
     for case in result["cases"]:
         (out / "learners" / f"{case['learner_id']}.html").write_text(learner_html(case), encoding="utf-8")
     for team in result["teams"]:
         (out / "teams" / f"{team['team_id']}.ics").write_bytes(team_ics(result, team["team_id"]).encode("utf-8"))
+
+
+def print_cases(result: dict[str, Any], limit: int = 20) -> None:
+    """The cases that will miss a deadline first (with the reason), then the tightest: deadline and slack."""
+    from rich.table import Table
+
+    cases = result["cases"]
+    missing = sum(1 for c in cases if c.get("misses_deadline"))
+    table = Table(title=f"Cases: {missing} will miss a deadline (listed first); {len(cases)} in all",
+                  title_justify="left")
+    for column in ("Learner", "Transition", "Deadline", "Team", "Slack (weeks)", "Misses deadline because"):
+        table.add_column(column, justify="right" if column.startswith("Slack") else "left")
+    ordered = sorted(cases, key=lambda c: (not c.get("misses_deadline"), c.get("slack_weeks") is not None,
+                                           c.get("slack_weeks") or 0, c["planning_deadline"]))
+    for case in ordered[:limit]:
+        slack = case.get("slack_weeks")
+        table.add_row(case["learner_id"], case["transition"].replace("_", " "),
+                      f"{case['planning_deadline']}{'' if case['statutory'] else ' (local)'}", case["team_id"] or "-",
+                      "-" if slack is None else str(slack), case.get("reason") or "")
+    if len(cases) > limit:
+        table.caption = f"first {limit} of {len(cases)}: every case is in transition_cases.csv with --out"
+    console.print(table)
+
+
+def print_team_weeks(result: dict[str, Any]) -> None:
+    """Hours booked / available for each team (columns) in each term-time week (rows)."""
+    from rich.table import Table
+
+    teams = result["teams"]
+    table = Table(title="Hours booked / available per team and week (term time)", title_justify="left")
+    table.add_column("Week of")
+    for team in teams:
+        table.add_column(team["team_id"], justify="right")
+    start = date.fromisoformat(result["calendar"]["start"])
+    for week in result["calendar"]["school_weeks"]:
+        cells = []
+        for team in teams:
+            booked = team["load_hours_by_week"][week]
+            available = team["capacity_hours_by_week"][week] if team["capacity_hours_by_week"] else 0.0
+            over = booked > available + 1e-9
+            cells.append(f"{'[red]' if over else ''}{booked:g}/{available:g}{'[/red]' if over else ''}")
+        table.add_row((start + timedelta(weeks=week)).isoformat(), *cells)
+    console.print(table)
 
 
 def summary_line(label: str, result: dict[str, Any]) -> str:
@@ -147,9 +195,11 @@ def _register_plan(app: typer.Typer) -> None:
         console.print(f"{counts['cases']} cases: " + ", ".join(f"{k}={v}" for k, v in counts["by_transition"].items()))
         console.print("tiers: " + ", ".join(f"{k}={v}" for k, v in counts["by_tier"].items()))
         console.print(f"unallocated={counts['unallocated']} late={counts['late']}")
+        print_team_weeks(result)
+        print_cases(result)
         if out is not None:
             _write_outputs(result, out)
-            console.print(f"wrote plan, activities, {len(result['cases'])} learner pages and "
+            console.print(f"wrote plan, cases, team-weeks, activities, {len(result['cases'])} learner pages and "
                           f"{len(result['teams'])} team calendars to {out}")
         console.print(summary_line(inst.name, result), soft_wrap=True)
 

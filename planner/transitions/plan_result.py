@@ -9,7 +9,7 @@ from typing import Any
 from planner.domain.codes import ncy_label
 from planner.domain.models import Instance
 from planner.solving.cpsat import relative_gap
-from planner.transitions.cases import TransitionCase, TransitionParameters
+from planner.transitions.cases import TransitionCase, TransitionParameters, team_week_capacity
 from planner.transitions.joint_bound import JointBound
 from planner.transitions.levelling import load_profile
 from planner.transitions.schedule import TeamScheduleProblem
@@ -61,7 +61,9 @@ def assemble_result(instance: Instance, params: TransitionParameters, calendar: 
         minutes_of_activity.update({a.activity_id: a.minutes for a in problems[team_id].activities})
     plans = [case_plan(case, allocation.team_by_case.get(case.case_id), week_of_activity, minutes_of_activity,
                        calendar) for case in cases]
-    team_rows, weeks_over = team_rows_and_overload(instance, calendar, allocation, schedules, problems)
+    plans = with_deadline_status(plans, allocation.unallocated)
+    team_rows, weeks_over = team_rows_and_overload(instance, calendar, allocation, schedules, problems,
+                                                   params.outreach.availability)
     return {
         "status": status,
         "year": params.year,
@@ -110,8 +112,8 @@ def levelling_statistics(team_rows: list[dict[str, Any]]) -> dict[str, float]:
 
 
 def team_rows_and_overload(instance: Instance, calendar: SchoolCalendar, allocation: Any,
-                           schedules: dict[str, Any], problems: dict[str, TeamScheduleProblem]
-                           ) -> tuple[list[dict[str, Any]], int]:
+                           schedules: dict[str, Any], problems: dict[str, TeamScheduleProblem],
+                           availability: float = 1.0) -> tuple[list[dict[str, Any]], int]:
     """Each team's hours booked against its hours, week by week and term by term; and the number of (team, week)
     pairs booked above the team's hours (0 for every schedule the solver returns)."""
     rows: list[dict[str, Any]] = []
@@ -119,7 +121,8 @@ def team_rows_and_overload(instance: Instance, calendar: SchoolCalendar, allocat
     for team in instance.teams:
         schedule = schedules.get(team.id)
         load = [0] * calendar.weeks
-        capacity = list(problems[team.id].capacity) if team.id in problems else []
+        capacity = list(problems[team.id].capacity) if team.id in problems else \
+            team_week_capacity(team.hours_per_week, calendar, availability)  # a team with no cases: all its hours
         if schedule is not None:
             for act in problems[team.id].activities:
                 week = schedule.week_by_activity.get(act.activity_id)
@@ -179,6 +182,39 @@ def case_plan(case: TransitionCase, team_id: str | None, week_of_activity: dict[
         "late": any((a["weeks_late"] or 0) > 0 for a in activities) or (team_id is not None and any(
             not a["scheduled"] for a in activities)),
     }
+
+
+def case_shortfall_reason(case: dict[str, Any], unallocated: dict[str, dict[str, Any]]) -> str:
+    """Why a case will miss a deadline ("" when it will not): no team, activities left out, or weeks late."""
+    if case["team_id"] is None:
+        entry = unallocated.get(case["case_id"], {})
+        return f"no team: {entry.get('reason', 'not allocated')}"
+    left_out = [a["kind"] for a in case["activities"] if not a["scheduled"]]
+    if left_out:
+        return f"{len(left_out)} activities not scheduled this year (the team's weeks are full): " \
+               + ", ".join(sorted(set(left_out)))
+    late = [f"{a['kind']} {a['weeks_late']} week(s) late (due {a['due_date']})" for a in case["activities"]
+            if (a["weeks_late"] or 0) > 0]
+    return "; ".join(late)
+
+
+def case_slack_weeks(case: dict[str, Any]) -> int | None:
+    """The least slack over a case's activities: weeks between the week each is booked in and its due week
+    (negative when late); None when the case has no team or an activity is not scheduled."""
+    if case["team_id"] is None or not case["activities"] or not all(a["scheduled"] for a in case["activities"]):
+        return None
+    return min(a["due_week"] - a["week"] for a in case["activities"])
+
+
+def with_deadline_status(plans: list[dict[str, Any]], unallocated: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each case with its slack and whether (and why) it will miss a deadline; the cases that will miss one first
+    (earliest deadline first), then the rest by deadline."""
+    by_case = {str(u.get("case_id")): u for u in unallocated}
+    for plan in plans:
+        plan["reason"] = case_shortfall_reason(plan, by_case)
+        plan["misses_deadline"] = bool(plan["reason"])
+        plan["slack_weeks"] = case_slack_weeks(plan)
+    return sorted(plans, key=lambda p: (not p["misses_deadline"], p["planning_deadline"], p["case_id"]))
 
 
 def counts(cases: list[TransitionCase], team_by_case: dict[str, str | None],
