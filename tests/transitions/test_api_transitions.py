@@ -208,3 +208,26 @@ def test_api_run_takes_the_receiving_setting_from_the_latest_placement_run(api: 
         assert time.monotonic() < deadline
         time.sleep(0.05)
     assert body["status"] == "failed" and "nosuchrun" in body["error"]
+
+
+def test_result_and_csvs_carry_slack_reason_and_team_week_hours(api: Api, run_id: str) -> None:
+    import csv
+    import io
+
+    result = api.get(f"/api/v1/runs/{run_id}", "officer").json()["result"]
+    missing = [c["misses_deadline"] for c in result["cases"]]
+    assert missing == sorted(missing, reverse=True)  # the cases that will miss a deadline first
+    assert all("slack_weeks" in c and "reason" in c for c in result["cases"])
+    response = api.get(f"/api/v1/transitions/{run_id}/cases.csv", "officer")
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert [r["learner_id"] for r in rows] == [c["learner_id"] for c in result["cases"]]
+    assert _learner_audits(api, rows[0]["learner_id"]) >= 1
+    weeks = list(csv.DictReader(io.StringIO(api.get(f"/api/v1/transitions/{run_id}/team-weeks.csv",
+                                                    "officer").text)))
+    assert len(weeks) == len(result["teams"]) * result["calendar"]["weeks"]
+    for row in weeks:
+        team = next(t for t in result["teams"] if t["team_id"] == row["team_id"])
+        assert float(row["hours_booked"]) == team["load_hours_by_week"][int(row["week"])]
+        assert float(row["hours_booked"]) <= float(row["hours_available"])
+    assert api.get(f"/api/v1/transitions/{run_id}/team-weeks.csv", "commissioner").status_code == 403
