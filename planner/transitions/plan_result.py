@@ -61,7 +61,8 @@ def assemble_result(instance: Instance, params: TransitionParameters, calendar: 
         minutes_of_activity.update({a.activity_id: a.minutes for a in problems[team_id].activities})
     plans = [case_plan(case, allocation.team_by_case.get(case.case_id), week_of_activity, minutes_of_activity,
                        calendar) for case in cases]
-    plans = with_deadline_status(plans, allocation.unallocated)
+    week_hours = {team_id: max(p.capacity, default=0) / 60 for team_id, p in problems.items()}
+    plans = with_deadline_status(plans, allocation.unallocated, week_hours)
     team_rows, weeks_over = team_rows_and_overload(instance, calendar, allocation, schedules, problems,
                                                    params.outreach.availability)
     return {
@@ -168,7 +169,8 @@ def case_plan(case: TransitionCase, team_id: str | None, week_of_activity: dict[
         })
     return {
         "case_id": case.case_id, "learner_id": case.learner_id, "transition": case.transition.value,
-        "ncy_now": ncy_label(case.ncy_now), "ncy_next": ncy_label(case.ncy_next) if case.ncy_next <= 20 else "end",
+        "ncy_now": ncy_label(case.ncy_now) if case.ncy_now is not None else "unknown",
+        "ncy_next": "unknown" if case.ncy_next is None else ncy_label(case.ncy_next) if case.ncy_next <= 20 else "end",
         "need": case.need.value, "locality_id": case.locality_id,
         "current_setting_id": case.current_setting_id, "receiving_setting_id": case.receiving_setting_id,
         "receiving_source": case.receiving_source,
@@ -184,15 +186,22 @@ def case_plan(case: TransitionCase, team_id: str | None, week_of_activity: dict[
     }
 
 
-def case_shortfall_reason(case: dict[str, Any], unallocated: dict[str, dict[str, Any]]) -> str:
-    """Why a case will miss a deadline ("" when it will not): no team, activities left out, or weeks late."""
+def case_shortfall_reason(case: dict[str, Any], unallocated: dict[str, dict[str, Any]],
+                          week_hours: dict[str, float] | None = None) -> str:
+    """Why a case will miss a deadline ("" when it will not): no team, activities left out (longer than any week
+    of the team's hours, or the team's weeks are full), or weeks late."""
     if case["team_id"] is None:
         entry = unallocated.get(case["case_id"], {})
         return f"no team: {entry.get('reason', 'not allocated')}"
-    left_out = [a["kind"] for a in case["activities"] if not a["scheduled"]]
+    left_out = [a for a in case["activities"] if not a["scheduled"]]
     if left_out:
+        most = (week_hours or {}).get(case["team_id"])
+        too_long = sorted({a["kind"] for a in left_out if most is not None and a["hours"] > most})
+        if too_long:
+            return f"{len(left_out)} activities not scheduled this year: " + ", ".join(too_long) + \
+                   f" needs more than the team's {most:g} hours in a week"
         return f"{len(left_out)} activities not scheduled this year (the team's weeks are full): " \
-               + ", ".join(sorted(set(left_out)))
+               + ", ".join(sorted({a["kind"] for a in left_out}))
     late = [f"{a['kind']} {a['weeks_late']} week(s) late (due {a['due_date']})" for a in case["activities"]
             if (a["weeks_late"] or 0) > 0]
     return "; ".join(late)
@@ -206,12 +215,13 @@ def case_slack_weeks(case: dict[str, Any]) -> int | None:
     return min(a["due_week"] - a["week"] for a in case["activities"])
 
 
-def with_deadline_status(plans: list[dict[str, Any]], unallocated: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def with_deadline_status(plans: list[dict[str, Any]], unallocated: list[dict[str, Any]],
+                         week_hours: dict[str, float] | None = None) -> list[dict[str, Any]]:
     """Each case with its slack and whether (and why) it will miss a deadline; the cases that will miss one first
-    (earliest deadline first), then the rest by deadline."""
+    (earliest deadline first), then the rest by deadline. `week_hours`: each team's most hours in a week."""
     by_case = {str(u.get("case_id")): u for u in unallocated}
     for plan in plans:
-        plan["reason"] = case_shortfall_reason(plan, by_case)
+        plan["reason"] = case_shortfall_reason(plan, by_case, week_hours)
         plan["misses_deadline"] = bool(plan["reason"])
         plan["slack_weeks"] = case_slack_weeks(plan)
     return sorted(plans, key=lambda p: (not p["misses_deadline"], p["planning_deadline"], p["case_id"]))

@@ -31,6 +31,7 @@ from planner.domain.models import Instance, OutreachTeam
 from planner.domain.travel import TravelModel
 from planner.solving.cpsat import relative_gap
 from planner.solving.progress import NullProgress, Progress, RunCancelled
+from planner.transitions.assessments import assessment_cases
 from planner.transitions.cases import (
     SCHOOL_PHASE_TRANSFERS,
     SEPTEMBER_TRANSFERS,
@@ -286,6 +287,8 @@ def plan_transitions(instance: Instance, params: TransitionParameters, progress:
                calendar=planning_calendar(params), started=time.perf_counter())
     run.check(0.02, "finding learners at transition points")
     run.cases = find_transitions(instance, params, run.travel)
+    # Open requests for a needs assessment: casework on the 20-week clock, scheduled with the rest
+    run.cases += assessment_cases(instance, params, run.calendar)
     run.phase_done("find_cases")
     allocation = _allocate(run)
     allocation_mip = {"status": allocation.status, "objective": allocation.objective, "bound": allocation.bound,

@@ -43,7 +43,7 @@
     Plotly.react("team-chart", [
       { type: "bar", name: "Hours booked", x, y: t.load_hours_by_week, marker: { color: "#0b4f8a" } },
       { type: "scatter", mode: "lines", name: "Hours available", x, y: cap, line: { color: "#a4161a", shape: "hv" } },
-    ], { title: { text: `${t.name}: hours booked and available per week` }, margin: { t: 50, r: 20, b: 60, l: 60 }, legend: { orientation: "h" },
+    ], { title: { text: `${t.name}: hours per week, booked and available` }, margin: { t: 50, r: 20, b: 60, l: 60 }, legend: { orientation: "h" },
       xaxis: { title: { text: "Week commencing" } }, yaxis: { title: { text: "Hours" } } }, plotConfig);
     // The chart's figures as a table (every term-time week): booked against available
     const weeks = run.result.calendar.school_weeks || [];
