@@ -68,6 +68,26 @@ def placement_settings(stored: str | None, run: str) -> tuple[dict[str, str], st
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+def open_requests(path: Path) -> list[Any]:
+    """The open needs-assessment requests of a SEN2 return (planner.io.sen2.requests), keyed by the same
+    pseudonymous ids as the imported learners (the council's key); homes from the loaded postcode lookup."""
+    from api.cli.common import CliError, fresh_settings, open_database
+    from api.postcodes import loaded_lookup
+    from planner.io.report import ImportValidationError
+    from planner.io.sen2.requests import read_open_requests
+
+    settings = fresh_settings()
+    try:
+        with open_database(settings) as engine:
+            return read_open_requests(path, pseudonym_key=settings.resolved_pseudonym_key(),
+                                      postcode_lookup=loaded_lookup(engine))
+    except ImportValidationError as error:
+        _fail(f"{path.name}: {len(error.report.problems)} problem(s) in the return's header or links")
+    except (CliError, OSError, UnicodeError) as error:
+        _fail(f"cannot read the requests of {path}: {error}")
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
 def _write_outputs(result: dict[str, Any], out: Path) -> None:
     from planner.io.transition_export import (
         activities_csv,
@@ -177,6 +197,9 @@ def _register_plan(app: typer.Typer) -> None:
         seed: Annotated[int, typer.Option(help="Random seed (same seed, same plan)")] = 0,
         placement_run: Annotated[str, typer.Option(help="Stored instances: the placement run whose proposals are the "
                                                         "receiving settings (latest, a run id, or none)")] = "latest",
+        sen2_requests: Annotated[Path | None, typer.Option(help="A SEN2 return (folder, XML or zip): its open "
+                                                                "requests for a needs assessment are scheduled on "
+                                                                "the 20-week clock")] = None,
     ) -> None:
         """Find every learner at a transition point, propose support, allocate teams and schedule the year."""
         source = resolve_instance(instance, preset, stored=stored, console=err_console)
@@ -190,6 +213,10 @@ def _register_plan(app: typer.Typer) -> None:
                 console.print(f"receiving settings from placement run {run_id} ({len(settings)} proposals)")
             else:
                 console.print("no placement run stored: receiving settings from the families' first requests")
+        if sen2_requests is not None:
+            requests = open_requests(sen2_requests)
+            parameters["assessment_requests"] = [r.model_dump(mode="json") for r in requests]
+            console.print(f"{len(requests)} open needs-assessment requests from {sen2_requests.name}")
         result = _plan(inst, parameters)
         counts = result["counts"]
         console.print(f"{counts['cases']} cases: " + ", ".join(f"{k}={v}" for k, v in counts["by_transition"].items()))

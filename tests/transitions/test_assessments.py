@@ -136,3 +136,26 @@ def test_open_requests_read_from_a_sen2_return(tmp_path: Path) -> None:
     # A drafting request: a plan will be issued (AssessmentOutcome Y) but none has started by the census date
     later = read_open_requests(tmp_path, pseudonym_key="k", census_date=date(2024, 12, 1))
     assert ("drafting", date(2024, 10, 1)) in [(r.stage, r.received) for r in later]
+
+
+def test_cli_schedules_the_open_requests_of_a_sen2_return(tmp_path: Path, monkeypatch: Any) -> None:
+    from typer.testing import CliRunner
+
+    from api.cli.main import app
+
+    monkeypatch.setenv("PLACEPLAN_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    write_sen2_csv(tmp_path / "sen2", [_person("P1", date(2026, 9, 14)), _person("P2", date(2026, 10, 5))],
+                   date(2026, 10, 8), "990", blade_names=False)
+    source = tmp_path / "council.json"
+    source.write_text(build_small_instance().model_dump_json(), encoding="utf-8")
+    out = CliRunner().invoke(app, ["transitions", "plan", "--instance", str(source), "--year", "2027",
+                                   "--time-limit", "5", "--sen2-requests", str(tmp_path / "sen2"),
+                                   "--out", str(tmp_path / "plan")], env={"COLUMNS": "200"})
+    assert out.exit_code == 0, out.output
+    assert "2 open needs-assessment requests from sen2" in out.output
+    with (tmp_path / "plan" / "transition_cases.csv").open(encoding="utf-8") as handle:
+        rows = [r for r in csv.DictReader(handle) if r["transition"] == "new_assessment"]
+    # Received 14 September and 5 October 2026: final plans by 1 and 22 February 2027 (20 calendar weeks)
+    assert sorted(r["deadline"] for r in rows) == ["2027-02-01", "2027-02-22"]
+    assert all(r["learner_id"].startswith("P") and r["team_id"] for r in rows)
