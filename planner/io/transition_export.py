@@ -150,6 +150,9 @@ Outreach team: <strong>{{ case.team_id or "not allocated" }}</strong>.</p>
 <table>
 <tr><th>Deadline</th><td>{{ case.deadline }} ({{ "statutory" if case.statutory else "local rule" }});
 we plan to {{ case.planning_deadline }}</td></tr>
+<tr><th>Slack</th><td>{% if case.slack_weeks is none %}not all activities scheduled{% else %}{{ case.slack_weeks }}
+week(s){% endif %}{% if case.misses_deadline %} <span class="late">will miss the deadline: {{ case.reason }}</span>
+{% endif %}</td></tr>
 <tr><th>Latest review meeting</th><td>{{ case.latest_review }}</td></tr>
 <tr><th>Weeks left</th><td>{{ case.weeks_left }}</td></tr>
 <tr><th>Transfer</th><td>{{ case.transfer_date }}; current setting {{ case.current_setting_id or "none" }},

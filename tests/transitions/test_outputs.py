@@ -99,3 +99,13 @@ def test_cli_prints_team_weeks_and_cases_and_writes_both_csvs(tmp_path: Path) ->
     learner = first_row.split("│")[1].strip()
     assert learner in latest and latest[learner]["reason"][:20] in first_row
     assert (tmp_path / "plan" / "team_weeks.csv").read_text("utf-8").startswith("team_id,team_name,week,")
+
+
+def test_learner_page_shows_slack_and_the_reason(short_plan: dict[str, Any]) -> None:
+    from planner.io.transition_export import learner_html
+
+    late = short_plan["cases"][0]
+    page = learner_html(late)
+    assert "will miss the deadline: " + late["reason"].split(" (")[0] in page
+    on_time = next(c for c in short_plan["cases"] if not c["misses_deadline"])
+    assert f"{on_time['slack_weeks']}\nweek(s)" in learner_html(on_time)
