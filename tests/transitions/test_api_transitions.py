@@ -231,3 +231,12 @@ def test_result_and_csvs_carry_slack_reason_and_team_week_hours(api: Api, run_id
         assert float(row["hours_booked"]) == team["load_hours_by_week"][int(row["week"])]
         assert float(row["hours_booked"]) <= float(row["hours_available"])
     assert api.get(f"/api/v1/transitions/{run_id}/team-weeks.csv", "commissioner").status_code == 403
+
+
+def test_api_run_schedules_needs_assessment_requests_given_as_parameters(api: Api) -> None:
+    result = _start_and_wait(api, api.instance_id, {
+        "year": 2027, "time_limit_seconds": 5,
+        "assessment_requests": [{"request_id": "R1", "received": "2026-09-14"}]})
+    case = next(c for c in result["cases"] if c["case_id"] == "A-R1")
+    assert case["transition"] == "new_assessment" and case["deadline"] == "2027-02-01"  # 20 weeks
+    assert case["team_id"] is not None and all(a["scheduled"] for a in case["activities"])
