@@ -102,8 +102,10 @@ def level_schedule(problem: TeamScheduleProblem, weeks: Mapping[str, int | None]
         for act in order:
             current = result[act.activity_id]
             assert current is not None
-            earliest, latest = _window(act, current, result, successors, by_id, margin_weeks)
             m = act.minutes
+            if m <= 0 or capacity[current] <= 0:
+                continue  # takes no hours (it may sit in a week with none): nothing to level
+            earliest, latest = _window(act, current, result, successors, by_id, margin_weeks)
             # What leaving the current week saves: (L - m)^2 - L^2 over its hours
             leave = (m * m - 2 * m * load[current]) / capacity[current]
             best_week, best_delta = current, -1e-9

@@ -84,3 +84,12 @@ def test_plan_is_never_over_a_week_hours_and_levelling_keeps_the_objective() -> 
     assert before["peak_load_share"] == 1.0 and after["peak_load_share"] < 0.5
     assert after["first_3_weeks_share"] < before["first_3_weeks_share"] / 2
     assert after["load_share_spread"] < before["load_share_spread"]
+
+
+def test_an_activity_taking_no_hours_stays_where_it_is() -> None:
+    # A zero-minute activity may sit in a holiday week (no hours): levelling leaves it there, no division by zero
+    acts = [ScheduleActivity("a", "c", "visit", 0, release_week=0, due_week=3),
+            ScheduleActivity("b", "c", "visit", 60, release_week=0, due_week=3)]
+    problem = TeamScheduleProblem(team_id="T", capacity=[0, 120, 120, 120], activities=acts, unscheduled_penalty=9)
+    levelled = level_schedule(problem, {"a": 0, "b": 1}, margin_weeks=0)
+    assert levelled["a"] == 0 and check_schedule(problem, levelled).ok

@@ -53,11 +53,16 @@
       { key: "share", label: "Booked", numeric: true, format: (v, r) => r.available ? `${Math.round(100 * r.booked / r.available)}%` : "—" }],
       weeks.map(w => ({ week: x[w], booked: t.load_hours_by_week[w], available: cap[w] || 0 })),
       { caption: `${t.name}: hours booked and available in each term-time week (busiest week ${Math.round(100 * (t.peak_load_share || 0))}% of its hours)`, rowHeaders: true, id: "team-week-table" });
-    const terms = Object.keys(t.hours_by_term || {});
-    table("team-table", [{ key: "term", label: "Term" }, { key: "hours", label: "Planned hours", numeric: true, format: v => num(v, 1) },
-      { key: "capacity", label: "Capacity (hours)", numeric: true, format: v => num(v, 1) }],
-      terms.map(term => ({ term, hours: t.hours_by_term[term], capacity: (t.capacity_hours_by_term || {})[term] })),
-      { caption: `${t.name}: ${t.cases} cases, ${label(t.status)}`, rowHeaders: true });
+    // Hours booked and available by term, summed from the weeks of the schedule (holidays belong to their term)
+    const byTerm = {};
+    let week = 0;
+    for (const block of run.result.calendar.blocks || []) {
+      const row = byTerm[block.term] = byTerm[block.term] || { term: block.term, hours: 0, capacity: 0 };
+      for (let k = 0; k < block.weeks; k++, week++) { row.hours += t.load_hours_by_week[week] || 0; row.capacity += cap[week] || 0; }
+    }
+    table("team-table", [{ key: "term", label: "Term" }, { key: "hours", label: "Hours booked", numeric: true, format: v => num(v, 1) },
+      { key: "capacity", label: "Hours available", numeric: true, format: v => num(v, 1) }],
+      Object.values(byTerm), { caption: `${t.name}: ${t.cases} cases, ${label(t.status)}`, rowHeaders: true });
   }
 
   function csvLinks() {
@@ -102,7 +107,7 @@
       { key: "transition", label: "Transition", format: label }, { key: "team_id", label: "Team", format: v => esc(v || "—") },
       { key: "slack_weeks", label: "Slack", numeric: true, format: (v, c) => esc(slackText(c)) },
       { key: "reason", label: "Why it will miss the deadline", format: (v, c) => esc(v || (unscheduled(c) ? `${unscheduled(c)} activities unscheduled` : `${maxLate(c)} weeks late`)) }],
-      late, { caption: late.length ? `${late.length} cases will miss a deadline` : "No case will miss a deadline", id: "late-table" });
+      late, { caption: late.length ? `${late.length} ${late.length === 1 ? "case" : "cases"} will miss a deadline` : "No case will miss a deadline", id: "late-table" });
     const kinds = Object.keys(r.counts.by_transition || {});
     document.getElementById("tr-kind").innerHTML = `<option value="">All transitions</option>` + kinds.map(k => `<option value="${esc(k)}">${esc(label(k))} (${r.counts.by_transition[k]})</option>`).join("");
     const teams = r.teams.map(t => `<option value="${esc(t.team_id)}">${esc(t.name)}</option>`).join("");
