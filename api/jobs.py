@@ -221,6 +221,11 @@ def load_run_input(session: Session, run: RunRow) -> tuple[Instance, dict[str, A
     from api import store
 
     parameters = dict(run.parameters or {})
+    if run.kind == "transitions":
+        # Receiving settings from the instance's latest placement run (api.transition_inputs)
+        from api.transition_inputs import with_placement_proposals
+
+        parameters = with_placement_proposals(session, run, parameters)
     if run.scenario_id is not None:
         scenario = session.get(ScenarioRow, run.scenario_id)
         if scenario is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -51,50 +52,108 @@ def _plan(instance: Instance, parameters: dict[str, Any]) -> dict[str, Any]:
 def placement_settings(stored: str | None, run: str) -> tuple[dict[str, str], str | None]:
     """Learner -> proposed setting from a stored instance's placement run (`run`: "latest" or a run id), and the
     run's id; ({}, None) when there is none. The receiving setting of a transition comes from it (a pinned
-    placement still wins; the family's first request is used only when there is no run)."""
-    from sqlmodel import Session, col, select
+    placement still wins; the family's first request is used only when there is no run): the same lookup as the
+    API's transitions runs (api.transition_inputs)."""
+    from sqlmodel import Session
 
     from api.cli.common import CliError, fresh_settings, open_database, resolve_instance_id
-    from api.tables import RunRow, RunStatus
+    from api.transition_inputs import PlacementRunNotFound, placement_proposals
 
     try:
         with open_database(fresh_settings()) as engine, Session(engine) as session:
             instance_id = resolve_instance_id(session, stored, None)
-            query = select(RunRow).where(RunRow.kind == "placement", RunRow.instance_id == instance_id,
-                                         RunRow.status == RunStatus.SUCCEEDED.value)
-            if run != "latest":
-                query = query.where(RunRow.id == run)
-            row = session.exec(query.order_by(col(RunRow.created_at).desc())).first()
-    except CliError as error:
+            return placement_proposals(session, instance_id, None, run)
+    except (CliError, PlacementRunNotFound) as error:
         _fail(str(error))
-    if row is None or not isinstance(row.result, dict):
-        if run != "latest":
-            _fail(f"no finished placement run {run!r} for this instance")
-        return {}, None
-    decisions = row.result.get("decisions") or []
-    return {str(d["learner_id"]): str(d["setting_id"]) for d in decisions
-            if isinstance(d, dict) and d.get("setting_id")}, row.id
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def open_requests(path: Path) -> list[Any]:
+    """The open needs-assessment requests of a SEN2 return (planner.io.sen2.requests), keyed by the same
+    pseudonymous ids as the imported learners (the council's key); homes from the loaded postcode lookup."""
+    from api.cli.common import CliError, fresh_settings, open_database
+    from api.postcodes import loaded_lookup
+    from planner.io.report import ImportValidationError
+    from planner.io.sen2.requests import read_open_requests
+
+    settings = fresh_settings()
+    try:
+        with open_database(settings) as engine:
+            return read_open_requests(path, pseudonym_key=settings.resolved_pseudonym_key(),
+                                      postcode_lookup=loaded_lookup(engine))
+    except ImportValidationError as error:
+        _fail(f"{path.name}: {len(error.report.problems)} problem(s) in the return's header or links")
+    except (CliError, OSError, UnicodeError) as error:
+        _fail(f"cannot read the requests of {path}: {error}")
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _write_outputs(result: dict[str, Any], out: Path) -> None:
     from planner.io.transition_export import (
         activities_csv,
+        cases_csv,
         learner_html,
         plan_json,
         statutory_calendar_csv,
         team_ics,
+        team_weeks_csv,
     )
 
     (out / "learners").mkdir(parents=True, exist_ok=True)
     (out / "teams").mkdir(parents=True, exist_ok=True)
     (out / "transition_plan.json").write_text(plan_json(result), encoding="utf-8")
     (out / "transition_activities.csv").write_text(activities_csv(result), encoding="utf-8")
+    (out / "transition_cases.csv").write_text(cases_csv(result), encoding="utf-8")
+    (out / "team_weeks.csv").write_text(team_weeks_csv(result), encoding="utf-8")
     if "statutory_calendar" in result:
         (out / "statutory_calendar.csv").write_text(statutory_calendar_csv(result), encoding="utf-8")
     for case in result["cases"]:
         (out / "learners" / f"{case['learner_id']}.html").write_text(learner_html(case), encoding="utf-8")
     for team in result["teams"]:
         (out / "teams" / f"{team['team_id']}.ics").write_bytes(team_ics(result, team["team_id"]).encode("utf-8"))
+
+
+def print_cases(result: dict[str, Any], limit: int = 20) -> None:
+    """The cases that will miss a deadline first (with the reason), then the tightest: deadline and slack."""
+    from rich.table import Table
+
+    cases = result["cases"]
+    missing = sum(1 for c in cases if c.get("misses_deadline"))
+    table = Table(title=f"Cases: {missing} will miss a deadline (listed first); {len(cases)} in all",
+                  title_justify="left")
+    for column in ("Learner", "Transition", "Deadline", "Team", "Slack (weeks)", "Misses deadline because"):
+        table.add_column(column, justify="right" if column.startswith("Slack") else "left")
+    ordered = sorted(cases, key=lambda c: (not c.get("misses_deadline"), c.get("slack_weeks") is not None,
+                                           c.get("slack_weeks") or 0, c["planning_deadline"]))
+    for case in ordered[:limit]:
+        slack = case.get("slack_weeks")
+        table.add_row(case["learner_id"], case["transition"].replace("_", " "),
+                      f"{case['planning_deadline']}{'' if case['statutory'] else ' (local)'}", case["team_id"] or "-",
+                      "-" if slack is None else str(slack), case.get("reason") or "")
+    if len(cases) > limit:
+        table.caption = f"first {limit} of {len(cases)}: every case is in transition_cases.csv with --out"
+    console.print(table)
+
+
+def print_team_weeks(result: dict[str, Any]) -> None:
+    """Hours booked / available for each team (columns) in each term-time week (rows)."""
+    from rich.table import Table
+
+    teams = result["teams"]
+    table = Table(title="Hours booked / available per team and week (term time)", title_justify="left")
+    table.add_column("Week of")
+    for team in teams:
+        table.add_column(team["team_id"], justify="right")
+    start = date.fromisoformat(result["calendar"]["start"])
+    for week in result["calendar"]["school_weeks"]:
+        cells = []
+        for team in teams:
+            booked = team["load_hours_by_week"][week]
+            available = team["capacity_hours_by_week"][week] if team["capacity_hours_by_week"] else 0.0
+            over = booked > available + 1e-9
+            cells.append(f"{'[red]' if over else ''}{booked:g}/{available:g}{'[/red]' if over else ''}")
+        table.add_row((start + timedelta(weeks=week)).isoformat(), *cells)
+    console.print(table)
 
 
 def summary_line(label: str, result: dict[str, Any]) -> str:
@@ -104,10 +163,14 @@ def summary_line(label: str, result: dict[str, Any]) -> str:
     gap, allocation_gap = stats["gap"], stats.get("allocation_gap")
     gap_text = "n/a" if gap is None else f"{100 * gap:.2f}"
     allocation_text = "n/a" if allocation_gap is None else f"{100 * allocation_gap:.2f}"
+    levelling = stats.get("load_levelling", {})
     return (f"transitions {label}: cases={stats['cases']} teams={stats['teams']} status={result['status']} "
             f"objective={stats['objective']:.0f} bound={stats['bound']:.0f} gap={gap_text}% "
             f"wall={stats['wall_seconds']:.1f} s late={stats['late_cases']} "
             f"weeks_over_capacity={stats.get('weeks_over_capacity', 0)} "
+            f"peak_week_load={100 * levelling.get('peak_load_share', 0):.0f}% "
+            f"load_spread={levelling.get('mean_load_share_spread', 0):.3f} "
+            f"first_3_weeks={100 * levelling.get('mean_first_3_weeks_share', 0):.0f}% "
             f"unallocated={stats['breakdown']['unallocated_cases']} allocation_gap={allocation_text}%")
 
 
@@ -134,6 +197,9 @@ def _register_plan(app: typer.Typer) -> None:
         seed: Annotated[int, typer.Option(help="Random seed (same seed, same plan)")] = 0,
         placement_run: Annotated[str, typer.Option(help="Stored instances: the placement run whose proposals are the "
                                                         "receiving settings (latest, a run id, or none)")] = "latest",
+        sen2_requests: Annotated[Path | None, typer.Option(help="A SEN2 return (folder, XML or zip): its open "
+                                                                "requests for a needs assessment are scheduled on "
+                                                                "the 20-week clock")] = None,
     ) -> None:
         """Find every learner at a transition point, propose support, allocate teams and schedule the year."""
         source = resolve_instance(instance, preset, stored=stored, console=err_console)
@@ -147,14 +213,20 @@ def _register_plan(app: typer.Typer) -> None:
                 console.print(f"receiving settings from placement run {run_id} ({len(settings)} proposals)")
             else:
                 console.print("no placement run stored: receiving settings from the families' first requests")
+        if sen2_requests is not None:
+            requests = open_requests(sen2_requests)
+            parameters["assessment_requests"] = [r.model_dump(mode="json") for r in requests]
+            console.print(f"{len(requests)} open needs-assessment requests from {sen2_requests.name}")
         result = _plan(inst, parameters)
         counts = result["counts"]
         console.print(f"{counts['cases']} cases: " + ", ".join(f"{k}={v}" for k, v in counts["by_transition"].items()))
         console.print("tiers: " + ", ".join(f"{k}={v}" for k, v in counts["by_tier"].items()))
         console.print(f"unallocated={counts['unallocated']} late={counts['late']}")
+        print_team_weeks(result)
+        print_cases(result)
         if out is not None:
             _write_outputs(result, out)
-            console.print(f"wrote plan, activities, {len(result['cases'])} learner pages and "
+            console.print(f"wrote plan, cases, team-weeks, activities, {len(result['cases'])} learner pages and "
                           f"{len(result['teams'])} team calendars to {out}")
         console.print(summary_line(inst.name, result), soft_wrap=True)
 

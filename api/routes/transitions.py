@@ -1,10 +1,13 @@
-"""Transition runs: one learner's transition plan (JSON or a printable page), a team's calendar, dashboard counts.
+"""Transition runs: one learner's transition plan (JSON or a printable page), a team's calendar, the cases and the
+team-week hours as CSV, dashboard counts.
 
 A transitions run is started through the generic run API (`POST /api/v1/runs {"kind": "transitions",
 "parameters": {"year": 2027}}`); these routes read its stored result (`planner.transitions.planning.plan_transitions`).
 A learner's plan is learner-level: officers only (admin implied), read through `api.jobs.load_run_for` (role check
 on the run kind, audited) plus one audit event for the learner. A team calendar lists learners too, so it is for
-officers as well, with an audit event per learner in it. The counts are aggregates with no learner ids
+officers as well, with an audit event per learner in it; so is the cases CSV (every learner in the run, each
+audited). The team-week CSV (hours booked against hours available per team and week) has no learner ids but
+comes from an officer-only run, so it is for officers too. The counts are aggregates with no learner ids
 (by transition, tier, need, team; late and unallocated), so commissioners and planners may read them: that route
 cannot use `load_run_for` (transitions runs are officer-only as a whole), so it checks the kind itself, audits the
 read and returns only `result["counts"]`.
@@ -121,6 +124,32 @@ def team_calendar(run_id: RunId, team_id: TeamId, session: SessionDep, principal
     record_learner_reads(session, principal, request, run, learners)
     return Response(team_ics(result, team_id), media_type=ICS_MEDIA_TYPE,
                     headers={"Content-Disposition": f'attachment; filename="transitions-{team_id}.ics"'})
+
+
+CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
+
+
+@router.get("/transitions/{run_id}/cases.csv", response_class=Response,
+            responses={200: {"content": {CSV_MEDIA_TYPE: {}}}}, **allow(Role.OFFICER))
+def cases_csv_file(run_id: RunId, session: SessionDep, principal: Officer, request: Request) -> Response:
+    """Every case with its deadline, slack and, for a case that will miss its deadline, the reason (those first)."""
+    from planner.io.transition_export import cases_csv
+
+    run, result = _officer_result(session, principal, run_id, request)
+    record_learner_reads(session, principal, request, run, sorted({c["learner_id"] for c in result["cases"]}))
+    return Response(cases_csv(result), media_type=CSV_MEDIA_TYPE,
+                    headers={"Content-Disposition": f'attachment; filename="transition-cases-{run.id}.csv"'})
+
+
+@router.get("/transitions/{run_id}/team-weeks.csv", response_class=Response,
+            responses={200: {"content": {CSV_MEDIA_TYPE: {}}}}, **allow(Role.OFFICER))
+def team_weeks_csv_file(run_id: RunId, session: SessionDep, principal: Officer, request: Request) -> Response:
+    """Each team's hours booked against its hours available in every week of the year (no learner ids)."""
+    from planner.io.transition_export import team_weeks_csv
+
+    _, result = _officer_result(session, principal, run_id, request)
+    return Response(team_weeks_csv(result), media_type=CSV_MEDIA_TYPE,
+                    headers={"Content-Disposition": f'attachment; filename="team-weeks-{run_id}.csv"'})
 
 
 @router.get("/transitions/{run_id}/counts", **allow(Role.COMMISSIONER, Role.PLANNER, Role.OFFICER))

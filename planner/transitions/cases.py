@@ -20,6 +20,7 @@ from planner.domain.models import Instance, Learner, OutreachTeam, Point
 from planner.domain.travel import TravelModel
 from planner.transitions.casework_calendar import (
     AssessmentRequest,
+    AssessmentWork,
     CaseworkRules,
     ExclusionNotice,
     annual_review_due,
@@ -58,6 +59,7 @@ class TransitionType(StrEnum):
     END_OF_PLAN = "end_of_plan"
     PRU_REINTEGRATION = "pru_reintegration"
     AT_RISK = "at_risk"
+    NEW_ASSESSMENT = "new_assessment"  # a request for an EHC needs assessment on the 20-week clock
 
 
 SCHOOL_PHASE_TRANSFERS = frozenset({
@@ -100,8 +102,13 @@ class TransitionParameters(BaseModel):
     placement_run_id: str | None = Field(default=None, description="The placement run `placement_settings` came from")
     exclusions: tuple[ExclusionNotice, ...] = Field(default=(), description="Permanent exclusions with their first "
                                                                             "day (the sixth-day duty)")
-    assessment_requests: tuple[AssessmentRequest, ...] = Field(default=(), description="New needs assessment "
-                                                                                      "requests (20-week clock)")
+    assessment_requests: tuple[AssessmentRequest, ...] = Field(default=(), description="Open requests for an EHC "
+                                                                                      "needs assessment: dated on "
+                                                                                      "the 20-week clock and "
+                                                                                      "scheduled as casework "
+                                                                                      "(planner.transitions."
+                                                                                      "assessments)")
+    assessment_work: AssessmentWork = Field(default_factory=AssessmentWork)
     casework_calendar: bool = Field(default=True, description="Add the statutory casework calendar of every learner "
                                                               "with a plan to the result")
     support: SupportRules = Field(default_factory=SupportRules)
@@ -131,6 +138,12 @@ class TransitionParameters(BaseModel):
                                                      "bound its lateness by the time-indexed LP relaxation "
                                                      "(planner.transitions.schedule_bound), within its share of the "
                                                      "time")
+    level_workload: bool = Field(default=True, description="After lateness, spread each team's booked hours evenly "
+                                                           "over its weeks without making any activity later "
+                                                           "(planner.transitions.levelling)")
+    levelling_margin_weeks: int = Field(default=2, ge=0, description="Levelling never moves an on-time activity "
+                                                                    "into the last weeks before its due week "
+                                                                    "(local rule: slack for the unexpected)")
     workers: int = Field(default=2, ge=1)
     seed: int = 0
 
@@ -156,8 +169,8 @@ class TransitionCase(BaseModel):
     case_id: str
     learner_id: str
     transition: TransitionType
-    ncy_now: int
-    ncy_next: int
+    ncy_now: int | None = Field(description="National curriculum year now (None: not known, e.g. a new request)")
+    ncy_next: int | None
     need: Need
     locality_id: str | None
     location: Point = Field(description="Where the team travels to (current setting, else the home centroid)")

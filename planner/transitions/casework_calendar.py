@@ -16,7 +16,7 @@ Statute (each rule cites its source; every period is a setting in `CaseworkRules
   (`TransitionParameters.pfa_review_extra_hours`).
 - **Consultation with a named setting**: the governing body or principal consulted on naming it is asked to reply
   within **15 days** (CFA 2014 s39(2); Code of Practice 9.81: guidance, so `statutory=False`).
-- **New needs assessment** (a request received): decide whether to assess within **6 weeks** (reg 5(3)); tell the
+- **New needs assessment** (a request received): decide whether to assess within **6 weeks** (reg 5(1)); tell the
   family within **16 weeks** if no plan will be issued (reg 10(1)); issue the final plan within **20 weeks** of the
   request (reg 13(2)).
 - **Sixth-day duty**: a permanently excluded pupil must have suitable full-time education arranged by the LA from
@@ -35,9 +35,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, timedelta
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from planner.domain.codes import Need
+from planner.domain.models import Point
 from planner.transitions.deadlines import is_working_day, months_before, working_day_on_or_before
 from planner.transitions.school_calendar import SchoolCalendar
 
@@ -58,7 +61,7 @@ class CaseworkRules(BaseModel):
                                                            "(reg 20(6))")
     pfa_notice_weeks: int = Field(default=4, ge=0, description="Notice of a preparing-for-adulthood review (local "
                                                                "rule: adult services and careers are invited)")
-    assessment_decision_weeks: int = Field(default=6, ge=1, description="Decide whether to assess (reg 5(3))")
+    assessment_decision_weeks: int = Field(default=6, ge=1, description="Decide whether to assess (reg 5(1))")
     assessment_no_plan_weeks: int = Field(default=16, ge=1, description="Tell the family no plan follows "
                                                                        "(reg 10(1))")
     assessment_final_weeks: int = Field(default=20, ge=1, description="Final plan after a request (reg 13(2))")
@@ -121,13 +124,37 @@ def nth_school_day(first: date, n: int, calendar: SchoolCalendar | None, bank_ho
 
 
 class AssessmentRequest(BaseModel):
-    """A request for an EHC needs assessment (SEN2 module 2: the request and its date)."""
+    """A request for an EHC needs assessment still open (SEN2 module 2 Requests and module 3 Assessment: the date
+    it was received and how far it has got), with where the team travels to (pseudonymous: the home rounded to
+    100 m, as learners' homes are)."""
 
     model_config = ConfigDict(frozen=True)
 
     request_id: str
     received: date
     learner_id: str | None = None
+    stage: Literal["decision", "assessment", "drafting"] = Field(
+        default="decision", description="decision: RequestOutcome A (decision yet to be made); assessment: the LA "
+                                        "proceeded (RequestOutcome Y) and AssessmentOutcome is A or not recorded; "
+                                        "drafting: a plan will be issued (AssessmentOutcome Y) and none has started")
+    need: Need = Field(default=Need.NSA, description="Primary need when known (none is recorded before a plan)")
+    home: Point | None = None
+    locality_id: str | None = None
+
+
+class AssessmentWork(BaseModel):
+    """Hours each step of a new needs assessment takes a team (local working rules, not statute)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    decision_hours: float = Field(default=2.0, ge=0, description="Evidence gathered and the decision to assess")
+    assessment_hours: float = Field(default=4.0, ge=0, description="Advice gathered and the child seen")
+    draft_hours: float = Field(default=3.0, ge=0, description="The draft plan written and served")
+    final_hours: float = Field(default=1.0, ge=0, description="The final plan issued")
+    family_response_weeks: int = Field(default=2, ge=0, description="Whole weeks between the draft and the final "
+                                                                     "plan: the family's at least 15 days to "
+                                                                     "comment (reg 13(1)) end in the second week "
+                                                                     "after the one the draft is served in")
 
 
 class ExclusionNotice(BaseModel):
@@ -204,9 +231,9 @@ def assessment_events(request: AssessmentRequest, rules: CaseworkRules,
         return working_day_on_or_before(request.received + timedelta(weeks=weeks), holidays)
 
     return [
-        # Decide whether to assess, and tell the family, within 6 weeks of the request (reg 5(3))
+        # Decide whether to assess, and tell the family, within 6 weeks of the request (reg 5(1))
         _event(who, "new_assessment", "decision_to_assess_by", by(rules.assessment_decision_weeks), True,
-               "SEND Regulations 2014 reg 5(3)", f"request {request.request_id}"),
+               "SEND Regulations 2014 reg 5(1)", f"request {request.request_id}"),
         # After assessing, tell the family within 16 weeks if no plan will be issued (reg 10(1))
         _event(who, "new_assessment", "no_plan_notice_by", by(rules.assessment_no_plan_weeks), True,
                "SEND Regulations 2014 reg 10(1)", f"request {request.request_id}"),

@@ -31,6 +31,7 @@ from planner.domain.models import Instance, OutreachTeam
 from planner.domain.travel import TravelModel
 from planner.solving.cpsat import relative_gap
 from planner.solving.progress import NullProgress, Progress, RunCancelled
+from planner.transitions.assessments import assessment_cases
 from planner.transitions.cases import (
     SCHOOL_PHASE_TRANSFERS,
     SEPTEMBER_TRANSFERS,
@@ -51,6 +52,7 @@ from planner.transitions.cases import (
 )
 from planner.transitions.joint_bound import JointBound, whole_problem_bound
 from planner.transitions.joint_problem import plan_cost
+from planner.transitions.levelling import level_schedule
 from planner.transitions.outreach import AllocationResult, allocate_outreach, period_windows, recount_usage
 from planner.transitions.plan_result import assemble_result
 from planner.transitions.rebalance import move_late_cases, place_unallocated_cases
@@ -58,6 +60,7 @@ from planner.transitions.schedule import (
     TeamSchedule,
     TeamScheduleProblem,
     extra_hours_to_meet_deadlines,
+    schedule_objective,
     solve_team_schedule,
 )
 from planner.transitions.schedule_bound import time_indexed_lp_bound
@@ -102,6 +105,7 @@ class _Run:
     cases_by_team: dict[str, list[str]] = field(default_factory=dict)
     problems: dict[str, TeamScheduleProblem] = field(default_factory=dict)
     schedules: dict[str, TeamSchedule] = field(default_factory=dict)
+    levelling_seconds: float = 0.0
 
     def elapsed(self) -> float:
         return time.perf_counter() - self.started
@@ -217,6 +221,21 @@ def _shortfall_rows(run: _Run, team_id: str, problem: TeamScheduleProblem,
     return rows
 
 
+def _level(problem: TeamScheduleProblem, result: TeamSchedule, margin_weeks: int, time_limit: float) -> None:
+    """Spread the team's load over its weeks (planner.transitions.levelling), second to lateness: no activity ends
+    later, so the objective can only fall and every bound stays valid."""
+    weeks = level_schedule(problem, result.week_by_activity, margin_weeks=margin_weeks, time_limit=time_limit)
+    objective, late = schedule_objective(problem, weeks)
+    if objective > result.objective:  # cannot happen (no activity moves later than it was); keep the safe plan
+        log.warning("levelling team %s would have raised lateness: kept the unlevelled schedule", problem.team_id)
+        return
+    result.week_by_activity, result.late_weeks_by_activity = weeks, late
+    result.objective = float(objective)
+    result.gap = relative_gap(result.objective, result.bound)
+    if result.objective <= result.bound:
+        result.status = "OPTIMAL"
+
+
 def _solve_teams(run: _Run) -> list[dict[str, Any]]:
     """CP-SAT (from the list schedule), the team's LP bound and the extra-hours analysis for teams still late."""
     params = run.params
@@ -233,6 +252,11 @@ def _solve_teams(run: _Run) -> list[dict[str, Any]]:
                                          should_stop=run.progress.should_stop)
             if result.objective > result.bound and params.lp_bound:
                 _team_lateness_bound(run, problem, result, teams_left)
+        if params.level_workload:
+            # Levelling shares at most a tenth of the time left among the teams still to do (pure Python)
+            started = time.perf_counter()
+            _level(problem, result, params.levelling_margin_weeks, max(0.05, run.left() * 0.1 / teams_left))
+            run.levelling_seconds += time.perf_counter() - started
         rows = _shortfall_rows(run, team_id, problem, result)
         if rows and params.extra_hours_analysis:
             budget = min(5.0, run.left() * 0.5 / teams_left)
@@ -267,6 +291,8 @@ def plan_transitions(instance: Instance, params: TransitionParameters, progress:
                calendar=planning_calendar(params), started=time.perf_counter())
     run.check(0.02, "finding learners at transition points")
     run.cases = find_transitions(instance, params, run.travel)
+    # Open requests for a needs assessment: casework on the 20-week clock, scheduled with the rest
+    run.cases += assessment_cases(instance, params, run.calendar)
     run.phase_done("find_cases")
     allocation = _allocate(run)
     allocation_mip = {"status": allocation.status, "objective": allocation.objective, "bound": allocation.bound,
@@ -288,6 +314,7 @@ def plan_transitions(instance: Instance, params: TransitionParameters, progress:
         attach_to_cases(plan, plan["statutory_calendar"]["rows"])
         run.phase_done("casework_calendar")
     plan["statistics"]["phase_seconds"] = {k: round(v, 3) for k, v in run.phases.items()}
+    plan["statistics"]["phase_seconds"]["levelling (in cp_sat_and_extra_hours)"] = round(run.levelling_seconds, 3)
     return plan
 
 

@@ -25,6 +25,11 @@ class ActivityKind(StrEnum):
     VISIT = "visit"  # a supported visit to the new setting
     SESSION = "session"  # an outreach session with the learner, family or school
     HANDOVER = "handover"  # handover to the receiving setting
+    # A new EHC needs assessment (planner.transitions.assessments)
+    DECISION = "decision_to_assess"  # evidence gathered and the decision whether to assess (reg 5(1))
+    ASSESSMENT = "needs_assessment"  # advice gathered and the child seen (regs 6-8; a no-plan notice by reg 10(1))
+    DRAFT_PLAN = "draft_plan"  # the draft plan written and served (reg 13(1): at least 15 days to comment)
+    FINAL_PLAN = "final_plan"  # the final plan issued (reg 13(2): within 20 weeks of the request)
 
 
 class CaseFacts(BaseModel):

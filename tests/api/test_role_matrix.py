@@ -75,6 +75,8 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/transitions/{run_id}/learners/{learner_id}"): LEARNER_LEVEL,
     ("GET", "/api/v1/transitions/{run_id}/learners/{learner_id}/page"): LEARNER_LEVEL,
     ("GET", "/api/v1/transitions/{run_id}/teams/{team_id}/calendar.ics"): LEARNER_LEVEL,
+    ("GET", "/api/v1/transitions/{run_id}/cases.csv"): LEARNER_LEVEL,
+    ("GET", "/api/v1/transitions/{run_id}/team-weeks.csv"): LEARNER_LEVEL,
     ("GET", "/api/v1/transitions/{run_id}/counts"): EVERYONE,
 }
 ROLES = ("officer", "commissioner", "planner", "admin")

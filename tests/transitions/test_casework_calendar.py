@@ -118,7 +118,7 @@ def test_the_transfer_review_is_also_due_within_twelve_months_of_the_last(small_
     assert latest(date(2025, 6, 28)) == date(2026, 6, 26)  # overdue (a Sunday -> Friday): late from the start
 
 
-# ---- new needs assessments: 6, 16 and 20 weeks (reg 5(3), 10(1), 13(2)) -------------------------------------
+# ---- new needs assessments: 6, 16 and 20 weeks (reg 5(1), 10(1), 13(2)) -------------------------------------
 
 
 def test_twenty_week_clock() -> None:

@@ -244,6 +244,11 @@ def test_officer_transitions_and_overview(live_server: LiveServer, visit: Visit)
     page.wait_for_selector("#team-chart .main-svg")
     assert "hours per week" in page.inner_text("#team-chart")
     assert page.locator("#late-list table").count() == 1
+    # Each case's deadline and slack; each team's hours booked against available per week; the receiving settings
+    # from the placement round just run
+    assert "Slack" in page.inner_text("#case-table thead")
+    assert page.locator("#team-week-table tbody tr").count() >= 30
+    assert "receiving settings from placement run" in page.inner_text("#tr-info")
     screenshot(visit, "06-transitions")
     assert_only_local(visit)
 

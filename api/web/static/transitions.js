@@ -1,7 +1,10 @@
-/* Transitions (officers): this year's cases by deadline, outreach team calendars and the late-risk list. */
+/* Transitions (officers): cases that will miss a deadline first (with the reason), every case's deadline and slack,
+   each outreach team's hours booked against its hours week by week, and the team calendars. */
 "use strict";
 (function () {
   const { esc, num, table, runAndWait, latestRun, status } = PP;
+  // Plain Plotly config (the lead aligns it with the shared chart wrapper)
+  const plotConfig = { displaylogo: false, modeBarButtonsToRemove: ["sendDataToCloud"] };
   let ctx = null, run = null;
   const label = s => String(s || "").replace(/_/g, " ");
   const date = d => d ? new Date(d + "T00:00:00").toLocaleDateString("en-GB", { day: "numeric", month: "short", year: "numeric" }) : "—";
@@ -13,17 +16,22 @@
     return Array.from({ length: run.result.calendar.weeks }, (_, w) => new Date(start.getTime() + w * 7 * 86400000).toISOString().slice(0, 10));
   }
 
+  const slackText = c => c.slack_weeks === null || c.slack_weeks === undefined ? "—" : `${c.slack_weeks} wk`;
+  const sourceText = { pinned: "pinned", placement_run: "placement run", request: "family's request", staying: "staying on" };
+
   function drawCases() {
     const kind = document.getElementById("tr-kind").value, team = document.getElementById("tr-team-filter").value;
-    const rows = run.result.cases.filter(c => (!kind || c.transition === kind) && (!team || c.team_id === team))
-      .sort((a, b) => a.deadline.localeCompare(b.deadline) || a.case_id.localeCompare(b.case_id));
+    // The result lists the cases that will miss a deadline first, then by deadline: keep that order
+    const rows = run.result.cases.filter(c => (!kind || c.transition === kind) && (!team || c.team_id === team));
     const shown = rows.slice(0, 300);
-    table("cases", [{ key: "deadline", label: "Deadline", format: date }, { key: "learner_id", label: "Learner" },
+    table("cases", [{ key: "deadline", label: "Deadline", format: (v, c) => `${date(v)}${c.statutory ? "" : " (local rule)"}` },
+      { key: "learner_id", label: "Learner" },
       { key: "transition", label: "Transition", format: label }, { key: "ncy_now", label: "Year group", format: (v, c) => `${esc(v)} → ${esc(c.ncy_next)}` },
-      { key: "need", label: "Need" }, { key: "statutory", label: "Statutory", format: v => v ? "yes" : "no" },
-      { key: "tier", label: "Support", format: label }, { key: "team_id", label: "Team", format: v => esc(v || "—") },
-      { key: "late", label: "On time?", format: (v, c) => v ? `<span class="tag bad">late ${maxLate(c)} wk${unscheduled(c) ? `, ${unscheduled(c)} unscheduled` : ""}</span>` : '<span class="tag good">on time</span>' }],
-      shown, { caption: rows.length > shown.length ? `First ${shown.length} of ${rows.length} cases by deadline` : `${rows.length} cases by deadline`, id: "case-table" });
+      { key: "need", label: "Need" }, { key: "tier", label: "Support", format: label }, { key: "team_id", label: "Team", format: v => esc(v || "—") },
+      { key: "receiving_setting_id", label: "Receiving setting", format: (v, c) => v ? `${esc(v)} <span class="muted">(${esc(sourceText[c.receiving_source] || c.receiving_source || "")})</span>` : "to be named" },
+      { key: "slack_weeks", label: "Slack", numeric: true, format: (v, c) => esc(slackText(c)) },
+      { key: "misses_deadline", label: "Deadline met?", format: (v, c) => v ? `<span class="tag bad">will miss</span> ${esc(c.reason)}` : '<span class="tag good">on time</span>' }],
+      shown, { caption: rows.length > shown.length ? `First ${shown.length} of ${rows.length} cases: those that will miss a deadline first, then by deadline` : `${rows.length} cases: those that will miss a deadline first, then by deadline`, id: "case-table" });
   }
 
   function drawTeam() {
@@ -33,15 +41,41 @@
     const x = weekDates();
     const cap = t.capacity_hours_by_week || [];
     Plotly.react("team-chart", [
-      { type: "bar", name: "Planned hours", x, y: t.load_hours_by_week, marker: { color: "#0b4f8a" } },
-      { type: "scatter", mode: "lines", name: "Capacity", x, y: cap, line: { color: "#a4161a", shape: "hv" } },
-    ], { title: { text: `${t.name}: hours per week` }, margin: { t: 50, r: 20, b: 60, l: 60 }, legend: { orientation: "h" },
-      xaxis: { title: { text: "Week commencing" } }, yaxis: { title: { text: "Hours" } } }, PP.plotConfig);
-    const terms = Object.keys(t.hours_by_term || {});
-    table("team-table", [{ key: "term", label: "Term" }, { key: "hours", label: "Planned hours", numeric: true, format: v => num(v, 1) },
-      { key: "capacity", label: "Capacity (hours)", numeric: true, format: v => num(v, 1) }],
-      terms.map(term => ({ term, hours: t.hours_by_term[term], capacity: (t.capacity_hours_by_term || {})[term] })),
-      { caption: `${t.name}: ${t.cases} cases, ${label(t.status)}`, rowHeaders: true });
+      { type: "bar", name: "Hours booked", x, y: t.load_hours_by_week, marker: { color: "#0b4f8a" } },
+      { type: "scatter", mode: "lines", name: "Hours available", x, y: cap, line: { color: "#a4161a", shape: "hv" } },
+    ], { title: { text: `${t.name}: hours per week, booked and available` }, margin: { t: 50, r: 20, b: 60, l: 60 }, legend: { orientation: "h" },
+      xaxis: { title: { text: "Week commencing" } }, yaxis: { title: { text: "Hours" } } }, plotConfig);
+    // The chart's figures as a table (every term-time week): booked against available
+    const weeks = run.result.calendar.school_weeks || [];
+    table("team-weeks", [{ key: "week", label: "Week commencing", format: date },
+      { key: "booked", label: "Hours booked", numeric: true, format: v => num(v, 1) },
+      { key: "available", label: "Hours available", numeric: true, format: v => num(v, 1) },
+      { key: "share", label: "Booked", numeric: true, format: (v, r) => r.available ? `${Math.round(100 * r.booked / r.available)}%` : "—" }],
+      weeks.map(w => ({ week: x[w], booked: t.load_hours_by_week[w], available: cap[w] || 0 })),
+      { caption: `${t.name}: hours booked and available in each term-time week (busiest week ${Math.round(100 * (t.peak_load_share || 0))}% of its hours)`, rowHeaders: true, id: "team-week-table" });
+    // Hours booked and available by term, summed from the weeks of the schedule (holidays belong to their term)
+    const byTerm = {};
+    let week = 0;
+    for (const block of run.result.calendar.blocks || []) {
+      const row = byTerm[block.term] = byTerm[block.term] || { term: block.term, hours: 0, capacity: 0 };
+      for (let k = 0; k < block.weeks; k++, week++) { row.hours += t.load_hours_by_week[week] || 0; row.capacity += cap[week] || 0; }
+    }
+    table("team-table", [{ key: "term", label: "Term" }, { key: "hours", label: "Hours booked", numeric: true, format: v => num(v, 1) },
+      { key: "capacity", label: "Hours available", numeric: true, format: v => num(v, 1) }],
+      Object.values(byTerm), { caption: `${t.name}: ${t.cases} cases, ${label(t.status)}`, rowHeaders: true });
+  }
+
+  function csvLinks() {
+    // The plan's cases (deadline, slack, reason; those that will miss a deadline first) and each team's hours
+    // booked against available, week by week, as CSV files from the API
+    for (const [id, path, name] of [["tr-cases-csv", "cases.csv", "transition-cases.csv"], ["tr-weeks-csv", "team-weeks.csv", "team-weeks.csv"]]) {
+      const link = document.getElementById(id);
+      link.hidden = false; link.href = "#";
+      link.onclick = async (e) => {
+        e.preventDefault();
+        await PP.downloadFrom(`/api/v1/transitions/${run.id}/${path}`, name).catch(err => status(err.message, "error"));
+      };
+    }
   }
 
   async function icsLink() {
@@ -62,22 +96,24 @@
 
   function render() {
     const r = run.result, s = r.statistics || {};
-    document.getElementById("tr-info").textContent = `Transfers in September ${r.year} · run ${run.id.slice(0, 8)} · ${label(r.status)}`;
-    const late = r.cases.filter(c => c.late);
+    const source = r.receiving_settings || {};
+    const from = source.placement_run_id ? `receiving settings from placement run ${source.placement_run_id.slice(0, 8)}` : "no placement run: receiving settings from the families' first requests";
+    document.getElementById("tr-info").textContent = `Transfers in September ${r.year} · run ${run.id.slice(0, 8)} · ${label(r.status)} · ${from}`;
+    const late = r.cases.filter(c => c.misses_deadline === undefined ? c.late : c.misses_deadline);
     const cards = [["Transition cases", num(r.counts.cases), ""], ["Statutory", num(r.cases.filter(c => c.statutory).length), ""],
-      ["At risk of running late", num(late.length), late.length ? "bad" : ""], ["Without a team", num((r.unallocated || []).length), (r.unallocated || []).length ? "warn" : ""]];
+      ["Will miss a deadline", num(late.length), late.length ? "bad" : ""], ["Without a team", num((r.unallocated || []).length), (r.unallocated || []).length ? "warn" : ""]];
     document.getElementById("tr-kpis").innerHTML = cards.map(([l, v, c]) => `<div class="kpi ${c}"><span class="label">${esc(l)}</span><span class="value">${esc(v)}</span></div>`).join("");
     table("late-list", [{ key: "learner_id", label: "Learner" }, { key: "deadline", label: "Deadline", format: date },
       { key: "transition", label: "Transition", format: label }, { key: "team_id", label: "Team", format: v => esc(v || "—") },
-      { key: "case_id", label: "Weeks late", numeric: true, format: (v, c) => num(maxLate(c)) },
-      { key: "case_id", label: "Activities unscheduled", numeric: true, format: (v, c) => num(unscheduled(c)) }],
-      late.sort((a, b) => a.deadline.localeCompare(b.deadline)), { caption: late.length ? `${late.length} cases at risk of running late` : "No case is at risk of running late", id: "late-table" });
+      { key: "slack_weeks", label: "Slack", numeric: true, format: (v, c) => esc(slackText(c)) },
+      { key: "reason", label: "Why it will miss the deadline", format: (v, c) => esc(v || (unscheduled(c) ? `${unscheduled(c)} activities unscheduled` : `${maxLate(c)} weeks late`)) }],
+      late, { caption: late.length ? `${late.length} ${late.length === 1 ? "case" : "cases"} will miss a deadline` : "No case will miss a deadline", id: "late-table" });
     const kinds = Object.keys(r.counts.by_transition || {});
     document.getElementById("tr-kind").innerHTML = `<option value="">All transitions</option>` + kinds.map(k => `<option value="${esc(k)}">${esc(label(k))} (${r.counts.by_transition[k]})</option>`).join("");
     const teams = r.teams.map(t => `<option value="${esc(t.team_id)}">${esc(t.name)}</option>`).join("");
     document.getElementById("tr-team-filter").innerHTML = `<option value="">All teams</option>` + teams;
     document.getElementById("tr-team").innerHTML = teams;
-    drawCases(); drawTeam();
+    drawCases(); drawTeam(); csvLinks();
   }
 
   PP.onReady(async (c) => {
