@@ -20,6 +20,8 @@ from rich.table import Table
 
 from api.cli.common import (
     CliError,
+    check_csv_file,
+    error_console,
     fresh_settings,
     load_stored,
     open_database,
@@ -58,14 +60,13 @@ def _view(name: str | None) -> tuple[int, Instance]:
 
 def _read(console: Console, path: Path, reader: Callable[[], Any]) -> Any:
     """Run a CSV reader; on bad rows print the report and stop with nothing stored."""
-    if not path.is_file():
-        raise CliError(f"no such file: {path}")
+    check_csv_file(path)  # missing, empty, header-only, or a spreadsheet saved as .csv: one line
     try:
         with progress_bar(console) as progress:
             progress.add_task(f"Reading {path.name}", total=None)
             return reader()
     except ImportValidationError as error:
-        console.print(report_table(error.report.problems, "Validation report: nothing was stored"))
+        error_console().print(report_table(error.report.problems, "Validation report: nothing was stored"))
         raise CliError(f"{path.name}: {len(error.report.problems)} problem(s) in "
                        f"{error.report.rows_invalid or 1} row(s); nothing was stored") from None
     except (OSError, UnicodeError) as error:

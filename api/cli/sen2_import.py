@@ -22,6 +22,7 @@ from rich.console import Console
 
 from api.cli.common import (
     CliError,
+    check_csv_file,
     fresh_settings,
     load_named,
     open_database,
@@ -97,6 +98,8 @@ def import_sen2_command(path: Path, instance_name: str, census_date: date | None
     def body() -> None:
         if not path.exists():
             raise CliError(f"no such file or folder: {path}")
+        if path.is_file() and path.suffix.lower() not in (".zip", ".xml"):
+            check_csv_file(path)  # an empty file, or a spreadsheet given as a module CSV: one line
         with open_database(fresh_settings()) as engine:
             instance_id, existing = load_named(engine, instance_name, "placements refer to settings, so import the "
                                                "council's GIAS extract first (`placeplan import gias FILE --la-code "
