@@ -128,7 +128,8 @@ def _from_database(stored: str | None) -> ResolvedInstance:
             instance_id = resolve_instance_id(session, stored, None)
             instance = store.load_instance(session, instance_id)
     except CliError as error:
-        raise _SourceError(str(error), error.code) from None
+        hint = ", or plan the fictional demo council with --preset demo" if stored is None and error.code == 1 else ""
+        raise _SourceError(f"{error}{hint}", error.code) from None
     except store.InstanceNotFound as error:
         raise _SourceError(str(error)) from None
     return ResolvedInstance(instance, f"stored instance {instance_id} ({instance.name})")
