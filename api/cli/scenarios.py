@@ -118,6 +118,11 @@ def _run_named(name_or_file: str, choice: DataChoice, progress: Any) -> dict[str
     return run_scenario(instance, {**all_parameters(spec, _lookup(spec)), **overrides}, progress)
 
 
+def _figure(value: float) -> str:
+    """A KPI as printed: whole numbers from 1,000 up (pounds, learner counts), one decimal below (minutes)."""
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:,.1f}"
+
+
 def _kpi_table(title: str, run: dict[str, Any]) -> Table:
     from scenarios.runner import KPI_FIELDS
 
@@ -127,7 +132,7 @@ def _kpi_table(title: str, run: dict[str, Any]) -> Table:
         table.add_column(name.replace("_", " "), justify="right")
     for year in run["years"]:
         row = run["kpis"][year]
-        table.add_row(year, *[f"{row[name]:,.1f}" for name, _ in KPI_FIELDS])
+        table.add_row(year, *[_figure(row[name]) for name, _ in KPI_FIELDS])
     return table
 
 

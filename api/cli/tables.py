@@ -77,37 +77,65 @@ def transposed(table: Table, corner: str = "") -> Table:
     return flipped
 
 
-def _min_width(texts: list[str]) -> int:
-    """The narrowest a column can be without cutting a word: its longest word, plus the cell padding."""
-    words = [len(word) for text in texts for line in text.split("\n") for word in line.split()]
-    return max(words, default=1) + 2
+def _widths(texts: list[str]) -> tuple[int, int]:
+    """A column's narrowest width without cutting a word (its longest word) and its natural width (its longest
+    line), each with the cell padding."""
+    lines = [line for text in texts for line in text.split("\n")]
+    words = [len(word) for line in lines for word in line.split()]
+    return max(words, default=1) + 2, max((len(line) for line in lines), default=1) + 2
+
+
+def _keeps_whole(table: Table, index: int, cells: list[str]) -> bool:
+    """Right-aligned columns (figures) and columns of single words (ids, codes, dates) are never wrapped or cut;
+    columns of texts wrap at spaces."""
+    return table.columns[index].justify == "right" or not any(len(cell.split()) > 1 for cell in cells)
 
 
 def column_blocks(table: Table, width: int) -> list[Table]:
-    """The table as blocks of columns that each fit `width` (the first column repeated); [table] if it fits."""
+    """The table as blocks of columns that each fit `width` (the first column repeated); [table] if it fits.
+    Figures, ids and codes are kept whole (never wrapped or cut); texts wrap at spaces, never mid-word."""
     headers, rows = table_cells(table)
-    widths = [_min_width([header, *column]) for header, column in zip(headers, zip(*rows, strict=True), strict=True)] \
-        if rows else [_min_width([header]) for header in headers]
-    if len(widths) <= 2 or sum(widths) + len(widths) + 1 <= width:
+    columns = [[header, *(row[index] for row in rows)] for index, header in enumerate(headers)]
+    measured = [_widths(texts) for texts in columns]
+    if sum(natural for _, natural in measured) + len(measured) + 1 <= width:
         return [table]
+    whole = [_keeps_whole(table, index, texts[1:]) for index, texts in enumerate(columns)]
+    needed = [natural if whole[i] else narrow for i, (narrow, natural) in enumerate(measured)]
     blocks: list[list[int]] = [[]]
-    for index in range(1, len(widths)):
-        used = widths[0] + sum(widths[i] for i in blocks[-1]) + len(blocks[-1]) + 2
-        if blocks[-1] and used + widths[index] + 1 > width:
+    for index in range(1, len(needed)):
+        used = needed[0] + sum(needed[i] for i in blocks[-1]) + len(blocks[-1]) + 2
+        if blocks[-1] and used + needed[index] + 1 > width:
             blocks.append([])
         blocks[-1].append(index)
-    return [_block(table, [0, *block], number, len(blocks)) for number, block in enumerate(blocks, start=1)]
+    naturals = [natural for _, natural in measured]
+    return [_block(table, [0, *block], _fitted([needed[i] for i in [0, *block]], [naturals[i] for i in [0, *block]],
+                                               width - len(block) - 2), number, len(blocks))
+            for number, block in enumerate(blocks, start=1)]
 
 
-def _block(table: Table, indexes: list[int], number: int, count: int) -> Table:
-    title = f"{table.title or ''} ({number} of {count})".strip()
+def _fitted(needed: list[int], naturals: list[int], room: int) -> list[int]:
+    """Column widths (with padding) filling `room`: each at least what it needs, the spare shared out one character
+    at a time to the column furthest below its natural width."""
+    widths = list(needed)
+    spare = room - sum(widths)
+    while spare > 0:
+        short = [(naturals[i] - widths[i], i) for i in range(len(widths)) if widths[i] < naturals[i]]
+        if not short:
+            break
+        widths[max(short)[1]] += 1
+        spare -= 1
+    return widths
+
+
+def _block(table: Table, indexes: list[int], widths: list[int], number: int, count: int) -> Table:
+    title = f"{table.title or ''} ({number} of {count})".strip() if count > 1 else table.title
     block = Table(title=title, title_style=table.title_style, caption=table.caption if number == count else None)
-    columns = [table.columns[i] for i in indexes]
-    for column in columns:
-        block.add_column(column.header, justify=column.justify, style=column.style, no_wrap=False)
-    cells = [list(column.cells) for column in columns]
+    for index, width in zip(indexes, widths, strict=True):
+        column = table.columns[index]
+        block.add_column(column.header, justify=column.justify, style=column.style, width=width - 2)
+    cells = [list(table.columns[index].cells) for index in indexes]
     for row_index, row in enumerate(table.rows):
-        block.add_row(*[cells[c][row_index] for c in range(len(columns))], style=row.style,
+        block.add_row(*[cells[c][row_index] for c in range(len(indexes))], style=row.style,
                       end_section=row.end_section)
     return block
 
