@@ -136,7 +136,12 @@ def _kpi_table(title: str, run: dict[str, Any]) -> Table:
     return table
 
 
-def announce_optimise(time_limit: float, frontier: bool, marginal: bool) -> None:
+def _or_dash(value: float | None, decimals: int) -> str:
+    """A figure, or '-' when the solve found none (not 0, which would read as a result)."""
+    return "-" if value is None else f"{value:,.{decimals}f}"
+
+
+def announce_optimise(time_limit: float, frontier: bool, marginal: bool, draws: int = 0) -> None:
     """Say up front how long the optimiser may take: the main solve's limit, then a quarter of it for every
     follow-up solve (planner/expansion/programme.py run_expansion: marginal values and frontier levels)."""
     follow_up = max(1.0, time_limit / 4)
@@ -145,6 +150,8 @@ def announce_optimise(time_limit: float, frontier: bool, marginal: bool) -> None
         parts.append(f"up to {6 * follow_up:g} s for 6 budget levels (--no-frontier skips)")
     if marginal:
         parts.append(f"up to {follow_up:g} s per chosen project for its marginal value (--no-marginal skips)")
+    if draws:
+        parts.append(f"up to {follow_up:g} s for each of {draws} forecast draws (--draws 0 skips)")
     error_console.print("optimising after a forecast: " + ", then ".join(parts), highlight=False, soft_wrap=True)
 
 
@@ -281,7 +288,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
 
         def body() -> None:
             instance = choice.base()
-            announce_optimise(time_limit, frontier, marginal)
+            announce_optimise(time_limit, frontier, marginal, draws)
             parameters = {
                 "candidate_count": candidates, "horizon_years": years, "budget_total": budget_total,
                 "budget_per_year": budget_per_year, "marginal_values": marginal,
@@ -300,14 +307,16 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
                               f"{p['capital']:,.0f}", "-" if mv is None else f"{mv:,.0f}")
             show_table(table, csv_target)
             if result.get("frontier"):
-                front = Table(title="budget frontier")
-                for column in ("budget GBP", "capital used", "unmet learner-years", "out of area learner-years",
-                               "objective"):
+                front = Table(title="budget frontier", caption="each level solved with a quarter of --time-limit; "
+                                                               "'-': no solution in that time")
+                for column in ("budget GBP", "status", "gap", "capital used", "unmet learner-years",
+                               "out of area learner-years", "objective"):
                     front.add_column(column, justify="right")
                 for row in result["frontier"]:
-                    front.add_row(f"{row['budget_total']:,.0f}", f"{row['capital_used'] or 0:,.0f}",
-                                  f"{row['unmet_learner_years'] or 0:,.1f}",
-                                  f"{row['out_of_area_learner_years'] or 0:,.1f}", f"{row['objective'] or 0:,.0f}")
+                    front.add_row(f"{row['budget_total']:,.0f}", str(row.get("status", "-")),
+                                  "-" if row.get("gap") is None else f"{100 * row['gap']:.1f}%",
+                                  _or_dash(row["capital_used"], 0), _or_dash(row["unmet_learner_years"], 1),
+                                  _or_dash(row["out_of_area_learner_years"], 1), _or_dash(row["objective"], 0))
                 if csv_target != "-":
                     show_table(front)
                 if chart:
