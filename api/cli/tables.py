@@ -77,12 +77,14 @@ def transposed(table: Table, corner: str = "") -> Table:
     return flipped
 
 
-def _widths(texts: list[str]) -> tuple[int, int]:
-    """A column's narrowest width without cutting a word (its longest word) and its natural width (its longest
-    line), each with the cell padding."""
+def _widths(texts: list[str]) -> tuple[int, int, int]:
+    """A column's narrowest width without cutting a word (its longest word), the width its cells need unwrapped
+    (the header may wrap at spaces) and its natural width (its longest line), each with the cell padding."""
     lines = [line for text in texts for line in text.split("\n")]
     words = [len(word) for line in lines for word in line.split()]
-    return max(words, default=1) + 2, max((len(line) for line in lines), default=1) + 2
+    cells = [len(line) for text in texts[1:] for line in text.split("\n")]
+    narrow = max(words, default=1) + 2
+    return narrow, max(narrow, max(cells, default=1) + 2), max((len(line) for line in lines), default=1) + 2
 
 
 def _keeps_whole(table: Table, index: int, cells: list[str]) -> bool:
@@ -97,17 +99,17 @@ def column_blocks(table: Table, width: int) -> list[Table]:
     headers, rows = table_cells(table)
     columns = [[header, *(row[index] for row in rows)] for index, header in enumerate(headers)]
     measured = [_widths(texts) for texts in columns]
-    if sum(natural for _, natural in measured) + len(measured) + 1 <= width:
+    if sum(natural for _, _, natural in measured) + len(measured) + 1 <= width:
         return [table]
     whole = [_keeps_whole(table, index, texts[1:]) for index, texts in enumerate(columns)]
-    needed = [natural if whole[i] else narrow for i, (narrow, natural) in enumerate(measured)]
+    needed = [unwrapped if whole[i] else narrow for i, (narrow, unwrapped, _) in enumerate(measured)]
     blocks: list[list[int]] = [[]]
     for index in range(1, len(needed)):
         used = needed[0] + sum(needed[i] for i in blocks[-1]) + len(blocks[-1]) + 2
         if blocks[-1] and used + needed[index] + 1 > width:
             blocks.append([])
         blocks[-1].append(index)
-    naturals = [natural for _, natural in measured]
+    naturals = [natural for _, _, natural in measured]
     return [_block(table, [0, *block], _fitted([needed[i] for i in [0, *block]], [naturals[i] for i in [0, *block]],
                                                width - len(block) - 2), number, len(blocks))
             for number, block in enumerate(blocks, start=1)]
