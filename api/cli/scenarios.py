@@ -48,7 +48,9 @@ class DataChoice:
 
     @property
     def label(self) -> str:
-        return self.stored or self.preset or (self.file.stem if self.file else "stored")
+        if self.stored or self.preset:
+            return str(self.stored or self.preset)
+        return str(self._instance.name) if self._instance is not None else "stored"
 
 
 class _BarProgress:
