@@ -207,7 +207,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
                 raise typer.BadParameter("--sen2-tables and --la-code go together")
             from api.cli.forecast_backtest import published_forecast_command
 
-            published_forecast_command(sen2_tables, la_code, years, max(runs, 50), seed, out)
+            published_forecast_command(sen2_tables, la_code, years, max(runs, 50), seed, out, csv_target)
             return
         forecast_command(preset, file, years, runs, seed, out, measure, stored, legacy_file=legacy_file,
                          csv_target=csv_target)
