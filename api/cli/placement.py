@@ -129,13 +129,13 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
 
         console = Console()
         if compare not in (None, "cpsat"):
-            console.print(f"[red]error:[/red] --compare must be 'cpsat', got {compare!r}")
+            Console(stderr=True).print(f"[red]error:[/red] --compare must be 'cpsat', got {compare!r}")
             raise typer.Exit(1)
         try:
             with console.status(f"placing every learner of {preset}"):
                 instance, params, plan = run_bench(preset, siblings)
         except (ValueError, KeyError) as error:
-            console.print(f"[red]error:[/red] {error}")
+            Console(stderr=True).print(f"[red]error:[/red] {error}")
             raise typer.Exit(1) from None
         with console.status("one bare min-cost flow on the same eligible pairs"):
             bare = bare_flow(instance, params)

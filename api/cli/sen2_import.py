@@ -23,6 +23,7 @@ from rich.console import Console
 from api.cli.common import (
     CliError,
     check_csv_file,
+    error_console,
     fresh_settings,
     load_named,
     open_database,
@@ -44,7 +45,7 @@ def parse_census_date(text: str | None) -> date | None:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        Console().print(f"[red]error:[/red] --census-date {text!r}: expected YYYY-MM-DD")
+        Console(stderr=True).print(f"[red]error:[/red] --census-date {text!r}: expected YYYY-MM-DD")
         raise typer.Exit(code=1) from None
 
 
@@ -110,7 +111,7 @@ def import_sen2_command(path: Path, instance_name: str, census_date: date | None
             save_stored(engine, instance_id, instance)
         print_report(console, result.report, stored=True, what="Persons", name="SEN2 validation report")
         for warning in [*resolved.warnings, *over_capacity_warnings(instance)]:
-            console.print(f"[yellow]warning:[/yellow] {warning}")
+            error_console().print(f"[yellow]warning:[/yellow] {warning}")
         counts = resolved.counts
         console.print(
             f"instance [bold]{instance.name}[/bold] (id {instance_id}): {len(result.learners):,} learner(s) with an "
