@@ -104,6 +104,8 @@ class _SourceError(Exception):
 
 
 def _from_file(path: Path) -> Instance:
+    if not path.exists():
+        raise _SourceError(f"no such file: {path} (a council stored in the database is chosen with --stored NAME)")
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as error:

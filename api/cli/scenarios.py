@@ -21,7 +21,7 @@ from rich.progress import BarColumn, TextColumn, TimeElapsedColumn
 from rich.progress import Progress as RichProgress
 from rich.table import Table
 
-from api.cli.instance_source import FileOption, LegacyFileOption, PresetOption, StoredOption
+from api.cli.instance_source import FileOption, PresetOption, StoredOption
 from api.cli.tables import CsvOption, results_console, show_table
 
 console = Console(soft_wrap=True)
@@ -179,12 +179,11 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         preset: PresetOption = None,
         seed: Annotated[int | None, typer.Option(help="With --preset: the generator's seed (alone: the demo preset)")]
         = None,
-        legacy_file: LegacyFileOption = None,
         csv_target: CsvOption = None,
         output: Annotated[Path | None, typer.Option("--json", help="Write the full result as JSON")] = None,
     ) -> None:
         """Run one scenario: per-year demand, unmet need, out of area, capital, revenue and journeys."""
-        choice = DataChoice(stored, file, preset, seed, legacy_file)
+        choice = DataChoice(stored, file, preset, seed)
         console = results_console(csv_target)
 
         def body() -> None:
@@ -215,7 +214,6 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         preset: PresetOption = None,
         seed: Annotated[int | None, typer.Option(help="With --preset: the generator's seed (alone: the demo preset)")]
         = None,
-        legacy_file: LegacyFileOption = None,
         csv_path: Annotated[str | None, typer.Option(
             "--csv", metavar="PATH|-", help="Write the comparison per scenario and year as CSV to PATH; '-' writes it "
                                             "to stdout instead of the table")] = None,
@@ -226,7 +224,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         """Compare scenarios side by side per year (table, CSV/XLSX, PNG/SVG chart)."""
         from scenarios.runner import KPI_FIELDS, compare_runs, comparison_chart, comparison_csv, comparison_xlsx
 
-        choice = DataChoice(stored, file, preset, seed, legacy_file)
+        choice = DataChoice(stored, file, preset, seed)
 
         def body() -> None:
             runs = {}
@@ -266,7 +264,6 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         preset: PresetOption = None,
         seed: Annotated[int | None, typer.Option(help="With --preset: the generator's seed (alone: the demo preset)")]
         = None,
-        legacy_file: LegacyFileOption = None,
         csv_target: CsvOption = None,
         candidates: Annotated[int, typer.Option(help="Candidate projects to generate")] = 40,
         years: Annotated[int, typer.Option(help="Horizon in academic years")] = 10,
@@ -285,7 +282,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         """Choose which expansion projects to fund, how big and when, within capital budgets."""
         from planner.expansion.programme import run_expansion
 
-        choice = DataChoice(stored, file, preset, seed, legacy_file)
+        choice = DataChoice(stored, file, preset, seed)
         console = results_console(csv_target)
 
         def body() -> None:

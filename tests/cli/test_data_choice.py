@@ -35,6 +35,7 @@ def test_transitions_plan_uses_the_stored_council(app: typer.Typer, runner: CliR
     _ok(app, runner, "instances", "set", "--instance", "Northvale Council", "--rename", "Seed Seven")
     out, err = _ok(app, runner, "transitions", "plan", "--year", "2027", "--time-limit", "2")
     assert "using stored instance 1 (Seed Seven)" in err
+    assert "planning transitions: up to 2 s (--time-limit)" in err
     assert "transitions Seed Seven:" in out
 
 
@@ -52,6 +53,9 @@ def test_one_source_at_a_time_and_the_old_spelling_warns(app: typer.Typer, runne
     legacy = runner.invoke(app, ["forecast", "--instance-file", str(bad), "--runs", "5"])
     assert legacy.exit_code == 1 and "use --file FILE" in legacy.stderr
     assert "--instance" not in runner.invoke(app, ["place", "--help"]).stdout
+    named = runner.invoke(app, ["place", "--round", "2027", "--instance", "Vale of Zed"])
+    assert named.exit_code == 1 and "no such file: Vale of Zed (a council stored in the database is chosen with " \
+        "--stored NAME)" in named.stderr
 
 
 def test_scenario_on_an_empty_database_says_how_to_get_data(app: typer.Typer, runner: CliRunner,
