@@ -23,6 +23,7 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from api import store
+from api.cli.tables import print_fitted
 from api.settings import ServiceSettings
 from planner.domain.models import Instance, InstanceIntegrityError
 from planner.io.report import ImportReport, RowProblem
@@ -97,7 +98,7 @@ def run_command(console: Console, action: Callable[[], T]) -> T:
         print_error(str(error))
         raise typer.Exit(code=1) from None
     except InstanceIntegrityError as error:
-        error_console().print(integrity_table(error))
+        print_fitted(error_console(), integrity_table(error))
         print_error(f"{len(error.problems)} integrity problem(s); nothing was stored")
         raise typer.Exit(code=1) from None
     except OperationalError as error:
@@ -116,9 +117,10 @@ def integrity_table(error: InstanceIntegrityError) -> Table:
 
 
 def progress_bar(console: Console) -> Progress:
-    """A transient progress bar on stderr (`console` kept for the callers' signatures)."""
+    """A transient progress bar on stderr, shown only on a terminal (`console` kept for the callers' signatures)."""
+    errors = error_console()
     return Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
-                    console=error_console(), transient=True)
+                    console=errors, transient=True, disable=not errors.is_terminal)
 
 
 def resolve_instance_id(session: Session, name: str | None, instance_id: int | None) -> int:
@@ -181,9 +183,9 @@ def print_report(console: Console, report: ImportReport, stored: bool, *, what: 
     errors = error_console()
     if report.problems:
         title = f"{what} skipped (--skip-invalid)" if stored else f"{name}: nothing was stored"
-        errors.print(report_table(report.problems, title, "yellow" if stored else "red"))
+        print_fitted(errors, report_table(report.problems, title, "yellow" if stored else "red"))
     if report.warnings:
-        errors.print(report_table(report.warnings, "Warnings (defaults used; rows kept)", "yellow"))
+        print_fitted(errors, report_table(report.warnings, "Warnings (defaults used; rows kept)", "yellow"))
     for note in report.notes:
         errors.print(f"[dim]note: {note}[/dim]")
 

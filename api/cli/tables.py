@@ -155,6 +155,12 @@ def show_table(table: Table, csv_target: str | None = None, *, transpose: bool =
         write_csv(table, Path(csv_target))
 
 
+def print_fitted(console: Console, table: Table) -> None:
+    """Print a table on `console` (e.g. a report on stderr) in blocks that fit its width."""
+    for block in column_blocks(table, console.width):
+        console.print(block)
+
+
 def write_csv(table: Table, path: Path) -> None:
     """Write the table as CSV; a note on stderr says where."""
     path.write_text(table_csv(table), encoding="utf-8")
