@@ -82,6 +82,7 @@ def test_place_labels_the_unplaced_count_and_counts_the_reasons(app: typer.Typer
     assert (tmp_path / "p.csv").read_text().startswith("figure,value\n")
 
 
+@pytest.mark.slow
 def test_scenario_compare_is_readable_at_80_columns(app: typer.Typer, runner: CliRunner, data_dir: Path,
                                                     monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("COLUMNS", "80")
@@ -96,18 +97,29 @@ def test_scenario_compare_is_readable_at_80_columns(app: typer.Typer, runner: Cl
     assert f"{demand:,.0f}" in result.stdout  # the table's total is the CSV's years summed
 
 
+@pytest.mark.slow
 def test_long_commands_say_up_front_how_long_they_take(app: typer.Typer, runner: CliRunner, data_dir: Path,
                                                        tmp_path: Path) -> None:
-    forecast = runner.invoke(app, ["forecast", "--preset", "demo", "--runs", "2000", "--years", "2",
+    forecast = runner.invoke(app, ["forecast", "--preset", "demo", "--runs", "1500", "--years", "1",
                                    "--out", str(tmp_path / "f")])
     assert forecast.exit_code == 0, forecast.output
-    assert "forecasting 2,000 runs x 2 years: about 1 s" in forecast.stderr
-    optimise = runner.invoke(app, ["scenario", "optimise", "--preset", "demo", "--time-limit", "2", "--runs", "20",
-                                   "--years", "3", "--candidates", "5", "--draws", "0", "--no-marginal"])
+    assert "forecasting 1,500 runs x 1 years: about 1 s" in forecast.stderr
+    optimise = runner.invoke(app, ["scenario", "optimise", "--preset", "demo", "--time-limit", "1", "--runs", "10",
+                                   "--years", "2", "--candidates", "3", "--draws", "0", "--no-marginal",
+                                   "--no-frontier"])
     assert optimise.exit_code == 0, optimise.output
-    assert ("optimising after a forecast: up to 2 s for the main solve (--time-limit), then up to 6 s for 6 "
-            "budget levels") in optimise.stderr
-    assert "expansion demo: projects=5" in optimise.stdout
+    assert "optimising after a forecast: up to 1 s for the main solve (--time-limit)\n" in optimise.stderr
+    assert "expansion demo: projects=3" in optimise.stdout
+
+
+def test_the_optimiser_bound_counts_every_follow_up_solve(capsys: pytest.CaptureFixture[str]) -> None:
+    from api.cli.scenarios import announce_optimise
+
+    announce_optimise(60, frontier=True, marginal=True, draws=10)
+    assert " ".join(capsys.readouterr().err.split()) == (
+        "optimising after a forecast: up to 60 s for the main solve (--time-limit), then up to 90 s for 6 budget "
+        "levels (--no-frontier skips), then up to 15 s per chosen project for its marginal value (--no-marginal "
+        "skips), then up to 15 s for each of 10 forecast draws (--draws 0 skips)")
 
 
 @pytest.mark.parametrize(("content", "reason"), [
