@@ -169,7 +169,7 @@ def write_csv(table: Table, path: Path) -> None:
 
 def results_console(csv_target: str | None) -> Console:
     """Where a command prints its other result lines: stdout, or stderr when stdout carries the CSV (`--csv -`)."""
-    return Console(stderr=csv_target == "-", highlight=False)
+    return Console(stderr=csv_target == "-", highlight=False, soft_wrap=True)
 
 
 CsvOption = Annotated[str | None, typer.Option("--csv", metavar="PATH|-", help=CSV_HELP)]
