@@ -21,6 +21,7 @@ from rich.table import Table
 from rich.text import Text
 
 _NUMBER = re.compile(r"[-+]?\d{1,3}(,\d{3})+(\.\d+)?")
+_FORMULA = re.compile(r"[=@]|[-+][^\d\s.]")  # '-1..6', '+2', '-' stay as they are
 CSV_HELP = "Also write the table as CSV to PATH; '-' writes the CSV to stdout instead of the table"
 
 
@@ -54,9 +55,13 @@ def table_csv(table: Table) -> str:
 
 
 def _csv_value(cell: str) -> str:
-    """A cell as a spreadsheet reads it: '12,584' -> '12584' (thousands separators dropped), indent stripped."""
+    """A cell as a spreadsheet reads it: '12,584' -> '12584' (thousands separators dropped), indent stripped; a
+    text a spreadsheet would run as a formula (an imported name such as '=HYPERLINK(...)') starts with a quote
+    (OWASP, CSV injection)."""
     text = cell.strip()
-    return text.replace(",", "") if _NUMBER.fullmatch(text) else text
+    if _NUMBER.fullmatch(text):
+        return text.replace(",", "")
+    return "'" + text if _FORMULA.match(text) else text
 
 
 def _breakable(label: str) -> str:
