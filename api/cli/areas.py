@@ -20,6 +20,8 @@ from rich.table import Table
 
 from api.cli.common import (
     CliError,
+    check_csv_file,
+    error_console,
     fresh_settings,
     load_stored,
     open_database,
@@ -28,6 +30,7 @@ from api.cli.common import (
     run_command,
     save_stored,
 )
+from api.cli.tables import CsvOption, results_console, show_table
 from planner.domain.codes import Need
 from planner.domain.models import Instance, Locality, OutreachTeam
 from planner.io.report import ImportReport, ImportValidationError
@@ -58,14 +61,13 @@ def _view(name: str | None) -> tuple[int, Instance]:
 
 def _read(console: Console, path: Path, reader: Callable[[], Any]) -> Any:
     """Run a CSV reader; on bad rows print the report and stop with nothing stored."""
-    if not path.is_file():
-        raise CliError(f"no such file: {path}")
+    check_csv_file(path)  # missing, empty, header-only, or a spreadsheet saved as .csv: one line
     try:
         with progress_bar(console) as progress:
             progress.add_task(f"Reading {path.name}", total=None)
             return reader()
     except ImportValidationError as error:
-        console.print(report_table(error.report.problems, "Validation report: nothing was stored"))
+        error_console().print(report_table(error.report.problems, "Validation report: nothing was stored"))
         raise CliError(f"{path.name}: {len(error.report.problems)} problem(s) in "
                        f"{error.report.rows_invalid or 1} row(s); nothing was stored") from None
     except (OSError, UnicodeError) as error:
@@ -193,8 +195,8 @@ def localities_import_command(path: Path, instance_name: str | None, skip_invali
     run_command(console, body)
 
 
-def localities_list_command(instance_name: str | None) -> None:
-    console = Console()
+def localities_list_command(instance_name: str | None, csv_target: str | None = None) -> None:
+    console = results_console(csv_target)
 
     def body() -> None:
         instance_id, instance = _view(instance_name)
@@ -202,7 +204,7 @@ def localities_list_command(instance_name: str | None) -> None:
             console.print(f"{_label(instance_id, instance)} has no localities: `placeplan localities derive` or "
                           "`placeplan localities import FILE` creates them")
             return
-        console.print(localities_table(instance, f"Localities of {instance.name} (instance {instance_id})"))
+        show_table(localities_table(instance, f"Localities of {instance.name} (instance {instance_id})"), csv_target)
 
     run_command(console, body)
 
@@ -272,8 +274,8 @@ def teams_import_command(path: Path, instance_name: str | None, skip_invalid: bo
     run_command(console, body)
 
 
-def teams_list_command(instance_name: str | None) -> None:
-    console = Console()
+def teams_list_command(instance_name: str | None, csv_target: str | None = None) -> None:
+    console = results_console(csv_target)
 
     def body() -> None:
         instance_id, instance = _view(instance_name)
@@ -281,7 +283,7 @@ def teams_list_command(instance_name: str | None) -> None:
             console.print(f"{_label(instance_id, instance)} has no outreach teams: `placeplan teams default` or "
                           "`placeplan teams import FILE` creates them")
             return
-        console.print(teams_table(instance, f"Outreach teams of {instance.name} (instance {instance_id})"))
+        show_table(teams_table(instance, f"Outreach teams of {instance.name} (instance {instance_id})"), csv_target)
 
     run_command(console, body)
 
@@ -356,9 +358,10 @@ def _register_localities(app: typer.Typer) -> None:
         localities_import_command(file, instance, skip_invalid)
 
     @group.command("list")
-    def list_(instance: str | None = typer.Option(None, "--instance", help=INSTANCE_HELP)) -> None:
+    def list_(instance: str | None = typer.Option(None, "--instance", "--stored", help=INSTANCE_HELP),
+              csv_target: CsvOption = None) -> None:
         """List localities with their learners and settings."""
-        localities_list_command(instance)
+        localities_list_command(instance, csv_target)
 
     @group.command("set")
     def set_(
@@ -391,9 +394,10 @@ def _register_teams(app: typer.Typer) -> None:
         teams_import_command(file, instance, skip_invalid)
 
     @group.command("list")
-    def list_(instance: str | None = typer.Option(None, "--instance", help=INSTANCE_HELP)) -> None:
+    def list_(instance: str | None = typer.Option(None, "--instance", "--stored", help=INSTANCE_HELP),
+              csv_target: CsvOption = None) -> None:
         """List outreach teams."""
-        teams_list_command(instance)
+        teams_list_command(instance, csv_target)
 
     @group.command("set")
     def set_(

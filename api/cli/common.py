@@ -1,6 +1,10 @@
 """What every placeplan command shares: reading the settings afresh, opening (and migrating) the database, turning
-expected failures into one red line and an exit code (1 bad input, 2 database unreachable), a progress bar, and
-finding the stored instance a command works on.
+expected failures into one red line on stderr and an exit code (1 bad input, 2 database unreachable), a progress
+bar, finding the stored instance a command works on, checking an input file is a non-empty CSV, and showing tables
+that fit the terminal (api/cli/tables.py) with `--csv PATH|-`.
+
+Results go to stdout; errors, warnings, validation reports and progress go to stderr, so `placeplan ... > out.txt`
+or `--csv -` keeps only the results.
 """
 
 from __future__ import annotations
@@ -8,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TypeVar
+from typing import BinaryIO, TypeVar
 
 import typer
 from rich.console import Console
@@ -19,6 +23,7 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from api import store
+from api.cli.tables import print_fitted
 from api.settings import ServiceSettings
 from planner.domain.models import Instance, InstanceIntegrityError
 from planner.io.report import ImportReport, RowProblem
@@ -72,23 +77,33 @@ def open_database(settings: ServiceSettings) -> Iterator[Engine]:
         engine.dispose()
 
 
+def error_console() -> Console:
+    """A console on stderr (made per use: it follows the terminal width and the stream as they are now)."""
+    return Console(stderr=True, highlight=False)
+
+
+def print_error(message: str) -> None:
+    error_console().print(f"[red]error:[/red] {message}", soft_wrap=True)
+
+
 def run_command(console: Console, action: Callable[[], T]) -> T:
-    """Run a command body, turning expected failures into a red message and an exit code."""
+    """Run a command body, turning expected failures into a red message on stderr and an exit code (`console`
+    is the command's results console, kept for the callers' signatures)."""
     try:
         return action()
     except CliError as error:
-        console.print(f"[red]error:[/red] {error}")
+        print_error(str(error))
         raise typer.Exit(code=error.code) from None
     except (store.InstanceNotFound, store.InstanceInUse, store.UnstorableText) as error:
-        console.print(f"[red]error:[/red] {error}")
+        print_error(str(error))
         raise typer.Exit(code=1) from None
     except InstanceIntegrityError as error:
-        console.print(integrity_table(error))
-        console.print(f"[red]error:[/red] {len(error.problems)} integrity problem(s); nothing was stored")
+        print_fitted(error_console(), integrity_table(error))
+        print_error(f"{len(error.problems)} integrity problem(s); nothing was stored")
         raise typer.Exit(code=1) from None
     except OperationalError as error:
         reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
-        console.print(f"[red]error:[/red] database error: {reason}")
+        print_error(f"database error: {reason}")
         raise typer.Exit(code=2) from None
 
 
@@ -102,8 +117,10 @@ def integrity_table(error: InstanceIntegrityError) -> Table:
 
 
 def progress_bar(console: Console) -> Progress:
+    """A transient progress bar on stderr, shown only on a terminal (`console` kept for the callers' signatures)."""
+    errors = error_console()
     return Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
-                    console=console, transient=True)
+                    console=errors, transient=True, disable=not errors.is_terminal)
 
 
 def resolve_instance_id(session: Session, name: str | None, instance_id: int | None) -> int:
@@ -161,12 +178,83 @@ def report_table(problems: list[RowProblem], title: str, style: str = "red") -> 
 
 def print_report(console: Console, report: ImportReport, stored: bool, *, what: str = "Rows",
                  name: str = "Validation report") -> None:
-    """An importer's report: the problems (skipped rows, or why nothing was stored), warnings and notes."""
+    """An importer's report on stderr: the problems (skipped rows, or why nothing was stored), warnings and notes
+    (`console` is the command's results console, kept for the callers' signatures)."""
+    errors = error_console()
     if report.problems:
         title = f"{what} skipped (--skip-invalid)" if stored else f"{name}: nothing was stored"
-        console.print(report_table(report.problems, title, "yellow" if stored else "red"))
+        print_fitted(errors, report_table(report.problems, title, "yellow" if stored else "red"))
     if report.warnings:
-        console.print(report_table(report.warnings, "Warnings (defaults used; rows kept)", "yellow"))
+        print_fitted(errors, report_table(report.warnings, "Warnings (defaults used; rows kept)", "yellow"))
     for note in report.notes:
-        console.print(f"[dim]note: {note}[/dim]")
+        errors.print(f"[dim]note: {note}[/dim]")
 
+
+
+# Magic numbers of the spreadsheet files people save by mistake in place of a CSV:
+# a ZIP local file header starts every Office Open XML package (.xlsx; ECMA-376 Part 2, Open Packaging Conventions)
+# and every OpenDocument file (.ods; OASIS ODF 1.2 Part 3); a Compound File Binary header starts a legacy Excel
+# .xls ([MS-CFB] section 2.2, header signature D0 CF 11 E0 A1 B1 1A E1).
+ZIP_MAGIC = b"PK\x03\x04"
+OLE_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")
+
+
+def check_csv_file(path: Path) -> None:
+    """Refuse, in one line, a file that is missing, empty, only a header row, or a spreadsheet or other binary
+    file given where a CSV is expected (an import would otherwise report every row, or store an empty instance)."""
+    if not path.exists():
+        raise CliError(f"no such file: {path}")
+    if not path.is_file():
+        raise CliError(f"not a file: {path}")
+    with path.open("rb") as handle:
+        head = handle.read(4096)
+        kind = _binary_kind(path, head)
+        if kind is not None:
+            raise CliError(f"{path.name}: {kind}")
+        records = _records_up_to_two(head, handle)
+    if records == 0:
+        raise CliError(f"{path.name} is empty: nothing to import")
+    if records == 1:
+        raise CliError(f"{path.name} has a header row and no records: nothing to import")
+
+
+def _binary_kind(path: Path, head: bytes) -> str | None:
+    if head.startswith(ZIP_MAGIC):
+        import zipfile
+
+        try:
+            with zipfile.ZipFile(path) as archive:
+                names = archive.namelist()
+        except zipfile.BadZipFile:
+            names = []
+        if any(name.startswith("xl/") for name in names):
+            return "this is an Excel file (XLSX); save it as CSV (File > Save As > CSV UTF-8) and import that"
+        if "mimetype" in names:
+            return "this is an OpenDocument spreadsheet; save it as CSV and import that"
+        return "this is a zip archive, not a CSV file; extract the CSV and import that"
+    if head.startswith(OLE_MAGIC):
+        return "this is an Excel file (XLS); save it as CSV (File > Save As > CSV UTF-8) and import that"
+    if b"\x00" in head:
+        return "this is not a CSV text file (binary data, or UTF-16 text); save it as CSV UTF-8 and import that"
+    return None
+
+
+def _records_up_to_two(head: bytes, handle: BinaryIO) -> int:
+    """How many non-blank lines the file has, counting no further than two (header plus one record)."""
+
+    def blank(line: bytes) -> bool:
+        return not line.strip(b" \t\r\n,;\xef\xbb\xbf")
+
+    lines = head.splitlines(keepends=True)
+    tail = lines.pop() if lines and not lines[-1].endswith((b"\n", b"\r")) else b""
+    count = sum(1 for line in lines if not blank(line))
+    for line in handle:
+        if count >= 2:
+            break
+        tail += line
+        if tail.endswith((b"\n", b"\r")):
+            count += 0 if blank(tail) else 1
+            tail = b""
+    if tail and not blank(tail):
+        count += 1
+    return min(count, 2)

@@ -23,6 +23,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from api.cli.tables import results_console, show_table
+
 SCHEDULER_ENV = "PLACEPLAN_DASK_SCHEDULER"  # as scenarios/sweep.py
 
 
@@ -40,7 +42,7 @@ def dask_mapper(address: str) -> Callable[[Callable[[Any], Any], Sequence[Any]],
 
 
 def _fail(console: Console, message: str) -> typer.Exit:
-    console.print(f"[red]error:[/red] {message}")
+    Console(stderr=True).print(f"[red]error:[/red] {message}", soft_wrap=True)
     return typer.Exit(code=2)
 
 
@@ -83,16 +85,16 @@ def _print_measures(console: Console, result: Any) -> None:
         cells = [("-" if row[f"h{h}"] is None else f"{row[f'h{h}']:.1f}") for h in range(1, result.horizon + 1)]
         coverage = row["coverage_p10_p90"]
         table.add_row(row["measure"], row["method"], *cells, "" if coverage is None else f"{coverage:.1f}%")
-    console.print(table)
+    show_table(table)
 
 
 def published_forecast_command(sen2_tables: Path, la_code: str, years: int, draws: int, seed: int,
-                               out: Path) -> None:
+                               out: Path, csv_target: str | None = None) -> None:
     """Forecast one council from the published tables, with its own 3-year backtest error beside it."""
     from planner.forecast.published_backtest import backtest_published, forecast_published
     from planner.forecast.totals import TotalsSettings
 
-    console = Console()
+    console = results_console(csv_target)
     settings = TotalsSettings(draws=draws, seed=seed)
     try:
         result = forecast_published(sen2_tables, la_code, years, settings)
@@ -115,7 +117,7 @@ def published_forecast_command(sen2_tables: Path, la_code: str, years: int, draw
         rows.extend({"la_code": la_code, "la_name": result.la_name, "measure": measure, "year": year,
                      "p10": round(p10[h], 1), "p50": round(p50[h], 1), "p90": round(p90[h], 1)}
                     for h, year in enumerate(result.years))
-    console.print(table)
+    show_table(table, csv_target)
     console.print(check)
     out.mkdir(parents=True, exist_ok=True)
     _write_rows(out / "published_forecast.csv", rows)

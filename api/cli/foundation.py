@@ -27,6 +27,7 @@ from api.cli.common import (
     resolve_instance_id,
     run_command,
 )
+from api.cli.tables import CsvOption, results_console, show_table
 from planner.domain.codes import NCY_MAX, Need, Phase, SettingKind, phase_of_ncy
 from planner.domain.models import Instance, Setting
 
@@ -150,8 +151,8 @@ def sufficiency_table(instance: Instance) -> Table:
 # Commands
 
 
-def demo_command(preset: str, seed: int) -> None:
-    console = Console()
+def demo_command(preset: str, seed: int, csv_target: str | None = None) -> None:
+    console = results_console(csv_target)
 
     def body() -> None:
         from scenarios.demo import build_demo, preset_names
@@ -169,7 +170,7 @@ def demo_command(preset: str, seed: int) -> None:
                     instance_id = store.replace_instance(session, instance, f"demo:{preset}:{seed}")
                     session.commit()
                 progress.update(task, advance=1)
-        console.print(sufficiency_table(instance))
+        show_table(sufficiency_table(instance), csv_target)
         console.print(
             f"[bold]{instance.name}[/bold] (instance {instance_id}): {len(instance.learners):,} learners, "
             f"{len(instance.settings):,} settings, {len(instance.localities)} localities, "
@@ -180,8 +181,9 @@ def demo_command(preset: str, seed: int) -> None:
 
 
 def settings_list_command(kind: str | None, need: str | None, locality: str | None, in_area: bool | None,
-                          limit: int, instance_name: str | None, instance_id: int | None) -> None:
-    console = Console()
+                          limit: int, instance_name: str | None, instance_id: int | None,
+                          csv_target: str | None = None) -> None:
+    console = results_console(csv_target)
 
     def body() -> None:
         try:
@@ -209,13 +211,13 @@ def settings_list_command(kind: str | None, need: str | None, locality: str | No
                 table.add_row(s.setting_id, s.name, s.kind, ", ".join(s.designations) or "-",
                               f"{s.ncy_min}..{s.ncy_max}", str(s.capacity), f"£{s.cost_per_place:,}",
                               s.locality_id or "-", "in" if s.in_area else "out", s.status)
-            console.print(table)
+            show_table(table, csv_target)
 
     run_command(console, body)
 
 
-def instances_list_command() -> None:
-    console = Console()
+def instances_list_command(csv_target: str | None = None) -> None:
+    console = results_console(csv_target)
 
     def body() -> None:
         with open_database(fresh_settings()) as engine, Session(engine) as session:
@@ -224,7 +226,7 @@ def instances_list_command() -> None:
             for s in store.list_instances(session):
                 table.add_row(str(s.id), s.name, str(s.base_year), s.source, str(s.localities), str(s.settings),
                               str(s.learners), str(s.teams), s.created_at.strftime("%Y-%m-%d %H:%M UTC"))
-            console.print(table)
+            show_table(table, csv_target)
 
     run_command(console, body)
 
@@ -258,9 +260,10 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
     def demo(
         preset: str = typer.Option("demo", "--preset", help="demo (about 3,500 learners) or county (about 20,000)"),
         seed: int = typer.Option(2026, "--seed", help="Random seed: the same seed gives the same council"),
+        csv_target: CsvOption = None,
     ) -> None:
         """Build the fictional demo council, store it (replacing an earlier one) and print its place sufficiency."""
-        demo_command(preset, seed)
+        demo_command(preset, seed, csv_target)
 
     settings_app = typer.Typer(help="Settings (schools, bases, colleges) of a stored instance.", no_args_is_help=True)
     app.add_typer(settings_app, name="settings")
@@ -272,19 +275,21 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         locality: str | None = typer.Option(None, "--locality", help="Locality id"),
         in_area: bool | None = typer.Option(None, "--in-area/--out-of-area", help="Only in area / out of area"),
         limit: int = typer.Option(50, "--limit", min=1, help="Most rows to show"),
-        instance: str | None = typer.Option(None, "--instance", help="Instance name (default: the latest stored)"),
+        instance: str | None = typer.Option(None, "--instance", "--stored",
+                                            help="Instance name (default: the latest stored)"),
         instance_id: int | None = typer.Option(None, "--instance-id", help="Instance id"),
+        csv_target: CsvOption = None,
     ) -> None:
         """List settings with filters, as a table."""
-        settings_list_command(kind, need, locality, in_area, limit, instance, instance_id)
+        settings_list_command(kind, need, locality, in_area, limit, instance, instance_id, csv_target)
 
     instances_app = typer.Typer(help="Stored instances.", no_args_is_help=True)
     app.add_typer(instances_app, name="instances")
 
     @instances_app.command("list")
-    def instances_list() -> None:
+    def instances_list(csv_target: CsvOption = None) -> None:
         """List stored instances with their record counts."""
-        instances_list_command()
+        instances_list_command(csv_target)
 
     register_edit_commands(settings_app, instances_app)
 

@@ -32,6 +32,7 @@ from sqlmodel import Session
 from api import store
 from api.cli.common import (
     CliError,
+    check_csv_file,
     fresh_settings,
     load_named,
     open_database,
@@ -49,10 +50,7 @@ DEFAULT_INSTANCE_NAME = "Imported council"
 
 
 def _check_file(path: Path) -> None:
-    if not path.exists():
-        raise CliError(f"no such file: {path}")
-    if not path.is_file():
-        raise CliError(f"not a file: {path}")
+    check_csv_file(path)  # missing, empty, header-only, or a spreadsheet saved as .csv: one line, nothing stored
 
 
 def _importer(module: str, function: str) -> Callable[..., Any]:

@@ -153,6 +153,6 @@ def register_edit_commands(settings_app: typer.Typer, instances_app: typer.Typer
         try:
             census = date.fromisoformat(census_date) if census_date else None
         except ValueError:
-            Console().print(f"[red]error:[/red] --census-date {census_date!r}: expected YYYY-MM-DD")
+            Console(stderr=True).print(f"[red]error:[/red] --census-date {census_date!r}: expected YYYY-MM-DD")
             raise typer.Exit(code=1) from None
         instances_set_command(instance, base_year, census, rename)

@@ -21,7 +21,7 @@ from rich.table import Table
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from api.cli.common import CliError, fresh_settings, open_database, progress_bar, run_command
+from api.cli.common import CliError, check_csv_file, fresh_settings, open_database, progress_bar, run_command
 from api.postcodes import LoadStats, load_postcodes, table_size_bytes
 from planner.io.postcodes import PostcodeFormatError, PostcodeReport, PostcodeSource, open_postcodes
 
@@ -34,6 +34,8 @@ def import_postcodes_command(path: Path, replace: bool) -> None:
     console = Console()
 
     def body() -> None:
+        if path.is_file() and path.suffix.lower() == ".csv":
+            check_csv_file(path)  # an empty file, or a spreadsheet saved as .csv: one line
         source = _open(path)
         with open_database(fresh_settings()) as engine:
             stats = _load(console, engine, source, replace)

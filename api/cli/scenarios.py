@@ -1,6 +1,8 @@
 """CLI: `placeplan scenario run|compare|optimise`, `placeplan cflp FILE`, `placeplan bench expansion|sweep`.
 
-Scenarios are named (shipped) or YAML files; bases are the demo/county presets. Errors print a clear message and
+Scenarios are named (shipped) or YAML files. They run on the newest stored council by default, or on `--stored NAME`,
+`--file PATH` (an Instance JSON file) or `--preset NAME` (the demo/county generator; `--seed` picks its seed), the
+same vocabulary as every solving command (api/cli/instance_source.py). Errors print a clear message on stderr and
 exit non-zero, without a traceback.
 """
 
@@ -19,8 +21,36 @@ from rich.progress import BarColumn, TextColumn, TimeElapsedColumn
 from rich.progress import Progress as RichProgress
 from rich.table import Table
 
+from api.cli.instance_source import FileOption, PresetOption, StoredOption
+from api.cli.tables import CsvOption, results_console, show_table
+
 console = Console(soft_wrap=True)
 error_console = Console(stderr=True)
+
+
+class DataChoice:
+    """The council a scenario command runs on (--stored / --file / --preset with --seed), resolved once."""
+
+    def __init__(self, stored: str | None, file: Path | None, preset: str | None, seed: int | None,
+                 legacy_file: Path | None = None) -> None:
+        self.stored, self.file, self.preset, self.seed, self.legacy_file = stored, file, preset, seed, legacy_file
+        self._instance: Any = None
+
+    def base(self) -> Any:
+        """The base instance; `--seed` alone means the demo preset with that seed (the shipped scenarios' base)."""
+        from api.cli.instance_source import resolve_instance
+
+        if self._instance is None:
+            preset = self.preset or ("demo" if self.seed is not None else None)
+            self._instance = resolve_instance(self.file, preset, seed=self.seed if self.seed is not None else 2026,
+                                              stored=self.stored, legacy_file=self.legacy_file).instance
+        return self._instance
+
+    @property
+    def label(self) -> str:
+        if self.stored or self.preset:
+            return str(self.stored or self.preset)
+        return str(self._instance.name) if self._instance is not None else "stored"
 
 
 class _BarProgress:
@@ -79,43 +109,52 @@ def _lookup(spec: Any) -> Callable[[str], Any]:
     return lookup
 
 
-def _stored_base(stored: str) -> Any:
-    """The stored council named `stored` (`--stored`): scenarios of a council's own data run on it."""
-    from api.cli.instance_source import resolve_instance
-
-    return resolve_instance(stored=stored, console=error_console).instance
-
-
-def _run_named(name_or_file: str, preset: str | None, seed: int | None, progress: Any,
-               stored: str | None = None) -> dict[str, Any]:
-    from scenarios.registry import load_base
+def _run_named(name_or_file: str, choice: DataChoice, progress: Any) -> dict[str, Any]:
     from scenarios.runner import run_scenario
-    from scenarios.spec import ScenarioBase, all_parameters, materialise_spec
+    from scenarios.spec import all_parameters, materialise_spec
 
     if name_or_file == "baseline":
-        base = _stored_base(stored) if stored is not None else \
-            load_base(ScenarioBase(preset=preset or "demo", seed=seed or 2026))
-        return run_scenario(base, {}, progress)
+        return run_scenario(choice.base(), {}, progress)
     spec = _load_spec(name_or_file)
-    base_ref = spec.base
-    if preset is not None or seed is not None:
-        base_ref = ScenarioBase(preset=preset or base_ref.preset, seed=seed if seed is not None else base_ref.seed)
-    base_instance = _stored_base(stored) if stored is not None else load_base(base_ref)
-    instance, overrides = materialise_spec(spec, base_instance, _lookup(spec))
+    instance, overrides = materialise_spec(spec, choice.base(), _lookup(spec))
     return run_scenario(instance, {**all_parameters(spec, _lookup(spec)), **overrides}, progress)
+
+
+def _figure(value: float) -> str:
+    """A KPI as printed: whole numbers from 1,000 up (pounds, learner counts), one decimal below (minutes)."""
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:,.1f}"
 
 
 def _kpi_table(title: str, run: dict[str, Any]) -> Table:
     from scenarios.runner import KPI_FIELDS
 
     table = Table(title=title)
-    table.add_column("year")
+    table.add_column("year", justify="right")
     for name, _ in KPI_FIELDS:
         table.add_column(name.replace("_", " "), justify="right")
     for year in run["years"]:
         row = run["kpis"][year]
-        table.add_row(year, *[f"{row[name]:,.1f}" for name, _ in KPI_FIELDS])
+        table.add_row(year, *[_figure(row[name]) for name, _ in KPI_FIELDS])
     return table
+
+
+def _or_dash(value: float | None, decimals: int) -> str:
+    """A figure, or '-' when the solve found none (not 0, which would read as a result)."""
+    return "-" if value is None else f"{value:,.{decimals}f}"
+
+
+def announce_optimise(time_limit: float, frontier: bool, marginal: bool, draws: int = 0) -> None:
+    """Say up front how long the optimiser may take: the main solve's limit, then a quarter of it for every
+    follow-up solve (planner/expansion/programme.py run_expansion: marginal values and frontier levels)."""
+    follow_up = max(1.0, time_limit / 4)
+    parts = [f"up to {time_limit:g} s for the main solve (--time-limit)"]
+    if frontier:
+        parts.append(f"up to {6 * follow_up:g} s for 6 budget levels (--no-frontier skips)")
+    if marginal:
+        parts.append(f"up to {follow_up:g} s per chosen project for its marginal value (--no-marginal skips)")
+    if draws:
+        parts.append(f"up to {follow_up:g} s for each of {draws} forecast draws (--draws 0 skips)")
+    error_console.print("optimising after a forecast: " + ", then ".join(parts), highlight=False, soft_wrap=True)
 
 
 def register(app: typer.Typer, bench: typer.Typer) -> None:
@@ -135,17 +174,25 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
     @scenario.command("run")
     def run(
         name: Annotated[str, typer.Argument(help="Shipped scenario name, 'baseline', or a YAML/JSON file")],
-        preset: Annotated[str | None, typer.Option(help="Override the base preset (demo|county)")] = None,
-        seed: Annotated[int | None, typer.Option(help="Override the base seed")] = None,
-        stored: Annotated[str | None, typer.Option(help="Run on this stored council instead of a preset")] = None,
+        stored: StoredOption = None,
+        file: FileOption = None,
+        preset: PresetOption = None,
+        seed: Annotated[int | None, typer.Option(help="With --preset: the generator's seed (alone: the demo preset)")]
+        = None,
+        csv_target: CsvOption = None,
         output: Annotated[Path | None, typer.Option("--json", help="Write the full result as JSON")] = None,
     ) -> None:
         """Run one scenario: per-year demand, unmet need, out of area, capital, revenue and journeys."""
+        choice = DataChoice(stored, file, preset, seed)
+        console = results_console(csv_target)
 
         def body() -> None:
+            choice.base()
+            error_console.print("running the scenario: a forecast, a sufficiency flow per year and a placement round "
+                                "(the 3,500-learner demo: about 5 s)", highlight=False)
             with _progress(f"scenario {name}") as progress:
-                result = _run_named(name, preset, seed, progress, stored)
-            console.print(_kpi_table(f"scenario {name}", result))
+                result = _run_named(name, choice, progress)
+            show_table(_kpi_table(f"scenario {name}", result), csv_target, transpose=True, corner="year")
             headline = result.get("placement")
             if headline:
                 console.print(f"placement round {headline['academic_year']}: placed {headline['placed']} of "
@@ -162,10 +209,14 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
     @scenario.command("compare")
     def compare(
         names: Annotated[list[str], typer.Argument(help="Scenarios to compare ('baseline' for the base)")],
-        preset: Annotated[str | None, typer.Option(help="Override the base preset (demo|county)")] = None,
-        seed: Annotated[int | None, typer.Option(help="Override the base seed")] = None,
-        stored: Annotated[str | None, typer.Option(help="Run on this stored council instead of a preset")] = None,
-        csv_path: Annotated[Path | None, typer.Option("--csv", help="Write the table as CSV")] = None,
+        stored: StoredOption = None,
+        file: FileOption = None,
+        preset: PresetOption = None,
+        seed: Annotated[int | None, typer.Option(help="With --preset: the generator's seed (alone: the demo preset)")]
+        = None,
+        csv_path: Annotated[str | None, typer.Option(
+            "--csv", metavar="PATH|-", help="Write the comparison per scenario and year as CSV to PATH; '-' writes it "
+                                            "to stdout instead of the table")] = None,
         xlsx_path: Annotated[Path | None, typer.Option("--xlsx", help="Write the table as XLSX")] = None,
         chart: Annotated[Path | None, typer.Option(help="Write a chart (.png or .svg)")] = None,
         output: Annotated[Path | None, typer.Option("--json", help="Write the comparison as JSON")] = None,
@@ -173,11 +224,16 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         """Compare scenarios side by side per year (table, CSV/XLSX, PNG/SVG chart)."""
         from scenarios.runner import KPI_FIELDS, compare_runs, comparison_chart, comparison_csv, comparison_xlsx
 
+        choice = DataChoice(stored, file, preset, seed)
+
         def body() -> None:
             runs = {}
+            choice.base()
+            error_console.print(f"comparing {len(names)} scenarios: each a forecast, a sufficiency flow per year and a "
+                                "placement round (the 3,500-learner demo: about 5 s each)", highlight=False)
             with _progress("comparing") as progress:
                 for name in names:
-                    runs[name] = _run_named(name, preset, seed, progress, stored)
+                    runs[name] = _run_named(name, choice, progress)
             table_data = compare_runs(runs)
             table = Table(title="totals over the horizon")
             table.add_column("scenario")
@@ -186,9 +242,12 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
                 table.add_column(metric.replace("_", " "), justify="right")
             for name, totals in table_data["totals"].items():
                 table.add_row(name, *[f"{totals[m]:,.0f}" for m in names_shown])
-            console.print(table)
-            if csv_path:
-                csv_path.write_text(comparison_csv(table_data), encoding="utf-8")
+            if csv_path == "-":
+                typer.echo(comparison_csv(table_data), nl=False)
+            else:
+                show_table(table, transpose=True, corner="total over the horizon")
+            if csv_path and csv_path != "-":
+                Path(csv_path).write_text(comparison_csv(table_data), encoding="utf-8")
             if xlsx_path:
                 xlsx_path.write_bytes(comparison_xlsx(table_data))
             if chart:
@@ -200,9 +259,12 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
 
     @scenario.command("optimise")
     def optimise(
-        preset: Annotated[str, typer.Option(help="Base preset (demo|county)")] = "demo",
-        seed: Annotated[int, typer.Option()] = 2026,
-        stored: Annotated[str | None, typer.Option(help="Run on this stored council instead of a preset")] = None,
+        stored: StoredOption = None,
+        file: FileOption = None,
+        preset: PresetOption = None,
+        seed: Annotated[int | None, typer.Option(help="With --preset: the generator's seed (alone: the demo preset)")]
+        = None,
+        csv_target: CsvOption = None,
         candidates: Annotated[int, typer.Option(help="Candidate projects to generate")] = 40,
         years: Annotated[int, typer.Option(help="Horizon in academic years")] = 10,
         budget_total: Annotated[float, typer.Option(help="Total capital budget, GBP")] = 60_000_000,
@@ -219,11 +281,13 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
     ) -> None:
         """Choose which expansion projects to fund, how big and when, within capital budgets."""
         from planner.expansion.programme import run_expansion
-        from scenarios.registry import load_base
-        from scenarios.spec import ScenarioBase
+
+        choice = DataChoice(stored, file, preset, seed)
+        console = results_console(csv_target)
 
         def body() -> None:
-            instance = _stored_base(stored) if stored is not None else load_base(ScenarioBase(preset=preset, seed=seed))
+            instance = choice.base()
+            announce_optimise(time_limit, frontier, marginal, draws)
             parameters = {
                 "candidate_count": candidates, "horizon_years": years, "budget_total": budget_total,
                 "budget_per_year": budget_per_year, "marginal_values": marginal,
@@ -240,17 +304,20 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
                 mv = p["marginal_value"]
                 table.add_row(f"{p['id']} {p['name']}", str(p["places"]), str(p["open_year"]),
                               f"{p['capital']:,.0f}", "-" if mv is None else f"{mv:,.0f}")
-            console.print(table)
+            show_table(table, csv_target)
             if result.get("frontier"):
-                front = Table(title="budget frontier")
-                for column in ("budget GBP", "capital used", "unmet learner-years", "out of area learner-years",
-                               "objective"):
+                front = Table(title="budget frontier", caption="each level solved with a quarter of --time-limit; "
+                                                               "'-': no solution in that time")
+                for column in ("budget GBP", "status", "gap", "capital used", "unmet learner-years",
+                               "out of area learner-years", "objective"):
                     front.add_column(column, justify="right")
                 for row in result["frontier"]:
-                    front.add_row(f"{row['budget_total']:,.0f}", f"{row['capital_used'] or 0:,.0f}",
-                                  f"{row['unmet_learner_years'] or 0:,.1f}",
-                                  f"{row['out_of_area_learner_years'] or 0:,.1f}", f"{row['objective'] or 0:,.0f}")
-                console.print(front)
+                    front.add_row(f"{row['budget_total']:,.0f}", str(row.get("status", "-")),
+                                  "-" if row.get("gap") is None else f"{100 * row['gap']:.1f}%",
+                                  _or_dash(row["capital_used"], 0), _or_dash(row["unmet_learner_years"], 1),
+                                  _or_dash(row["out_of_area_learner_years"], 1), _or_dash(row["objective"], 0))
+                if csv_target != "-":
+                    show_table(front)
                 if chart:
                     from planner.expansion.programme import frontier_chart
 
@@ -265,7 +332,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
                 output.write_text(json.dumps(result, indent=2, default=str), encoding="utf-8")
             stats = result["statistics"]
             gap_text = "n/a" if stats["gap"] is None else f"{100 * stats['gap']:.2f}%"
-            console.print(f"expansion {stored or preset}: projects={stats['projects']} years={stats['years']} "
+            console.print(f"expansion {choice.label}: projects={stats['projects']} years={stats['years']} "
                           f"status={result['status']} gap={gap_text} wall={stats['wall_seconds']:.1f} s")
 
         _guard(body)

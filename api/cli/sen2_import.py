@@ -22,6 +22,8 @@ from rich.console import Console
 
 from api.cli.common import (
     CliError,
+    check_csv_file,
+    error_console,
     fresh_settings,
     load_named,
     open_database,
@@ -43,7 +45,7 @@ def parse_census_date(text: str | None) -> date | None:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        Console().print(f"[red]error:[/red] --census-date {text!r}: expected YYYY-MM-DD")
+        Console(stderr=True).print(f"[red]error:[/red] --census-date {text!r}: expected YYYY-MM-DD")
         raise typer.Exit(code=1) from None
 
 
@@ -97,6 +99,8 @@ def import_sen2_command(path: Path, instance_name: str, census_date: date | None
     def body() -> None:
         if not path.exists():
             raise CliError(f"no such file or folder: {path}")
+        if path.is_file() and path.suffix.lower() not in (".zip", ".xml"):
+            check_csv_file(path)  # an empty file, or a spreadsheet given as a module CSV: one line
         with open_database(fresh_settings()) as engine:
             instance_id, existing = load_named(engine, instance_name, "placements refer to settings, so import the "
                                                "council's GIAS extract first (`placeplan import gias FILE --la-code "
@@ -107,7 +111,7 @@ def import_sen2_command(path: Path, instance_name: str, census_date: date | None
             save_stored(engine, instance_id, instance)
         print_report(console, result.report, stored=True, what="Persons", name="SEN2 validation report")
         for warning in [*resolved.warnings, *over_capacity_warnings(instance)]:
-            console.print(f"[yellow]warning:[/yellow] {warning}")
+            error_console().print(f"[yellow]warning:[/yellow] {warning}")
         counts = resolved.counts
         console.print(
             f"instance [bold]{instance.name}[/bold] (id {instance_id}): {len(result.learners):,} learner(s) with an "

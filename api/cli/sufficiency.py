@@ -1,7 +1,8 @@
 """CLI: `placeplan forecast` (and `forecast backtest`, api/cli/forecast_backtest.py), `placeplan sufficiency` and
 `placeplan bench sufficiency` (see api/cli/main.py).
 
-The instance comes from a demo preset (`scenarios.demo.build_demo`) or an Instance JSON file. Outputs go to a
+The instance is the newest stored council, or `--stored NAME`, `--file PATH` or `--preset NAME`
+(api/cli/instance_source.py). Outputs go to a
 folder: the forecast table (CSV) and fan chart (PNG/SVG); the sufficiency cells (CSV), workbook (XLSX), SCAP
 forecast (CSV/XLSX) and heatmap (PNG/SVG).
 """
@@ -20,7 +21,8 @@ from rich.table import Table
 
 from api.cli.forecast_backtest import register_backtest
 from api.cli.forecast_returns import register_returns
-from api.cli.instance_source import resolve_instance
+from api.cli.instance_source import FileOption, LegacyFileOption, PresetOption, StoredOption, resolve_instance
+from api.cli.tables import CsvOption, results_console, show_table
 from planner.domain.models import Instance
 
 T = TypeVar("T")
@@ -47,31 +49,44 @@ def _with_bar(console: Console, label: str, work: Callable[[_BarProgress], T]) -
 
 
 def _load_instance(preset: str | None, instance_file: Path | None, seed: int, stored: str | None = None,
-                   console: Console | None = None) -> Instance:
-    """The command's instance: a file, a demo preset, or (default) the newest stored instance."""
-    source = resolve_instance(instance_file, preset, seed=seed, stored=stored, console=console)
-    if console is not None:
-        console.print(f"Using {source.description}")
-    return source.instance
+                   console: Console | None = None, legacy_file: Path | None = None) -> Instance:
+    """The command's instance: a file, a demo preset, or (default) the newest stored instance (named on stderr)."""
+    return resolve_instance(instance_file, preset, seed=seed, stored=stored, legacy_file=legacy_file).instance
 
 
 def _fail(console: Console, message: str) -> typer.Exit:
-    console.print(f"[red]error:[/red] {message}")
+    Console(stderr=True).print(f"[red]error:[/red] {message}", soft_wrap=True)
     return typer.Exit(code=2)
 
 
+# Measured: 1,000 runs x 10 years of the cohort forecast take about 3 s (`placeplan bench sufficiency`, county,
+# 3.4 s on the 2-core build machine; demo 2.8 s under load), roughly in proportion to runs x years.
+FORECAST_SECONDS_PER_10K_RUN_YEARS = 3.0
+
+
+def announce_forecast(instance: Instance, runs: int, years: int, then: str = "") -> None:
+    """Say up front, on stderr, how long the forecast should take."""
+    scale = max(1.0, len(instance.learners) / 20_000)
+    expected = FORECAST_SECONDS_PER_10K_RUN_YEARS * runs * years / 10_000 * scale
+    Console(stderr=True, highlight=False).print(
+        f"forecasting {runs:,} runs x {years} years: about {max(1.0, expected):.0f} s{then} "
+        "(fewer --runs is quicker)", soft_wrap=True)
+
+
 def forecast_command(preset: str | None, instance_file: Path | None, years: int, runs: int, seed: int,
-                     out: Path, measure: str, stored: str | None = None) -> None:
+                     out: Path, measure: str, stored: str | None = None, *, legacy_file: Path | None = None,
+                     csv_target: str | None = None) -> None:
     from planner.forecast.simulation import MEASURES, forecast
     from planner.io.charts import forecast_fan_chart
     from planner.io.sufficiency_export import rows_to_csv
 
-    console = Console()
+    console = results_console(csv_target)
     try:
         if measure not in MEASURES:
             raise ValueError(f"--measure must be one of {', '.join(MEASURES)}, got {measure!r}")
-        instance = _load_instance(preset, instance_file, seed, stored, console)
-        result = _with_bar(console, "forecast", lambda p: forecast(
+        instance = _load_instance(preset, instance_file, seed, stored, legacy_file=legacy_file)
+        announce_forecast(instance, runs, years, ", then the charts")
+        result = _with_bar(Console(stderr=True), "forecast", lambda p: forecast(
             instance, {"horizon_years": years, "runs": runs, "seed": seed}, p))
         out.mkdir(parents=True, exist_ok=True)
         (out / "forecast.csv").write_text(rows_to_csv(result.table()), encoding="utf-8")
@@ -91,25 +106,28 @@ def forecast_command(preset: str | None, instance_file: Path | None, years: int,
     # The total's quantiles are those of the runs' totals (not the sum of the needs' quantiles above).
     low, mid, high = (result.total_quantile(q, measure) for q in (0.1, 0.5, 0.9))
     table.add_row("all needs", *[f"{mid[y]:.0f}" for y in range(len(result.years))], f"{low[-1]:.0f}-{high[-1]:.0f}")
-    console.print(table)
+    show_table(table, csv_target)
     console.print(f"wrote {out}/forecast.csv, forecast_fan.png, forecast_fan.svg "
                   f"({result.runs} runs in {result.wall_seconds:.1f} s)")
 
 
 def sufficiency_command(preset: str | None, instance_file: Path | None, years: int, runs: int, seed: int,
-                        quantile: float, out: Path, stored: str | None = None) -> None:
+                        quantile: float, out: Path, stored: str | None = None, *, legacy_file: Path | None = None,
+                        csv_target: str | None = None) -> None:
     from planner.forecast.simulation import forecast
     from planner.io.charts import sufficiency_heatmap
     from planner.io.sufficiency_export import rows_to_csv, scap_rows, scap_workbook, sufficiency_workbook
     from planner.sufficiency import assess_sufficiency
 
-    console = Console()
+    console = results_console(csv_target)
     try:
-        instance = _load_instance(preset, instance_file, seed, stored, console)
+        instance = _load_instance(preset, instance_file, seed, stored, legacy_file=legacy_file)
+        announce_forecast(instance, runs, years, ", then the sufficiency flow and the workbook (seconds more)")
         params: dict[str, Any] = {"quantile": quantile,
                                   "forecast": {"horizon_years": years, "runs": runs, "seed": seed}}
-        projection = _with_bar(console, "forecast", lambda p: forecast(instance, params["forecast"], p))
-        result = _with_bar(console, "sufficiency", lambda p: assess_sufficiency(instance, projection, params, p))
+        bars = Console(stderr=True)
+        projection = _with_bar(bars, "forecast", lambda p: forecast(instance, params["forecast"], p))
+        result = _with_bar(bars, "sufficiency", lambda p: assess_sufficiency(instance, projection, params, p))
         out.mkdir(parents=True, exist_ok=True)
         (out / "sufficiency.csv").write_text(rows_to_csv(result.rows), encoding="utf-8")
         (out / "spare_places.csv").write_text(rows_to_csv(result.spare), encoding="utf-8")
@@ -129,7 +147,7 @@ def sufficiency_command(preset: str | None, instance_file: Path | None, years: i
         table.add_row(str(t["academic_year"]), str(t["demand"]), str(t["placed_in_area"]),
                       str(t["short_of_capacity"]), str(t["out_of_reach"]), str(t["placed_out_of_area"]),
                       f"{t['cost_gbp'] / 1e6:.1f}")
-    console.print(table)
+    show_table(table, csv_target)
     console.print(f"wrote {out}/sufficiency.csv, spare_places.csv, sufficiency.xlsx, scap.csv, scap.xlsx, "
                   "sufficiency_heatmap.png, sufficiency_heatmap.svg")
 
@@ -170,9 +188,11 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
     @forecast_app.callback(invoke_without_command=True)
     def forecast_cmd(
         ctx: typer.Context,
-        preset: str | None = typer.Option(None, help="Use the fictional demo council (demo or county)"),
-        instance_file: Path | None = typer.Option(None, help="An Instance JSON file"),
-        stored: str | None = typer.Option(None, help="Stored instance name (default: the newest stored)"),
+        stored: StoredOption = None,
+        file: FileOption = None,
+        preset: PresetOption = None,
+        legacy_file: LegacyFileOption = None,
+        csv_target: CsvOption = None,
         sen2_tables: Path | None = typer.Option(
             None, help="Folder of the DfE EHC plan tables (caseload.csv, ...): forecast --la-code from them"),
         la_code: str | None = typer.Option(None, help="With --sen2-tables: the LA's new_la_code (e.g. E08000009)"),
@@ -191,9 +211,10 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
                 raise typer.BadParameter("--sen2-tables and --la-code go together")
             from api.cli.forecast_backtest import published_forecast_command
 
-            published_forecast_command(sen2_tables, la_code, years, max(runs, 50), seed, out)
+            published_forecast_command(sen2_tables, la_code, years, max(runs, 50), seed, out, csv_target)
             return
-        forecast_command(preset, instance_file, years, runs, seed, out, measure, stored)
+        forecast_command(preset, file, years, runs, seed, out, measure, stored, legacy_file=legacy_file,
+                         csv_target=csv_target)
 
     register_backtest(forecast_app)
     register_returns(forecast_app)
@@ -201,9 +222,11 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
 
     @app.command("sufficiency")
     def sufficiency_cmd(
-        preset: str | None = typer.Option(None, help="Use the fictional demo council (demo or county)"),
-        instance_file: Path | None = typer.Option(None, help="An Instance JSON file"),
-        stored: str | None = typer.Option(None, help="Stored instance name (default: the newest stored)"),
+        stored: StoredOption = None,
+        file: FileOption = None,
+        preset: PresetOption = None,
+        legacy_file: LegacyFileOption = None,
+        csv_target: CsvOption = None,
         years: int = typer.Option(5, min=1, max=10, help="Years to assess"),
         runs: int = typer.Option(1000, min=1, max=20_000, help="Monte Carlo runs of the forecast"),
         seed: int = typer.Option(2026, help="Random seed"),
@@ -211,7 +234,8 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         out: Path = typer.Option(Path("out/sufficiency"), help="Folder for the workbook, CSVs and heatmap"),
     ) -> None:
         """Allocate forecast specialist demand to places year by year; writes the workbook, SCAP and heatmap."""
-        sufficiency_command(preset, instance_file, years, runs, seed, quantile, out, stored)
+        sufficiency_command(preset, file, years, runs, seed, quantile, out, stored, legacy_file=legacy_file,
+                            csv_target=csv_target)
 
     @bench.command("sufficiency")
     def bench_sufficiency(

@@ -11,10 +11,10 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from api.cli.instance_source import resolve_instance
+from api.cli.instance_source import FileOption, LegacyFileOption, PresetOption, StoredOption, resolve_instance
 from planner.domain.models import Instance
 
-console = Console()
+console = Console(highlight=False)
 err_console = Console(stderr=True)
 
 
@@ -189,9 +189,10 @@ def _register_plan(app: typer.Typer) -> None:
     @transitions.command("plan")
     def plan_command(
         year: Annotated[int, typer.Option(help="Calendar year of the September transfers (planned the year before)")],
-        preset: Annotated[str | None, typer.Option(help="Plan the fictional demo council (demo or county)")] = None,
-        instance: Annotated[Path | None, typer.Option(help="Instance JSON file")] = None,
-        stored: Annotated[str | None, typer.Option(help="Stored instance name (default: the newest stored)")] = None,
+        stored: StoredOption = None,
+        file: FileOption = None,
+        preset: PresetOption = None,
+        legacy_file: LegacyFileOption = None,
         out: Annotated[Path | None, typer.Option(help="Folder for JSON, CSV, HTML per learner, ICS per team")] = None,
         time_limit: Annotated[float, typer.Option(help="Seconds for the whole solve")] = 30.0,
         seed: Annotated[int, typer.Option(help="Random seed (same seed, same plan)")] = 0,
@@ -202,21 +203,21 @@ def _register_plan(app: typer.Typer) -> None:
                                                                 "the 20-week clock")] = None,
     ) -> None:
         """Find every learner at a transition point, propose support, allocate teams and schedule the year."""
-        source = resolve_instance(instance, preset, stored=stored, console=err_console)
+        source = resolve_instance(file, preset, stored=stored, legacy_file=legacy_file)
         inst = source.instance
-        console.print(f"Planning transitions on {source.description}")
         parameters: dict[str, Any] = {"year": year, "time_limit_seconds": time_limit, "seed": seed}
-        if instance is None and preset is None and placement_run != "none":
+        if file is None and legacy_file is None and preset is None and placement_run != "none":
             settings, run_id = placement_settings(stored, placement_run)
             if run_id is not None:
                 parameters.update(placement_settings=settings, placement_run_id=run_id)
-                console.print(f"receiving settings from placement run {run_id} ({len(settings)} proposals)")
+                err_console.print(f"receiving settings from placement run {run_id} ({len(settings)} proposals)")
             else:
-                console.print("no placement run stored: receiving settings from the families' first requests")
+                err_console.print("no placement run stored: receiving settings from the families' first requests")
         if sen2_requests is not None:
             requests = open_requests(sen2_requests)
             parameters["assessment_requests"] = [r.model_dump(mode="json") for r in requests]
-            console.print(f"{len(requests)} open needs-assessment requests from {sen2_requests.name}")
+            err_console.print(f"{len(requests)} open needs-assessment requests from {sen2_requests.name}")
+        err_console.print(f"planning transitions: up to {time_limit:g} s (--time-limit) for the solve")
         result = _plan(inst, parameters)
         counts = result["counts"]
         console.print(f"{counts['cases']} cases: " + ", ".join(f"{k}={v}" for k, v in counts["by_transition"].items()))
