@@ -366,6 +366,12 @@ class RunSummary(BaseModel):
     finished_at: datetime | None
     created_by: str | None
     resubmitted_from: str | None
+    scenario_name: str | None = Field(default=None, description="The scenario the run is of, as named when it ran "
+                                      "('baseline' for a scenario run on the council's data)")
+    scenario_lineage: list[dict[str, Any]] | None = Field(
+        default=None, description="Root first: {id, name, version, source} of each scenario it builds on, as it ran")
+    stale: bool = Field(default=False, description="A scenario in its lineage has been edited or deleted since")
+    stale_reason: str | None = None
 
     model_config = _examples(RUN_EXAMPLE)
 

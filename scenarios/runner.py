@@ -208,7 +208,7 @@ def run_scenario(instance: Instance, parameters: dict[str, Any], progress: Progr
         progress.report(0.85, f"scenario {name}: next year's placement round")
         result["placement"] = _placement_headline(instance, params, ScaledProgress(progress, 0.85, 1.0))
     result["statistics"]["wall_seconds"] = time.perf_counter() - started
-    progress.report(1.0, "scenario done")
+    progress.report(1.0, f"scenario {name}: done")
     return result
 
 

@@ -49,3 +49,13 @@ def test_the_scenario_name_survives_into_the_comparison_workbook(service: Servic
     by_year = list(sheets["by year"].iter_rows(values_only=True))
     labels = {row[by_year[0].index("scenario")] for row in by_year[1:]}
     assert labels == {"baseline", "Phase 3 plus SEMH"}
+
+
+def test_progress_messages_name_the_scenario(service: Service) -> None:
+    scenario = _scenario(service, "Riverside annex", [EXPAND])
+    queued = service.call("POST", f"{V1}/runs", "planner",
+                          json={"kind": "sleep", "scenario_id": scenario, "parameters": {"seconds": 0.4}})
+    assert queued.json()["scenario_name"] == "Riverside annex"  # named from the moment it is queued
+    mid = service.wait_for(queued.json()["id"], until=lambda r: r["status"] == "running" and r["progress"] > 0)
+    assert mid["message"].startswith("scenario Riverside annex: step"), mid["message"]
+    service.wait_for(queued.json()["id"])
