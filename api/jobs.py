@@ -233,8 +233,8 @@ def load_run_input(session: Session, run: RunRow) -> tuple[Instance, dict[str, A
         if scenario is None:
             raise ValueError(f"scenario {run.scenario_id} no longer exists")
         base = store.load_instance(session, scenario.base_instance_id)
-        base = base.model_copy(update={"metadata": {**base.metadata, "scenario": {  # what scenarios.runner labels its result
-            "name": run.scenario_name, "lineage": [m["name"] for m in run.scenario_lineage or []]}}})
+        label = {"name": run.scenario_name, "lineage": [m["name"] for m in run.scenario_lineage or []]}
+        base = base.model_copy(update={"metadata": {**base.metadata, "scenario": label}})  # scenarios.runner reads it
         edits = scenario_edits_with_lineage(session, scenario)
         if not edits:
             return base, parameters

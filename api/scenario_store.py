@@ -145,8 +145,9 @@ class CouncilRecords:
 
 
 # Edit fields naming a setting that must already exist, per op (scenarios.what_if); change_costs may name a kind.
-SETTING_FIELDS = {"expand_places": ("setting_id",), "reduce_places": ("setting_id",), "redesignate": ("setting_id",),
-                  "close_setting": ("setting_id",), "change_costs": ("setting_id",), "add_setting": ("host_setting_id",)}
+SETTING_FIELDS = {"expand_places": ("setting_id",), "reduce_places": ("setting_id",),
+                  "redesignate": ("setting_id",), "close_setting": ("setting_id",), "change_costs": ("setting_id",),
+                  "add_setting": ("host_setting_id",)}
 # Year fields that cannot be before the base year (scenarios.what_if.materialise checks the same at run time).
 YEAR_FIELDS = {"add_setting": "opens_year", "expand_places": "from_year", "reduce_places": "from_year",
                "close_setting": "year", "shift_placements": "from_year"}
@@ -183,3 +184,44 @@ def council_edit_problem(chain: Sequence[Sequence[dict[str, Any]]], council: Cou
             if edit.get("op") == "expand_places" and edit.get("setting_id"):
                 known.add(f"{edit['setting_id']}:exp{edit.get('from_year')}")  # the annex id what_if gives it
     return None
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# The baseline and the shipped scenarios, per council
+
+
+def baseline_entry(instance_id: int) -> dict[str, Any]:
+    """The council's data with no edits, as a scenario you can run and compare."""
+    return {"id": None, "key": BASELINE, "source": "baseline", "editable": False, "name": BASELINE,
+            "description": "The council's data as stored, with no edits: what the others are compared against.",
+            "edits": [], "base_instance_id": instance_id, "parent_scenario_id": None, "lineage": [],
+            "version": 0, "run_target": {"instance_id": instance_id}, "created_at": None, "created_by": None}
+
+
+def shipped_entries(session: Session, instance_id: int) -> list[dict[str, Any]]:
+    """The shipped scenarios (scenarios/data) whose edits, with their parents', fit this council: every setting
+    and locality they name exists here (or is added by an earlier edit) and no year is before its base year."""
+    from scenarios.registry import get_scenario, scenario_names
+    from scenarios.spec import lineage
+
+    council = CouncilRecords.load(session, instance_id)
+    entries = []
+    for name in scenario_names():
+        spec = get_scenario(name)
+        chain = lineage(spec, get_scenario)
+        if council_edit_problem([m.edits for m in chain], council) is not None:
+            continue
+        entries.append({
+            "id": None, "key": f"shipped:{name}", "source": "shipped", "editable": False, "name": name,
+            "description": spec.description.strip(), "edits": list(spec.edits), "base_instance_id": instance_id,
+            "parent_scenario_id": None, "lineage": [m.name for m in chain], "version": shipped_version(name),
+            "run_target": {"instance_id": instance_id, "parameters": {"scenario": name}},
+            "created_at": None, "created_by": None})
+    return entries
+
+
+def reserved_names() -> set[str]:
+    """Names a stored scenario cannot take: the baseline's and the shipped scenarios' (runs are found by name)."""
+    from scenarios.registry import scenario_names
+
+    return {BASELINE, *scenario_names()}

@@ -17,8 +17,8 @@ from api.auth import CurrentPrincipal, Principal, Role, allow
 from api.deps import SessionDep
 from api.jobs import JobRunner, is_finished, load_run_for, scenario_edits_with_lineage
 from api.problems import ProblemError
-from api.scenario_store import stale_reasons, stamp_run
 from api.routes._common import MAX_DB_INT, Limit, Offset, instance_row, json_response, set_total
+from api.scenario_store import stale_reasons, stamp_run
 from api.schemas import Page, RunCreate, RunPublic, RunSummary
 from api.tables import RunRow, RunStatus, ScenarioRow
 

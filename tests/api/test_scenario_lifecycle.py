@@ -59,3 +59,98 @@ def test_progress_messages_name_the_scenario(service: Service) -> None:
     mid = service.wait_for(queued.json()["id"], until=lambda r: r["status"] == "running" and r["progress"] > 0)
     assert mid["message"].startswith("scenario Riverside annex: step"), mid["message"]
     service.wait_for(queued.json()["id"])
+
+
+def test_edits_naming_what_the_council_lacks_are_a_422_numbered_as_the_dashboard_numbers_them(
+        service: Service) -> None:
+    base = {"base_instance_id": service.instance_id}
+    edits = [EXPAND, {**EXPAND, "setting_id": "999999"}]
+    unknown = service.call("POST", f"{V1}/scenarios", "planner", json={**base, "name": "bad", "edits": edits})
+    assert unknown.status_code == 422
+    assert unknown.json()["detail"] == "edit 2: setting '999999' does not exist in this council"
+    assert unknown.json()["errors"][0]["loc"] == ["body", "edits", 1, "setting_id"]
+    place = {"op": "add_setting", "id": "NEW-1", "name": "New unit", "kind": "sen_unit", "designations": ["ASD"],
+             "ncy_min": 0, "ncy_max": 6, "places": 8, "opens_year": 2027, "locality_id": "NOWHERE"}
+    locality = service.call("POST", f"{V1}/scenarios", "planner", json={**base, "name": "bad", "edits": [place]})
+    assert locality.json()["detail"] == "edit 1: locality 'NOWHERE' does not exist in this council"
+    shape = service.call("POST", f"{V1}/scenarios", "planner",
+                         json={**base, "name": "bad", "edits": [EXPAND, {**EXPAND, "places": 0}]})
+    assert shape.status_code == 422 and shape.json()["detail"].startswith("edit 2 (expand_places): places:")
+    # A setting added by an earlier edit (here the parent's) may be named by a later one.
+    parent = _scenario(service, "New unit", [{**place, "locality_id": "N"}])
+    _scenario(service, "New unit grows", [{**EXPAND, "setting_id": "NEW-1"}], parent=parent)
+    # Changing the parent so that its child would name a setting that no longer exists is refused.
+    broken = service.call("PATCH", f"{V1}/scenarios/{parent}", "planner", json={"edits": [EXPAND]})
+    assert broken.status_code == 422
+    assert broken.json()["detail"] == ("scenario 'New unit grows' (which builds on this one) would break: "
+                                       "edit 1: setting 'NEW-1' does not exist in this council")
+
+
+def test_edited_and_deleted_scenarios_keep_their_runs_marked_stale(service: Service) -> None:
+    scenario = _scenario(service, "Riverside annex", [EXPAND])
+    first = _run(service, scenario_id=scenario)
+    assert first["stale"] is False and first["scenario_lineage"][0]["version"] == 1
+    renamed = service.call("PATCH", f"{V1}/scenarios/{scenario}", "planner", json={"description": "same edits"})
+    assert renamed.json()["version"] == 1  # a new description does not change the figures
+    assert service.call("GET", f"{V1}/runs/{first['id']}", "planner").json()["stale"] is False
+    edited = service.call("PATCH", f"{V1}/scenarios/{scenario}", "planner", json={"edits": [{**EXPAND, "places": 20}]})
+    assert edited.status_code == 200 and edited.json()["version"] == 2 and edited.json()["updated_at"]
+    again = service.call("GET", f"{V1}/runs/{first['id']}", "planner").json()
+    assert again["stale"] is True
+    assert again["stale_reason"] == "scenario 'Riverside annex' has been edited since this run"
+    second = _run(service, scenario_id=scenario)
+    assert second["stale"] is False
+    assert service.call("DELETE", f"{V1}/scenarios/{scenario}", "planner").status_code == 204
+    kept = service.call("GET", f"{V1}/runs", "planner", params={"scenario_name": "Riverside annex"}).json()["items"]
+    assert {r["id"]: r["stale_reason"] for r in kept} == {
+        run["id"]: "scenario 'Riverside annex' has been deleted since this run" for run in (first, second)}
+    result = service.call("GET", f"{V1}/runs/{second['id']}", "planner").json()["result"]
+    assert result["scenario"]["name"] == "Riverside annex" and result["kpis"]  # the figures are kept
+
+
+def test_reserved_names_are_refused(service: Service) -> None:
+    for name in ("baseline", "phase2-special-expansion"):
+        refused = service.call("POST", f"{V1}/scenarios", "planner",
+                               json={"name": name, "base_instance_id": service.instance_id})
+        assert refused.status_code == 409 and "taken by the baseline or a shipped scenario" in refused.json()["detail"]
+
+
+def _phase2_council(service: Service) -> int:
+    """The small council plus the settings and locality phase 2 names (not those pru-restructure or post16-growth
+    name), stored as a second council."""
+    from sqlmodel import Session
+
+    from api import store
+    from planner.domain.models import Locality, Setting
+    from tests.api.conftest import build_small_instance
+
+    small = build_small_instance()
+    template = small.setting_by_id["100002"]
+    extra = [Setting.model_validate({**template.model_dump(), "id": sid, "name": f"Setting {sid}"})
+             for sid in ("930002", "930004", "910052")]
+    grey = Locality(id="NV-GREY", name="Greythwaite", centroid=small.localities[0].centroid)
+    council = small.replace(name="Phase 2 shire", settings=(*small.settings, *extra),
+                            localities=(*small.localities, grey))
+    with Session(service.engine) as session:
+        instance_id = store.save_instance(session, council, "test")
+        session.commit()
+    return int(instance_id)
+
+
+def test_the_baseline_and_the_shipped_scenarios_that_fit_are_listed_and_run(service: Service) -> None:
+    council = _phase2_council(service)
+    listed = service.call("GET", f"{V1}/scenarios", "commissioner",
+                          params={"base_instance_id": council, "catalogue": "true"}).json()
+    assert [(s["key"], s["source"], s["editable"]) for s in listed["items"]] == [
+        ("baseline", "baseline", False), ("shipped:phase2-special-expansion", "shipped", False)]
+    small = service.call("GET", f"{V1}/scenarios", "commissioner",
+                         params={"base_instance_id": service.instance_id, "catalogue": "true"}).json()
+    assert [s["key"] for s in small["items"]] == ["baseline"]  # no shipped scenario names its settings
+    shipped = listed["items"][1]
+    run = _run(service, **{**shipped["run_target"],
+                           "parameters": {**FAST, **shipped["run_target"]["parameters"]}})
+    assert run["scenario_name"] == "phase2-special-expansion" and run["result"]["scenario"]["name"] == shipped["name"]
+    assert [m["source"] for m in run["scenario_lineage"]] == ["shipped"] and run["stale"] is False
+    assert run["result"]["totals"]["capital_spent"] > 0  # its edits were applied
+    baseline = _run(service, **listed["items"][0]["run_target"])
+    assert baseline["scenario_name"] == "baseline" and baseline["result"]["totals"]["capital_spent"] == 0
