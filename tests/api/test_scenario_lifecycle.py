@@ -49,6 +49,15 @@ def test_the_scenario_name_survives_into_the_comparison_workbook(service: Servic
     by_year = list(sheets["by year"].iter_rows(values_only=True))
     labels = {row[by_year[0].index("scenario")] for row in by_year[1:]}
     assert labels == {"baseline", "Phase 3 plus SEMH"}
+    about = {row[0]: row for row in sheets["scenarios"].iter_rows(values_only=True)}
+    header = about["label"]
+    assert about["Phase 3 plus SEMH"][header.index("lineage")] == "Phase 3 autism places > Phase 3 plus SEMH"
+    assert about["Phase 3 plus SEMH"][header.index("run_id")] == scenario_run["id"]
+    assert about["baseline"][header.index("baseline")] == "yes"
+    table = service.call("GET", f"{V1}/scenario-comparisons", "planner", params={
+        "run_ids": [baseline_run["id"], scenario_run["id"]], "baseline_run_id": scenario_run["id"]}).json()
+    assert table["baseline"] == "Phase 3 plus SEMH"
+    assert all(row["demand_vs_baseline"] == 0 for row in table["rows"] if row["scenario"] == "Phase 3 plus SEMH")
 
 
 def test_progress_messages_name_the_scenario(service: Service) -> None:
