@@ -242,6 +242,11 @@
     return runAndWait(runBody(entry), "run-progress");
   }
 
+  /* A difference with its sign spelt out: "+3", "−£1.2m" (a minus sign, not a hyphen). */
+  function signed(f) {
+    return v => (v === null || v === undefined ? "—" : v === 0 ? f(0) : (v > 0 ? "+" : "−") + f(Math.abs(v)));
+  }
+
   function unitAxis(unit) { return unit === "GBP" ? [1e6, "GBP m"] : [1, unit]; }
 
   function compareTable(served, labels) {
@@ -253,8 +258,8 @@
         const years = served.rows.filter(r => r.scenario === l);
         row[l] = journeys.has(k) ? f(years.reduce((a, r) => a + r[k], 0) / Math.max(1, years.length)) : f(served.totals[l][k]);
         if (l !== base) {
-          row["d:" + l] = journeys.has(k) ? f(years.reduce((a, r) => a + (r[k + "_vs_baseline"] || 0), 0) / Math.max(1, years.length))
-            : f(served.totals_vs_baseline[l][k]);
+          row["d:" + l] = journeys.has(k) ? signed(f)(years.reduce((a, r) => a + (r[k + "_vs_baseline"] || 0), 0) / Math.max(1, years.length))
+            : signed(f)(served.totals_vs_baseline[l][k]);
         }
       }
       return row;
@@ -280,10 +285,10 @@
     const others = labels.filter(l => l !== served.baseline);
     table("compare-chart-table", [{ key: "year", label: "Year", format: academicYear }]
       .concat(labels.map(l => ({ key: l, label: l, numeric: true, format: fmt })))
-      .concat(others.map(l => ({ key: "d:" + l, label: `${l} minus ${served.baseline}`, numeric: true, format: fmt }))),
+      .concat(others.map(l => ({ key: "d:" + l, label: `${l} minus ${served.baseline}`, numeric: true, format: signed(fmt) }))),
     years.map(y => Object.fromEntries([["year", y], ...labels.map(l => [l, value(l, y, info.name)]),
       ...others.map(l => ["d:" + l, value(l, y, info.name + "_vs_baseline")])])),
-    { caption: `The figures behind the chart: ${info.label} (${info.unit})`, rowHeaders: true });
+    { caption: `The figures behind the chart: ${info.label}`, rowHeaders: true });
   }
 
   function compareMoney(served, labels) {
@@ -295,7 +300,7 @@
     table("money-compare-table", [{ key: "label", label: "Money (all years of the projection)" }].concat(names.map(l => ({ key: l, label: l, numeric: true }))), [
       { label: "Capital", ...Object.fromEntries(names.map(l => [l, money(m[l].capital)])) },
       { label: "High-needs spend, total", ...Object.fromEntries(names.map(l => [l, money(m[l].spend_total)])) },
-      { label: `Spend minus ${served.baseline}`, ...Object.fromEntries(names.map(l => [l, money(m[l].spend_total_vs_baseline)])) },
+      { label: `Spend minus ${served.baseline}`, ...Object.fromEntries(names.map(l => [l, signed(money)(m[l].spend_total_vs_baseline)])) },
       { label: "of which home-to-school transport", ...Object.fromEntries(names.map(l => [l, money(m[l].transport_total)])) },
       { label: "Savings against the baseline (cost model)", ...Object.fromEntries(names.map(l => [l, money(m[l].savings_vs_baseline_total)])) },
       { label: "Payback year", ...Object.fromEntries(names.map(l => [l, m[l].payback_year ? academicYear(m[l].payback_year) : "—"])) },
