@@ -72,6 +72,10 @@ def run_snapshot(session: Session, run: RunRow) -> tuple[str | None, list[dict[s
             return shipped, shipped_snapshot(shipped)
         except (KeyError, ValueError):
             return shipped, None  # an unknown name: the run fails and says so
+    if run.kind == "scenario" and (run.parameters or {}).get("edits"):
+        from scenarios.runner import AD_HOC
+
+        return AD_HOC, None  # edits given with the run itself: nothing stored to go stale against
     if run.kind == "scenario":
         return BASELINE, []
     return None, None

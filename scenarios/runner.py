@@ -44,6 +44,7 @@ from scenarios.comparison import (  # noqa: F401 - the comparison was here; call
 from scenarios.what_if import capital_by_year, materialise
 
 JOURNEY_FIELDS = ("mean_journey_minutes", "p95_journey_minutes")
+AD_HOC = "baseline with ad hoc edits"  # the name of a run given `edits` on the council's data
 
 
 class ScenarioRunParameters(BaseModel):
@@ -158,6 +159,8 @@ def run_scenario(instance: Instance, parameters: dict[str, Any], progress: Progr
     started = time.perf_counter()
     params = parse_run_parameters(parameters)
     name = params.scenario or instance.metadata.get("scenario", {}).get("name", "baseline")
+    if params.edits and name == "baseline":
+        name = AD_HOC  # edits passed with the run: not the baseline, and no scenario of that name
     lineage = instance.metadata.get("scenario", {}).get("lineage", [])
     if params.scenario is not None:
         from scenarios.registry import get_scenario

@@ -163,3 +163,8 @@ def test_the_baseline_and_the_shipped_scenarios_that_fit_are_listed_and_run(serv
     assert run["result"]["totals"]["capital_spent"] > 0  # its edits were applied
     baseline = _run(service, **listed["items"][0]["run_target"])
     assert baseline["scenario_name"] == "baseline" and baseline["result"]["totals"]["capital_spent"] == 0
+
+
+def test_a_run_given_its_own_edits_is_not_labelled_baseline(service: Service) -> None:
+    run = _run(service, instance_id=service.instance_id, parameters={**FAST, "edits": [EXPAND]})
+    assert run["scenario_name"] == run["result"]["scenario"]["name"] == "baseline with ad hoc edits"
