@@ -78,6 +78,10 @@ def test_planner_compares_the_baseline_and_a_shipped_scenario_with_money(live_se
     assert page.locator("#money-chart .ytitle").text_content() == "High-needs spend (GBP m)"
     assert "£36m" in page.inner_text("#money-chart-table")
     screenshot(visit, "04b-scenarios-compare-money")
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone: the comparison fits without sideways scroll
+    page.wait_for_timeout(300)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    screenshot(visit, "04b-scenarios-compare-money-phone")
     assert visit.errors == []
 
 

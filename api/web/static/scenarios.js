@@ -278,8 +278,9 @@
     const value = (l, y, key) => { const r = served.rows.find(x => x.scenario === l && x.academic_year === y); return r ? r[key] : null; };
     const traces = labels.map(l => ({ type: "scatter", mode: "lines+markers", name: l, line: { dash: l === served.baseline ? "dash" : "solid" },
       x: years.map(academicYear), y: years.map(y => { const v = value(l, y, info.name); return v === null || v === undefined ? null : v / scale; }) }));
-    Plotly.react("compare-chart", traces, { title: { text: `${info.label} by year` }, margin: { t: 50, r: 20, b: 60, l: 80 },
-      legend: { orientation: "h" }, xaxis: { title: { text: "Academic year" } }, yaxis: { title: { text: `${info.label.replace(/ \(.*\)$/, "")} (${unit})` } } }, PP.plotConfig);
+    const short = info.label.replace(/ \(.*\)$/, "");
+    Plotly.react("compare-chart", traces, { title: { text: `${short} by year` }, margin: { t: 50, r: 20, b: 60, l: 80 },
+      legend: { orientation: "h" }, xaxis: { title: { text: "Academic year" } }, yaxis: { title: { text: `${short} (${unit})` } } }, PP.plotConfig);
     document.getElementById("compare-chart").setAttribute("aria-label", `${info.label} by year for ${labels.join(", ")}; the table below gives the figures`);
     const fmt = info.unit === "GBP" ? money : v => num(v, 1);
     const others = labels.filter(l => l !== served.baseline);
@@ -338,6 +339,8 @@
     document.getElementById("compare-download").onclick = () => PP.downloadFrom(`/api/v1/scenario-comparisons?${query}&format=xlsx`, "scenario-comparison.xlsx").catch(e => status(e.message, "error"));
     document.getElementById("compare-download-csv").onclick = () => PP.downloadFrom(`/api/v1/scenario-comparisons?${query}&format=csv`, "scenario-comparison.csv").catch(e => status(e.message, "error"));
     status(`Compared ${runs.length} scenarios.`, "ok");
+    await loadList();  // runs made for the comparison show in the list and the recent runs; the ticks stay
+    for (const key of keys) { const box = document.getElementById(`cmp-${key}`); if (box) box.checked = true; }
     document.getElementById("compare-h").focus();
   }
 
