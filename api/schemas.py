@@ -325,6 +325,8 @@ class ScenarioPublic(ScenarioBase):
     created_at: datetime | None
     created_by: str | None
     updated_at: datetime | None = None
+    problem: str | None = Field(default=None, description="Why it no longer fits the council's data as stored now "
+                                "(an edit names a setting or locality a later import removed); null when it fits")
 
     model_config = _examples({**SCENARIO_EXAMPLE, "id": 3, "key": "3", "source": "stored", "editable": True,
                               "lineage": ["Expand Riverside by 20 from 2027"], "version": 1,

@@ -32,10 +32,19 @@ SCENARIO_ROLES = (Role.COMMISSIONER, Role.PLANNER)
 ScenarioId = Annotated[int, Path(ge=1, le=MAX_DB_INT, description="Scenario id")]
 
 
-def _public(session: Session, row: ScenarioRow) -> ScenarioPublic:
-    names = [r.name for r in lineage(session, row)]
+def _public(session: Session, row: ScenarioRow, councils: dict[int, CouncilRecords] | None = None
+            ) -> ScenarioPublic:
+    """A stored scenario with its lineage's names and, when the council's data has changed under it, the problem."""
+    chain = lineage(session, row)
+    councils = {} if councils is None else councils
+    if row.base_instance_id not in councils:
+        councils[row.base_instance_id] = CouncilRecords.load(session, row.base_instance_id)
+    found = council_edit_problem([r.edits or [] for r in chain], councils[row.base_instance_id])
+    problem = None if found is None else (
+        f"scenario {chain[found.member].name!r}, edit {found.index + 1}: {found.message}")
     return ScenarioPublic.model_validate({**row.model_dump(), "key": str(row.id), "source": "stored",
-                                         "editable": True, "lineage": names, "run_target": {"scenario_id": row.id}})
+                                         "editable": True, "lineage": [r.name for r in chain],
+                                         "run_target": {"scenario_id": row.id}, "problem": problem})
 
 
 def _get(session: Session, scenario_id: int) -> ScenarioRow:
@@ -132,7 +141,9 @@ def list_scenarios(session: SessionDep, response: Response, limit: Limit = 50, o
                         .offset(max(0, offset - len(extra))).limit(limit - len(shown))).all()
     total = stored_total + len(extra)
     set_total(response, total)
-    return Page(items=shown + [_public(session, r) for r in rows], total=total, limit=limit, offset=offset)
+    councils: dict[int, CouncilRecords] = {}
+    return Page(items=shown + [_public(session, r, councils) for r in rows], total=total, limit=limit,
+                offset=offset)
 
 
 @router.post("/scenarios", response_model=ScenarioPublic, status_code=201, **allow(*SCENARIO_ROLES))
@@ -170,7 +181,8 @@ def get_scenario(scenario_id: ScenarioId, session: SessionDep) -> ScenarioPublic
 @router.get("/scenarios/{scenario_id}/lineage", response_model=list[ScenarioPublic], **allow(*SCENARIO_ROLES))
 def get_lineage(scenario_id: ScenarioId, session: SessionDep) -> list[ScenarioPublic]:
     """The scenario's ancestors and itself, root first: their edits apply in this order."""
-    return [_public(session, r) for r in lineage(session, _get(session, scenario_id))]
+    councils: dict[int, CouncilRecords] = {}
+    return [_public(session, r, councils) for r in lineage(session, _get(session, scenario_id))]
 
 
 @router.patch("/scenarios/{scenario_id}", response_model=ScenarioPublic, **allow(*SCENARIO_ROLES))

@@ -168,3 +168,24 @@ def test_the_baseline_and_the_shipped_scenarios_that_fit_are_listed_and_run(serv
 def test_a_run_given_its_own_edits_is_not_labelled_baseline(service: Service) -> None:
     run = _run(service, instance_id=service.instance_id, parameters={**FAST, "edits": [EXPAND]})
     assert run["scenario_name"] == run["result"]["scenario"]["name"] == "baseline with ad hoc edits"
+
+
+def test_a_scenario_the_councils_new_data_no_longer_fits_says_why(service: Service) -> None:
+    from sqlmodel import Session
+
+    from api import store
+    from tests.api.conftest import build_small_instance
+
+    scenario = _scenario(service, "Vale SEMH annex", [{**EXPAND, "setting_id": "100003"}])
+    assert service.call("GET", f"{V1}/scenarios/{scenario}", "planner").json()["problem"] is None
+    small = build_small_instance()
+    refreshed = small.replace(settings=tuple(s for s in small.settings if s.id != "100003"),
+                              learners=tuple(lr.model_copy(update={"requested_setting_ids": ()})
+                                             for lr in small.learners))
+    with Session(service.engine) as session:  # a later import without the SEMH school
+        store.overwrite_instance(session, service.instance_id, refreshed, "test")
+        session.commit()
+    listed = service.call("GET", f"{V1}/scenarios", "planner",
+                          params={"base_instance_id": service.instance_id}).json()["items"]
+    assert [s["problem"] for s in listed] == [
+        "scenario 'Vale SEMH annex', edit 1: setting '100003' does not exist in this council"]

@@ -139,7 +139,8 @@
   function describe(entry) {
     const builds = entry.lineage.length > 1 ? `<br><span class="muted">Builds on: ${esc(entry.lineage.slice(0, -1).join(" › "))}</span>` : "";
     const description = entry.description ? `<br><span class="muted">${esc(entry.description)}</span>` : "";
-    return `<strong>${esc(entry.name)}</strong>${description}${builds}`;
+    const problem = entry.problem ? `<br><span class="tag bad">needs attention</span> ${esc(entry.problem)}: edit it, or it cannot run` : "";
+    return `<strong>${esc(entry.name)}</strong>${description}${builds}${problem}`;
   }
 
   async function loadList() {
