@@ -5,6 +5,7 @@ and shown stale."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -119,4 +120,20 @@ def test_planner_edits_and_deletes_a_scenario_and_its_runs_stay_stale(live_serve
     page.wait_for_selector("#scenario-table >> text=Page test annex", state="detached")
     page.wait_for_selector("#recent-runs >> text=has been deleted since this run")
     screenshot(visit, "04c-scenarios-edit-delete")
+    assert visit.errors == []
+
+
+def test_copying_a_shipped_child_takes_its_parents_edits_first(live_server: LiveServer, visit: Visit) -> None:
+    from scenarios.registry import get_scenario
+
+    page = visit.page
+    sign_in(visit, live_server, "planner")
+    page.get_by_role("link", name="Scenarios", exact=True).click()
+    page.wait_for_selector("#scenario-table")
+    page.get_by_role("button", name="Copy post16-growth to a new scenario").click()
+    assert page.get_by_label("Name", exact=True).input_value() == "post16-growth (copy)"
+    copied = json.loads(page.locator("#sc-json").input_value())
+    assert copied == get_scenario("phase2-special-expansion").edits + get_scenario("post16-growth").edits
+    page.get_by_role("button", name="Create scenario").click()
+    page.wait_for_selector("#scenario-table >> text=post16-growth (copy)")
     assert visit.errors == []

@@ -350,14 +350,14 @@
 
   /* ---------------------------------------------------------------- create, edit, copy, delete */
 
-  function fillForm(entry, name) {
+  function fillForm(entry, name, edits) {
     const form = document.getElementById("create-form");
     form.reset();
     document.getElementById("edit-rows").innerHTML = "";
     document.getElementById("create-error").textContent = "";
     document.getElementById("sc-name").value = name;
     document.getElementById("sc-description").value = entry ? entry.description : "";
-    const edits = entry ? entry.edits : [];
+    edits = edits || (entry ? entry.edits : []);
     if (edits.every(fitsRows)) edits.forEach(e => addEditRow(e.op, e));
     else { document.getElementById("sc-json").value = JSON.stringify(edits, null, 2); document.getElementById("json-details").open = true; }
   }
@@ -379,8 +379,10 @@
 
   function startCopy(entry) {
     setMode(null);
-    fillForm(entry, `${entry.name} (copy)`);
-    status(`Copied ${entry.name}: its edits are below; name it and create it. A shipped scenario's parent's edits are not copied.`);
+    // A shipped scenario's parents are shipped too: the copy takes their edits first, so it stands on its own.
+    const edits = entry.lineage.flatMap(n => (entries.find(e => e.source === "shipped" && e.name === n) || { edits: [] }).edits);
+    fillForm(entry, `${entry.name} (copy)`, edits);
+    status(`Copied ${entry.name}${entry.lineage.length > 1 ? " with the edits of the scenarios it builds on" : ""}: name it and create it.`);
     document.getElementById("create-h").focus();
   }
 
