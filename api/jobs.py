@@ -143,12 +143,15 @@ class DatabaseProgress:
         self._last_poll = 0.0
         self._stop = False
         self.stop_requested_by: str | None = None
+        self.label: str | None = None  # "scenario <name>": every message says which scenario it is about
 
     def report(self, fraction: float, message: str) -> None:
         now = time.monotonic()
         if now - self._last_write < self.options.progress_interval_seconds and fraction < 1.0:
             return
         self._last_write = now
+        if self.label and not str(message).startswith(self.label):
+            message = f"{self.label}: {message}"
         fraction = min(1.0, max(0.0, float(fraction)))
         with Session(self.engine) as session:
             session.execute(
@@ -219,8 +222,12 @@ def scenario_edits_with_lineage(session: Session, scenario: ScenarioRow) -> list
 def load_run_input(session: Session, run: RunRow) -> tuple[Instance, dict[str, Any]]:
     """The instance a run solves and its parameters (scenario edits applied, their overrides under the request's)."""
     from api import store
+    from api.scenario_store import stamp_run
 
     parameters = dict(run.parameters or {})
+    stamp_run(session, run)  # the scenario's name and lineage as they are now, when it starts
+    session.add(run)
+    session.commit()
     if run.kind == "transitions":
         # Receiving settings from the instance's latest placement run (api.transition_inputs)
         from api.transition_inputs import with_placement_proposals
@@ -231,6 +238,8 @@ def load_run_input(session: Session, run: RunRow) -> tuple[Instance, dict[str, A
         if scenario is None:
             raise ValueError(f"scenario {run.scenario_id} no longer exists")
         base = store.load_instance(session, scenario.base_instance_id)
+        label = {"name": run.scenario_name, "lineage": [m["name"] for m in run.scenario_lineage or []]}
+        base = base.model_copy(update={"metadata": {**base.metadata, "scenario": label}})  # scenarios.runner reads it
         edits = scenario_edits_with_lineage(session, scenario)
         if not edits:
             return base, parameters
@@ -274,6 +283,7 @@ def _execute(engine: Engine, run_id: str, function_ref: RunFunctionRef, options:
         progress = DatabaseProgress(engine, run_id, options)
         try:
             instance, parameters = load_run_input(session, run)
+            progress.label = f"scenario {run.scenario_name}" if run.scenario_name else None
         except Exception as error:  # noqa: BLE001 - any input problem fails the run with its message
             _finish(engine, run_id, status=RunStatus.FAILED.value, error=_describe(error),
                     message="could not load the run's input")

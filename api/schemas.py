@@ -309,14 +309,29 @@ class ScenarioUpdate(BaseModel):
 
 
 class ScenarioPublic(ScenarioBase):
-    id: int
+    """A stored scenario, or (listed with `catalogue=true`) the baseline or a shipped scenario that fits the council."""
+
+    id: int | None = Field(description="Stored scenarios only; null for the baseline and shipped scenarios")
+    key: str = Field(default="", description="'baseline', 'shipped:<name>' or the stored scenario's id")
+    source: Literal["stored", "shipped", "baseline"] = "stored"
+    editable: bool = Field(default=True, description="Stored scenarios can be edited and deleted; the others not")
     base_instance_id: int
     parent_scenario_id: int | None
-    created_at: datetime
+    lineage: list[str] = Field(default_factory=list, description="Names, root first, ending with this scenario")
+    version: int | str = Field(default=1, description="Rises with every change to the edits (shipped: a digest)")
+    run_target: dict[str, Any] = Field(default_factory=dict,
+                                       description="What POST /runs takes to run it: scenario_id, or instance_id "
+                                                   "(and parameters.scenario for a shipped one)")
+    created_at: datetime | None
     created_by: str | None
+    updated_at: datetime | None = None
+    problem: str | None = Field(default=None, description="Why it no longer fits the council's data as stored now "
+                                "(an edit names a setting or locality a later import removed); null when it fits")
 
-    model_config = _examples({**SCENARIO_EXAMPLE, "id": 3, "created_at": "2026-10-01T10:00:00Z",
-                              "created_by": "j.smith"})
+    model_config = _examples({**SCENARIO_EXAMPLE, "id": 3, "key": "3", "source": "stored", "editable": True,
+                              "lineage": ["Expand Riverside by 20 from 2027"], "version": 1,
+                              "run_target": {"scenario_id": 3}, "created_at": "2026-10-01T10:00:00Z",
+                              "created_by": "j.smith", "updated_at": None})
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -366,6 +381,12 @@ class RunSummary(BaseModel):
     finished_at: datetime | None
     created_by: str | None
     resubmitted_from: str | None
+    scenario_name: str | None = Field(default=None, description="The scenario the run is of, as named when it ran "
+                                      "('baseline' for a scenario run on the council's data)")
+    scenario_lineage: list[dict[str, Any]] | None = Field(
+        default=None, description="Root first: {id, name, version, source} of each scenario it builds on, as it ran")
+    stale: bool = Field(default=False, description="A scenario in its lineage has been edited or deleted since")
+    stale_reason: str | None = None
 
     model_config = _examples(RUN_EXAMPLE)
 

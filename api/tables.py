@@ -295,6 +295,10 @@ class ScenarioRow(SQLModel, table=True):
     edits: list[dict[str, Any]] = Field(default_factory=list, sa_column=_json())
     created_at: datetime = Field(default_factory=utc_now, sa_column=_timestamp())
     created_by: str | None = Field(default=None, sa_column=Column(String(200), nullable=True))
+    # Raised by every change to the edits or the parent: a run records the versions of its lineage, so a run of an
+    # older version is shown as stale (migration 0005_scenario_lifecycle).
+    version: int = Field(default=1, sa_column=Column(Integer, nullable=False, server_default="1"))
+    updated_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
 
 
 class RunStatus(StrEnum):
@@ -348,6 +352,10 @@ class RunRow(SQLModel, table=True):
     finished_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
     created_by: str | None = Field(default=None, sa_column=Column(String(200), nullable=True))
     resubmitted_from: str | None = Field(default=None, sa_column=Column(String(32), nullable=True))
+    # What the run was of, as it was when it ran: the scenario's name and its lineage (root first, each
+    # {"id", "name", "version", "source"}); kept when the scenario is edited or deleted, so the run is shown stale.
+    scenario_name: str | None = Field(default=None, sa_column=Column(String(200), nullable=True))
+    scenario_lineage: list[dict[str, Any]] | None = Field(default=None, sa_column=_json(nullable=True))
 
 
 # The records of an instance (what load_instance reads back), in insertion order.

@@ -9,12 +9,11 @@ places, so a scenario's figures are the figures its sufficiency report shows. Ca
 (`scenario_capital` metadata); headline placement figures for next year's round come from
 `planner.placement.matching.run_placement`.
 
-`compare_runs` lays any number of run results side by side; its figures are the runs' own (a test checks it).
+`compare_runs` (scenarios.comparison) lays run results side by side; its figures are the runs' own (a test checks it).
 """
 
 from __future__ import annotations
 
-import io
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -35,22 +34,17 @@ from planner.sufficiency import (
     setting_cost,
     weighted_p95,
 )
+from scenarios.comparison import (  # noqa: F401 - the comparison was here; callers import it from here
+    KPI_FIELDS,
+    compare_runs,
+    comparison_chart,
+    comparison_csv,
+    comparison_xlsx,
+)
 from scenarios.what_if import capital_by_year, materialise
 
-KPI_FIELDS: tuple[tuple[str, str], ...] = (
-    ("demand", "Learners needing a specialist or AP place (forecast quantile)"),
-    ("placed_in_area", "Placed in area"),
-    ("unmet_need", "Unmet need (short of capacity + out of reach)"),
-    ("short_of_capacity", "Short of capacity (suitable places in reach are full)"),
-    ("out_of_reach", "Out of reach (no suitable in-area place within the journey limit)"),
-    ("out_of_area_placements", "Out-of-area / independent placements"),
-    ("out_of_area_cost", "Out-of-area / independent cost (GBP a year)"),
-    ("capital_spent", "Capital spent (GBP)"),
-    ("revenue_cost", "Revenue cost of in-area places (GBP a year)"),
-    ("mean_journey_minutes", "Mean journey (minutes, placed learners)"),
-    ("p95_journey_minutes", "95th percentile journey (minutes; learner-weighted over cells' p95)"),
-)
 JOURNEY_FIELDS = ("mean_journey_minutes", "p95_journey_minutes")
+AD_HOC = "baseline with ad hoc edits"  # the name of a run given `edits` on the council's data
 
 
 class ScenarioRunParameters(BaseModel):
@@ -165,6 +159,8 @@ def run_scenario(instance: Instance, parameters: dict[str, Any], progress: Progr
     started = time.perf_counter()
     params = parse_run_parameters(parameters)
     name = params.scenario or instance.metadata.get("scenario", {}).get("name", "baseline")
+    if params.edits and name == "baseline":
+        name = AD_HOC  # edits passed with the run: not the baseline, and no scenario of that name
     lineage = instance.metadata.get("scenario", {}).get("lineage", [])
     if params.scenario is not None:
         from scenarios.registry import get_scenario
@@ -208,70 +204,5 @@ def run_scenario(instance: Instance, parameters: dict[str, Any], progress: Progr
         progress.report(0.85, f"scenario {name}: next year's placement round")
         result["placement"] = _placement_headline(instance, params, ScaledProgress(progress, 0.85, 1.0))
     result["statistics"]["wall_seconds"] = time.perf_counter() - started
-    progress.report(1.0, "scenario done")
+    progress.report(1.0, f"scenario {name}: done")
     return result
-
-
-def compare_runs(runs: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
-    """Side-by-side table: one row per (scenario, year) with every KPI, plus totals per scenario."""
-    rows: list[dict[str, Any]] = []
-    totals: dict[str, dict[str, float]] = {}
-    for name, run in runs.items():
-        for year in run["years"]:
-            rows.append({"scenario": name, "academic_year": int(year), **run["kpis"][year]})
-        totals[name] = dict(run["totals"])
-    return {"metrics": [{"name": n, "label": label} for n, label in KPI_FIELDS], "rows": rows, "totals": totals}
-
-
-def comparison_csv(table: Mapping[str, Any]) -> str:
-    import csv
-
-    buffer = io.StringIO()
-    fields = ["scenario", "academic_year"] + [m["name"] for m in table["metrics"]]
-    writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\n")
-    writer.writeheader()
-    for row in table["rows"]:
-        writer.writerow({k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items() if k in fields})
-    return buffer.getvalue()
-
-
-def comparison_xlsx(table: Mapping[str, Any]) -> bytes:
-    import pandas as pd
-
-    buffer = io.BytesIO()
-    frame = pd.DataFrame(table["rows"])
-    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        frame.to_excel(writer, sheet_name="by year", index=False)
-        pd.DataFrame(table["totals"]).T.rename_axis("scenario").to_excel(writer, sheet_name="totals")
-        pd.DataFrame(table["metrics"]).to_excel(writer, sheet_name="metrics", index=False)
-    return buffer.getvalue()
-
-
-def comparison_chart(table: Mapping[str, Any], fmt: str = "png",
-                     metrics: tuple[str, ...] = ("unmet_need", "out_of_area_placements", "revenue_cost",
-                                                 "mean_journey_minutes")) -> bytes:
-    """A small-multiples line chart (one panel per metric, one line per scenario) as PNG or SVG bytes."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    if fmt not in ("png", "svg"):
-        raise ValueError(f"format: expected png or svg, got {fmt!r}")
-    labels = {m["name"]: m["label"] for m in table["metrics"]}
-    figure, axes = plt.subplots(len(metrics), 1, figsize=(8, 2.6 * len(metrics)), sharex=True)
-    axes_list = list(axes) if len(metrics) > 1 else [axes]
-    names = list(dict.fromkeys(row["scenario"] for row in table["rows"]))
-    for axis, metric in zip(axes_list, metrics, strict=True):
-        for name in names:
-            points = [(row["academic_year"], row[metric]) for row in table["rows"] if row["scenario"] == name]
-            axis.plot([p[0] for p in points], [p[1] for p in points], marker="o", label=name)
-        axis.set_title(labels.get(metric, metric), fontsize=10)
-        axis.grid(alpha=0.3)
-    axes_list[0].legend(fontsize=8)
-    axes_list[-1].set_xlabel("Academic year (start)")
-    figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format=fmt)
-    plt.close(figure)
-    return buffer.getvalue()

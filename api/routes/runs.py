@@ -18,6 +18,7 @@ from api.deps import SessionDep
 from api.jobs import JobRunner, is_finished, load_run_for, scenario_edits_with_lineage
 from api.problems import ProblemError
 from api.routes._common import MAX_DB_INT, Limit, Offset, instance_row, json_response, set_total
+from api.scenario_store import stale_reasons, stamp_run
 from api.schemas import Page, RunCreate, RunPublic, RunSummary
 from api.tables import RunRow, RunStatus, ScenarioRow
 
@@ -39,6 +40,7 @@ def _check_kind_role(jobs: JobRunner, principal: Principal, kind: str) -> None:
 
 def _queue(session: Session, jobs: JobRunner, run: RunRow, principal: Principal, request: Request,
            response: Response, action: str) -> RunPublic:
+    stamp_run(session, run)
     session.add(run)
     session.flush()
     record_audit(session, principal, request, action=action, resource_type="run", resource_id=run.id,
@@ -81,6 +83,8 @@ def list_runs(
     status: RunStatus | None = None,
     instance_id: Annotated[int | None, Query(ge=1, le=MAX_DB_INT)] = None,
     scenario_id: Annotated[int | None, Query(ge=1, le=MAX_DB_INT)] = None,
+    scenario_name: Annotated[str | None, Query(min_length=1, max_length=200,
+                                               description="'baseline', a shipped or a stored scenario's name")] = None,
 ) -> Page[RunSummary]:
     """Runs of the kinds the caller's role may see, newest first, with filters."""
     jobs = _jobs(request)
@@ -94,22 +98,28 @@ def list_runs(
         conditions.append(col(RunRow.instance_id) == instance_id)
     if scenario_id is not None:
         conditions.append(col(RunRow.scenario_id) == scenario_id)
+    if scenario_name is not None:
+        conditions.append(col(RunRow.scenario_name) == scenario_name)
     total = int(session.exec(select(func.count()).select_from(RunRow).where(*conditions)).one())
     rows = session.exec(select(RunRow).where(*conditions).order_by(col(RunRow.created_at).desc(), col(RunRow.id))
                         .offset(offset).limit(limit)).all()
     set_total(response, total)
-    return Page(items=[RunSummary.model_validate(r.model_dump()) for r in rows], total=total, limit=limit,
-                offset=offset)
+    stale = stale_reasons(session, rows)
+    return Page(items=[RunSummary.model_validate({**r.model_dump(), "stale": stale[r.id] is not None,
+                                                  "stale_reason": stale[r.id]}) for r in rows],
+                total=total, limit=limit, offset=offset)
 
 
-def run_response(run: RunRow, include_result: bool) -> Response:
+def run_response(run: RunRow, include_result: bool, session: Session | None = None) -> Response:
     """A run as JSON. The result (megabytes for a county placement) is written out as stored, not re-validated.
 
     Results are stored as plain JSON by the job runner (`api.jobs._json_safe`), so they already conform to
     RunPublic's `result: object | null`; validating them twice (here and by FastAPI's response_model) cost
     hundreds of milliseconds per read of a finished county placement. Every other field is validated.
     """
-    body = RunSummary.model_validate(run.model_dump(exclude={"result"})).model_dump(mode="json")
+    reason = stale_reasons(session, [run])[run.id] if session is not None else None
+    body = RunSummary.model_validate({**run.model_dump(exclude={"result"}), "stale": reason is not None,
+                                      "stale_reason": reason}).model_dump(mode="json")
     body["result"] = run.result if include_result else None
     return json_response(body)
 
@@ -123,7 +133,7 @@ def get_run(
     """Status, progress (fraction and message), statistics, and the result once it has succeeded."""
     run = load_run_for(session, principal, run_id, request, with_result=include_result)
     session.commit()
-    return run_response(run, include_result)
+    return run_response(run, include_result, session)
 
 
 @router.delete("/runs/{run_id}", response_model=RunPublic, status_code=202, **allow(*ANY_ROLE))

@@ -1,7 +1,8 @@
 """Scenario comparison and expansion frontier downloads (planners, commissioners; admin implied).
 
 `GET /scenario-comparisons?run_ids=a&run_ids=b&format=json|csv|xlsx|png|svg` lays finished "scenario" runs side by
-side per year (the figures are the runs' own: `scenarios.runner.compare_runs`). `GET /expansion-runs/{run_id}/
+side per year with each figure's difference against the baseline (the figures are the runs' own:
+`scenarios.comparison.compare_runs`). `GET /expansion-runs/{run_id}/
 frontier?format=json|csv|png|svg` returns an expansion run's budget frontier. Aggregates only: no learner data.
 """
 
@@ -17,6 +18,7 @@ from api.auth import Principal, Role, allow, require_roles
 from api.deps import SessionDep
 from api.jobs import load_run_for
 from api.problems import ProblemError
+from api.tables import RunRow
 
 router = APIRouter(tags=["scenario comparison"])
 COMPARE_ROLES = (Role.PLANNER, Role.COMMISSIONER)
@@ -30,8 +32,8 @@ MEDIA = {
 }
 
 
-def _finished_result(session: SessionDep, principal: Principal, request: Request, run_id: str, kind: str
-                     ) -> dict[str, Any]:
+def _finished_run(session: SessionDep, principal: Principal, request: Request, run_id: str, kind: str
+                  ) -> tuple[RunRow, dict[str, Any]]:
     run = load_run_for(session, principal, run_id, request)
     session.commit()
     if run.kind != kind:
@@ -39,7 +41,12 @@ def _finished_result(session: SessionDep, principal: Principal, request: Request
     if run.status != "succeeded" or not run.result:
         raise ProblemError(409, "Conflict", f"run {run_id!r} has not succeeded (status {run.status!r})")
     result: dict[str, Any] = run.result
-    return result
+    return run, result
+
+
+def _finished_result(session: SessionDep, principal: Principal, request: Request, run_id: str, kind: str
+                     ) -> dict[str, Any]:
+    return _finished_run(session, principal, request, run_id, kind)[1]
 
 
 def _label(result: dict[str, Any], run_id: str, taken: set[str]) -> str:
@@ -53,17 +60,31 @@ def _label(result: dict[str, Any], run_id: str, taken: set[str]) -> str:
 def compare_scenario_runs(
     session: SessionDep, principal: Caller, request: Request,
     run_ids: Annotated[list[str], Query(min_length=1, max_length=20, description="Finished scenario runs")],
+    baseline_run_id: Annotated[str | None, Query(description="The run differences are taken against (one of "
+                                                 "run_ids); default: the baseline's run if compared, else the "
+                                                 "first")] = None,
     format: Annotated[str, Query(pattern="^(json|csv|xlsx|png|svg)$")] = "json",
 ) -> Any:
-    """Side-by-side per-year KPIs of scenario runs: table (JSON/CSV/XLSX) or chart (PNG/SVG)."""
-    from scenarios.runner import compare_runs, comparison_chart, comparison_csv, comparison_xlsx
+    """Side-by-side per-year KPIs of scenario runs with differences against the baseline: table (JSON/CSV/XLSX)
+    or chart (PNG/SVG). Each run is named by the scenario it ran (and its lineage); stale runs say so."""
+    from api.scenario_store import stale_reasons
+    from scenarios.comparison import compare_runs, comparison_chart, comparison_csv, comparison_xlsx
 
-    runs: dict[str, dict[str, Any]] = {}
+    if baseline_run_id is not None and baseline_run_id not in run_ids:
+        raise ProblemError(422, "Unprocessable Content", f"baseline_run_id {baseline_run_id!r} is not one of run_ids")
+    results: dict[str, dict[str, Any]] = {}
+    about: dict[str, dict[str, Any]] = {}
     taken: set[str] = set()
     for run_id in run_ids:
-        result = _finished_result(session, principal, request, run_id, "scenario")
-        runs[_label(result, run_id, taken)] = result
-    table = compare_runs(runs)
+        run, result = _finished_run(session, principal, request, run_id, "scenario")
+        label = _label(result, run_id, taken)
+        results[label] = result
+        stale = stale_reasons(session, [run])[run.id]
+        about[label] = {"run_id": run.id, "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+                        "stale": stale is not None, "stale_reason": stale}
+    baseline = next((label for label, info in about.items() if info["run_id"] == baseline_run_id), None)
+    table = compare_runs(results, baseline)
+    table["scenarios"] = [{**entry, **about[entry["label"]]} for entry in table["scenarios"]]
     if format == "json":
         return table
     if format == "csv":

@@ -1,0 +1,191 @@
+"""Scenarios as named objects through the API: names and lineage on runs and in the committee's workbook, the
+baseline and shipped scenarios as first-class entries, edits checked against the council, edit/delete with stale
+runs kept. Runs the real "scenario" run kind on the small test council (a few hundredths of a second each)."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from openpyxl import load_workbook
+
+Service = Any  # the `service` fixture (tests/api/conftest.py)
+V1 = "/api/v1"
+FAST = {"runs": 20, "horizon_years": 2, "placement_kpis": False}
+EXPAND = {"op": "expand_places", "setting_id": "100002", "places": 10, "from_year": 2027}
+
+
+def _scenario(service: Service, name: str, edits: list[dict[str, Any]], parent: int | None = None) -> int:
+    created = service.call("POST", f"{V1}/scenarios", "planner", json={
+        "name": name, "base_instance_id": service.instance_id, "edits": edits, "parent_scenario_id": parent})
+    assert created.status_code == 201, created.text
+    return int(created.json()["id"])
+
+
+def _run(service: Service, **target: Any) -> dict[str, Any]:
+    queued = service.call("POST", f"{V1}/runs", "planner", json={"kind": "scenario", "parameters": FAST, **target})
+    assert queued.status_code == 202, queued.text
+    done = service.wait_for(queued.json()["id"])
+    assert done["status"] == "succeeded", done
+    return done
+
+
+def test_the_scenario_name_survives_into_the_comparison_workbook(service: Service) -> None:
+    root = _scenario(service, "Phase 3 autism places", [EXPAND])
+    child = _scenario(service, "Phase 3 plus SEMH", [{**EXPAND, "setting_id": "100003", "places": 5}], parent=root)
+    scenario_run = _run(service, scenario_id=child)
+    baseline_run = _run(service, instance_id=service.instance_id)
+    assert scenario_run["result"]["scenario"]["name"] == "Phase 3 plus SEMH"
+    assert scenario_run["result"]["scenario"]["lineage"] == ["Phase 3 autism places", "Phase 3 plus SEMH"]
+    assert scenario_run["scenario_name"] == "Phase 3 plus SEMH"
+    assert baseline_run["result"]["scenario"]["name"] == "baseline"
+    listed = service.call("GET", f"{V1}/runs", "planner", params={"kind": "scenario"}).json()["items"]
+    assert {r["id"]: r["scenario_name"] for r in listed} == {scenario_run["id"]: "Phase 3 plus SEMH",
+                                                             baseline_run["id"]: "baseline"}
+    workbook = service.call("GET", f"{V1}/scenario-comparisons", "commissioner", params={
+        "run_ids": [baseline_run["id"], scenario_run["id"]], "format": "xlsx"})
+    assert workbook.status_code == 200, workbook.text
+    sheets = load_workbook(io.BytesIO(workbook.content), read_only=True)
+    by_year = list(sheets["by year"].iter_rows(values_only=True))
+    labels = {row[by_year[0].index("scenario")] for row in by_year[1:]}
+    assert labels == {"baseline", "Phase 3 plus SEMH"}
+    about = {row[0]: row for row in sheets["scenarios"].iter_rows(values_only=True)}
+    header = about["label"]
+    assert about["Phase 3 plus SEMH"][header.index("lineage")] == "Phase 3 autism places > Phase 3 plus SEMH"
+    assert about["Phase 3 plus SEMH"][header.index("run_id")] == scenario_run["id"]
+    assert about["baseline"][header.index("baseline")] == "yes"
+    table = service.call("GET", f"{V1}/scenario-comparisons", "planner", params={
+        "run_ids": [baseline_run["id"], scenario_run["id"]], "baseline_run_id": scenario_run["id"]}).json()
+    assert table["baseline"] == "Phase 3 plus SEMH"
+    assert all(row["demand_vs_baseline"] == 0 for row in table["rows"] if row["scenario"] == "Phase 3 plus SEMH")
+
+
+def test_progress_messages_name_the_scenario(service: Service) -> None:
+    scenario = _scenario(service, "Riverside annex", [EXPAND])
+    queued = service.call("POST", f"{V1}/runs", "planner",
+                          json={"kind": "sleep", "scenario_id": scenario, "parameters": {"seconds": 0.4}})
+    assert queued.json()["scenario_name"] == "Riverside annex"  # named from the moment it is queued
+    mid = service.wait_for(queued.json()["id"], until=lambda r: r["status"] == "running" and r["progress"] > 0)
+    assert mid["message"].startswith("scenario Riverside annex: step"), mid["message"]
+    service.wait_for(queued.json()["id"])
+
+
+def test_edits_naming_what_the_council_lacks_are_a_422_numbered_as_the_dashboard_numbers_them(
+        service: Service) -> None:
+    base = {"base_instance_id": service.instance_id}
+    edits = [EXPAND, {**EXPAND, "setting_id": "999999"}]
+    unknown = service.call("POST", f"{V1}/scenarios", "planner", json={**base, "name": "bad", "edits": edits})
+    assert unknown.status_code == 422
+    assert unknown.json()["detail"] == "edit 2: setting '999999' does not exist in this council"
+    assert unknown.json()["errors"][0]["loc"] == ["body", "edits", 1, "setting_id"]
+    place = {"op": "add_setting", "id": "NEW-1", "name": "New unit", "kind": "sen_unit", "designations": ["ASD"],
+             "ncy_min": 0, "ncy_max": 6, "places": 8, "opens_year": 2027, "locality_id": "NOWHERE"}
+    locality = service.call("POST", f"{V1}/scenarios", "planner", json={**base, "name": "bad", "edits": [place]})
+    assert locality.json()["detail"] == "edit 1: locality 'NOWHERE' does not exist in this council"
+    shape = service.call("POST", f"{V1}/scenarios", "planner",
+                         json={**base, "name": "bad", "edits": [EXPAND, {**EXPAND, "places": 0}]})
+    assert shape.status_code == 422 and shape.json()["detail"].startswith("edit 2 (expand_places): places:")
+    # A setting added by an earlier edit (here the parent's) may be named by a later one.
+    parent = _scenario(service, "New unit", [{**place, "locality_id": "N"}])
+    _scenario(service, "New unit grows", [{**EXPAND, "setting_id": "NEW-1"}], parent=parent)
+    # Changing the parent so that its child would name a setting that no longer exists is refused.
+    broken = service.call("PATCH", f"{V1}/scenarios/{parent}", "planner", json={"edits": [EXPAND]})
+    assert broken.status_code == 422
+    assert broken.json()["detail"] == ("scenario 'New unit grows' (which builds on this one) would break: "
+                                       "edit 1: setting 'NEW-1' does not exist in this council")
+
+
+def test_edited_and_deleted_scenarios_keep_their_runs_marked_stale(service: Service) -> None:
+    scenario = _scenario(service, "Riverside annex", [EXPAND])
+    first = _run(service, scenario_id=scenario)
+    assert first["stale"] is False and first["scenario_lineage"][0]["version"] == 1
+    renamed = service.call("PATCH", f"{V1}/scenarios/{scenario}", "planner", json={"description": "same edits"})
+    assert renamed.json()["version"] == 1  # a new description does not change the figures
+    assert service.call("GET", f"{V1}/runs/{first['id']}", "planner").json()["stale"] is False
+    edited = service.call("PATCH", f"{V1}/scenarios/{scenario}", "planner", json={"edits": [{**EXPAND, "places": 20}]})
+    assert edited.status_code == 200 and edited.json()["version"] == 2 and edited.json()["updated_at"]
+    again = service.call("GET", f"{V1}/runs/{first['id']}", "planner").json()
+    assert again["stale"] is True
+    assert again["stale_reason"] == "scenario 'Riverside annex' has been edited since this run"
+    second = _run(service, scenario_id=scenario)
+    assert second["stale"] is False
+    assert service.call("DELETE", f"{V1}/scenarios/{scenario}", "planner").status_code == 204
+    kept = service.call("GET", f"{V1}/runs", "planner", params={"scenario_name": "Riverside annex"}).json()["items"]
+    assert {r["id"]: r["stale_reason"] for r in kept} == {
+        run["id"]: "scenario 'Riverside annex' has been deleted since this run" for run in (first, second)}
+    result = service.call("GET", f"{V1}/runs/{second['id']}", "planner").json()["result"]
+    assert result["scenario"]["name"] == "Riverside annex" and result["kpis"]  # the figures are kept
+
+
+def test_reserved_names_are_refused(service: Service) -> None:
+    for name in ("baseline", "phase2-special-expansion"):
+        refused = service.call("POST", f"{V1}/scenarios", "planner",
+                               json={"name": name, "base_instance_id": service.instance_id})
+        assert refused.status_code == 409 and "taken by the baseline or a shipped scenario" in refused.json()["detail"]
+
+
+def _phase2_council(service: Service) -> int:
+    """The small council plus the settings and locality phase 2 names (not those pru-restructure or post16-growth
+    name), stored as a second council."""
+    from sqlmodel import Session
+
+    from api import store
+    from planner.domain.models import Locality, Setting
+    from tests.api.conftest import build_small_instance
+
+    small = build_small_instance()
+    template = small.setting_by_id["100002"]
+    extra = [Setting.model_validate({**template.model_dump(), "id": sid, "name": f"Setting {sid}"})
+             for sid in ("930002", "930004", "910052")]
+    grey = Locality(id="NV-GREY", name="Greythwaite", centroid=small.localities[0].centroid)
+    council = small.replace(name="Phase 2 shire", settings=(*small.settings, *extra),
+                            localities=(*small.localities, grey))
+    with Session(service.engine) as session:
+        instance_id = store.save_instance(session, council, "test")
+        session.commit()
+    return int(instance_id)
+
+
+def test_the_baseline_and_the_shipped_scenarios_that_fit_are_listed_and_run(service: Service) -> None:
+    council = _phase2_council(service)
+    listed = service.call("GET", f"{V1}/scenarios", "commissioner",
+                          params={"base_instance_id": council, "catalogue": "true"}).json()
+    assert [(s["key"], s["source"], s["editable"]) for s in listed["items"]] == [
+        ("baseline", "baseline", False), ("shipped:phase2-special-expansion", "shipped", False)]
+    small = service.call("GET", f"{V1}/scenarios", "commissioner",
+                         params={"base_instance_id": service.instance_id, "catalogue": "true"}).json()
+    assert [s["key"] for s in small["items"]] == ["baseline"]  # no shipped scenario names its settings
+    shipped = listed["items"][1]
+    run = _run(service, **{**shipped["run_target"],
+                           "parameters": {**FAST, **shipped["run_target"]["parameters"]}})
+    assert run["scenario_name"] == "phase2-special-expansion" and run["result"]["scenario"]["name"] == shipped["name"]
+    assert [m["source"] for m in run["scenario_lineage"]] == ["shipped"] and run["stale"] is False
+    assert run["result"]["totals"]["capital_spent"] > 0  # its edits were applied
+    baseline = _run(service, **listed["items"][0]["run_target"])
+    assert baseline["scenario_name"] == "baseline" and baseline["result"]["totals"]["capital_spent"] == 0
+
+
+def test_a_run_given_its_own_edits_is_not_labelled_baseline(service: Service) -> None:
+    run = _run(service, instance_id=service.instance_id, parameters={**FAST, "edits": [EXPAND]})
+    assert run["scenario_name"] == run["result"]["scenario"]["name"] == "baseline with ad hoc edits"
+
+
+def test_a_scenario_the_councils_new_data_no_longer_fits_says_why(service: Service) -> None:
+    from sqlmodel import Session
+
+    from api import store
+    from tests.api.conftest import build_small_instance
+
+    scenario = _scenario(service, "Vale SEMH annex", [{**EXPAND, "setting_id": "100003"}])
+    assert service.call("GET", f"{V1}/scenarios/{scenario}", "planner").json()["problem"] is None
+    small = build_small_instance()
+    refreshed = small.replace(settings=tuple(s for s in small.settings if s.id != "100003"),
+                              learners=tuple(lr.model_copy(update={"requested_setting_ids": ()})
+                                             for lr in small.learners))
+    with Session(service.engine) as session:  # a later import without the SEMH school
+        store.overwrite_instance(session, service.instance_id, refreshed, "test")
+        session.commit()
+    listed = service.call("GET", f"{V1}/scenarios", "planner",
+                          params={"base_instance_id": service.instance_id}).json()["items"]
+    assert [s["problem"] for s in listed] == [
+        "scenario 'Vale SEMH annex', edit 1: setting '100003' does not exist in this council"]
