@@ -104,7 +104,10 @@ def test_checker_catches_each_kind_of_violation() -> None:
 
 
 def test_same_seed_same_schedule() -> None:
-    problem = random_problem(3, cases=10, cap=220)
-    first = solve_team_schedule(problem, time_limit=20, workers=1, seed=7)
-    second = solve_team_schedule(problem, time_limit=20, workers=1, seed=7)
+    # An instance CP-SAT proves optimal well inside the limit, so neither solve is cut short by the wall clock (a
+    # loaded machine cut the 10-case version at different points: same seed, different plans).
+    problem = random_problem(4, cases=5, cap=220)
+    first = solve_team_schedule(problem, time_limit=60, workers=1, seed=7)
+    second = solve_team_schedule(problem, time_limit=60, workers=1, seed=7)
+    assert first.status == second.status == "OPTIMAL"
     assert first.week_by_activity == second.week_by_activity
