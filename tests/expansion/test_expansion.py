@@ -154,7 +154,7 @@ def test_whole_run_keeps_to_its_time_limit(demo: Instance) -> None:
     KPIs; the whole call ends within 5.5 s (10% over at most), and the time split is reported."""
     import time
 
-    parameters = {"candidate_count": 40, "horizon_years": 10, "forecast": {"runs": 100}, "robust_draws": 5,
+    parameters = {"candidate_count": 24, "horizon_years": 6, "forecast": {"runs": 100}, "robust_draws": 5,
                   "solve": {"time_limit_seconds": 5, "relative_gap": 0.0}}
     started = time.perf_counter()
     result = run_expansion(demo, parameters, NullProgress())
