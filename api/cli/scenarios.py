@@ -118,6 +118,31 @@ def _kpi_table(title: str, run: dict[str, Any]) -> Table:
     return table
 
 
+def _print_programme(result: dict[str, Any]) -> None:
+    """The chosen programme; a marginal value within its re-solve's gap reads "not significant"."""
+    table = Table(title=f"programme ({result['status_text']})")
+    for column in ("project", "places", "opens", "capital GBP", "marginal value GBP"):
+        table.add_column(column, justify="left" if column == "project" else "right")
+    for p in result["programme"]:
+        mv = p["marginal_value"]
+        table.add_row(f"{p['id']} {p['name']}", str(p["places"]), str(p["open_year"]), f"{p['capital']:,.0f}",
+                      p.get("marginal_value_note") or "-" if mv is None else f"{mv:,.0f}")
+    console.print(table)
+
+
+def _print_frontier(rows: list[dict[str, Any]]) -> None:
+    """Each budget level with its own status and gap, and where its programme came from."""
+    front = Table(title="budget frontier")
+    for column in ("budget GBP", "capital used", "unmet learner-years", "out of area learner-years", "objective",
+                   "status", "programme from"):
+        front.add_column(column, justify="right")
+    for row in rows:
+        front.add_row(f"{row['budget_total']:,.0f}", f"{row['capital_used'] or 0:,.0f}",
+                      f"{row['unmet_learner_years'] or 0:,.1f}", f"{row['out_of_area_learner_years'] or 0:,.1f}",
+                      f"{row['objective'] or 0:,.0f}", row["status_text"], row["programme_from"])
+    console.print(front)
+
+
 def register(app: typer.Typer, bench: typer.Typer) -> None:
     scenario = typer.Typer(help="What-if scenarios: run, compare and optimise expansion programmes.",
                            no_args_is_help=True)
@@ -207,8 +232,9 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         years: Annotated[int, typer.Option(help="Horizon in academic years")] = 10,
         budget_total: Annotated[float, typer.Option(help="Total capital budget, GBP")] = 60_000_000,
         budget_per_year: Annotated[float, typer.Option(help="Capital budget per year, GBP")] = 15_000_000,
-        time_limit: Annotated[float, typer.Option(help="Seconds for the main solve")] = 60,
-        gap: Annotated[float, typer.Option(help="Target relative gap, e.g. 0.005")] = 0.005,
+        time_limit: Annotated[float, typer.Option(
+            help="Seconds for the whole run: forecast, solve, frontier, marginal values, robust KPIs")] = 60,
+        gap: Annotated[float, typer.Option(help="Target relative gap (0.0001: prove within 0.01%)")] = 0.0001,
         frontier: Annotated[bool, typer.Option(help="Solve at 6 budget levels")] = True,
         quantile: Annotated[float, typer.Option(help="Forecast quantile used as demand (0.5 = p50)")] = 0.5,
         runs: Annotated[int, typer.Option(help="Forecast Monte Carlo runs")] = 1000,
@@ -216,6 +242,13 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         marginal: Annotated[bool, typer.Option(help="Marginal value of each chosen project")] = True,
         chart: Annotated[Path | None, typer.Option(help="Frontier chart (.png/.svg)")] = None,
         output: Annotated[Path | None, typer.Option("--json", help="Write the full result as JSON")] = None,
+        projects: Annotated[Path | None, typer.Option(
+            help="The council's candidate projects (CSV: setting, places, need, phase, capital_cost, earliest_year)"
+        )] = None,
+        ramp_new: Annotated[str | None, typer.Option(
+            help="Share of a new setting's places usable in its 1st, 2nd... year, e.g. 0.5,0.75")] = None,
+        ramp_expansion: Annotated[str | None, typer.Option(
+            help="Share of an expansion's places usable in its 1st, 2nd... year, e.g. 0.75")] = None,
     ) -> None:
         """Choose which expansion projects to fund, how big and when, within capital budgets."""
         from planner.expansion.programme import run_expansion
@@ -224,33 +257,26 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
 
         def body() -> None:
             instance = _stored_base(stored) if stored is not None else load_base(ScenarioBase(preset=preset, seed=seed))
-            parameters = {
+            parameters: dict[str, Any] = {
                 "candidate_count": candidates, "horizon_years": years, "budget_total": budget_total,
                 "budget_per_year": budget_per_year, "marginal_values": marginal,
                 "solve": {"time_limit_seconds": time_limit, "relative_gap": gap},
                 "quantile": quantile, "forecast": {"runs": runs}, "robust_draws": draws,
                 **({} if frontier else {"frontier_fractions": []}),
             }
+            ramps = {key: [float(x) for x in text.split(",") if x.strip()]
+                     for key, text in (("new", ramp_new), ("expansion", ramp_expansion)) if text is not None}
+            if ramps:
+                parameters["ramp_up"] = ramps
+            if projects is not None:
+                from planner.expansion.candidates_csv import read_candidates_csv
+
+                parameters["candidates"] = [c.model_dump() for c in read_candidates_csv(projects, instance)]
             with _progress("optimising") as progress:
                 result = run_expansion(instance, parameters, progress)
-            table = Table(title=f"programme ({result['status']})")
-            for column in ("project", "places", "opens", "capital GBP", "marginal value GBP"):
-                table.add_column(column, justify="left" if column == "project" else "right")
-            for p in result["programme"]:
-                mv = p["marginal_value"]
-                table.add_row(f"{p['id']} {p['name']}", str(p["places"]), str(p["open_year"]),
-                              f"{p['capital']:,.0f}", "-" if mv is None else f"{mv:,.0f}")
-            console.print(table)
+            _print_programme(result)
             if result.get("frontier"):
-                front = Table(title="budget frontier")
-                for column in ("budget GBP", "capital used", "unmet learner-years", "out of area learner-years",
-                               "objective"):
-                    front.add_column(column, justify="right")
-                for row in result["frontier"]:
-                    front.add_row(f"{row['budget_total']:,.0f}", f"{row['capital_used'] or 0:,.0f}",
-                                  f"{row['unmet_learner_years'] or 0:,.1f}",
-                                  f"{row['out_of_area_learner_years'] or 0:,.1f}", f"{row['objective'] or 0:,.0f}")
-                console.print(front)
+                _print_frontier(result["frontier"])
                 if chart:
                     from planner.expansion.programme import frontier_chart
 
@@ -265,8 +291,11 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
                 output.write_text(json.dumps(result, indent=2, default=str), encoding="utf-8")
             stats = result["statistics"]
             gap_text = "n/a" if stats["gap"] is None else f"{100 * stats['gap']:.2f}%"
+            split = ", ".join(f"{k} {v:.1f} s" for k, v in stats.get("time_split", {}).items() if k != "total")
+            console.print(f"time split: {split}", highlight=False)
             console.print(f"expansion {stored or preset}: projects={stats['projects']} years={stats['years']} "
-                          f"status={result['status']} gap={gap_text} wall={stats['wall_seconds']:.1f} s")
+                          f"status={result['status_text']} gap={gap_text} wall={stats['total_wall_seconds']:.1f} s "
+                          f"(limit {stats['time_limit_seconds']:.0f} s)", highlight=False)
 
         _guard(body)
 
@@ -293,8 +322,11 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         candidates: Annotated[int, typer.Option()] = 40,
         years: Annotated[int, typer.Option()] = 10,
         time_limit: Annotated[float, typer.Option()] = 60,
-        gap: Annotated[float, typer.Option(help="Target relative gap")] = 0.005,
+        gap: Annotated[float, typer.Option(help="Target relative gap (0.0001: 'optimal' means within 0.01%)")]
+        = 0.0001,
         runs: Annotated[int, typer.Option(help="Forecast Monte Carlo runs")] = 1000,
+        stored: Annotated[str | None, typer.Option(help="Time it on this stored council instead of a preset")]
+        = None,
     ) -> None:
         """Time the expansion MIP on a preset (demand from the forecast's p50): one line of figures at the end.
 
@@ -307,7 +339,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         from scenarios.spec import ScenarioBase
 
         def body() -> None:
-            instance = load_base(ScenarioBase(preset=preset, seed=seed))
+            instance = _stored_base(stored) if stored is not None else load_base(ScenarioBase(preset=preset, seed=seed))
             params = ExpansionParameters(candidate_count=candidates, horizon_years=years,
                                          forecast=ForecastParameters(runs=runs),
                                          solve=SolveOptions(time_limit_seconds=time_limit, relative_gap=gap))
@@ -327,7 +359,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
                           f"{solution.breakdown.get('out_of_area_learner_years', 0):,.0f} learner-years",
                           highlight=False)
             gap_text = "n/a" if solution.gap is None else f"{100 * solution.gap:.3f}%"
-            console.print(f"expansion {preset}: projects={len(data.projects)} years={len(data.years)} "
+            console.print(f"expansion {stored or preset}: projects={len(data.projects)} years={len(data.years)} "
                           f"status={solution.status} gap={gap_text} wall={wall:.1f} s", highlight=False)
 
         _guard(body)
