@@ -21,6 +21,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from planner.costs.assumptions import cost_assumptions
+from planner.costs.projection import money_totals, money_view, with_savings
 from planner.domain.codes import Phase
 from planner.domain.models import Instance
 from planner.forecast.levers import ForecastLevers, forecast_parameters
@@ -76,6 +78,8 @@ class ScenarioRunParameters(BaseModel):
     cost_changes: list[dict[str, Any]] = Field(default_factory=list, description="Log only: already applied")
     placement_kpis: bool = Field(default=True, description="Also run next year's placement round (headline KPIs)")
     placement_parameters: dict[str, Any] = Field(default_factory=dict, description="For planner.placement.matching")
+    costs: dict[str, Any] = Field(default_factory=dict, description="Cost assumption overrides (planner.costs: "
+                                  "place_costs, setting_costs, transport_bands, unmet_cost_by_need, inflation...)")
 
     def levers(self) -> ForecastLevers:
         return ForecastLevers(joiner_rate_scale=self.joiner_rate_scale, growth_rate=self.growth_rate,
@@ -204,6 +208,9 @@ def run_scenario(instance: Instance, parameters: dict[str, Any], progress: Progr
                        "forecast_wall_seconds": round(projection.wall_seconds, 3),
                        "sufficiency_wall_seconds": round(sufficiency.wall_seconds, 3)},
     }
+    # The money view of exactly these placements (planner.costs): spend by type, transport, unmet need, capital.
+    result["money"] = money_view(instance, sufficiency.years, sufficiency.rows, sufficiency.spare,
+                                 capital_by_year(instance), cost_assumptions(instance, params.costs))
     if params.placement_kpis:
         progress.report(0.85, f"scenario {name}: next year's placement round")
         result["placement"] = _placement_headline(instance, params, ScaledProgress(progress, 0.85, 1.0))
@@ -220,7 +227,27 @@ def compare_runs(runs: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
         for year in run["years"]:
             rows.append({"scenario": name, "academic_year": int(year), **run["kpis"][year]})
         totals[name] = dict(run["totals"])
-    return {"metrics": [{"name": n, "label": label} for n, label in KPI_FIELDS], "rows": rows, "totals": totals}
+    table: dict[str, Any] = {"metrics": [{"name": n, "label": label} for n, label in KPI_FIELDS], "rows": rows,
+                             "totals": totals}
+    money = compare_money(runs)
+    if money:
+        table["money"] = money
+    return table
+
+
+def compare_money(runs: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """Each run's money view against the baseline's (the run named, or labelled, "baseline"), and a summary line
+    per run: capital, revenue, transport, unmet need, total, savings against the baseline, payback year."""
+    views = {name: run["money"] for name, run in runs.items() if run.get("money")}
+    if not views:
+        return {}
+    baseline_name = next((name for name, run in runs.items() if name == "baseline"
+                          or run.get("scenario", {}).get("name") == "baseline"), None)
+    if baseline_name is not None and baseline_name in views:
+        base = views[baseline_name]
+        views = {name: with_savings(money, base) for name, money in views.items()}
+    return {"baseline": baseline_name, "views": views,
+            "summary": [{"scenario": name, **money_totals(money)} for name, money in views.items()]}
 
 
 def comparison_csv(table: Mapping[str, Any]) -> str:
@@ -244,6 +271,12 @@ def comparison_xlsx(table: Mapping[str, Any]) -> bytes:
         frame.to_excel(writer, sheet_name="by year", index=False)
         pd.DataFrame(table["totals"]).T.rename_axis("scenario").to_excel(writer, sheet_name="totals")
         pd.DataFrame(table["metrics"]).to_excel(writer, sheet_name="metrics", index=False)
+        if table.get("money"):
+            from planner.costs.outputs import money_rows
+
+            pd.DataFrame(table["money"]["summary"]).to_excel(writer, sheet_name="money summary", index=False)
+            pd.DataFrame(money_rows(table["money"]["views"])).to_excel(writer, sheet_name="money by year",
+                                                                       index=False)
     return buffer.getvalue()
 
 
