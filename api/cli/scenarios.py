@@ -87,7 +87,7 @@ def _stored_base(stored: str) -> Any:
 
 
 def _run_named(name_or_file: str, preset: str | None, seed: int | None, progress: Any,
-               stored: str | None = None) -> dict[str, Any]:
+               stored: str | None = None, extra: dict[str, Any] | None = None) -> dict[str, Any]:
     from scenarios.registry import load_base
     from scenarios.runner import run_scenario
     from scenarios.spec import ScenarioBase, all_parameters, materialise_spec
@@ -95,14 +95,14 @@ def _run_named(name_or_file: str, preset: str | None, seed: int | None, progress
     if name_or_file == "baseline":
         base = _stored_base(stored) if stored is not None else \
             load_base(ScenarioBase(preset=preset or "demo", seed=seed or 2026))
-        return run_scenario(base, {}, progress)
+        return run_scenario(base, dict(extra or {}), progress)
     spec = _load_spec(name_or_file)
     base_ref = spec.base
     if preset is not None or seed is not None:
         base_ref = ScenarioBase(preset=preset or base_ref.preset, seed=seed if seed is not None else base_ref.seed)
     base_instance = _stored_base(stored) if stored is not None else load_base(base_ref)
     instance, overrides = materialise_spec(spec, base_instance, _lookup(spec))
-    return run_scenario(instance, {**all_parameters(spec, _lookup(spec)), **overrides}, progress)
+    return run_scenario(instance, {**all_parameters(spec, _lookup(spec)), **overrides, **(extra or {})}, progress)
 
 
 def _kpi_table(title: str, run: dict[str, Any]) -> Table:
@@ -116,6 +116,19 @@ def _kpi_table(title: str, run: dict[str, Any]) -> Table:
         row = run["kpis"][year]
         table.add_row(year, *[f"{row[name]:,.1f}" for name, _ in KPI_FIELDS])
     return table
+
+
+def _print_money(money: dict[str, Any]) -> None:
+    """Totals over the horizon per scenario, in GBP million; savings and payback against the baseline."""
+    table = Table(title=f"high-needs spend over the horizon, GBP m (baseline: {money.get('baseline') or 'none'})")
+    for column in ("scenario", "capital", "placements", "transport", "unmet need", "total", "savings", "payback"):
+        table.add_column(column, justify="left" if column == "scenario" else "right")
+    for row in money["summary"]:
+        savings = row["savings_vs_baseline"]
+        table.add_row(row["scenario"], *[f"{row[k] / 1e6:,.1f}" for k in ("capital", "revenue", "transport", "unmet",
+                                                                           "total")],
+                      "-" if savings is None else f"{savings / 1e6:,.1f}", str(row["payback_year"] or "-"))
+    console.print(table)
 
 
 def _print_programme(result: dict[str, Any]) -> None:
@@ -220,6 +233,51 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
                 chart.write_bytes(comparison_chart(table_data, chart.suffix.lstrip(".").lower()))
             if output:
                 output.write_text(json.dumps(table_data, indent=2), encoding="utf-8")
+
+        _guard(body)
+
+    @scenario.command("costs")
+    def costs(
+        names: Annotated[list[str], typer.Argument(help="Scenarios to cost ('baseline' first: savings against it)")],
+        preset: Annotated[str | None, typer.Option(help="Override the base preset (demo|county)")] = None,
+        seed: Annotated[int | None, typer.Option(help="Override the base seed")] = None,
+        stored: Annotated[str | None, typer.Option(help="Run on this stored council instead of a preset")] = None,
+        assumptions: Annotated[Path | None, typer.Option(
+            help="Cost assumptions (JSON/YAML: place_costs, setting_costs, transport_bands, unmet_cost_by_need, "
+                 "inflation...)")] = None,
+        csv_path: Annotated[Path | None, typer.Option("--csv", help="Write spend per scenario and year as CSV")] = None,
+        xlsx_path: Annotated[Path | None, typer.Option("--xlsx", help="Write summary, by year, assumptions")] = None,
+        chart: Annotated[Path | None, typer.Option(help="Write the spend and payback chart (.png or .svg)")] = None,
+        output: Annotated[Path | None, typer.Option("--json", help="Write the money views as JSON")] = None,
+    ) -> None:
+        """High-needs spend over the horizon per scenario: capital, placements, transport, unmet need, savings
+        against the baseline and payback year."""
+        from planner.costs.outputs import money_chart, money_csv, money_xlsx
+        from scenarios.runner import compare_money
+
+        def body() -> None:
+            overrides: dict[str, Any] = {}
+            if assumptions is not None:
+                import yaml
+
+                loaded = yaml.safe_load(assumptions.read_text(encoding="utf-8")) or {}
+                if not isinstance(loaded, dict):
+                    raise ValueError(f"{assumptions.name}: expected a mapping of cost assumptions")
+                overrides = loaded
+            runs = {}
+            with _progress("costing") as progress:
+                for name in names:
+                    runs[name] = _run_named(name, preset, seed, progress, stored, {"costs": overrides})
+            money = compare_money(runs)
+            _print_money(money)
+            if csv_path:
+                csv_path.write_text(money_csv(money["views"]), encoding="utf-8")
+            if xlsx_path:
+                xlsx_path.write_bytes(money_xlsx(money["views"]))
+            if chart:
+                chart.write_bytes(money_chart(money["views"], chart.suffix.lstrip(".").lower()))
+            if output:
+                output.write_text(json.dumps(money, indent=2), encoding="utf-8")
 
         _guard(body)
 
