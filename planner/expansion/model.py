@@ -221,8 +221,11 @@ _STATUS = {
 
 def _solve_interruptibly(model: mathopt.Model, solver: mathopt.SolverType, params: mathopt.SolveParameters,
                          progress: Progress,
-                         model_params: mathopt.ModelSolveParameters | None = None) -> mathopt.SolveResult:
-    """Solve in a worker thread, interrupting it as soon as the user asks to stop."""
+                         model_params: mathopt.ModelSolveParameters | None = None,
+                         hard_deadline: float | None = None) -> mathopt.SolveResult:
+    """Solve in a worker thread, interrupting it as soon as the user asks to stop, or at `hard_deadline` (a
+    `time.perf_counter()` instant: the solver's own time limit can overrun by seconds under load; an interrupted
+    solve still returns its best solution and bound)."""
     interrupter = SolveInterrupter()
     outcome: dict[str, Any] = {}
 
@@ -236,11 +239,15 @@ def _solve_interruptibly(model: mathopt.Model, solver: mathopt.SolverType, param
     worker = threading.Thread(target=work, daemon=True)
     worker.start()
     cancelled = False
+    stopped = False
     while worker.is_alive():
-        worker.join(0.2)
+        worker.join(0.05)
         if not cancelled and progress.should_stop():
             interrupter.interrupt()
             cancelled = True
+        if not stopped and hard_deadline is not None and time.perf_counter() > hard_deadline:
+            interrupter.interrupt()
+            stopped = True
     if "error" in outcome:
         raise outcome["error"]
     if cancelled:
@@ -574,7 +581,9 @@ def _solve_built(built: ExpansionModel, options: SolveOptions, progress: Progres
     progress.report(0.05, f"solving expansion MIP ({len(builds)} build choices, {len(groups)} merged demand groups, "
                           f"{len(flow)} flows)")
     solver_type = mathopt.SolverType.HIGHS if options.solver == "highs" else mathopt.SolverType.GSCIP
-    result = _solve_interruptibly(model, solver_type, params, progress, model_params)
+    # Interrupted at the limit plus a small grace, whatever the solver's own clock says.
+    result = _solve_interruptibly(model, solver_type, params, progress, model_params,
+                                  hard_deadline=time.perf_counter() + remaining * 1.02 + 0.05)
     wall = time.perf_counter() - started
     status = _STATUS.get(result.termination.reason, result.termination.reason.name.lower())
     if not result.has_primal_feasible_solution():
