@@ -340,7 +340,9 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
 
                     chart.write_bytes(frontier_chart(result["frontier"], chart.suffix.lstrip(".").lower()))
             robust = result.get("robust")
-            if robust:
+            if robust and not robust["draws"]:
+                console.print("robust KPIs: no forecast draw evaluated within the time limit", highlight=False)
+            elif robust:
                 console.print(f"over {robust['draws']} forecast draws: unmet learner-years expected "
                               f"{robust['unmet_expected']:,.1f}, p90 {robust['unmet_p90']:,.1f}; out of area expected "
                               f"{robust['out_of_area_expected']:,.1f}, p90 {robust['out_of_area_p90']:,.1f}",

@@ -102,6 +102,8 @@ def evaluate_programme(data: ExpansionData, programme: Sequence[ProjectDecision]
                                         share_of(deadline, len(paths) - i, options or SolveOptions()),
                                         deadline=deadline)
         last = time.perf_counter() - mark
+        if not solution.has_solution:
+            continue  # not solved in its time: not counted (draws says how many were)
         unmet.append(solution.breakdown.get("unmet_learner_years", math.nan))
         oa.append(solution.breakdown.get("out_of_area_learner_years", math.nan))
     return {
@@ -191,7 +193,7 @@ def budget_frontier(data: ExpansionData, budgets: Sequence[float], weights: Obje
             pool.append((previous, "cheaper level"))
         if main is not None and main_capital is not None and main_capital <= budget + 1e-6:
             pool.append((main, "main solve"))
-        hint = min(pool, key=lambda item: item[0].objective or math.inf)[0].programme if pool else None
+        hint = _hint_for(budget, pool, main)
         solved: ExpansionSolution | None = None
         same_as_main = main is not None and main.has_solution and data.budget_total is not None and \
             abs(budget - data.budget_total) <= 1e-6
@@ -206,11 +208,36 @@ def budget_frontier(data: ExpansionData, budgets: Sequence[float], weights: Obje
             rows[i] = _row(budget, solved or _empty(), None, "none")
             continue
         best, source = min(pool, key=lambda item: item[0].objective or math.inf)
-        bound = solved.bound if solved is not None and solved.has_solution else None
+        bound = solved.bound if solved is not None else None
         rows[i] = _row(budget, best, bound, source)
         previous = best
         progress.report(0.7 + 0.2 * (n + 1) / max(1, len(order)), f"frontier at GBP {budget:,.0f}")
     return [rows[i] for i in order]
+
+
+def affordable_part(programme: Sequence[ProjectDecision], budget: float) -> list[ProjectDecision]:
+    """The most places per GBP of a programme that fit a total budget (a subset of a programme meets its yearly
+    budgets too): a warm start for a cheaper budget level."""
+    chosen: list[ProjectDecision] = []
+    spent = 0.0
+    for decision in sorted(programme, key=lambda d: (-d.places / max(d.capital, 1.0), d.id)):
+        if spent + decision.capital <= budget + 1e-6:
+            chosen.append(decision)
+            spent += decision.capital
+    return chosen
+
+
+def _hint_for(budget: float, pool: Sequence[tuple[ExpansionSolution, str]],
+              main: ExpansionSolution | None) -> list[ProjectDecision] | None:
+    """The warm start of a level: the best incumbent that fits; below the main solve's capital, the affordable part
+    of the main programme when it is larger than the cheaper level's programme."""
+    best = min(pool, key=lambda item: item[0].objective or math.inf)[0].programme if pool else None
+    if main is None or not main.has_solution or any(source == "main solve" for _, source in pool):
+        return best
+    part = affordable_part(main.programme, budget)
+    if best is None or sum(d.places for d in part) > sum(d.places for d in best):
+        return part
+    return best
 
 
 def _empty() -> ExpansionSolution:

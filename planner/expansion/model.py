@@ -587,9 +587,11 @@ def _solve_built(built: ExpansionModel, options: SolveOptions, progress: Progres
     wall = time.perf_counter() - started
     status = _STATUS.get(result.termination.reason, result.termination.reason.name.lower())
     if not result.has_primal_feasible_solution():
-        return ExpansionSolution(status=status, objective=None, bound=None, gap=None, wall_seconds=wall,
-                                 programme=[], breakdown={}, unmet_by_year={}, out_of_area_by_year={},
-                                 capital_by_year={})
+        # No programme, but the bound proven so far is still valid (a caller may hold an incumbent to measure).
+        dual = float(result.termination.objective_bounds.dual_bound) / _THOUSANDTH
+        return ExpansionSolution(status=status, objective=None, bound=dual if math.isfinite(dual) else None,
+                                 gap=None, wall_seconds=wall, programme=[], breakdown={}, unmet_by_year={},
+                                 out_of_area_by_year={}, capital_by_year={})
     objective = float(result.objective_value()) / _THOUSANDTH
     bound = float(result.termination.objective_bounds.dual_bound) / _THOUSANDTH
     gap = abs(objective - bound) / max(abs(objective), 1e-9) if bound == bound and abs(bound) != float("inf") else None
