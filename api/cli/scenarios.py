@@ -347,6 +347,16 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
                               f"{robust['unmet_expected']:,.1f}, p90 {robust['unmet_p90']:,.1f}; out of area expected "
                               f"{robust['out_of_area_expected']:,.1f}, p90 {robust['out_of_area_p90']:,.1f}",
                               highlight=False)
+            money = result.get("money")
+            if money:
+                savings = money.get("savings_vs_baseline")
+                console.print(
+                    f"high-needs spend over {len(money['years'])} years: GBP {sum(money['total']) / 1e6:,.1f}m "
+                    f"(capital GBP {money['capital'] / 1e6:,.1f}m); against building nothing: "
+                    + ("not solved in time" if savings is None else
+                       f"saves GBP {sum(savings) / 1e6:,.1f}m, payback "
+                       f"{money['payback_year'] or 'not within the horizon'}"),
+                    highlight=False)
             if output:
                 output.write_text(json.dumps(result, indent=2, default=str), encoding="utf-8")
             stats = result["statistics"]

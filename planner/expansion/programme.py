@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from planner.costs.assumptions import cost_assumptions
 from planner.domain.codes import DEFAULT_COST_PER_PLACE, Need, Phase, SettingKind, SettingStatus
 from planner.domain.models import Instance, Point, Setting
 from planner.domain.travel import TravelModel, complete_journey_limits
@@ -56,6 +57,7 @@ from planner.expansion.model import (
     SubCapacity,
     build_expansion_model,
 )
+from planner.expansion.money import money_against_nothing, programme_money
 from planner.forecast.levers import ForecastLevers, forecast_parameters
 from planner.forecast.simulation import ForecastParameters, ForecastResult, MoveShift, forecast
 from planner.solving.progress import Progress
@@ -162,6 +164,7 @@ class ExpansionParameters(BaseModel):
     frontier_fractions: list[float] = Field(default_factory=lambda: [0.0, 0.25, 0.5, 0.75, 1.0, 1.5])
     robust_draws: int = Field(default=10, ge=0, le=1000, description="Forecast runs the programme is evaluated on")
     seed: int = Field(default=0, description="Seed of the candidate generator")
+    costs: dict[str, Any] = Field(default_factory=dict, description="Cost assumption overrides (planner.costs)")
     ramp_up: dict[str, list[float]] = Field(
         default_factory=lambda: {key: list(value) for key, value in DEFAULT_RAMP_UP.items()},
         description="Share of places usable in the 1st, 2nd... year open, for 'new' settings and 'expansion's")
@@ -376,7 +379,8 @@ def parse_expansion_parameters(parameters: dict[str, Any] | ExpansionParameters)
 
 # How the one time limit of a run is shared after the forecast and the model are built: the main solve first,
 # then the budget frontier, the marginal values and the robust KPIs (an unused share passes on to the next part).
-TIME_SHARES: dict[str, float] = {"main_solve": 0.55, "frontier": 0.25, "marginal_values": 0.12, "robust": 0.08}
+TIME_SHARES: dict[str, float] = {"main_solve": 0.55, "frontier": 0.25, "marginal_values": 0.10, "money": 0.05,
+                                 "robust": 0.05}
 
 
 def _part_deadline(deadline: float, parts_left: Sequence[str]) -> float:
@@ -404,7 +408,7 @@ def run_expansion(instance: Instance, parameters: dict[str, Any], progress: Prog
     split["build"] = time.perf_counter() - mark
     progress.report(0.02, f"{len(data.projects)} candidate projects, {len(data.years)} years")
     parts = [name for name, wanted in (("main_solve", True), ("frontier", True),
-                                       ("marginal_values", params.marginal_values),
+                                       ("marginal_values", params.marginal_values), ("money", True),
                                        ("robust", params.robust_draws > 0)) if wanted]
     mark = time.perf_counter()
     built = build_expansion_model(data, params.weights, params.solve)
@@ -422,6 +426,16 @@ def run_expansion(instance: Instance, parameters: dict[str, Any], progress: Prog
     result = _result_head(solution, data, projection, params)
     if solution.has_solution:
         _follow_up(result, built, solution, labels, params, progress, deadline, parts[1:], split)
+        mark = time.perf_counter()
+        result["money"] = _money(instance, built, solution, labels, params, _part_deadline(deadline, ["money", *(
+            ["robust"] if params.robust_draws else [])]))
+        split["money"] = time.perf_counter() - mark
+        if params.robust_draws:
+            mark = time.perf_counter()
+            paths = forecast_draws(labels["projection"], labels["cells"], params.robust_draws)
+            result["robust"] = evaluate_programme(data, solution.programme, paths, params.weights, params.solve,
+                                                  deadline=deadline, expected_seconds=built.build_seconds)
+            split["robust"] = time.perf_counter() - mark
     split["total"] = time.perf_counter() - started
     result["statistics"]["time_split"] = {key: round(value, 3) for key, value in split.items()}
     result["statistics"]["time_limit_seconds"] = params.solve.time_limit_seconds
@@ -483,12 +497,20 @@ def _follow_up(result: dict[str, Any], built: ExpansionModel, solution: Expansio
             "marginal_value": value.get("value"), "marginal_value_note": value.get("note", "not computed"),
             "marginal_value_resolve_gap": value.get("resolve_gap"),
         })
-    if params.robust_draws:
-        mark = time.perf_counter()
-        paths = forecast_draws(labels["projection"], labels["cells"], params.robust_draws)
-        result["robust"] = evaluate_programme(data, solution.programme, paths, params.weights, follow_up,
-                                              deadline=deadline, expected_seconds=built.build_seconds)
-        split["robust"] = time.perf_counter() - mark
+
+
+def _money(instance: Instance, built: ExpansionModel, solution: ExpansionSolution, labels: dict[str, Any],
+           params: ExpansionParameters, deadline: float) -> dict[str, Any]:
+    """The programme's high-needs spend (planner.costs), with savings and payback against building nothing."""
+    assumptions = cost_assumptions(instance, params.costs)
+    data = built.data
+    money = programme_money(instance, data, labels["cells"], solution, labels["candidates"], assumptions)
+    nothing = built.solve(params.solve, deadline=deadline,
+                          without=[p.id for p in data.projects if not p.forced_in]) if solution.programme else solution
+    if not nothing.has_solution:
+        return money
+    baseline = programme_money(instance, data, labels["cells"], nothing, labels["candidates"], assumptions)
+    return money_against_nothing(money, baseline)
 
 
 def frontier_chart(rows: Sequence[dict[str, Any]], fmt: str = "png") -> bytes:

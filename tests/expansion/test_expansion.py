@@ -12,6 +12,7 @@ from planner.expansion.programme import (
     budget_frontier,
     build_expansion_data,
     evaluate_programme,
+    fixed_programme,
     frontier_chart,
     marginal_values,
     run_expansion,
@@ -163,3 +164,30 @@ def test_whole_run_keeps_to_its_time_limit(demo: Instance) -> None:
     split = result["statistics"]["time_split"]
     assert {"forecast", "build", "main_solve", "frontier", "marginal_values", "robust", "total"} <= set(split)
     assert split["total"] <= 5.5
+
+
+def test_programme_money_reconciles_with_the_mip_and_pays_back_against_building_nothing(
+        demo: Instance, params: ExpansionParameters) -> None:
+    from planner.costs.assumptions import CostAssumptions
+    from planner.expansion.money import money_against_nothing, programme_money
+
+    data, labels = build_expansion_data(demo, params)
+    solution = solve_expansion_data(data, params.weights, EXACT)
+    nothing = solve_expansion_data(data, params.weights, EXACT) if not solution.programme else \
+        solve_expansion_data(fixed_programme(data, []), params.weights, EXACT)
+    flat = CostAssumptions(inflation=0.0)
+    money = programme_money(demo, data, labels["cells"], solution, labels["candidates"], flat)
+    parts = solution.breakdown
+    # Placements cost what the MIP counted: existing places, out-of-area fees and the new places' revenue.
+    assert sum(map(sum, money["by_type"].values())) == pytest.approx(
+        parts["revenue_existing_and_arcs"] + parts["out_of_area_cost"] + parts["revenue_new_places"], rel=1e-9)
+    assert sum(money["unmet"]) == pytest.approx(parts["unmet_learner_years"] * 60_000, rel=1e-9)
+    for t in range(len(money["years"])):
+        assert money["total"][t] == pytest.approx(sum(s[t] for s in money["by_type"].values())
+                                                  + money["transport"][t] + money["unmet"][t])
+    compared = money_against_nothing(money, programme_money(demo, data, labels["cells"], nothing,
+                                                            labels["candidates"], flat))
+    base = programme_money(demo, data, labels["cells"], nothing, labels["candidates"], flat)
+    assert compared["savings_vs_baseline"] == pytest.approx([b - s for b, s in zip(base["total"], money["total"],
+                                                                                    strict=True)])
+    assert compared["capital"] == pytest.approx(parts["capital"])
