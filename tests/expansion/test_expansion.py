@@ -162,8 +162,9 @@ def test_whole_run_keeps_to_its_time_limit(demo: Instance) -> None:
     wall = time.perf_counter() - started
     assert wall <= 5.5, result["statistics"]["time_split"]
     split = result["statistics"]["time_split"]
-    assert {"forecast", "build", "main_solve", "frontier", "marginal_values", "robust", "total"} <= set(split)
-    assert split["total"] <= 5.5
+    assert {"forecast", "build", "main_solve", "total"} <= set(split) and split["total"] <= 5.5
+    if result["statistics"]["objective"] is not None:  # on a very loaded machine even no programme may be found
+        assert {"frontier", "marginal_values", "money", "robust"} <= set(split)
 
 
 def test_programme_money_reconciles_with_the_mip_and_pays_back_against_building_nothing(
