@@ -13,6 +13,8 @@ import io
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from planner.costs.projection import money_totals, with_savings
+
 BASELINE = "baseline"
 
 # (name, label, unit) of every per-year measure a scenario run reports (scenarios.runner.kpis_from_sufficiency).
@@ -82,10 +84,8 @@ def money_summary(runs: Mapping[str, Mapping[str, Any]], baseline: str) -> dict[
     """Per scenario with a money view: capital, spend over the years, transport, the cost model's savings against
     its baseline and payback year (as it gives them), and total spend minus the compared baseline's."""
     sums: dict[str, dict[str, Any]] = {}
-    for name, run in runs.items():
-        money = run.get("money")
-        if not money:
-            continue
+    views = compare_money(runs, baseline).get("views", {})
+    for name, money in views.items():
         savings = money.get("savings_vs_baseline")
         sums[name] = {
             "capital": float(money.get("capital") or 0.0),
@@ -100,6 +100,23 @@ def money_summary(runs: Mapping[str, Mapping[str, Any]], baseline: str) -> dict[
         for summary in sums.values():
             summary["spend_total" + DIFF] = summary["spend_total"] - sums[baseline]["spend_total"]
     return sums
+
+
+def compare_money(runs: Mapping[str, Mapping[str, Any]], baseline: str | None = None) -> dict[str, Any]:
+    """Each run's money view against the baseline's (the label given, else the run named or labelled "baseline"),
+    with savings per year and the payback year (planner.costs.projection.with_savings), and a summary line per run:
+    capital, revenue, transport, unmet need, total, savings against the baseline, payback year."""
+    views = {name: dict(run["money"]) for name, run in runs.items() if run.get("money")}
+    if not views:
+        return {}
+    baseline_name = baseline if baseline in views else next(
+        (name for name, run in runs.items() if name == "baseline" or run.get("scenario", {}).get("name") == "baseline"),
+        None)
+    if baseline_name is not None and baseline_name in views:
+        base = views[baseline_name]
+        views = {name: with_savings(money, base) for name, money in views.items()}
+    return {"baseline": baseline_name, "views": views,
+            "summary": [{"scenario": name, **money_totals(money)} for name, money in views.items()]}
 
 
 def compare_runs(runs: Mapping[str, Mapping[str, Any]], baseline: str | None = None) -> dict[str, Any]:

@@ -20,6 +20,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from planner.costs.assumptions import cost_assumptions
+from planner.costs.projection import money_view
 from planner.domain.codes import Phase
 from planner.domain.models import Instance
 from planner.forecast.levers import ForecastLevers, forecast_parameters
@@ -36,6 +38,7 @@ from planner.sufficiency import (
 )
 from scenarios.comparison import (  # noqa: F401 - the comparison was here; callers import it from here
     KPI_FIELDS,
+    compare_money,
     compare_runs,
     comparison_chart,
     comparison_csv,
@@ -70,6 +73,8 @@ class ScenarioRunParameters(BaseModel):
     cost_changes: list[dict[str, Any]] = Field(default_factory=list, description="Log only: already applied")
     placement_kpis: bool = Field(default=True, description="Also run next year's placement round (headline KPIs)")
     placement_parameters: dict[str, Any] = Field(default_factory=dict, description="For planner.placement.matching")
+    costs: dict[str, Any] = Field(default_factory=dict, description="Cost assumption overrides (planner.costs: "
+                                  "place_costs, setting_costs, transport_bands, unmet_cost_by_need, inflation...)")
 
     def levers(self) -> ForecastLevers:
         return ForecastLevers(joiner_rate_scale=self.joiner_rate_scale, growth_rate=self.growth_rate,
@@ -200,6 +205,9 @@ def run_scenario(instance: Instance, parameters: dict[str, Any], progress: Progr
                        "forecast_wall_seconds": round(projection.wall_seconds, 3),
                        "sufficiency_wall_seconds": round(sufficiency.wall_seconds, 3)},
     }
+    # The money view of exactly these placements (planner.costs): spend by type, transport, unmet need, capital.
+    result["money"] = money_view(instance, sufficiency.years, sufficiency.rows, sufficiency.spare,
+                                 capital_by_year(instance), cost_assumptions(instance, params.costs))
     if params.placement_kpis:
         progress.report(0.85, f"scenario {name}: next year's placement round")
         result["placement"] = _placement_headline(instance, params, ScaledProgress(progress, 0.85, 1.0))

@@ -17,7 +17,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("planner", "scenarios", "api")
 FOUNDATIONS = ("planner.domain", "planner.solving")
-SOLVERS = ("planner.placement", "planner.forecast", "planner.sufficiency", "planner.expansion",
+SOLVERS = ("planner.placement", "planner.forecast", "planner.sufficiency", "planner.expansion", "planner.costs",
            "planner.transitions", "planner.validation", "planner.areas")
 
 

@@ -20,6 +20,7 @@ Costs are real numbers (pounds, minutes) on purpose: MathOpt takes real coeffici
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Sequence
@@ -45,6 +46,13 @@ class ProjectOption:
     revenue_per_place: float = 0.0
     forced_out: bool = False
     forced_in: bool = False
+    ramp: tuple[float, ...] = ()
+    """Share of the places usable in the 1st, 2nd, ... year open (then all): new provision fills over its first
+    years (a new school opens with some year groups); empty = full from the first year."""
+
+    def usable_share(self, years_open: int) -> float:
+        """Share of the built places usable in the `years_open`-th year open (0 = the opening year)."""
+        return self.ramp[years_open] if 0 <= years_open < len(self.ramp) else 1.0
 
 
 @dataclass(frozen=True)
@@ -132,6 +140,27 @@ class ProjectDecision:
     capital: float
 
 
+# "Optimal" is only said of a solution proven within 0.01% of the best possible (issue 15): a solver's own
+# "optimal" at a looser gap tolerance is reported as "feasible, gap x%".
+OPTIMAL_GAP = 1e-4
+
+
+def status_text(status: str, gap: float | None) -> str:
+    """What a planner reads: "optimal" (gap <= 0.01%), "feasible, gap 0.35%", or the solver's word."""
+    if status == "optimal":
+        return "optimal"
+    if status == "feasible":
+        return "feasible, gap unknown" if gap is None else f"feasible, gap {100 * gap:.2f}%"
+    return status
+
+
+def honest_status(status: str, gap: float | None) -> str:
+    """A solver status made honest: a solution is "optimal" only at a proven gap <= OPTIMAL_GAP."""
+    if status in ("optimal", "feasible"):
+        return "optimal" if gap is not None and gap <= OPTIMAL_GAP else "feasible"
+    return status
+
+
 @dataclass
 class ExpansionSolution:
     """The result of one solve: status, objective, bound, gap, wall time, breakdown and the chosen programme."""
@@ -152,9 +181,21 @@ class ExpansionSolution:
     def has_solution(self) -> bool:
         return self.objective is not None
 
+    @property
+    def status_text(self) -> str:
+        return status_text(self.status, self.gap)
+
+    @property
+    def absolute_gap(self) -> float | None:
+        """Objective minus proven bound (GBP): how far from the best possible this solution may be."""
+        if self.objective is None or self.bound is None or self.bound != self.bound:
+            return None
+        return max(0.0, self.objective - self.bound)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "status": self.status,
+            "status_text": self.status_text,
             "objective": self.objective,
             "bound": self.bound,
             "gap": self.gap,
@@ -180,8 +221,11 @@ _STATUS = {
 
 def _solve_interruptibly(model: mathopt.Model, solver: mathopt.SolverType, params: mathopt.SolveParameters,
                          progress: Progress,
-                         model_params: mathopt.ModelSolveParameters | None = None) -> mathopt.SolveResult:
-    """Solve in a worker thread, interrupting it as soon as the user asks to stop."""
+                         model_params: mathopt.ModelSolveParameters | None = None,
+                         hard_deadline: float | None = None) -> mathopt.SolveResult:
+    """Solve in a worker thread, interrupting it as soon as the user asks to stop, or at `hard_deadline` (a
+    `time.perf_counter()` instant: the solver's own time limit can overrun by seconds under load; an interrupted
+    solve still returns its best solution and bound)."""
     interrupter = SolveInterrupter()
     outcome: dict[str, Any] = {}
 
@@ -195,11 +239,15 @@ def _solve_interruptibly(model: mathopt.Model, solver: mathopt.SolverType, param
     worker = threading.Thread(target=work, daemon=True)
     worker.start()
     cancelled = False
+    stopped = False
     while worker.is_alive():
-        worker.join(0.2)
+        worker.join(0.05)
         if not cancelled and progress.should_stop():
             interrupter.interrupt()
             cancelled = True
+        if not stopped and hard_deadline is not None and time.perf_counter() > hard_deadline:
+            interrupter.interrupt()
+            stopped = True
     if "error" in outcome:
         raise outcome["error"]
     if cancelled:
@@ -265,16 +313,69 @@ def _merge_groups(data: ExpansionData) -> tuple[list[_Group], list[float]]:
 
 def solve_expansion_data(data: ExpansionData, weights: ObjectiveWeights | None = None,
                          options: SolveOptions | None = None, progress: Progress | None = None,
-                         hint: Sequence[ProjectDecision] | None = None) -> ExpansionSolution:
+                         hint: Sequence[ProjectDecision] | None = None,
+                         deadline: float | None = None) -> ExpansionSolution:
     """Build and solve the multi-period MIP; the solution reports every part of the objective separately.
 
-    Formulation (docs/expansion.md): `opened[p,k,t]` = "project p is open at size k by year t" (monotone in t, at
-    most one size), so building in year t is `opened[p,k,t] - opened[p,k,t-1]`; demand points with identical arcs
-    are merged; per-size strong links `x <= min(demand, size_k) * opened[p,k,t]` where the demand is below a size.
+    `deadline` (a `time.perf_counter()` instant) caps the call's wall clock on top of the options' time limit, so
+    a caller can share one time limit among many solves. To solve one problem many times (budget levels, a project
+    left out), build it once with `build_expansion_model` and call its `solve`.
+    """
+    started = time.perf_counter()
+    built = build_expansion_model(data, weights, options)
+    return built.solve(options, progress, hint, deadline, started=started)
+
+
+@dataclass
+class ExpansionModel:
+    """A built MIP, solvable again with another total budget or with projects left out (no rebuild)."""
+
+    data: ExpansionData
+    model: mathopt.Model
+    opened: dict[tuple[int, int, int], mathopt.Variable]
+    builds: dict[tuple[int, int, int], mathopt.Variable]
+    flow: dict[tuple[int, int], mathopt.Variable]
+    oa_vars: dict[tuple[int, int], mathopt.Variable]
+    unmet_vars: dict[tuple[int, int], mathopt.Variable]
+    groups: list[_Group]
+    constant_unmet: list[float]
+    budget_total_row: mathopt.LinearConstraint | None
+    build_seconds: float
+
+    def solve(self, options: SolveOptions | None = None, progress: Progress | None = None,
+              hint: Sequence[ProjectDecision] | None = None, deadline: float | None = None,
+              budget_total: float | None | bool = False, without: Sequence[str] = (),
+              started: float | None = None) -> ExpansionSolution:
+        """Solve; `budget_total` (GBP, None = no total; False = the data's) and `without` (project ids forced out)
+        change this solve only. The options' time limit counts from `started` (default: now)."""
+        row = self.budget_total_row
+        saved = None if row is None else row.upper_bound
+        if row is not None and budget_total is not False:
+            row.upper_bound = math.inf if budget_total is None else float(budget_total) * _MILLION
+        out_ids = set(without)
+        excluded = [var for (p, _, _), var in self.builds.items() if self.data.projects[p].id in out_ids]
+        for var in excluded:
+            var.upper_bound = 0.0  # forced out: never built
+        try:
+            return _solve_built(self, options or SolveOptions(), progress or NullProgress(), hint, deadline,
+                                time.perf_counter() if started is None else started)
+        finally:
+            for var in excluded:
+                var.upper_bound = 1.0
+            if row is not None and saved is not None:
+                row.upper_bound = saved
+
+
+def build_expansion_model(data: ExpansionData, weights: ObjectiveWeights | None = None,
+                          options: SolveOptions | None = None) -> ExpansionModel:
+    """Write the multi-period MIP (formulation in docs/expansion.md).
+
+    `opened[p,k,t]` = "project p is open at size k by year t" (monotone in t, at most one size), so building in
+    year t is `opened[p,k,t] - opened[p,k,t-1]`; demand points with identical arcs are merged; per-size strong links
+    `x <= min(demand, size_k) * opened[p,k,t]` where the demand is below a size.
     """
     weights = weights or ObjectiveWeights()
     options = options or SolveOptions()
-    progress = progress or NullProgress()
     started = time.perf_counter()
     years = data.years
     n_years = len(years)
@@ -315,9 +416,15 @@ def solve_expansion_data(data: ExpansionData, weights: ObjectiveWeights | None =
             model.add_linear_constraint(mathopt.fast_sum(choices) <= 1, name=f"once[{project.id}]")
 
     def places_open(p: int, t: int) -> mathopt.LinearSum:
+        """Usable places of project p in year t: built places, less what is still filling (the ramp-up)."""
         project = data.projects[p]
-        return mathopt.fast_sum(project.sizes[k] * opened[p, k, t] for k in range(len(project.sizes))
-                                if (p, k, t) in opened)
+        terms: list[Any] = [project.sizes[k] * opened[p, k, t] for k in range(len(project.sizes))
+                            if (p, k, t) in opened]
+        for j, share in enumerate(project.ramp):
+            # Opened j years ago (j = 0: this year): only `share` of the places are usable yet.
+            terms.extend(-(1.0 - share) * project.sizes[k] * builds[p, k, t - j] for k in range(len(project.sizes))
+                         if share < 1.0 and (p, k, t - j) in builds)
+        return mathopt.fast_sum(terms)
 
     flow: dict[tuple[int, int], mathopt.Variable] = {}
     by_source: dict[tuple[int, int], list[mathopt.Variable]] = {}
@@ -410,11 +517,13 @@ def solve_expansion_data(data: ExpansionData, weights: ObjectiveWeights | None =
             # Capital spent in a year stays within that year's capital budget.
             model.add_linear_constraint(mathopt.fast_sum(terms) * _MILLION <= data.budget_by_year[year] * _MILLION,
                                         name=f"budget[{year}]")
-    if data.budget_total is not None and capital_expr:
-        # Capital over the whole programme stays within the total budget.
-        model.add_linear_constraint(
+    budget_total_row = None
+    if capital_expr:
+        # Capital over the whole programme stays within the total budget (no total: an open row, so a re-solve
+        # at another total changes its bound only).
+        budget_total_row = model.add_linear_constraint(
             mathopt.fast_sum(term for terms in capital_expr.values() for term in terms) * _MILLION
-            <= data.budget_total * _MILLION, name="budget_total")
+            <= (math.inf if data.budget_total is None else data.budget_total * _MILLION), name="budget_total")
 
     project_revenue_terms: list[mathopt.LinearBase] = []
     for p, project in enumerate(data.projects):
@@ -431,9 +540,25 @@ def solve_expansion_data(data: ExpansionData, weights: ObjectiveWeights | None =
         + weights.unmet_learner_year * (mathopt.fast_sum(unmet_vars.values()) + sum(constant_unmet))
         + weights.capital * mathopt.fast_sum(capital_all)
     ))
+    return ExpansionModel(data=data, model=model, opened=opened, builds=builds, flow=flow, oa_vars=oa_vars,
+                          unmet_vars=unmet_vars, groups=groups, constant_unmet=constant_unmet,
+                          budget_total_row=budget_total_row, build_seconds=time.perf_counter() - started)
 
-    # The time limit covers building the model too: the solver gets what is left of it (at least one second).
-    remaining = max(1.0, options.time_limit_seconds - (time.perf_counter() - started))
+
+def _solve_built(built: ExpansionModel, options: SolveOptions, progress: Progress,
+                 hint: Sequence[ProjectDecision] | None, deadline: float | None,
+                 started: float) -> ExpansionSolution:
+    """Solve a built model and read the solution back: programme, breakdown and per-year figures."""
+    data, model, opened, builds, flow = built.data, built.model, built.opened, built.builds, built.flow
+    groups, constant_unmet, oa_vars, unmet_vars = built.groups, built.constant_unmet, built.oa_vars, built.unmet_vars
+    years = data.years
+    n_years = len(years)
+    # The time limit covers building the model too: the solver gets what is left of it, and never runs past the
+    # caller's deadline (at least a tenth of a second, so a solution can still come back).
+    remaining = options.time_limit_seconds - (time.perf_counter() - started)
+    if deadline is not None:
+        remaining = min(remaining, deadline - time.perf_counter())
+    remaining = max(0.1, remaining)
     params = mathopt.SolveParameters(
         time_limit=_seconds(remaining), relative_gap_tolerance=options.relative_gap,
         absolute_gap_tolerance=options.absolute_gap * _THOUSANDTH, random_seed=options.seed,
@@ -456,16 +581,21 @@ def solve_expansion_data(data: ExpansionData, weights: ObjectiveWeights | None =
     progress.report(0.05, f"solving expansion MIP ({len(builds)} build choices, {len(groups)} merged demand groups, "
                           f"{len(flow)} flows)")
     solver_type = mathopt.SolverType.HIGHS if options.solver == "highs" else mathopt.SolverType.GSCIP
-    result = _solve_interruptibly(model, solver_type, params, progress, model_params)
+    # Interrupted at the limit plus a small grace, whatever the solver's own clock says.
+    result = _solve_interruptibly(model, solver_type, params, progress, model_params,
+                                  hard_deadline=time.perf_counter() + remaining * 1.02 + 0.05)
     wall = time.perf_counter() - started
     status = _STATUS.get(result.termination.reason, result.termination.reason.name.lower())
     if not result.has_primal_feasible_solution():
-        return ExpansionSolution(status=status, objective=None, bound=None, gap=None, wall_seconds=wall,
-                                 programme=[], breakdown={}, unmet_by_year={}, out_of_area_by_year={},
-                                 capital_by_year={})
+        # No programme, but the bound proven so far is still valid (a caller may hold an incumbent to measure).
+        dual = float(result.termination.objective_bounds.dual_bound) / _THOUSANDTH
+        return ExpansionSolution(status=status, objective=None, bound=dual if math.isfinite(dual) else None,
+                                 gap=None, wall_seconds=wall, programme=[], breakdown={}, unmet_by_year={},
+                                 out_of_area_by_year={}, capital_by_year={})
     objective = float(result.objective_value()) / _THOUSANDTH
     bound = float(result.termination.objective_bounds.dual_bound) / _THOUSANDTH
     gap = abs(objective - bound) / max(abs(objective), 1e-9) if bound == bound and abs(bound) != float("inf") else None
+    status = honest_status(status, gap)
     solved = result.variable_values()
 
     programme: list[ProjectDecision] = []
@@ -489,7 +619,9 @@ def solve_expansion_data(data: ExpansionData, weights: ObjectiveWeights | None =
     outside = {key: v for key, v in flows.items() if data.is_out_of_area_source(data.arcs[key[0]].source)}
     for (_a, t), v in outside.items():
         oa_by_year[years[t]] += v
-    project_places_years = sum(d.places * sum(1 for y in years if y >= d.open_year) * _revenue(data, d.id)
+    project_of = {p.id: p for p in data.projects}
+    project_places_years = sum(d.places * project_of[d.id].revenue_per_place
+                               * sum(project_of[d.id].usable_share(y - d.open_year) for y in years if y >= d.open_year)
                                for d in programme)
     breakdown = {
         "revenue_existing_and_arcs": sum(data.arcs[a].revenue_per_learner * v for (a, t), v in flows.items()
@@ -525,10 +657,6 @@ def _member_flows(data: ExpansionData, groups: Sequence[_Group],
             if share > 1e-9:
                 flows[arcs[j], t] = share
     return flows
-
-def _revenue(data: ExpansionData, project_id: str) -> float:
-    return next(p.revenue_per_place for p in data.projects if p.id == project_id)
-
 
 def _seconds(value: float) -> Any:
     from datetime import timedelta

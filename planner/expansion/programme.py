@@ -16,16 +16,15 @@ deterministically from the instance (expansions of existing specialist settings 
 
 from __future__ import annotations
 
-import math
 import random
 import time
 from collections.abc import Sequence
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from planner.costs.assumptions import cost_assumptions
 from planner.domain.codes import DEFAULT_COST_PER_PLACE, Need, Phase, SettingKind, SettingStatus
 from planner.domain.models import Instance, Point, Setting
 from planner.domain.travel import TravelModel, complete_journey_limits
@@ -38,21 +37,36 @@ from planner.expansion.demand import (
     quantile_demand,
     suits,
 )
+from planner.expansion.followup import (
+    budget_frontier,
+    evaluate_programme,
+    fixed_programme,
+    marginal_values,
+    with_budget,
+    with_demand,
+    without_project,
+)
 from planner.expansion.model import (
     Arc,
     ExpansionData,
+    ExpansionModel,
     ExpansionSolution,
     ObjectiveWeights,
-    ProjectDecision,
     ProjectOption,
     SolveOptions,
     SubCapacity,
-    solve_expansion_data,
+    build_expansion_model,
 )
+from planner.expansion.money import money_against_nothing, programme_money
 from planner.forecast.levers import ForecastLevers, forecast_parameters
 from planner.forecast.simulation import ForecastParameters, ForecastResult, MoveShift, forecast
-from planner.solving.progress import NullProgress, Progress, RunCancelled
+from planner.solving.progress import Progress
 from planner.sufficiency import DEFAULT_JOURNEY_LIMITS, is_out_of_area, places_for_phase, setting_cost
+
+# The follow-up helpers live in planner.expansion.followup; they stay importable from here.
+__all__ = ["CandidateProject", "ExpansionParameters", "budget_frontier", "build_expansion_data", "evaluate_programme",
+           "fixed_programme", "frontier_chart", "generate_candidates", "marginal_values", "run_expansion",
+           "with_budget", "with_demand", "without_project"]
 
 
 class CandidateProject(BaseModel):
@@ -75,6 +89,10 @@ class CandidateProject(BaseModel):
     earliest_year: int = Field(description="First academic year it could open")
     lead_time_years: int = Field(default=1, ge=0, description="Years between capital spend and opening")
     annual_cost_per_place: float | None = Field(default=None, ge=0, description="Default by kind")
+    capital_by_size: dict[int, float] | None = Field(
+        default=None, description="GBP capital per allowed size (a council's costed options); else fixed + per place")
+    ramp: tuple[float, ...] | None = Field(
+        default=None, description="Share of places usable in the 1st, 2nd... year open; default the run's ramp_up")
 
     @model_validator(mode="after")
     def _coherent(self) -> CandidateProject:
@@ -84,15 +102,28 @@ class CandidateProject(BaseModel):
             raise ValueError(f"candidate {self.id}: place_steps must be positive")
         if self.location is None and self.locality_id is None:
             raise ValueError(f"candidate {self.id}: give a location or a locality_id")
+        if self.capital_by_size is not None and set(self.capital_by_size) != set(self.place_steps):
+            raise ValueError(f"candidate {self.id}: capital_by_size must give every size in place_steps")
+        if self.ramp is not None and any(not 0 < share <= 1 for share in self.ramp):
+            raise ValueError(f"candidate {self.id}: ramp shares must be in (0, 1]")
         return self
 
     def capital(self, places: int) -> float:
+        if self.capital_by_size is not None:
+            return float(self.capital_by_size[places])
         return self.capital_fixed + self.capital_per_place * places
 
     @property
     def revenue_per_place(self) -> float:
         return float(self.annual_cost_per_place if self.annual_cost_per_place is not None
                      else DEFAULT_COST_PER_PLACE[self.kind])
+
+
+# New provision fills over its first years: a new special school usually opens with some year groups and grows
+# (half its places usable in the first year, three quarters in the second); places added to a running school fill
+# faster (three quarters in the first year). A planning assumption to edit per council (no national statistic of
+# fill rates is published); `ramp_up` in the parameters, or `ramp` per candidate project.
+DEFAULT_RAMP_UP: dict[str, tuple[float, ...]] = {"new": (0.5, 0.75), "expansion": (0.75,)}
 
 
 class ExpansionParameters(BaseModel):
@@ -133,6 +164,26 @@ class ExpansionParameters(BaseModel):
     frontier_fractions: list[float] = Field(default_factory=lambda: [0.0, 0.25, 0.5, 0.75, 1.0, 1.5])
     robust_draws: int = Field(default=10, ge=0, le=1000, description="Forecast runs the programme is evaluated on")
     seed: int = Field(default=0, description="Seed of the candidate generator")
+    costs: dict[str, Any] = Field(default_factory=dict, description="Cost assumption overrides (planner.costs)")
+    ramp_up: dict[str, list[float]] = Field(
+        default_factory=lambda: {key: list(value) for key, value in DEFAULT_RAMP_UP.items()},
+        description="Share of places usable in the 1st, 2nd... year open, for 'new' settings and 'expansion's")
+
+    @field_validator("ramp_up")
+    @classmethod
+    def _ramp_shares(cls, value: dict[str, list[float]]) -> dict[str, list[float]]:
+        for key, shares in value.items():
+            if key not in DEFAULT_RAMP_UP:
+                raise ValueError(f"unknown key {key!r}: expected 'new' or 'expansion'")
+            if any(not 0 < share <= 1 for share in shares):
+                raise ValueError(f"{key}: shares must be in (0, 1], got {shares}")
+        return value
+
+    def ramp_for(self, candidate: CandidateProject) -> tuple[float, ...]:
+        """The candidate's own ramp-up, else the run's profile for new settings or expansions."""
+        if candidate.ramp is not None:
+            return candidate.ramp
+        return tuple(self.ramp_up.get("expansion" if candidate.expands_setting_id else "new", ()))
 
     @field_validator("journey_limits")
     @classmethod
@@ -293,7 +344,7 @@ def build_expansion_data(instance: Instance, params: ExpansionParameters,
         ProjectOption(
             id=c.id, sizes=tuple(c.place_steps), capital_by_size=tuple(c.capital(n) for n in c.place_steps),
             open_years=tuple(y for y in years if y >= c.earliest_year), lead_time_years=c.lead_time_years,
-            revenue_per_place=c.revenue_per_place,
+            revenue_per_place=c.revenue_per_place, ramp=params.ramp_for(c),
         )
         for c in candidates
     )
@@ -314,37 +365,6 @@ def build_expansion_data(instance: Instance, params: ExpansionParameters,
     return data, labels
 
 
-def with_budget(data: ExpansionData, total: float | None) -> ExpansionData:
-    """The same problem with another total capital budget (yearly budgets unchanged)."""
-    return replace(data, budget_total=total)
-
-
-def without_project(data: ExpansionData, project_id: str) -> ExpansionData:
-    projects = tuple(replace(p, forced_out=True) if p.id == project_id else p
-                     for p in data.projects)
-    return replace(data, projects=projects)
-
-
-def fixed_programme(data: ExpansionData, programme: Sequence[ProjectDecision]) -> ExpansionData:
-    """The problem with the build decisions fixed to a programme (an LP: used to evaluate it under other demand)."""
-    chosen = {d.id: d for d in programme}
-    projects = []
-    for p in data.projects:
-        if p.id in chosen:
-            d = chosen[p.id]
-            k = p.sizes.index(d.places)
-            projects.append(ProjectOption(id=p.id, sizes=(d.places,), capital_by_size=(p.capital_by_size[k],),
-                                          open_years=(d.open_year,), lead_time_years=p.lead_time_years,
-                                          revenue_per_place=p.revenue_per_place, forced_in=True))
-        else:
-            projects.append(replace(p, forced_out=True))
-    return replace(data, projects=tuple(projects), budget_by_year={}, budget_total=None)
-
-
-def with_demand(data: ExpansionData, demand: Sequence[Sequence[float]]) -> ExpansionData:
-    return replace(data, demand=tuple(tuple(row) for row in demand))
-
-
 def parse_expansion_parameters(parameters: dict[str, Any] | ExpansionParameters) -> ExpansionParameters:
     """Validate run parameters; a ValueError names the field."""
     if isinstance(parameters, ExpansionParameters):
@@ -357,72 +377,78 @@ def parse_expansion_parameters(parameters: dict[str, Any] | ExpansionParameters)
         raise ValueError(f"expansion parameter {where}: {first['msg'].removeprefix('Value error, ')}") from error
 
 
-def evaluate_programme(data: ExpansionData, programme: Sequence[ProjectDecision], paths: Sequence[Sequence[
-        Sequence[float]]], weights: ObjectiveWeights, options: SolveOptions | None = None) -> dict[str, Any]:
-    """Robust KPIs of a fixed programme across demand paths (forecast runs): expected and p90 unmet need."""
-    fixed = fixed_programme(data, programme)
-    unmet: list[float] = []
-    oa: list[float] = []
-    for path in paths:
-        solution = solve_expansion_data(with_demand(fixed, path), weights, options or SolveOptions())
-        unmet.append(solution.breakdown.get("unmet_learner_years", math.nan))
-        oa.append(solution.breakdown.get("out_of_area_learner_years", math.nan))
-    return {
-        "draws": len(paths),
-        "unmet_expected": float(np.mean(unmet)) if unmet else 0.0,
-        "unmet_p90": float(np.percentile(unmet, 90)) if unmet else 0.0,
-        "out_of_area_expected": float(np.mean(oa)) if oa else 0.0,
-        "out_of_area_p90": float(np.percentile(oa, 90)) if oa else 0.0,
-    }
+# How the one time limit of a run is shared after the forecast and the model are built: the main solve first,
+# then the budget frontier, the marginal values and the robust KPIs (an unused share passes on to the next part).
+TIME_SHARES: dict[str, float] = {"main_solve": 0.55, "frontier": 0.25, "marginal_values": 0.10, "money": 0.05,
+                                 "robust": 0.05}
 
 
-def marginal_values(data: ExpansionData, solution: ExpansionSolution, weights: ObjectiveWeights,
-                    options: SolveOptions, progress: Progress | None = None) -> dict[str, float | None]:
-    """Each chosen project's value: the objective increase when it is forced out and the rest re-optimised."""
-    progress = progress or NullProgress()
-    values: dict[str, float | None] = {}
-    for i, decision in enumerate(solution.programme):
-        if progress.should_stop():
-            raise RunCancelled("expansion marginal values cancelled")
-        hint = [d for d in solution.programme if d.id != decision.id]
-        again = solve_expansion_data(without_project(data, decision.id), weights, options, hint=hint)
-        values[decision.id] = (again.objective - solution.objective) if (
-            again.objective is not None and solution.objective is not None) else None
-        progress.report(0.5 + 0.25 * (i + 1) / max(1, len(solution.programme)), f"marginal value {decision.id}")
-    return values
-
-
-def budget_frontier(data: ExpansionData, budgets: Sequence[float], weights: ObjectiveWeights,
-                    options: SolveOptions, progress: Progress | None = None) -> list[dict[str, Any]]:
-    """Outcome against total capital budget: objective, unmet need, out-of-area and capital used at each level."""
-    progress = progress or NullProgress()
-    rows: list[dict[str, Any]] = []
-    for i, budget in enumerate(budgets):
-        if progress.should_stop():
-            raise RunCancelled("expansion frontier cancelled")
-        solution = solve_expansion_data(with_budget(data, budget), weights, options)
-        rows.append({
-            "budget_total": budget, "status": solution.status, "objective": solution.objective,
-            "gap": solution.gap, "capital_used": solution.breakdown.get("capital"),
-            "unmet_learner_years": solution.breakdown.get("unmet_learner_years"),
-            "out_of_area_learner_years": solution.breakdown.get("out_of_area_learner_years"),
-            "out_of_area_cost": solution.breakdown.get("out_of_area_cost"),
-            "projects": len(solution.programme),
-        })
-        progress.report(0.75 + 0.25 * (i + 1) / max(1, len(budgets)), f"frontier at GBP {budget:,.0f}")
-    return rows
+def _part_deadline(deadline: float, parts_left: Sequence[str]) -> float:
+    """The instant the first of `parts_left` must end: its share of the time left (by TIME_SHARES)."""
+    now = time.perf_counter()
+    total = sum(TIME_SHARES[p] for p in parts_left)
+    return now + max(0.0, deadline - now) * TIME_SHARES[parts_left[0]] / total
 
 
 def run_expansion(instance: Instance, parameters: dict[str, Any], progress: Progress) -> dict[str, Any]:
-    """Run kind "expansion": the programme, marginal values, budget frontier and robust KPIs as JSON."""
+    """Run kind "expansion": the programme, marginal values, budget frontier and robust KPIs as JSON.
+
+    `solve.time_limit_seconds` is the wall-clock limit of the whole call (forecast, model, main solve, frontier,
+    marginal values and robust KPIs); `statistics.time_split` reports where the time went.
+    """
     started = time.perf_counter()
     params = parse_expansion_parameters(parameters)
+    # Parts are planned to end a little early (3%), so reading results back keeps the call within its limit.
+    deadline = started + 0.97 * params.solve.time_limit_seconds
+    split: dict[str, float] = {}
     projection = project_forecast(instance, params)
+    split["forecast"] = time.perf_counter() - started
+    mark = time.perf_counter()
     data, labels = build_expansion_data(instance, params, projection=projection)
+    split["build"] = time.perf_counter() - mark
     progress.report(0.02, f"{len(data.projects)} candidate projects, {len(data.years)} years")
-    solution = solve_expansion_data(data, params.weights, params.solve, progress)
-    result: dict[str, Any] = {
+    parts = [name for name, wanted in (("main_solve", True), ("frontier", True),
+                                       ("marginal_values", params.marginal_values), ("money", True),
+                                       ("robust", params.robust_draws > 0)) if wanted]
+    mark = time.perf_counter()
+    built = build_expansion_model(data, params.weights, params.solve)
+    split["build"] += time.perf_counter() - mark
+    mark = time.perf_counter()
+    solution = built.solve(params.solve, progress, deadline=_part_deadline(deadline, parts), started=started)
+    if not solution.has_solution:
+        # No programme found in time: fall back on building nothing (always feasible; an LP), so the frontier and
+        # the rest still have an incumbent. Its gap is unknown, and its status says so.
+        # It may use the first half of the 10% the limit allows, so a run always returns a programme to compare.
+        solution = built.solve(params.solve, deadline=started + 1.05 * params.solve.time_limit_seconds,
+                               without=[p.id for p in data.projects if not p.forced_in])
+        solution.bound, solution.gap = None, None
+        solution.status = "feasible" if solution.has_solution else solution.status
+    split["main_solve"] = time.perf_counter() - mark
+    result = _result_head(solution, data, projection, params)
+    if solution.has_solution:
+        _follow_up(result, built, solution, labels, params, progress, deadline, parts[1:], split)
+        mark = time.perf_counter()
+        result["money"] = _money(instance, built, solution, labels, params, _part_deadline(deadline, ["money", *(
+            ["robust"] if params.robust_draws else [])]))
+        split["money"] = time.perf_counter() - mark
+        if params.robust_draws:
+            mark = time.perf_counter()
+            paths = forecast_draws(labels["projection"], labels["cells"], params.robust_draws)
+            result["robust"] = evaluate_programme(data, solution.programme, paths, params.weights, params.solve,
+                                                  deadline=deadline, expected_seconds=built.build_seconds)
+            split["robust"] = time.perf_counter() - mark
+    split["total"] = time.perf_counter() - started
+    result["statistics"]["time_split"] = {key: round(value, 3) for key, value in split.items()}
+    result["statistics"]["time_limit_seconds"] = params.solve.time_limit_seconds
+    result["statistics"]["total_wall_seconds"] = split["total"]
+    return result
+
+
+def _result_head(solution: ExpansionSolution, data: ExpansionData, projection: ForecastResult,
+                 params: ExpansionParameters) -> dict[str, Any]:
+    return {
         "status": solution.status,
+        "status_text": solution.status_text,
         "statistics": {"wall_seconds": solution.wall_seconds, "objective": solution.objective,
                        "bound": solution.bound, "gap": solution.gap, "projects": len(data.projects),
                        "years": len(data.years), "demand_groups": len(data.demand_ids),
@@ -434,32 +460,58 @@ def run_expansion(instance: Instance, parameters: dict[str, Any], progress: Prog
         "out_of_area_by_year": {str(k): v for k, v in solution.out_of_area_by_year.items()},
         "capital_by_year": {str(k): v for k, v in solution.capital_by_year.items()},
     }
-    if not solution.has_solution:
-        result["statistics"]["total_wall_seconds"] = time.perf_counter() - started
-        return result
-    candidates: dict[str, CandidateProject] = labels["candidates"]
-    follow_up = params.solve.model_copy(update={"time_limit_seconds": max(1.0, params.solve.time_limit_seconds / 4)})
-    values = marginal_values(data, solution, params.weights, follow_up, progress) if params.marginal_values else {}
-    for decision in solution.programme:
-        candidate = candidates[decision.id]
-        result["programme"].append({
-            "id": decision.id, "name": candidate.name, "kind": candidate.kind.value,
-            "designations": sorted(n.value for n in candidate.designations), "locality_id": candidate.locality_id,
-            "expands_setting_id": candidate.expands_setting_id, "places": decision.places,
-            "open_year": decision.open_year, "spend_year": decision.spend_year, "capital": decision.capital,
-            "marginal_value": values.get(decision.id),
-        })
+
+
+def _follow_up(result: dict[str, Any], built: ExpansionModel, solution: ExpansionSolution, labels: dict[str, Any],
+               params: ExpansionParameters, progress: Progress, deadline: float, parts: list[str],
+               split: dict[str, float]) -> None:
+    """Frontier, marginal values and robust KPIs, each within its share of what is left of the time limit."""
+    follow_up = params.solve
+    data = built.data
     if params.frontier_budgets is not None:
         budgets = list(params.frontier_budgets)
     else:
         reference = params.budget_total or sum(data.budget_by_year.values())
         budgets = [reference * f for f in params.frontier_fractions]
-    result["frontier"] = budget_frontier(data, budgets, params.weights, follow_up, progress) if budgets else []
-    if params.robust_draws:
-        paths = forecast_draws(projection, labels["cells"], params.robust_draws)
-        result["robust"] = evaluate_programme(data, solution.programme, paths, params.weights, follow_up)
-    result["statistics"]["total_wall_seconds"] = time.perf_counter() - started
-    return result
+    mark = time.perf_counter()
+    result["frontier"] = budget_frontier(data, budgets, params.weights, follow_up, progress, main=solution,
+                                         deadline=_part_deadline(deadline, parts), built=built) if budgets else []
+    split["frontier"] = time.perf_counter() - mark
+    parts = parts[1:]
+    values: dict[str, dict[str, Any]] = {}
+    if params.marginal_values:
+        mark = time.perf_counter()
+        values = marginal_values(data, solution, params.weights, follow_up, progress,
+                                 deadline=_part_deadline(deadline, parts), built=built)
+        split["marginal_values"] = time.perf_counter() - mark
+        parts = parts[1:]
+    candidates: dict[str, CandidateProject] = labels["candidates"]
+    for decision in solution.programme:
+        candidate = candidates[decision.id]
+        value = values.get(decision.id, {})
+        result["programme"].append({
+            "id": decision.id, "name": candidate.name, "kind": candidate.kind.value,
+            "designations": sorted(n.value for n in candidate.designations), "locality_id": candidate.locality_id,
+            "expands_setting_id": candidate.expands_setting_id, "places": decision.places,
+            "open_year": decision.open_year, "spend_year": decision.spend_year, "capital": decision.capital,
+            "ramp": list(params.ramp_for(candidate)),
+            "marginal_value": value.get("value"), "marginal_value_note": value.get("note", "not computed"),
+            "marginal_value_resolve_gap": value.get("resolve_gap"),
+        })
+
+
+def _money(instance: Instance, built: ExpansionModel, solution: ExpansionSolution, labels: dict[str, Any],
+           params: ExpansionParameters, deadline: float) -> dict[str, Any]:
+    """The programme's high-needs spend (planner.costs), with savings and payback against building nothing."""
+    assumptions = cost_assumptions(instance, params.costs)
+    data = built.data
+    money = programme_money(instance, data, labels["cells"], solution, labels["candidates"], assumptions)
+    nothing = built.solve(params.solve, deadline=deadline,
+                          without=[p.id for p in data.projects if not p.forced_in]) if solution.programme else solution
+    if not nothing.has_solution:
+        return money
+    baseline = programme_money(instance, data, labels["cells"], nothing, labels["candidates"], assumptions)
+    return money_against_nothing(money, baseline)
 
 
 def frontier_chart(rows: Sequence[dict[str, Any]], fmt: str = "png") -> bytes:

@@ -61,11 +61,20 @@ def test_an_explicit_baseline_wins_and_an_unknown_one_is_refused(table: dict[str
 
 def test_the_money_view_is_summarised_as_the_cost_model_gives_it(table: dict[str, Any]) -> None:
     money = table["money"]["Phase 3"]
-    assert money["capital"] == 5e6 and money["payback_year"] == 2030
+    # Savings are recomputed against the compared baseline (31m a year): 1m then 3m; 4m by 2028 < 5m capital, so
+    # no payback inside the two years (whatever the run's own stored figures said).
+    assert money["capital"] == 5e6 and money["payback_year"] is None
     assert money["spend_total"] == pytest.approx(58e6) and money["savings_vs_baseline_total"] == pytest.approx(4e6)
     assert money["spend_total_vs_baseline"] == pytest.approx(-4e6)
     assert money["transport_total"] == pytest.approx(5.8e6)
-    assert table["money"]["baseline"]["savings_vs_baseline_total"] is None
+    assert table["money"]["baseline"]["savings_vs_baseline_total"] == 0.0
+
+
+def test_payback_is_the_first_year_cumulative_savings_cover_the_capital() -> None:
+    runs = {"baseline": _result("baseline", [], [10.0, 12.0], 0.0, [31e6, 31e6], None, None),
+            "Cheap": _result("Cheap", ["Cheap"], [4.0, 2.0], 3e6, [30e6, 28e6], None, None)}
+    money = compare_runs(runs)["money"]["Cheap"]
+    assert money["payback_year"] == 2028  # 1m saved in 2027, 4m by 2028 >= 3m
 
 
 def test_csv_workbook_and_chart_carry_names_differences_money_and_units(table: dict[str, Any]) -> None:
@@ -79,6 +88,7 @@ def test_csv_workbook_and_chart_carry_names_differences_money_and_units(table: d
     assert scenarios[1][:3] == ("Phase 3", "Phase 3", "Phase 3") and scenarios[2][2] == "(council's data)"
     money = {row[0]: row for row in book["money"].iter_rows(values_only=True)}
     header = money["scenario"]
-    assert money["Phase 3"][header.index("payback_year")] == 2030
+    assert money["Phase 3"][header.index("savings_vs_baseline_total")] == pytest.approx(4e6)
+    assert money["Phase 3"][header.index("payback_year")] is None
     svg = comparison_chart(table, "svg").decode("utf-8")
     assert "GBP m" in svg and "learners" in svg and "2027/28" in svg

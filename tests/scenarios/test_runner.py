@@ -134,7 +134,7 @@ def test_compare_reconciles_with_single_runs(demo: Instance) -> None:
     first = parsed[0]
     assert float(first["unmet_need"]) == pytest.approx(table["rows"][0]["unmet_need"], abs=1e-3)
     book = openpyxl.load_workbook(io.BytesIO(comparison_xlsx(table)))
-    assert book.sheetnames == ["scenarios", "totals", "totals vs baseline", "by year", "metrics"]
+    assert book.sheetnames == ["scenarios", "totals", "totals vs baseline", "by year", "money", "metrics"]
     assert book["by year"].max_row == len(table["rows"]) + 1
     assert comparison_chart(table, "png").startswith(b"\x89PNG")
     assert b"<svg" in comparison_chart(table, "svg")[:500]
