@@ -287,7 +287,7 @@
   function plot(target, traces, layout, options) {
     const el = typeof target === "string" ? document.getElementById(target) : target;
     const opts = options && options !== plotConfig ? options : {};
-    if (!el.dataset.alt) el.dataset.alt = el.getAttribute("aria-label") || "";
+    if (!el.dataset.alt) el.dataset.alt = el.getAttribute("aria-label") || ""; // a template's words for the chart
     el.removeAttribute("role");
     el.removeAttribute("aria-label");
     const lay = Object.assign({ colorway: PALETTE.categorical, font: { family: "system-ui, sans-serif", size: 13 } }, layout);

@@ -163,7 +163,7 @@
     const draw = () => {
       const traces = runs.map(x => ({ type: "scatter", mode: "lines+markers", name: x.scenario.name,
         x: x.run.result.years.map(academicYear), y: x.run.result.years.map(y => x.run.result.kpis[y][metric.value]) }));
-      Plotly.react("compare-chart", traces, { title: { text: metric.selectedOptions[0].textContent + " by year" },
+      PP.plot("compare-chart", traces, { title: { text: metric.selectedOptions[0].textContent + " by year" },
         margin: { t: 50, r: 20, b: 50, l: 70 }, legend: { orientation: "h" }, xaxis: { title: { text: "Academic year" } } }, PP.plotConfig);
     };
     metric.onchange = draw; draw();
@@ -217,7 +217,7 @@
         { key: "projects", label: "Projects", numeric: true }], frontier, { caption: "Outcome against total budget" });
       const chart = document.getElementById("frontier-chart");
       chart.hidden = false;
-      Plotly.react(chart, [
+      PP.plot(chart, [
         { type: "scatter", mode: "lines+markers", name: "Unmet learner-years", x: frontier.map(f => f.budget_total / 1e6), y: frontier.map(f => f.unmet_learner_years) },
         { type: "scatter", mode: "lines+markers", name: "Out-of-area learner-years", x: frontier.map(f => f.budget_total / 1e6), y: frontier.map(f => f.out_of_area_learner_years) },
       ], { title: { text: "Budget frontier" }, xaxis: { title: { text: "Total capital budget (£m)" } },

@@ -32,7 +32,7 @@
     if (!t) return;
     const x = weekDates();
     const cap = t.capacity_hours_by_week || [];
-    Plotly.react("team-chart", [
+    PP.plot("team-chart", [
       { type: "bar", name: "Planned hours", x, y: t.load_hours_by_week, marker: { color: "#0b4f8a" } },
       { type: "scatter", mode: "lines", name: "Capacity", x, y: cap, line: { color: "#a4161a", shape: "hv" } },
     ], { title: { text: `${t.name}: hours per week` }, margin: { t: 50, r: 20, b: 60, l: 60 }, legend: { orientation: "h" },
