@@ -300,7 +300,8 @@
       el.before(summary);
     }
     const spec = opts.table === false ? null : (opts.table || chartTable(traces, lay));
-    summary.textContent = (opts.alt || [title, el.dataset.alt].filter(Boolean).join(". ")) +
+    const words = (opts.alt || [title, el.dataset.alt].filter(Boolean).join(". ")).replace(/\.?\s*$/, ".");
+    summary.textContent = words +
       (spec ? " The figures are in the table after the chart." : opts.tableNote ? " " + opts.tableNote : "");
     el.setAttribute("aria-describedby", summary.id);
     let details = document.getElementById(id + "-data");
@@ -314,7 +315,28 @@
       table(details.querySelector("div"), spec.columns, spec.rows,
         { caption: spec.caption || title || el.dataset.alt || "Figures", rowHeaders: spec.rowHeaders !== false });
     } else if (details) details.remove();
-    return Plotly.react(el, traces, lay, plotConfig);
+    // A phone: the title wrapped to the width, the legend under the axis, no modebar over the title.
+    const narrow = el.clientWidth > 0 && el.clientWidth < 600;
+    if (narrow && title) {
+      const lines = wrapWords(String(title), Math.max(20, Math.floor(el.clientWidth / 8.5)));
+      lay.title = { text: lines.join("<br>"), font: { size: 14 } };
+      lay.margin = Object.assign({}, lay.margin, { t: 24 + 20 * lines.length });
+    }
+    if (narrow) {
+      lay.margin = Object.assign({}, lay.margin, { l: Math.min((lay.margin || {}).l || 60, 56), r: Math.min((lay.margin || {}).r || 20, 10) });
+      if (lay.legend) lay.legend = Object.assign({}, lay.legend, { orientation: "h", y: -0.5 });
+      if (lay.legend && !lay.height) lay.margin.b = Math.max(lay.margin.b || 50, 120);
+    }
+    return Plotly.react(el, traces, lay, Object.assign({}, plotConfig, narrow ? { displayModeBar: false } : {}));
+  }
+
+  function wrapWords(text, width) {
+    const lines = [];
+    for (const word of text.split(" ")) {
+      if (lines.length && (lines[lines.length - 1] + " " + word).length <= width) lines[lines.length - 1] += " " + word;
+      else lines.push(word);
+    }
+    return lines;
   }
 
   /* Integer colour-bar ticks from 0 to max (counts of learners are whole: never "0.5 learners"). */

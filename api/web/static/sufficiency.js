@@ -88,13 +88,19 @@
     const locs = localities.filter(l => rows.some(r => r.locality_id === l.id) || l.in_area);
     const z = ns.map(n => locs.map(l => sum(rows.filter(r => r.need === n && r.locality_id === l.id), r => value(r, measure.value))));
     const zmax = Math.max(1, ...z.flat());
-    PP.plot("heatmap", [{ type: "heatmap", z, x: locs.map(l => l.name), y: ns, text: z.map(row => row.map(v => num(v))), texttemplate: "%{text}",
+    // Zero cells are left white (no colour) so the cells with learners stand out; the table behind has every zero.
+    PP.plot("heatmap", [{ type: "heatmap", z: z.map(row => row.map(v => (v ? v : null))), x: locs.map(l => l.name), y: ns,
+      text: z.map(row => row.map(v => (v ? num(v) : ""))), texttemplate: "%{text}", hoverongaps: false,
       colorscale: PP.PALETTE.sequential || "Viridis", reversescale: true, zmin: 0, zmax,
       hovertemplate: "%{y} in %{x}: %{z} learners<extra></extra>",
       colorbar: Object.assign({ title: { text: "Learners" } }, PP.wholeTicks(zmax)), xgap: 2, ygap: 2 }],
     { title: { text: `${measure.selectedOptions[0].textContent}, ${academicYear(year)}` }, margin: { t: 60, r: 10, b: 100, l: 60 },
+      height: 180 + 30 * ns.length,
       yaxis: { autorange: "reversed", title: { text: "Primary need" } }, xaxis: { title: { text: "Locality" }, automargin: true } },
-    { alt: `Heatmap of ${measure.selectedOptions[0].textContent.toLowerCase()} in ${academicYear(year)} by primary need (rows) and locality (columns), ${label("pool", pool()).toLowerCase()}` });
+    { table: { columns: [{ key: "need", label: "Need" }].concat(locs.map((l, i) => ({ key: "c" + i, label: l.name, numeric: true, format: v => num(v) }))),
+      rows: ns.map((n, r) => Object.assign({ need: n }, ...locs.map((l, i) => ({ ["c" + i]: z[r][i] })))),
+      caption: `${measure.selectedOptions[0].textContent}, ${academicYear(year)}, ${label("pool", pool()).toLowerCase()}: learners by need and locality` },
+      alt: `Heatmap of ${measure.selectedOptions[0].textContent.toLowerCase()} in ${academicYear(year)} by primary need (rows) and locality (columns), ${label("pool", pool()).toLowerCase()}` });
     const el = $("heatmap");
     if (el.removeAllListeners) el.removeAllListeners("plotly_click");
     el.on("plotly_click", ev => { const p = ev.points[0]; showCell(p.y, locs[p.pointNumber[1]].id); });
