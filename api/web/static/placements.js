@@ -222,7 +222,7 @@
     const year = run ? run.result.academic_year : ctx.instance.base_year + 1;
     const ncy = rec.ncy === null ? null : rec.ncy + (year - ctx.instance.base_year);
     const parts = [el("h3", { id: "learner-panel-h" }, `Learner ${id}`),
-      el("p", {}, `Need ${rec.primary_need}${rec.secondary_need ? " / " + rec.secondary_need : ""} · NCY ${rec.ncy === null ? "—" : rec.ncy} now` +
+      el("p", {}, `Need ${PP.needLabel(rec.primary_need)}${rec.secondary_need ? " / " + PP.needLabel(rec.secondary_need) : ""} · NCY ${rec.ncy === null ? "—" : rec.ncy} now` +
         `${ncy !== null ? `, ${ncy} in ${academicYear(year)}` : ""} · currently at ${settingName(rec.current_setting_id)} · ` +
         `pinned: ${settingName(rec.pinned_setting_id)}`)];
 
