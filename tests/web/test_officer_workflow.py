@@ -136,3 +136,14 @@ def test_run_progress_never_goes_backwards(live_server: LiveServer, visit: Visit
     messages = [message for _, message in seen]
     assert messages[:4] == ["Running: forecast 2030", "Running: forecast 2030", "Running: sufficiency 2031",
                             "Running: sufficiency 2031"]
+
+
+def test_officer_sees_words_not_codes_and_a_fitting_denial(live_server: LiveServer, visit: Visit) -> None:
+    page = open_placements(visit, live_server)
+    info = page.inner_text("#round-info")
+    assert "Optimal" in info or "Feasible" in info, info
+    assert "OPTIMAL" not in info and "FEASIBLE" not in info
+    page.goto(f"{live_server.base_url}/sufficiency")
+    page.wait_for_selector("#role-denied:not([hidden])")
+    denial = page.inner_text("#role-denied")
+    assert "council-wide planning figures" in denial and "learner-level" not in denial
