@@ -87,6 +87,18 @@ def overflow(page: Any) -> int:
 def visit_role(visit: Visit, server: LiveServer, role: str, script: str) -> dict[str, Any]:
     page = visit.page
     found: dict[str, Any] = {}
+    # The sign-in page first (before any key is stored), at both sizes.
+    for size, (width, height) in SIZES.items():
+        page.set_viewport_size({"width": width, "height": height})
+        page.goto(server.base_url + "/")
+        page.wait_for_selector("#api-key")
+        page.screenshot(path=str(SCREENSHOTS / f"signin-{size}.png"), full_page=True)
+        entry = found.setdefault("signin", {})
+        if size == "desktop":
+            entry["violations"] = axe_violations(page, script)
+        else:
+            entry["overflow_px"] = overflow(page)
+    page.set_viewport_size({"width": SIZES["desktop"][0], "height": SIZES["desktop"][1]})
     sign_in(visit, server, role)
     for size, (width, height) in SIZES.items():
         page.set_viewport_size({"width": width, "height": height})
