@@ -66,9 +66,9 @@ def filled_server(live_server: LiveServer) -> LiveServer:
 
 
 def settle(page: Any) -> None:
-    """Wait for the page's script, then for its data requests and charts (no request for half a second)."""
+    """Wait for the page's script to have fetched its data and drawn its charts (body[data-ready] is set once every
+    page callback, charts included, has finished) or shown the role notice."""
     page.wait_for_selector("body[data-ready=true], #role-denied:not([hidden])")
-    page.wait_for_load_state("networkidle")
 
 
 def axe_violations(page: Any, script: str) -> list[dict[str, Any]]:
