@@ -29,6 +29,8 @@
       const out = { academic_year: year };
       for (const k of ["demand", "placed_in_area", "short_of_capacity", "out_of_reach", "placed_out_of_area", "out_of_area_cost_gbp"]) out[k] = sum(rows, r => r[k] || 0);
       out.not_met = notMet(out);
+      // A run stored before rows carried the out-of-area cost: say so rather than show GBP 0.
+      if (rows.some(r => r.out_of_area_cost_gbp === undefined)) out.out_of_area_cost_gbp = null;
       return out;
     });
   }
@@ -62,7 +64,7 @@
       { key: "out_of_reach", label: "Out of reach", numeric: true, format: v => num(v) },
       { key: "placed_out_of_area", label: "Out of area / independent", numeric: true, format: v => num(v) },
       { key: "not_met", label: "Not met in area", numeric: true, format: v => `<strong>${num(v)}</strong>` },
-      { key: "out_of_area_cost_gbp", label: "Out-of-area cost a year", numeric: true, format: money }],
+      { key: "out_of_area_cost_gbp", label: "Out-of-area cost a year", numeric: true, format: v => (v === null ? "not costed (run again)" : money(v)) }],
     years, { caption: `${needLabel(need)}, ${label("pool", pool()).toLowerCase()}: every forecast year (cost: each setting's cost per place, else the indicative cost of its kind)`,
       rowHeaders: true, id: "year-detail-table" });
   }
