@@ -283,7 +283,8 @@
   /* Every chart goes through here: the safe config, the Okabe-Ito colourway, a text alternative before the chart and
      the figures as a table behind it (a <details> after the chart). The chart container is a plain element (no
      role="img": Plotly puts interactive controls inside it, and an image role may not contain any).
-     options: { alt: sentence, table: false | {columns, rows, caption}, tableNote: text when there is no table }. */
+     options: { alt: sentence, table: false | {columns, rows, caption}, tableNote: text when there is no table,
+     keepLegend: the chart places its own legend on phones }. */
   function plot(target, traces, layout, options) {
     const el = typeof target === "string" ? document.getElementById(target) : target;
     const opts = options && options !== plotConfig ? options : {};
@@ -324,8 +325,8 @@
     }
     if (narrow) {
       lay.margin = Object.assign({}, lay.margin, { l: Math.min((lay.margin || {}).l || 60, 56), r: Math.min((lay.margin || {}).r || 20, 10) });
-      if (lay.legend) lay.legend = Object.assign({}, lay.legend, { orientation: "h", y: -0.5 });
-      if (lay.legend && !lay.height) lay.margin.b = Math.max(lay.margin.b || 50, 120);
+      if (lay.legend && !opts.keepLegend) lay.legend = Object.assign({}, lay.legend, { orientation: "h", y: -0.5 });
+      if (lay.legend && !opts.keepLegend && !lay.height) lay.margin.b = Math.max(lay.margin.b || 50, 120);
     }
     return Plotly.react(el, traces, lay, Object.assign({}, plotConfig, narrow ? { displayModeBar: false } : {}));
   }

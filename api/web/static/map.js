@@ -33,6 +33,7 @@
 
   function draw() {
     const year = Number(document.getElementById("map-year").value);
+    const narrow = document.getElementById("map").clientWidth < 600; // a phone: the colour bar goes under the map
     const inArea = localities.filter(l => l.in_area);
     const open = settings.filter(s => s.in_area && PP.isOpenIn(s, year));
     const xs = open.map(s => s.location.easting).concat(inArea.map(l => l.centroid.easting));
@@ -72,17 +73,19 @@
         x: group.map(s => s.location.easting), y: group.map(s => s.location.northing),
         marker: { symbol: symbols[kind] || "circle", size: group.map(s => 8 + 2.2 * Math.sqrt(s.capacity)), sizemode: "diameter",
           color: group.map(s => fill(s) === null ? 0 : fill(s)), cmin: 0, cmax: 1, colorscale: PP.PALETTE.sequential_alt || "Cividis",
-          showscale: k === 0, colorbar: { title: { text: "Fill rate" }, tickformat: ".0%", x: 1.02 }, line: { color: "#222", width: 1 } },
+          showscale: k === 0, colorbar: narrow ? { title: { text: "Fill rate" }, tickformat: ".0%", orientation: "h", y: -0.55, thickness: 12 }
+            : { title: { text: "Fill rate" }, tickformat: ".0%", x: 1.02 }, line: { color: "#222", width: 1 } },
         text: group.map(s => `${s.name} (${s.id})<br>${PP.label("kind", kind)} · ${s.capacity} places` +
           (spare[s.id] ? `<br>used ${spare[s.id].used}, spare ${spare[s.id].spare_places} (${Math.round(100 * fill(s))}% full)` : "<br>fill rate: run sufficiency") +
           `<br>needs: ${s.designations.join(", ") || "any"}`),
         hoverinfo: "text" });
     });
-    PP.plot("map", traces, { margin: { t: 40, r: 20, b: 50, l: 70 }, hovermode: "closest", legend: { orientation: "h", x: 0, y: 1.06 },
+    PP.plot("map", traces, { margin: { t: narrow ? 130 : 40, r: 20, b: narrow ? 110 : 50, l: 70 }, hovermode: "closest",
+      legend: narrow ? { orientation: "h", x: 0, y: 1.02, yanchor: "bottom" } : { orientation: "h", x: 0, y: 1.06 },
       xaxis: { title: { text: "Easting (m)" }, range: [box.x0, box.x1], showgrid: false, zeroline: false },
       yaxis: { title: { text: "Northing (m)" }, range: [box.y0, box.y1], scaleanchor: "x", scaleratio: 1, showgrid: false, zeroline: false },
       plot_bgcolor: "#ffffff" }, { table: false, alt: `Map of the council's localities shaded by specialist demand in ${academicYear(year)}, with specialist settings sized by places and coloured by how full they are`,
-      tableNote: "The figures for each locality are in the Localities table after the map." });
+      tableNote: "The figures for each locality are in the Localities table after the map.", keepLegend: true });
     document.getElementById("map-info").textContent = run ? `Demand and fill from sufficiency run ${run.id.slice(0, 8)}.` : "No sufficiency run yet: demand and fill rates appear once one has run (Sufficiency page).";
     const part = (v, k) => run ? num((parts[v] || {})[k] || 0) : "—";
     table("locality-table", [{ key: "name", label: "Locality", format: (v, l) => esc(PP.named(v, l.id)) },

@@ -98,7 +98,7 @@
       colorbar: Object.assign({ title: { text: "Learners" } }, PP.wholeTicks(zmax)), xgap: 2, ygap: 2 }],
     { title: { text: `${measure.selectedOptions[0].textContent}, ${academicYear(year)}` }, margin: { t: 60, r: 10, b: 100, l: 60 },
       height: 180 + 30 * ns.length,
-      yaxis: { autorange: "reversed", title: { text: "Primary need" } }, xaxis: { title: { text: "Locality" }, automargin: true } },
+      yaxis: { autorange: "reversed", title: { text: "Primary need" }, automargin: true }, xaxis: { title: { text: "Locality" }, automargin: true } },
     { table: { columns: [{ key: "need", label: "Need" }].concat(locs.map((l, i) => ({ key: "c" + i, label: l.name, numeric: true, format: v => num(v) }))),
       rows: ns.map((n, r) => Object.assign({ need: n }, ...locs.map((l, i) => ({ ["c" + i]: z[r][i] })))),
       caption: `${measure.selectedOptions[0].textContent}, ${academicYear(year)}, ${label("pool", pool()).toLowerCase()}: learners by need and locality` },
