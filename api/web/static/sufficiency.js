@@ -148,7 +148,11 @@
       { x, y: q.p10, type: "scatter", mode: "lines", fill: "tonexty", fillcolor: "rgba(0,114,178,0.2)", line: { width: 0 }, name: "10th–90th percentile", hoverinfo: "y+name" },
       { x, y: q.p50, type: "scatter", mode: "lines+markers", line: { color: blue, width: 3 }, name: "Median" },
     ], { title: { text: `Learners with plans, primary need ${need}` }, margin: { t: 50, r: 20, b: 50, l: 60 },
-      xaxis: { title: { text: "Academic year" } }, yaxis: { title: { text: "Learners" } }, legend: { orientation: "h", y: -0.25 } });
+      xaxis: { title: { text: "Academic year" } }, yaxis: { title: { text: "Learners" } }, legend: { orientation: "h", y: -0.25 } },
+    { table: { caption: `Learners with plans, primary need ${need}: forecast percentiles`,
+      columns: [{ key: "year", label: "Academic year" }, { key: "p10", label: "10th percentile", numeric: true, format: v => num(v) },
+        { key: "p50", label: "Median", numeric: true, format: v => num(v) }, { key: "p90", label: "90th percentile", numeric: true, format: v => num(v) }],
+      rows: x.map((year, i) => ({ year, p10: q.p10[i], p50: q.p50[i], p90: q.p90[i] })) } });
   }
 
   function setupForecast() {
