@@ -206,6 +206,9 @@ def allocate_year(instance: Instance, year: int, demand: dict[tuple[Need, Phase,
     out_flow = np.bincount(arc_cell, weights=placed_flow * outside[arc_setting], minlength=n_cells)
     unit_cost = np.array([setting_cost(s) for s in settings], dtype=np.int64)
     cost = np.bincount(arc_cell, weights=placed_flow * unit_cost[arc_setting], minlength=n_cells)
+    # The part of that cost paid for out-of-area and independent places (what the dashboard shows against them).
+    out_cost = np.bincount(arc_cell, weights=placed_flow * unit_cost[arc_setting] * outside[arc_setting],
+                           minlength=n_cells)
     used = np.bincount(arc_setting, weights=placed_flow, minlength=n_settings).astype(np.int64)
     rows: list[dict[str, Any]] = []
     used_arcs = np.flatnonzero(placed_flow > 0)
@@ -221,6 +224,7 @@ def allocate_year(instance: Instance, year: int, demand: dict[tuple[Need, Phase,
             "short_of_capacity": int(unplaced[c]) if has_in_area_option[c] else 0,
             "out_of_reach": 0 if has_in_area_option[c] else int(unplaced[c]),
             "placed_out_of_area": int(out_flow[c]), "cost_gbp": int(cost[c]),
+            "out_of_area_cost_gbp": int(out_cost[c]),
             "mean_journey_minutes": round(sum(m * f for m, f in journeys) / placed, 1) if placed else None,
             "p95_journey_minutes": round(weighted_p95(journeys), 1) if placed else None,
         })
@@ -257,11 +261,14 @@ class SufficiencyResult:
         out = []
         for year in self.years:
             rows = [r for r in self.rows if r["academic_year"] == year]
-            out.append({"academic_year": year, **{k: sum(r[k] for r in rows) for k in RECONCILED + ("cost_gbp",)}})
+            out.append({"academic_year": year, **{k: sum(r[k] for r in rows) for k in RECONCILED + COSTED}})
         return out
 
 
 RECONCILED = ("demand", "placed_in_area", "short_of_capacity", "out_of_reach", "placed_out_of_area")
+# Annual cost of the places used (each setting's cost per place, else DEFAULT_COST_PER_PLACE by kind), all of it
+# and the out-of-area / independent part.
+COSTED = ("cost_gbp", "out_of_area_cost_gbp")
 
 
 def demand_by_year(result: ForecastResult, quantile: float) -> dict[int, dict[tuple[Need, Phase, str, str], int]]:

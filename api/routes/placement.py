@@ -512,7 +512,8 @@ def _export(session: Session, principal: Principal, request: Request, run_id: st
     return placement, frame
 
 
-EXPORT_COLUMNS = "learner_id, setting_id, setting_name, preference_met (choice rank), travel_minutes, pinned, reason"
+EXPORT_COLUMNS = ("learner_id, setting_id, setting_name, preference_met (choice rank, 'not met' or "
+                  "'nothing requested'), travel_minutes, pinned, reason")
 
 
 @router.get("/placements/{run_id}/export.csv", response_class=Response,

@@ -17,6 +17,8 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
+from api.web.labels import page_data
+
 WEB_DIR = Path(str(files("api.web")))
 TEMPLATES_DIR = WEB_DIR / "templates"
 STATIC_DIR = WEB_DIR / "static"
@@ -69,7 +71,7 @@ def build_router(templates: Jinja2Templates) -> APIRouter:
     router = APIRouter(include_in_schema=False)
 
     def render(request: Request, template: str, page: Page | None, title: str) -> HTMLResponse:
-        context = {"pages": PAGES, "page": page, "title": title, "plotly_path": PLOTLY_PATH}
+        context = {"pages": PAGES, "page": page, "title": title, "plotly_path": PLOTLY_PATH, "page_data": page_data()}
         return templates.TemplateResponse(request, template, context)
 
     @router.get("/", response_class=HTMLResponse)

@@ -7,10 +7,12 @@ from pathlib import Path
 import pandas as pd
 
 from planner.domain.models import Instance
-from planner.placement.plan import PlacementPlan
+from planner.placement.plan import PlacementDecision, PlacementPlan
 
 # Characters that make a spreadsheet read a cell as a formula.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+NOT_MET = "not met"
+NOTHING_REQUESTED = "nothing requested"
 COLUMNS = ["learner_id", "setting_id", "setting_name", "preference_met", "travel_minutes", "pinned", "step_down",
            "reason"]
 
@@ -25,7 +27,7 @@ def placement_rows(instance: Instance, plan: PlacementPlan) -> pd.DataFrame:
             for r in d.requests if r.outcome.value != "NAMED")
         reason = d.reason + (f"; {refused}" if refused else "")
         rows.append({"learner_id": d.learner_id, "setting_id": d.setting_id or "", "setting_name": name,
-                     "preference_met": d.preference_rank or "", "travel_minutes": d.travel_minutes,
+                     "preference_met": preference_met(d), "travel_minutes": d.travel_minutes,
                      "pinned": d.pinned, "step_down": d.step_down,
                      "reason": ("STEP DOWN from specialist to mainstream: review; " if d.step_down else "") + reason})
     frame = pd.DataFrame(rows, columns=COLUMNS)
@@ -35,6 +37,14 @@ def placement_rows(instance: Instance, plan: PlacementPlan) -> pd.DataFrame:
     for column in ("setting_name", "reason"):
         frame[column] = frame[column].map(_as_text)
     return frame
+
+
+def preference_met(decision: PlacementDecision) -> int | str:
+    """The choice rank named, "not met" when the family requested settings and none is named, "nothing requested"
+    when they requested none (a blank cell could mean either)."""
+    if decision.preference_rank:
+        return decision.preference_rank
+    return NOT_MET if decision.requests else NOTHING_REQUESTED
 
 
 def _as_text(value: str) -> str:

@@ -20,7 +20,7 @@ from planner.domain.codes import Phase, SettingKind
 from planner.domain.models import Instance, Setting
 from planner.forecast.rates import PHASES
 from planner.forecast.simulation import ForecastResult
-from planner.sufficiency import RECONCILED, SufficiencyResult, is_out_of_area
+from planner.sufficiency import COSTED, RECONCILED, SufficiencyResult, is_out_of_area
 
 SCAP_YEARS: dict[Phase, int] = {Phase.PRIMARY: 5, Phase.SECONDARY: 7}
 SCAP_KINDS = (SettingKind.SPECIAL, SettingKind.SEMH_SPECIAL, SettingKind.SEN_UNIT, SettingKind.RESOURCED_PROVISION)
@@ -94,8 +94,8 @@ def _group(rows: list[dict[str, Any]], keys: tuple[str, ...]) -> list[dict[str, 
     out: dict[tuple[Any, ...], dict[str, Any]] = {}
     for r in rows:
         key = tuple(r[k] for k in keys)
-        agg = out.setdefault(key, {**{k: r[k] for k in keys}, **{k: 0 for k in RECONCILED + ("cost_gbp",)}})
-        for k in RECONCILED + ("cost_gbp",):
+        agg = out.setdefault(key, {**{k: r[k] for k in keys}, **{k: 0 for k in RECONCILED + COSTED}})
+        for k in RECONCILED + COSTED:
             agg[k] += r[k]
     return [out[k] for k in sorted(out)]
 

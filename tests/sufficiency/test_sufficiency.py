@@ -69,6 +69,10 @@ def test_hand_computed_allocation() -> None:
     assert spare == {"S1": 0, "S2": 0, "S3": 7}
     costs = {(r["need"], r["phase"], r["locality_id"]): r["cost_gbp"] for r in result.rows}
     assert costs[("ASD", "primary", "A")] == 3 * 23_000 + 60_000
+    # The out-of-area part: only the independent school's place (GBP 60,000), per cell.
+    out_costs = {(r["need"], r["phase"], r["locality_id"]): r["out_of_area_cost_gbp"] for r in result.rows}
+    assert out_costs == {("ASD", "primary", "A"): 60_000, ("ASD", "primary", "B"): 60_000,
+                         ("ASD", "secondary", "B"): 60_000, ("SEMH", "primary", "A"): 0}
     journeys = {(r["need"], r["locality_id"], r["phase"]): r["p95_journey_minutes"] for r in result.rows}
     assert journeys[("ASD", "A", "primary")] == pytest.approx(10.8 + 0.95 * 100, abs=0.1)
 

@@ -138,3 +138,15 @@ def screenshot(visit: Visit, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     visit.page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def axe_blocking(visit: Visit) -> list[str]:
+    """axe-core's serious and critical violations on the page as it is now (axe.min.js from the
+    axe-playwright-python package), as "rule (impact): first target" lines."""
+    import axe_playwright_python
+
+    script = (Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text(encoding="utf-8")
+    visit.page.evaluate(script)
+    result = visit.page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    return [f"{v['id']} ({v['impact']}): {v['nodes'][0]['target'] if v['nodes'] else ''}"
+            for v in result["violations"] if v["impact"] in ("serious", "critical")]

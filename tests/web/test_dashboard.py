@@ -13,7 +13,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from tests.web.conftest import LiveServer, Visit, screenshot, sign_in  # shared helpers (importlib mode)
+from tests.web.conftest import LiveServer, Visit, axe_blocking, screenshot, sign_in  # shared helpers (importlib mode)
 
 pytestmark = pytest.mark.slow
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
@@ -97,6 +97,7 @@ def test_commissioner_scenarios_run_and_compare(live_server: LiveServer, visit: 
     assert page.locator("#compare-chart .scatterlayer .trace").count() == 2
     assert "expansion optimiser is for planners" in page.inner_text("#optimiser-section")
     screenshot(visit, "04-scenarios-commissioner")
+    assert axe_blocking(visit) == []  # with the charts drawn
     assert_only_local(visit)
 
 
@@ -122,7 +123,7 @@ def test_commissioner_overview_sufficiency_and_map(live_server: LiveServer, visi
     page.get_by_label("Cell need").select_option("ASD")
     page.get_by_role("button", name="Show cell").click()
     page.wait_for_selector("#cell-demand-table")
-    assert "ASD in" in page.inner_text("#cell-detail")
+    assert "ASD (Autistic spectrum disorder) in" in page.inner_text("#cell-detail")
     page.get_by_role("button", name="Run a new forecast").click()
     assert wait_run_finished(page, "#fan-progress") == "succeeded"
     page.wait_for_selector("#fan-chart .main-svg")
@@ -131,6 +132,7 @@ def test_commissioner_overview_sufficiency_and_map(live_server: LiveServer, visi
         page.get_by_role("button", name="Download workbook (XLSX)").click()
     assert download.value.suggested_filename.startswith("sufficiency-")
     screenshot(visit, "02-sufficiency")
+    assert axe_blocking(visit) == []  # with the charts drawn
 
     open_page(page, "Map")
     page.wait_for_selector("#map .main-svg")
@@ -250,6 +252,7 @@ def test_officer_transitions_and_overview(live_server: LiveServer, visit: Visit)
     assert page.locator("#team-week-table tbody tr").count() >= 30
     assert "receiving settings from placement run" in page.inner_text("#tr-info")
     screenshot(visit, "06-transitions")
+    assert axe_blocking(visit) == []  # with the charts drawn
     assert_only_local(visit)
 
 
@@ -267,4 +270,5 @@ def test_planner_runs_the_optimiser(live_server: LiveServer, visit: Visit) -> No
     page.wait_for_selector("#frontier-chart .main-svg")
     assert "projects chosen" in page.inner_text("#programme")
     screenshot(visit, "08-optimiser-planner")
+    assert axe_blocking(visit) == []  # with the charts drawn
     assert_only_local(visit)

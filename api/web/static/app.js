@@ -100,28 +100,38 @@
     return el.querySelector("table");
   }
 
-  /* Start a run and follow it with a progress bar until it finishes; resolves with the finished run. */
+  /* Start a run and follow it with a progress bar until it finishes; resolves with the finished run. The bar never
+     goes backwards and an older message never replaces a newer one (a poll may see progress from an earlier step). */
   async function runAndWait(body, progressBox) {
     const box = typeof progressBox === "string" ? document.getElementById(progressBox) : progressBox;
     box.hidden = false;
+    box.setAttribute("tabindex", "-1");
+    delete box.dataset.status;
     box.innerHTML = `<label>Run progress <progress max="100" value="0"></progress></label>
-      <span class="run-message" aria-live="polite">queued</span>
+      <span class="run-message" aria-live="polite">Queued</span>
       <button type="button" class="secondary run-cancel">Cancel run</button>`;
     const bar = box.querySelector("progress"), msg = box.querySelector(".run-message");
     const cancel = box.querySelector(".run-cancel");
     let run = await api("runs", { method: "POST", json: body });
     box.dataset.runId = run.id;
     cancel.onclick = async () => { try { await api(`runs/${run.id}`, { method: "DELETE" }); } catch (e) { /* done */ } };
+    let best = 0;
     while (run.status === "queued" || run.status === "running") {
       await new Promise(r => setTimeout(r, 400));
       run = await api(`runs/${run.id}`);
-      bar.value = Math.round(100 * (run.progress || 0));
-      msg.textContent = `${run.status}${run.message ? ": " + run.message : ""}`;
+      const percent = Math.round(100 * (run.progress || 0));
+      if (percent >= best) {
+        best = percent;
+        bar.value = percent;
+        msg.textContent = `${label("status", run.status)}${run.message ? ": " + run.message : ""}`;
+      }
     }
-    bar.value = run.status === "succeeded" ? 100 : bar.value;
+    bar.value = run.status === "succeeded" ? 100 : best;
     msg.textContent = run.status === "succeeded"
-      ? `Finished (${run.kind} run ${run.id.slice(0, 8)})` : `Run ${run.status}: ${run.error || run.message || ""}`;
+      ? `Finished (${run.kind} run ${run.id.slice(0, 8)})` : `Run ${label("status", run.status).toLowerCase()}: ${run.error || run.message || ""}`;
+    const cancelHadFocus = document.activeElement === cancel;
     cancel.remove();
+    if (cancelHadFocus) box.focus();
     box.dataset.status = run.status;
     if (run.status !== "succeeded") throw new ApiError(500, `the ${run.kind} run ${run.status}: ${run.error || run.message || ""}`);
     return run;
@@ -222,7 +232,157 @@
     return [columns.map(q).join(",")].concat(rows.map(r => columns.map(c => q(r[c])).join(","))).join("\n") + "\n";
   }
 
-  const plotConfig = { displaylogo: false, responsive: true, modeBarButtonsToRemove: ["toImage", "sendDataToCloud"] };
+  /* Labels, orders and palettes from the server (api/web/labels.py), embedded in every page as JSON. */
+  const DATA = JSON.parse((document.getElementById("pp-data") || { textContent: "{}" }).textContent || "{}");
+  const LABELS = DATA.labels || {}, ORDER = DATA.order || {}, PALETTE = DATA.palette || { categorical: [] };
+  /* Words for a code: label("kind", "resourced_provision") -> "Resourced provision"; unknown codes are made readable. */
+  function label(group, code) {
+    if (code === null || code === undefined || code === "") return "—";
+    const words = (LABELS[group] || {})[code];
+    if (words) return words;
+    const text = String(code).replace(/_/g, " ");
+    return /^[A-Z ]+$/.test(text) && group === "status" ? text.charAt(0) + text.slice(1).toLowerCase() : text;
+  }
+  /* "ASD (Autistic spectrum disorder)": a need code with its words. */
+  function needLabel(code) { const w = (LABELS.need || {})[code]; return w ? `${code} (${w})` : String(code); }
+  /* "Northvale East (NV-EAST)": a code shown with its name when there is one. */
+  function named(name, code) { return name && name !== code ? `${name} (${code})` : String(code); }
+  /* Sort codes in their school/SEN2 order (phases early years to post-19), unknown codes last, alphabetically. */
+  function inOrder(group, codes) {
+    const order = ORDER[group] || [];
+    const rank = c => (order.indexOf(c) < 0 ? order.length : order.indexOf(c));
+    return [...codes].sort((a, b) => rank(a) - rank(b) || String(a).localeCompare(String(b)));
+  }
+
+  /* Plotly, configured for an offline product with special-category data: no cloud, share or Chart Studio links,
+     no logo; the modebar keeps zoom, pan, reset and the local PNG download. */
+  const plotConfig = { displaylogo: false, responsive: true, showLink: false, sendData: false, showSendToCloud: false,
+    showEditInChartStudio: false, linkText: "", displayModeBar: true,
+    modeBarButtonsToRemove: ["sendDataToCloud", "editInChartStudio", "lasso2d", "select2d"] };
+
+  /* The figures of a chart as table rows: a heatmap's grid, or one column per line/bar series against x. */
+  function chartTable(traces, layout) {
+    const axisTitle = a => (a && a.title && (a.title.text || a.title)) || "";
+    const heat = traces.find(t => t.type === "heatmap");
+    if (heat) {
+      const columns = [{ key: "_y", label: axisTitle(layout.yaxis) || "Row" }].concat(
+        (heat.x || []).map((x, i) => ({ key: "c" + i, label: String(x), numeric: true, format: v => num(v, 1) })));
+      const rows = (heat.y || []).map((y, r) => Object.assign({ _y: y }, ...(heat.x || []).map((x, i) => ({ ["c" + i]: heat.z[r][i] }))));
+      return { columns, rows, rowHeaders: true };
+    }
+    const series = traces.filter(t => Array.isArray(t.x) && Array.isArray(t.y) && t.mode !== "text");
+    if (!series.length) return null;
+    const xs = [];
+    for (const t of series) for (const x of t.x) if (!xs.includes(x)) xs.push(x);
+    const columns = [{ key: "_x", label: axisTitle(layout.xaxis) || "x" }].concat(series.map((t, i) => ({
+      key: "s" + i, label: t.name || `Series ${i + 1}`, numeric: true, format: v => (typeof v === "number" ? num(v, 1) : esc(v)) })));
+    const rows = xs.map(x => Object.assign({ _x: x }, ...series.map((t, i) => ({ ["s" + i]: t.y[t.x.indexOf(x)] }))));
+    return { columns, rows, rowHeaders: true };
+  }
+
+  /* Every chart goes through here: the safe config, the Okabe-Ito colourway, a text alternative before the chart and
+     the figures as a table behind it (a <details> after the chart). The chart container is a plain element (no
+     role="img": Plotly puts interactive controls inside it, and an image role may not contain any).
+     options: { alt: sentence, table: false | {columns, rows, caption}, tableNote: text when there is no table,
+     keepLegend: the chart places its own legend on phones }. */
+  function plot(target, traces, layout, options) {
+    const el = typeof target === "string" ? document.getElementById(target) : target;
+    const opts = options && options !== plotConfig ? options : {};
+    if (!el.dataset.alt) el.dataset.alt = el.getAttribute("aria-label") || ""; // a template's words for the chart
+    el.removeAttribute("role");
+    el.removeAttribute("aria-label");
+    const lay = Object.assign({ colorway: PALETTE.categorical, font: { family: "system-ui, sans-serif", size: 13 } }, layout);
+    const title = lay.title && (lay.title.text || lay.title);
+    const id = el.id || ("chart-" + Math.random().toString(36).slice(2));
+    let summary = document.getElementById(id + "-alt");
+    if (!summary) {
+      summary = document.createElement("p");
+      summary.id = id + "-alt"; summary.className = "chart-alt";
+      el.before(summary);
+    }
+    const spec = opts.table === false ? null : (opts.table || chartTable(traces, lay));
+    const words = (opts.alt || [title, el.dataset.alt].filter(Boolean).join(". ")).replace(/\.?\s*$/, ".");
+    summary.textContent = words +
+      (spec ? " The figures are in the table after the chart." : opts.tableNote ? " " + opts.tableNote : "");
+    el.setAttribute("aria-describedby", summary.id);
+    let details = document.getElementById(id + "-data");
+    if (spec) {
+      if (!details) {
+        details = document.createElement("details");
+        details.id = id + "-data"; details.className = "chart-data";
+        details.innerHTML = `<summary>Table of the figures in this chart</summary><div></div>`;
+        el.after(details);
+      }
+      table(details.querySelector("div"), spec.columns, spec.rows,
+        { caption: spec.caption || title || el.dataset.alt || "Figures", rowHeaders: spec.rowHeaders !== false });
+    } else if (details) details.remove();
+    // A phone: the title wrapped to the width, the legend under the axis, no modebar over the title.
+    const narrow = el.clientWidth > 0 && el.clientWidth < 600;
+    if (narrow && title) {
+      const lines = wrapWords(String(title), Math.max(20, Math.floor(el.clientWidth / 8.5)));
+      lay.title = { text: lines.join("<br>"), font: { size: 14 } };
+      lay.margin = Object.assign({}, lay.margin, { t: 24 + 20 * lines.length });
+    }
+    if (narrow) {
+      lay.margin = Object.assign({}, lay.margin, { l: Math.min((lay.margin || {}).l || 60, 56), r: Math.min((lay.margin || {}).r || 20, 10) });
+      if (lay.legend && !opts.keepLegend) lay.legend = Object.assign({}, lay.legend, { orientation: "h", y: -0.5 });
+      if (lay.legend && !opts.keepLegend && !lay.height) lay.margin.b = Math.max(lay.margin.b || 50, 120);
+    }
+    return Plotly.react(el, traces, lay, Object.assign({}, plotConfig, narrow ? { displayModeBar: false } : {}));
+  }
+
+  function wrapWords(text, width) {
+    const lines = [];
+    for (const word of text.split(" ")) {
+      if (lines.length && (lines[lines.length - 1] + " " + word).length <= width) lines[lines.length - 1] += " " + word;
+      else lines.push(word);
+    }
+    return lines;
+  }
+
+  /* Integer colour-bar ticks from 0 to max (counts of learners are whole: never "0.5 learners"). */
+  function wholeTicks(max) {
+    const top = Math.max(1, Math.ceil(max));
+    const step = [1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000].find(s => top / s <= 6) || Math.ceil(top / 5);
+    const ticks = [];
+    for (let v = 0; v <= top; v += step) ticks.push(v);
+    return { tickmode: "array", tickvals: ticks, ticktext: ticks.map(v => num(v)) };
+  }
+
+  /* A table shown a page at a time (no row cap): "Rows 1-50 of 812", previous/next and rows per page. Keeps its
+     page across redraws of the same rows; options.resetPage starts again at the first row. */
+  function pagedTable(container, columns, rows, options) {
+    const el = typeof container === "string" ? document.getElementById(container) : container;
+    const opts = options || {};
+    if (!el.querySelector(":scope > .paged-body")) {
+      const name = esc(opts.pagerLabel || opts.caption || "rows");
+      el.innerHTML = `<div class="paged-body"></div><nav class="pager" aria-label="Pages of ${name}">
+        <button type="button" class="secondary pg-prev">Previous rows</button>
+        <span class="pg-info" aria-live="polite"></span>
+        <button type="button" class="secondary pg-next">Next rows</button>
+        <label>Rows per page <select class="pg-size">${[25, 50, 100, 200].map(n =>
+          `<option value="${n}"${n === (opts.pageSize || 50) ? " selected" : ""}>${n}</option>`).join("")}</select></label></nav>`;
+    }
+    const body = el.querySelector(".paged-body"), info = el.querySelector(".pg-info");
+    const prev = el.querySelector(".pg-prev"), next = el.querySelector(".pg-next"), size = el.querySelector(".pg-size");
+    let start = opts.resetPage ? 0 : Number(el.dataset.start || 0);
+    const draw = () => {
+      const n = Number(size.value);
+      if (start >= rows.length) start = Math.max(0, Math.floor((rows.length - 1) / n) * n);
+      const end = Math.min(rows.length, start + n);
+      el.dataset.start = String(start);
+      const range = rows.length ? `rows ${num(start + 1)}–${num(end)} of ${num(rows.length)}` : "no rows";
+      table(body, columns, rows.slice(start, end), Object.assign({}, opts, { caption: `${opts.caption || ""} (${range})` }));
+      info.textContent = rows.length ? `Rows ${num(start + 1)}–${num(end)} of ${num(rows.length)}` : "No rows";
+      prev.disabled = start === 0; next.disabled = end >= rows.length;
+    };
+    prev.onclick = () => { start = Math.max(0, start - Number(size.value)); draw(); };
+    next.onclick = () => { start += Number(size.value); draw(); };
+    size.onchange = () => { start = 0; draw(); };
+    draw();
+    return body.querySelector("table");
+  }
+
   const SPECIALIST_KINDS = ["resourced_provision", "sen_unit", "special", "semh_special", "independent_special",
     "post16_specialist", "pru_ap"];
   function isOpenIn(setting, year) {
@@ -241,7 +401,8 @@
   }
 
   window.PP = { api, raw, key, status, esc, num, money, academicYear, table, runAndWait, latestRun, onReady,
-    download, downloadFrom, csv, plotConfig, isOpenIn, allPages, SPECIALIST_KINDS, ApiError, KEY, ROLE,
+    download, downloadFrom, csv, plotConfig, plot, wholeTicks, pagedTable, label, needLabel, named, inOrder, PALETTE,
+    isOpenIn, allPages, SPECIALIST_KINDS, ApiError, KEY, ROLE,
     detectRole, signOut, hasRole };
   document.addEventListener("DOMContentLoaded", boot);
 })();

@@ -34,8 +34,11 @@
       card("Specialist places in area", num(p.places), `${p.settings} settings open in ${academicYear(year)} (council's data)`)];
     if (run) {
       const k = run.result.kpis[String(year)];
-      cards.push(card("Learners needing a specialist place", num(k.demand), "projected demand"),
-        card("Unmet need", num(k.unmet_need), "no suitable place within reach", k.unmet_need > 0.5 ? "bad" : ""),
+      const notMet = k.unmet_need + k.out_of_area_placements;
+      // Same measure as the Sufficiency page's default view: short of places + out of reach + out of area.
+      cards.push(card("Learners needing a specialist or AP place", num(k.demand), "projected demand, specialist and alternative provision"),
+        card("Not met in area", num(notMet), `short of places ${num(k.short_of_capacity)}, out of reach ${num(k.out_of_reach)}, out of area ${num(k.out_of_area_placements)}`, notMet > 0.5 ? "bad" : ""),
+        card("Unmet need (no place at all)", num(k.unmet_need), "short of places + out of reach", k.unmet_need > 0.5 ? "bad" : ""),
         card("Out-of-area and independent placements", num(k.out_of_area_placements), "", k.out_of_area_placements > 0.5 ? "warn" : ""),
         card("Out-of-area and independent cost", money(k.out_of_area_cost), "a year"),
         card("Journeys", `${num(k.mean_journey_minutes, 1)} min`, `mean; 95% within ${num(k.p95_journey_minutes, 1)} min (limits: 45 primary, 75 secondary)`));
@@ -51,10 +54,15 @@
   function drawTrend() {
     const r = run.result;
     const x = r.years.map(academicYear);
-    const series = [["demand", "Specialist demand"], ["placed_in_area", "Placed in area"], ["out_of_area_placements", "Out of area / independent"], ["unmet_need", "Unmet need"]];
+    const series = [["demand", "Demand (specialist and AP)"], ["placed_in_area", "Placed in area"], ["not_met", "Not met in area"],
+      ["out_of_area_placements", "Out of area / independent"], ["unmet_need", "Unmet need (no place)"]];
+    const at = (y, k) => k === "not_met" ? r.kpis[y].unmet_need + r.kpis[y].out_of_area_placements : r.kpis[y][k];
+    const dashes = ["solid", "dot", "solid", "dash", "dashdot"];
     document.getElementById("trend-section").hidden = false;
-    Plotly.react("trend-chart", series.map(([k, name]) => ({ type: "scatter", mode: "lines+markers", name, x, y: r.years.map(y => r.kpis[y][k]) })),
-      { margin: { t: 20, r: 20, b: 50, l: 60 }, legend: { orientation: "h" }, yaxis: { title: { text: "Learners" } } }, PP.plotConfig);
+    PP.plot("trend-chart", series.map(([k, name], i) => ({ type: "scatter", mode: "lines+markers", name, x, y: r.years.map(y => at(y, k)),
+      line: { dash: dashes[i], width: 2.5 } })),
+    { margin: { t: 20, r: 20, b: 50, l: 60 }, legend: { orientation: "h", y: -0.25 }, xaxis: { title: { text: "Academic year" } },
+      yaxis: { title: { text: "Learners" }, rangemode: "tozero" } });
   }
 
   async function loadRun() {

@@ -103,10 +103,10 @@
 
   function preferenceNotMet(d) { return d.requests && d.requests.length > 0 && d.preference_rank === null; }
 
-  function render() {
+  function render(resetPage) {
     const r = run.result, s = r.statistics;
     document.getElementById("round-info").textContent =
-      `Round for ${academicYear(r.academic_year)} · run ${run.id.slice(0, 8)} · ${s.status} · ${num(s.wall_seconds, 1)} s`;
+      `Round for ${academicYear(r.academic_year)} · run ${run.id.slice(0, 8)} · ${PP.label("status", s.status)} · ${num(s.wall_seconds, 1)} s`;
     const decisions = r.decisions;
     const pinned = decisions.filter(d => d.pinned).length;
     const prefs = decisions.filter(d => d.requests && d.requests.length);
@@ -117,7 +117,7 @@
       ["Pinned placements", num(pinned), ""], ["Over capacity (pinned)", num(decisions.filter(d => d.over_capacity).length), ""]];
     document.getElementById("round-kpis").replaceChildren(...cards.map(([l, v, c]) =>
       el("div", { class: `kpi ${c}`.trim() }, el("span", { class: "label" }, l), el("span", { class: "value" }, v))));
-    drawTable();
+    drawTable(resetPage);
   }
 
   function visible() {
@@ -128,32 +128,61 @@
         (filter === "pinned" && d.pinned)) && (!search || d.learner_id.toUpperCase().includes(search)));
   }
 
-  function drawTable() {
+  /* The proposals a page at a time (every learner reachable, no row cap); a new filter or search starts at row 1. */
+  function drawTable(resetPage) {
     const rows = visible();
     document.getElementById("shown-count").textContent = `${num(rows.length)} shown`;
-    const shown = rows.slice(0, 400);
-    table("decisions", [
+    PP.pagedTable("decisions", [
       { key: "learner_id", label: "Learner", format: v => `<button type="button" class="small secondary pick" data-id="${esc(v)}" aria-controls="learner-detail" aria-label="Open learner ${esc(v)}">${esc(v)}</button>` },
-      { key: "setting_id", label: "Proposed setting", format: (v, d) => v ? esc(settingName(v)) : `<span class="tag bad">unplaced</span> ${esc(d.unplaced_reason || "")}` },
+      { key: "setting_id", label: "Proposed setting", format: (v, d) => v ? esc(settingName(v)) : `<span class="tag bad">unplaced</span> ${esc(d.unplaced_reason ? words(UNPLACED_WORDS, d.unplaced_reason) : "")}` },
       { key: "reason", label: "Reason", format: (v, d) => esc(v) + (d.pinned ? ' <span class="tag pin">pinned</span>' : "") +
         (preferenceNotMet(d) ? ' <span class="tag warn">preference not met</span>' : "") + (d.over_capacity ? ' <span class="tag bad">over capacity</span>' : "") },
-      { key: "preference_rank", label: "Choice met", numeric: true, format: v => v === null ? "—" : num(v) },
+      { key: "preference_rank", label: "Choice met", numeric: true, format: (v, d) => esc(preferenceText(d)) },
       { key: "travel_minutes", label: "Journey (min)", numeric: true, format: v => num(v) },
       { key: "cost", label: "Cost a year", numeric: true, format: money },
-    ], shown, { caption: rows.length > shown.length ? `First ${shown.length} of ${rows.length} proposals` : `${rows.length} proposal${rows.length === 1 ? "" : "s"}`, id: "decision-table" });
+    ], rows, { caption: `${num(rows.length)} proposal${rows.length === 1 ? "" : "s"}`, pagerLabel: "proposals", id: "decision-table", resetPage });
   }
 
-  async function runRound() {
+  /* Whether the family's preference was met, in words: a choice rank, "not met", or "nothing requested" (never blank). */
+  function preferenceText(d) {
+    if (!d.requests || !d.requests.length) return "nothing requested";
+    return d.preference_rank === null || d.preference_rank === undefined ? "not met" : `choice ${d.preference_rank}`;
+  }
+
+  /* A round far from the council's data: the learners are those on record, aged on, with no new plans and no leavers,
+     so a round years ahead is a sketch. The usual round is for the coming September (base year + 1). */
+  function farYearWarning(year) {
+    const base = ctx.instance.base_year;
+    if (year >= base && year <= base + 1) return null;
+    const gap = year - base;
+    return `${academicYear(year)} is ${Math.abs(gap)} year${Math.abs(gap) === 1 ? "" : "s"} ${gap > 0 ? "after" : "before"} the council's data ` +
+      `(${academicYear(base)}). The round places the learners on record as they would be then (ages moved on, no new plans, ` +
+      `no leavers), so it is a rough sketch, not next September's round (${academicYear(base + 1)}). ` +
+      `Press “Run placement round” again to run it anyway.`;
+  }
+
+  async function runRound(fromForm) {
     const params = { round_year: Number(document.getElementById("round-year").value),
       time_limit_seconds: Number(document.getElementById("round-time").value) };
     const button = document.getElementById("run-round");
+    const warning = document.getElementById("round-warning");
+    const far = farYearWarning(params.round_year);
+    if (fromForm && far && warning.dataset.year !== String(params.round_year)) {
+      warning.textContent = far; warning.hidden = false; warning.dataset.year = String(params.round_year);
+      return;
+    }
+    warning.hidden = !far;
     button.disabled = true;
     try {
       status("Running the placement round…");
       run = await runAndWait({ kind: "placement", instance_id: ctx.instanceId, parameters: params }, "round-progress");
-      render();
+      render(fromForm);
       status(`Placement round finished: ${run.result.statistics.placed} placed, ${run.result.statistics.unplaced} unplaced.`, "ok");
-    } catch (e) { status(e.message, "error"); } finally { button.disabled = false; }
+    } catch (e) { status(e.message, "error"); } finally {
+      button.disabled = false;
+      // The button was disabled while the round ran, which drops focus to the page: give it back.
+      if (fromForm && (document.activeElement === document.body || document.activeElement === null)) button.focus();
+    }
   }
 
   /* The learner panel: the whole explanation for one learner, then the pin form. `focus`: bring the panel into
@@ -193,7 +222,7 @@
     const year = run ? run.result.academic_year : ctx.instance.base_year + 1;
     const ncy = rec.ncy === null ? null : rec.ncy + (year - ctx.instance.base_year);
     const parts = [el("h3", { id: "learner-panel-h" }, `Learner ${id}`),
-      el("p", {}, `Need ${rec.primary_need}${rec.secondary_need ? " / " + rec.secondary_need : ""} · NCY ${rec.ncy === null ? "—" : rec.ncy} now` +
+      el("p", {}, `Need ${PP.needLabel(rec.primary_need)}${rec.secondary_need ? " / " + PP.needLabel(rec.secondary_need) : ""} · NCY ${rec.ncy === null ? "—" : rec.ncy} now` +
         `${ncy !== null ? `, ${ncy} in ${academicYear(year)}` : ""} · currently at ${settingName(rec.current_setting_id)} · ` +
         `pinned: ${settingName(rec.pinned_setting_id)}`)];
 
@@ -355,9 +384,9 @@
 
   function exportCsv() {
     const rows = visible().map(d => ({ learner_id: d.learner_id, setting_id: d.setting_id, setting_name: d.setting_id ? (settings[d.setting_id] || {}).name : "",
-      pinned: d.pinned, preference_rank: d.preference_rank, travel_minutes: d.travel_minutes, cost: d.cost, unplaced_reason: d.unplaced_reason, reason: d.reason }));
+      pinned: d.pinned, preference_met: preferenceText(d), travel_minutes: d.travel_minutes, cost: d.cost, unplaced_reason: d.unplaced_reason, reason: d.reason }));
     PP.download(`placements-${run.result.academic_year}-${run.id.slice(0, 8)}.csv`,
-      PP.csv(["learner_id", "setting_id", "setting_name", "pinned", "preference_rank", "travel_minutes", "cost", "unplaced_reason", "reason"], rows));
+      PP.csv(["learner_id", "setting_id", "setting_name", "pinned", "preference_met", "travel_minutes", "cost", "unplaced_reason", "reason"], rows));
   }
 
   PP.onReady(async (c) => {
@@ -366,9 +395,10 @@
     settingList.sort((a, b) => a.name.localeCompare(b.name));
     settings = Object.fromEntries(settingList.map(s => [s.id, s]));
     document.getElementById("round-year").value = ctx.instance.base_year + 1;
-    document.getElementById("round-form").addEventListener("submit", e => { e.preventDefault(); runRound(); });
-    document.getElementById("filter").addEventListener("change", () => run && drawTable());
-    document.getElementById("search").addEventListener("input", () => run && drawTable());
+    document.getElementById("round-form").addEventListener("submit", e => { e.preventDefault(); runRound(true); });
+    document.getElementById("round-year").addEventListener("input", () => { document.getElementById("round-warning").hidden = true; });
+    document.getElementById("filter").addEventListener("change", () => run && drawTable(true));
+    document.getElementById("search").addEventListener("input", () => run && drawTable(true));
     document.getElementById("export").addEventListener("click", () => run && exportCsv());
     document.getElementById("learner-form").addEventListener("submit", e => { e.preventDefault(); showLearner(true); });
     document.getElementById("decisions").addEventListener("click", e => {

@@ -21,9 +21,8 @@
     "independent_special", "mainstream", "fe_college"];
   const PHASES = ["early_years", "primary", "secondary", "post16", "post19"];
   const SOURCE_LABEL = { baseline: "Baseline", shipped: "Shipped", stored: "Council's own" };
-  // No mode bar: nothing interactive inside a chart with role="img" (axe nested-interactive), no export/cloud links;
-  // every chart's figures are in the table beside it.
-  const PLOT_CONFIG = { ...PP.plotConfig, displayModeBar: false };
+  // Charts go through PP.plot (app.js: no cloud/share links, a text alternative); every chart's figures are in the
+  // table beside it.
   let ctx = null, entries = [], settings = [], localities = [], editing = null;
 
   const EDIT_FIELDS = {
@@ -283,8 +282,8 @@
     const traces = labels.map(l => ({ type: "scatter", mode: "lines+markers", name: l, line: { dash: l === served.baseline ? "dash" : "solid" },
       x: years.map(academicYear), y: years.map(y => { const v = value(l, y, info.name); return v === null || v === undefined ? null : v / scale; }) }));
     const short = info.label.replace(/ \(.*\)$/, "");
-    Plotly.react("compare-chart", traces, { title: { text: `${short} by year` }, margin: { t: 50, r: 20, b: 60, l: 80 },
-      legend: { orientation: "h" }, xaxis: { title: { text: "Academic year" } }, yaxis: { title: { text: `${short} (${unit})` } } }, PLOT_CONFIG);
+    PP.plot("compare-chart", traces, { title: { text: `${short} by year` }, margin: { t: 50, r: 20, b: 60, l: 80 },
+      legend: { orientation: "h" }, xaxis: { title: { text: "Academic year" } }, yaxis: { title: { text: `${short} (${unit})` } } }, { table: false, tableNote: "The figures are in the table below the chart." });
     document.getElementById("compare-chart").setAttribute("aria-label", `${info.label} by year for ${labels.join(", ")}; the table below gives the figures`);
     const fmt = info.unit === "GBP" ? money : v => num(v, 1);
     const others = labels.filter(l => l !== served.baseline);
@@ -300,7 +299,7 @@
     const box = document.getElementById("compare-money");
     const names = labels.filter(l => served.money && served.money[l]);
     if (!names.length) { box.innerHTML = ""; return; }
-    box.innerHTML = `<h3>Money</h3><div id="money-compare-table"></div><div id="money-chart" class="chart" role="img"></div><div id="money-chart-table"></div>`;
+    box.innerHTML = `<h3>Money</h3><div id="money-compare-table"></div><div id="money-chart" class="chart"></div><div id="money-chart-table"></div>`;
     const m = served.money;
     table("money-compare-table", [{ key: "label", label: "Money (all years of the projection)" }].concat(names.map(l => ({ key: l, label: l, numeric: true }))), [
       { label: "Capital", ...Object.fromEntries(names.map(l => [l, money(m[l].capital)])) },
@@ -312,9 +311,9 @@
     ], { caption: "Capital, revenue, transport, savings and payback", rowHeaders: true });
     const years = [...new Set(served.rows.map(r => r.academic_year))].sort();
     const value = (l, y) => { const r = served.rows.find(x => x.scenario === l && x.academic_year === y); return r && r.money_total !== undefined ? r.money_total : null; };
-    Plotly.react("money-chart", names.map(l => ({ type: "scatter", mode: "lines+markers", name: l, x: years.map(academicYear),
+    PP.plot("money-chart", names.map(l => ({ type: "scatter", mode: "lines+markers", name: l, x: years.map(academicYear),
       y: years.map(y => value(l, y) === null ? null : value(l, y) / 1e6) })), { title: { text: "High-needs spend by year" },
-      xaxis: { title: { text: "Academic year" } }, yaxis: { title: { text: "High-needs spend (GBP m)" } }, margin: { t: 50, r: 20, b: 60, l: 80 }, legend: { orientation: "h" } }, PLOT_CONFIG);
+      xaxis: { title: { text: "Academic year" } }, yaxis: { title: { text: "High-needs spend (GBP m)" } }, margin: { t: 50, r: 20, b: 60, l: 80 }, legend: { orientation: "h" } }, { table: false, tableNote: "The figures are in the table below the chart." });
     document.getElementById("money-chart").setAttribute("aria-label", "High-needs spend by year for each scenario; the table below gives the figures");
     table("money-chart-table", [{ key: "year", label: "Year", format: academicYear }].concat(names.map(l => ({ key: l, label: l, numeric: true, format: money }))),
       years.map(y => Object.fromEntries([["year", y], ...names.map(l => [l, value(l, y)])])), { caption: "The figures behind the chart: high-needs spend (GBP a year)", rowHeaders: true });
@@ -443,11 +442,11 @@
       { key: "status", label: "Status", format: v => esc(v || "—") }], frontier, { caption: "Outcome against total budget (the figures behind the frontier chart)" });
     const chart = document.getElementById("frontier-chart");
     chart.hidden = false;
-    Plotly.react(chart, [
+    PP.plot(chart, [
       { type: "scatter", mode: "lines+markers", name: "Unmet learner-years", x: frontier.map(f => f.budget_total / 1e6), y: frontier.map(f => f.unmet_learner_years) },
       { type: "scatter", mode: "lines+markers", name: "Out-of-area learner-years", x: frontier.map(f => f.budget_total / 1e6), y: frontier.map(f => f.out_of_area_learner_years) },
     ], { title: { text: "Budget frontier" }, xaxis: { title: { text: "Total capital budget (GBP m)" } },
-      yaxis: { title: { text: "Learner-years (over the planning years)" } }, margin: { t: 50, r: 20, b: 50, l: 80 }, legend: { orientation: "h" } }, PLOT_CONFIG);
+      yaxis: { title: { text: "Learner-years (over the planning years)" } }, margin: { t: 50, r: 20, b: 50, l: 80 }, legend: { orientation: "h" } }, { table: false, tableNote: "The figures are in the table below the chart." });
   }
 
   async function runOptimiser(event) {

@@ -48,7 +48,7 @@
     return SPECIALIST.has(s.kind) ? "none (takes every need)" : "—";
   }
   function phaseText(caps) {
-    return Object.keys(caps).map(p => `${phaseLabel(p)} ${num(caps[p])}`).join(" · ");
+    return PP.inOrder("phase", Object.keys(caps)).map(p => `${phaseLabel(p)} ${num(caps[p])}`).join(" · ");
   }
   function describe(s) {
     const phases = phaseText(s.capacity_by_phase);

@@ -3,10 +3,8 @@
 "use strict";
 (function () {
   const { esc, num, table, runAndWait, latestRun, status } = PP;
-  // Plain Plotly config (the lead aligns it with the shared chart wrapper)
-  const plotConfig = { displaylogo: false, modeBarButtonsToRemove: ["sendDataToCloud"] };
   let ctx = null, run = null;
-  const label = s => String(s || "").replace(/_/g, " ");
+  const label = s => PP.label("status", s);  // "OPTIMAL" -> "Optimal", "primary_to_secondary" -> "primary to secondary"
   const date = d => d ? new Date(d + "T00:00:00").toLocaleDateString("en-GB", { day: "numeric", month: "short", year: "numeric" }) : "—";
   const maxLate = c => Math.max(0, ...c.activities.map(a => a.weeks_late || 0));
   const unscheduled = c => c.activities.filter(a => !a.scheduled).length;
@@ -40,11 +38,12 @@
     if (!t) return;
     const x = weekDates();
     const cap = t.capacity_hours_by_week || [];
-    Plotly.react("team-chart", [
+    PP.plot("team-chart", [
       { type: "bar", name: "Hours booked", x, y: t.load_hours_by_week, marker: { color: "#0b4f8a" } },
       { type: "scatter", mode: "lines", name: "Hours available", x, y: cap, line: { color: "#a4161a", shape: "hv" } },
     ], { title: { text: `${t.name}: hours per week, booked and available` }, margin: { t: 50, r: 20, b: 60, l: 60 }, legend: { orientation: "h" },
-      xaxis: { title: { text: "Week commencing" } }, yaxis: { title: { text: "Hours" } } }, plotConfig);
+      xaxis: { title: { text: "Week commencing" } }, yaxis: { title: { text: "Hours" } } },
+      { table: false, tableNote: "The figures are in the table below the chart." });
     // The chart's figures as a table (every term-time week): booked against available
     const weeks = run.result.calendar.school_weeks || [];
     table("team-weeks", [{ key: "week", label: "Week commencing", format: date },

@@ -157,8 +157,10 @@ def test_csv_and_xlsx_exports(placed: Placed) -> None:
     assert list(rows[0]) == ["learner_id", "setting_id", "setting_name", "preference_met", "travel_minutes",
                              "pinned", "step_down", "reason"]
     by_id = {r["learner_id"]: r for r in rows}
-    assert {lid: (r["setting_id"] or None, int(r["preference_met"]) if r["preference_met"] else None,
+    assert {lid: (r["setting_id"] or None, int(r["preference_met"]) if r["preference_met"].isdigit() else None,
                   int(r["travel_minutes"]) if r["travel_minutes"] else None) for lid, r in by_id.items()} == EXPECTED
+    # Not met and nothing requested are told apart (P-2 requested S-D and was refused; P-4 requested nothing).
+    assert (by_id["P-2"]["preference_met"], by_id["P-4"]["preference_met"]) == ("not met", "nothing requested")
     assert by_id["P-1"]["setting_name"] == "Ashgrove Academy" and by_id["P-6"]["pinned"] == "True"
     assert "choice 1 S-D: UNSUITABLE [UNSUITABLE] (NOT_DESIGNATED)" in by_id["P-2"]["reason"]
     assert by_id["P-5"]["reason"] == "Suitable settings within reach are all full"
@@ -175,7 +177,7 @@ def test_csv_and_xlsx_exports(placed: Placed) -> None:
     values = [list(row) for row in sheet.iter_rows(values_only=True)]
     assert values[0] == list(rows[0])
     xlsx = {row[0]: row for row in values[1:]}
-    assert {lid: (r[1] or None, r[3] or None, r[4]) for lid, r in xlsx.items()} == EXPECTED
+    assert {lid: (r[1] or None, r[3] if isinstance(r[3], int) else None, r[4]) for lid, r in xlsx.items()} == EXPECTED
     assert xlsx["P-2"][2] == "Cedar High" and xlsx["P-6"][5] is True
     assert xlsx["P-2"][6] is False and xlsx["P-2"][7] == by_id["P-2"]["reason"]
     filtered = load_workbook(io.BytesIO(_get(svc, f"{run['id']}/export.xlsx", setting_id="S-C").content))
