@@ -435,6 +435,8 @@ def delete_instance(session: Session, instance_id: int, *, delete_scenarios: boo
         )
         session.execute(delete(ScenarioRow).where(col(ScenarioRow.id).in_(scenario_ids)))
     session.execute(update(RunRow).where(col(RunRow.instance_id) == instance_id).values(instance_id=None))
+    # Runs of a deleted council belong to no council (admins only): a reused instance id must not inherit them.
+    session.execute(update(RunRow).where(col(RunRow.council_id) == instance_id).values(council_id=None))
     _delete_records(session, instance_id)
     session.delete(row)
     session.flush()

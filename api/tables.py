@@ -295,6 +295,9 @@ class ScenarioRow(SQLModel, table=True):
     edits: list[dict[str, Any]] = Field(default_factory=list, sa_column=_json())
     created_at: datetime = Field(default_factory=utc_now, sa_column=_timestamp())
     created_by: str | None = Field(default=None, sa_column=Column(String(200), nullable=True))
+    # Owner (api.scoping): only a user with the owner's role in the council (or an admin) may change or delete it.
+    owner_user_id: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
+    owner_role: str | None = Field(default=None, sa_column=Column(String(20), nullable=True))
 
 
 class RunStatus(StrEnum):
@@ -348,6 +351,12 @@ class RunRow(SQLModel, table=True):
     finished_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
     created_by: str | None = Field(default=None, sa_column=Column(String(200), nullable=True))
     resubmitted_from: str | None = Field(default=None, sa_column=Column(String(32), nullable=True))
+    # The council (instance) whose data the run read: the instance, or the scenario's base instance. Kept when the
+    # scenario is deleted; NULL when the instance is deleted (then only admins may read the run: api.scoping).
+    council_id: int | None = Field(default=None, sa_column=Column(
+        Integer, ForeignKey("instances.id", ondelete="SET NULL"), nullable=True, index=True))
+    owner_user_id: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
+    owner_role: str | None = Field(default=None, sa_column=Column(String(20), nullable=True))
 
 
 # The records of an instance (what load_instance reads back), in insertion order.

@@ -26,6 +26,7 @@ from api.jobs import load_run_for
 from api.problems import ProblemError
 from api.routes._common import ID_PATTERN
 from api.routes.runs import RunId
+from api.scoping import run_council
 from api.tables import RunRow, RunStatus
 
 router = APIRouter(tags=["transitions"])
@@ -130,6 +131,7 @@ def transition_counts(run_id: RunId, session: SessionDep, principal: CountsReade
     run = session.get(RunRow, run_id)
     if run is None:
         raise ProblemError(404, "Not Found", f"no run with id {run_id!r}")
+    run_council(principal, run, (Role.COMMISSIONER, Role.PLANNER, Role.OFFICER))
     record_audit(session, principal, request, action="read", resource_type="run_counts", resource_id=run.id,
                  instance_id=str(run.instance_id) if run.instance_id is not None else None)
     session.commit()
