@@ -411,10 +411,13 @@ class AuditEventPublic(BaseModel):
     method: str | None
     path: str | None
     client_host: str | None
+    learner_count: int | None = Field(default=None, description="Learners whose records the read or export emitted")
+    purpose: str | None = Field(default=None, description="Why, when stated (e.g. ?purpose= on a birth-date read)")
+    channel: str | None = Field(default=None, description="api, or cli (user_name is then the OS user)")
 
     model_config = _examples({
         "id": 42, "at": "2026-10-01T10:00:00Z", "user_id": 3, "user_name": "j.smith", "key_id": "7c0ecd57149b",
         "role": "officer", "action": "read", "resource_type": "learner", "resource_id": "NV-000123",
         "instance_id": "1", "method": "GET", "path": "/api/v1/instances/1/learners/NV-000123",
-        "client_host": "10.0.0.5",
+        "client_host": "10.0.0.5", "learner_count": 1, "purpose": "annual review", "channel": "api",
     })
