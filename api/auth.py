@@ -356,7 +356,7 @@ def normalise_roles(roles: Iterable[Role | str]) -> tuple[Role, ...]:
     return tuple(sorted({Role(r) for r in roles} | {Role.ADMIN}, key=lambda r: list(Role).index(r)))
 
 
-def require_roles(*roles: Role | str) -> Callable[[Principal], Awaitable[Principal]]:
+def require_roles(*roles: Role | str) -> Callable[[Principal, Request], Awaitable[Principal]]:
     """A dependency returning the caller when their role is one of `roles` (admin always allowed), else 403."""
     allowed = normalise_roles(roles)
 

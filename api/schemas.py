@@ -267,9 +267,15 @@ class LearnerUpdate(BaseModel):
 
 
 class LearnerPublic(LearnerBase):
-    id: str
+    """A learner as the API returns it (api.minimise): the base-year NCY and an age band, never the birth date
+    (null) unless an officer asks for one learner with `?purpose=`; the home rounded to 100 m."""
 
-    model_config = _examples(LEARNER_EXAMPLE)
+    id: str
+    age_band: str | None = Field(default=None, description="DfE EHC plan statistics age group on 31 August of the "
+                                                           "base year: under 5, 5-10, 11-15, 16-19, 20-25")
+
+    model_config = _examples({**LEARNER_EXAMPLE, "home": {"easting": 430100, "northing": 433900},
+                              "age_band": "5-10"})
 
 
 # ----------------------------------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from api.cli.common import CliError, audit_cli
 from api.cli.instance_source import resolve_instance
 
 
@@ -52,8 +53,14 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
             params = PlacementParameters(round_year=round_year, seed=seed, previous_proposals=earlier)
             with console.status("placing"):
                 plan = place(instance, params)
+            # audited before anything is written (no audit, no export): the plan names every learner in the round
+            audit_cli(None, action="export" if out is not None else "read", resource_type="placement_plan",
+                      learner_count=len(plan.decisions), resource_id=out.name[:64] if out is not None else None)
             if out is not None:
                 write_placements(instance, plan, out)
+        except CliError as error:
+            console.print(f"[red]error:[/red] {error}")
+            raise typer.Exit(error.code) from None
         except (ValueError, OSError, KeyError) as error:
             console.print(f"[red]error:[/red] {error}")
             raise typer.Exit(1) from None

@@ -16,6 +16,7 @@ from api.audit import record_audit
 from api.auth import CurrentPrincipal, Principal, Role, allow, check_council_role
 from api.deps import SessionDep
 from api.jobs import JobRunner, is_finished, load_run_for, scenario_edits_with_lineage
+from api.minimise import minimise_result
 from api.problems import ProblemError
 from api.routes._common import MAX_DB_INT, Limit, Offset, instance_row, json_response, set_total
 from api.schemas import Page, RunCreate, RunPublic, RunSummary
@@ -124,7 +125,7 @@ def run_response(run: RunRow, include_result: bool) -> Response:
     hundreds of milliseconds per read of a finished county placement. Every other field is validated.
     """
     body = RunSummary.model_validate(run.model_dump(exclude={"result"})).model_dump(mode="json")
-    body["result"] = run.result if include_result else None
+    body["result"] = minimise_result(run.kind, run.result) if include_result else None  # homes to 100 m
     return json_response(body)
 
 
@@ -134,8 +135,9 @@ def get_run(
     include_result: Annotated[bool, Query(description="false: status, progress and statistics only (result null), "
                                                       "for polling without transferring a large result")] = True,
 ) -> Response:
-    """Status, progress (fraction and message), statistics, and the result once it has succeeded."""
-    run = load_run_for(session, principal, run_id, request, with_result=include_result)
+    """Status, progress (fraction and message), statistics, and the result once it has succeeded (audited with
+    the number of learners in it when the result is learner-level: placement and transitions runs)."""
+    run = load_run_for(session, principal, run_id, request, with_result=include_result, count_learners=True)
     session.commit()
     return run_response(run, include_result)
 

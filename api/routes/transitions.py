@@ -23,6 +23,7 @@ from api.audit import record_audit, record_learner_reads
 from api.auth import Principal, Role, allow, require_roles
 from api.deps import SessionDep
 from api.jobs import load_run_for
+from api.minimise import minimise_case
 from api.problems import ProblemError
 from api.routes._common import ID_PATTERN
 from api.routes.runs import RunId
@@ -92,7 +93,7 @@ def learner_transition_plan(run_id: RunId, learner_id: LearnerId, session: Sessi
     run, result = _officer_result(session, principal, run_id, request)
     case = _case(run, result, learner_id)
     record_learner_reads(session, principal, request, run, [learner_id])
-    return case
+    return dict(minimise_case(case))
 
 
 @router.get("/transitions/{run_id}/learners/{learner_id}/page", response_class=HTMLResponse,
@@ -105,7 +106,7 @@ def learner_transition_page(run_id: RunId, learner_id: LearnerId, session: Sessi
     run, result = _officer_result(session, principal, run_id, request)
     case = _case(run, result, learner_id)
     record_learner_reads(session, principal, request, run, [learner_id])
-    return HTMLResponse(learner_html(case))
+    return HTMLResponse(learner_html(minimise_case(case)))
 
 
 @router.get("/transitions/{run_id}/teams/{team_id}/calendar.ics", response_class=Response,

@@ -81,7 +81,9 @@ def test_learners_are_officer_only_audited_and_never_logged(service: Service,
                "home": {"easting": 431234, "northing": 433321}, "locality_id": "N"}
     created = service.call("POST", base, "officer", json=learner)
     assert created.status_code == 201, created.text
-    assert created.json()["ncy"] is None and created.json()["birth_date"] == "2015-03-14"
+    # minimised: the NCY and age band, not the birth date; the home to 100 m (tests/api/test_minimisation.py)
+    assert created.json()["ncy"] == 7 and created.json()["birth_date"] is None
+    assert created.json()["home"] == {"easting": 431200, "northing": 433300}
     assert service.call("PATCH", f"{base}/L-9", "officer", json={"current_setting_id": "100001"}).status_code == 200
     bad = service.call("PATCH", f"{base}/L-9", "officer", json={"current_setting_id": "NOPE"})
     assert bad.status_code == 422
