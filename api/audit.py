@@ -126,9 +126,13 @@ def query_audit(
 
 def record_learner_reads(session: Session, principal: Principal, request: Request, run: RunRow,
                          learner_ids: list[str]) -> None:
-    """One audit event per learner shown from a run's result (ids only, learner_count 1), committed with the read."""
+    """One audit event per learner shown from a run's result (ids only, learner_count 1), committed with the read;
+    a learner-level route that showed no learner (an empty page or team) records one event with learner_count 0."""
     council = run.council_id if run.council_id is not None else run.instance_id
     instance_id = str(council) if council is not None else None
+    if not learner_ids:
+        record_audit(session, principal, request, action="read", resource_type="learner", instance_id=instance_id,
+                     learner_count=0)
     for learner_id in learner_ids:
         record_audit(session, principal, request, action="read", resource_type="learner", resource_id=learner_id,
                      instance_id=instance_id, learner_count=1)
