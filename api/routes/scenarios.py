@@ -74,7 +74,8 @@ def _check_edits(edits: list[dict[str, Any]], offset: int = 0) -> None:
 def _unique_name(session: Session, name: str, exclude_id: int | None = None) -> None:
     found = session.exec(select(ScenarioRow.id).where(col(ScenarioRow.name) == name)).first()
     if found is not None and found != exclude_id:
-        raise ProblemError(409, "Conflict", f"a scenario named {name!r} already exists (id {found})")
+        # no id: the scenario may belong to another council (names are unique across the database)
+        raise ProblemError(409, "Conflict", f"a scenario named {name!r} already exists: choose another name")
 
 
 @router.get("/scenarios", response_model=Page[ScenarioPublic], **allow(*SCENARIO_ROLES))
