@@ -44,8 +44,11 @@ How a capability router declares its roles and gets a session (follow this exact
 
     @router.get("/learners/{learner_id}/recommendation", **allow(Role.OFFICER))
     def one(learner_id: str, session: SessionDep, principal: Officer, request: Request) -> ...:
-        # 3. Any read or change of a learner-level record writes an audit event (no names/postcodes/birth dates).
-        record_audit(session, principal, request, action="read", resource_type="learner", resource_id=learner_id)
+        # 3. Any read or change of a learner-level record writes an audit event (no names/postcodes/birth dates);
+        #    a read or export says how many learners it emitted (tests/api/test_audit_enumeration.py checks every
+        #    officer-only GET for it). Learner fields leave minimised: api.minimise (no birth date, homes 100 m).
+        record_audit(session, principal, request, action="read", resource_type="learner", resource_id=learner_id,
+                     learner_count=1)
         session.commit()
         ...
 
