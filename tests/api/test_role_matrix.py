@@ -58,6 +58,9 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/v1/runs/{run_id}/resubmit"): EVERYONE,
     ("POST", "/api/v1/demo"): ADMIN,
     ("GET", "/api/v1/audit"): ADMIN,
+    ("GET", "/api/v1/instances/{instance_id}/members"): ADMIN,
+    ("PUT", "/api/v1/instances/{instance_id}/members/{user_id}"): ADMIN,
+    ("DELETE", "/api/v1/instances/{instance_id}/members/{user_id}"): ADMIN,
     # Placement results are learner-level: officers (and admins) only.
     ("GET", "/api/v1/placements/{run_id}/learners"): LEARNER_LEVEL,
     ("GET", "/api/v1/placements/{run_id}/learners/{learner_id}"): LEARNER_LEVEL,
@@ -389,3 +392,33 @@ def test_a_commissioner_cannot_change_or_delete_a_planners_scenario(service: Ser
     assert service.call("GET", scenario, "commissioner").json()["name"] == "planner's"  # may still read it
     assert service.call("PATCH", scenario, "planner", json={"description": "mine"}).status_code == 200
     assert service.call("DELETE", scenario, "admin").status_code == 204
+
+
+def test_an_admin_grants_and_removes_council_members_through_the_api(service: Service) -> None:
+    """The API twin of `placeplan users grant`: effective at once in this service, audited."""
+    seeded = _seed_councils(service)
+    council = seeded["council"]
+    members = service.call("GET", f"/api/v1/instances/{council}/members", "admin").json()
+    assert {(m["user_name"], m["role"]) for m in members} == {("user-officer", "officer"),
+                                                               ("user-commissioner", "commissioner"),
+                                                               ("user-planner", "planner")}
+    learners = f"/api/v1/instances/{council}/learners"
+    assert service.call("GET", learners, "other-officer").status_code == 404  # now cached as a non-member
+    other = service.call("GET", "/api/v1/me", "other-officer").json()
+    assert other["councils"] == [{"instance_id": seeded["other"], "role": "officer"}]
+    from sqlmodel import Session, select
+
+    from api.service_tables import UserRow
+
+    with Session(service.engine) as session:
+        user_id = session.exec(select(UserRow.id).where(UserRow.name == "other-officer")).one()
+    granted = service.call("PUT", f"/api/v1/instances/{council}/members/{user_id}", "admin", json={"role": "officer"})
+    assert granted.status_code == 200 and granted.json()["role"] == "officer"
+    assert service.call("GET", learners, "other-officer").status_code == 200
+    assert service.call("PUT", f"/api/v1/instances/{council}/members/{user_id}", "admin",
+                        json={"role": "admin"}).status_code == 422
+    assert service.call("DELETE", f"/api/v1/instances/{council}/members/{user_id}", "admin").status_code == 204
+    assert service.call("GET", learners, "other-officer").status_code == 404
+    assert service.call("DELETE", f"/api/v1/instances/{council}/members/{user_id}", "admin").status_code == 404
+    audit = service.call("GET", "/api/v1/audit", "admin", params={"resource_type": "membership"}).json()
+    assert [e["action"] for e in audit["items"]] == ["delete", "update"]
