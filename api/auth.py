@@ -379,15 +379,17 @@ def require_roles(*roles: Role | str) -> Callable[[Principal, Request], Awaitabl
     return dependency
 
 
+MAX_INSTANCE_ID = 2_147_483_647  # the routes' InstanceId bound (api.routes._common.MAX_DB_INT)
+
+
 def _path_instance_id(request: Request) -> int | None:
-    """The `{instance_id}` of the route's path, when it has one that is a number (else the route answers 422)."""
-    raw = request.path_params.get("instance_id")
-    if raw is None:
+    """The `{instance_id}` of the route's path when it is a valid id; None otherwise, so that the route's own
+    validation answers (422), the same for every caller."""
+    raw = str(request.path_params.get("instance_id", ""))
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 10:
         return None
-    try:
-        return int(raw)
-    except (TypeError, ValueError):
-        return None
+    value = int(raw)
+    return value if 1 <= value <= MAX_INSTANCE_ID else None
 
 
 def not_found_council(instance_id: int) -> ProblemError:
