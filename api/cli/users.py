@@ -19,7 +19,7 @@ from rich.table import Table
 from sqlmodel import Session, col, select
 
 from api import store
-from api.audit import record_cli_audit
+from api.audit import cli_user, record_cli_audit
 from api.auth import Role, create_user, grant_membership, memberships_of, remove_membership, revoke_key, rotate_key
 from api.cli.common import CliError, fresh_settings, open_database, run_command
 from api.service_tables import ApiKeyRow, UserRow
@@ -128,8 +128,7 @@ def _list() -> None:
 
 
 def _me() -> str:
-    from api.audit import cli_user
-
+    """Who granted a membership from the CLI: the OS user."""
     return f"cli:{cli_user()}"
 
 
