@@ -1,12 +1,20 @@
-"""The audit trail: who read or changed which learner record or run, when, with which key, from where.
+"""The audit trail: who read, exported or changed which learner records or run, when, with which key (or, from the
+CLI, which OS user), from where, how many learners and why.
 
 Events hold ids only (learner id, run id, instance id), never names, postcodes or birth dates. Routes call
-`record_audit` inside their own transaction, so an event is stored exactly when the change it describes is.
+`record_audit` inside their own transaction, so an event is stored exactly when the change it describes is; CLI
+commands call `record_cli_audit` (the CLI has the database open: the same table). Every learner-level read or
+export records `learner_count` (how many learners' records left the service) and `purpose` when one was stated:
+UK GDPR Art. 5(2) (accountability) and Art. 30 (records of processing), and the DPA 2018 Sch. 1 Part 4
+appropriate policy document for special-category data, expect a council to be able to show who saw which
+learners' data and why.
 """
 
 from __future__ import annotations
 
+import getpass
 from datetime import datetime
+from typing import Any
 
 from fastapi import Request
 from sqlalchemy import func
@@ -26,6 +34,8 @@ def record_audit(
     resource_type: str,
     resource_id: str | None = None,
     instance_id: str | None = None,
+    learner_count: int | None = None,
+    purpose: str | None = None,
 ) -> AuditEventRow:
     """Add one audit event to the session (the caller commits)."""
     event = AuditEventRow(
@@ -40,6 +50,37 @@ def record_audit(
         method=request.method if request else None,
         path=request.url.path[:300] if request else None,
         client_host=(request.client.host if request and request.client else None),
+        learner_count=learner_count,
+        purpose=purpose[:200] if purpose else None,
+        channel="api",
+    )
+    session.add(event)
+    return event
+
+
+def cli_user() -> str:
+    """The OS user running a CLI command (the CLI has no API key: whoever can open the database is accountable)."""
+    try:
+        return getpass.getuser()[:120]
+    except (KeyError, OSError):  # no passwd entry and no LOGNAME/USER (e.g. some containers)
+        return "unknown"
+
+
+def record_cli_audit(
+    session: Session,
+    *,
+    action: str,
+    resource_type: str,
+    resource_id: str | None = None,
+    instance_id: int | str | None = None,
+    learner_count: int | None = None,
+    purpose: str | None = None,
+) -> AuditEventRow:
+    """Add one audit event for a CLI command, as the OS user (the caller commits)."""
+    event = AuditEventRow(
+        user_name=cli_user(), action=action, resource_type=resource_type, resource_id=resource_id,
+        instance_id=str(instance_id) if instance_id is not None else None, learner_count=learner_count,
+        purpose=purpose[:200] if purpose else None, channel="cli",
     )
     session.add(event)
     return event
@@ -85,9 +126,28 @@ def query_audit(
 
 def record_learner_reads(session: Session, principal: Principal, request: Request, run: RunRow,
                          learner_ids: list[str]) -> None:
-    """One audit event per learner shown from a run's result (ids only), committed with the read."""
-    instance_id = str(run.instance_id) if run.instance_id is not None else None
+    """One audit event per learner shown from a run's result (ids only, learner_count 1), committed with the read;
+    a learner-level route that showed no learner (an empty page or team) records one event with learner_count 0."""
+    council = run.council_id if run.council_id is not None else run.instance_id
+    instance_id = str(council) if council is not None else None
+    if not learner_ids:
+        record_audit(session, principal, request, action="read", resource_type="learner", instance_id=instance_id,
+                     learner_count=0)
     for learner_id in learner_ids:
         record_audit(session, principal, request, action="read", resource_type="learner", resource_id=learner_id,
-                     instance_id=instance_id)
+                     instance_id=instance_id, learner_count=1)
     session.commit()
+
+
+# Run kinds whose result is learner-level, and where in the result the learners are (api.jobs.RUN_KIND_ROLES:
+# officers only). A placement result lists one decision per learner; a transitions result one case per learner.
+LEARNER_LEVEL_RESULTS: dict[str, str] = {"placement": "decisions", "transitions": "cases"}
+
+
+def learners_in_result(kind: str, result: dict[str, Any] | None) -> int | None:
+    """How many learners a run's stored result holds (None: the kind's result is not learner-level)."""
+    key = LEARNER_LEVEL_RESULTS.get(kind)
+    if key is None:
+        return None
+    rows = (result or {}).get(key)
+    return len(rows) if isinstance(rows, list) else 0

@@ -35,10 +35,11 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col
 
-from api.audit import record_audit
+from api.audit import learners_in_result, record_audit
 from api.auth import Principal, Role, normalise_roles
 from api.problems import ProblemError
 from api.run_kinds import RUN_KINDS
+from api.scoping import council_of_run, run_council
 from api.service_tables import RunCancellationRow
 from api.tables import FINISHED_RUN_STATUSES, RunRow, RunStatus, ScenarioRow, utc_now
 from planner.domain.models import Instance
@@ -482,22 +483,32 @@ def load_run_for(
     *,
     action: str = "read",
     with_result: bool = True,
+    count_learners: bool = False,
 ) -> RunRow:
-    """A run the caller may see (404 when missing, 403 when its kind is not for their role), audited.
+    """A run the caller may see, audited: 404 when missing or in a council the caller is not a member of, 403 when
+    its kind is not for the caller's role in that council (``api.scoping.run_council``).
 
     ``with_result=False`` leaves the (possibly large) result column unread; do not touch ``run.result`` then.
+    ``count_learners=True`` (the route sends the whole result): the event records how many learners the result
+    holds when its kind is learner-level (``api.audit.learners_in_result``).
     """
     options = [] if with_result else [defer(RunRow.result)]  # type: ignore[arg-type]
     run = session.get(RunRow, run_id, options=options)
     if run is None:
         raise ProblemError(404, "Not Found", f"no run with id {run_id!r}")
-    jobs: JobRunner | None = getattr(request.app.state, "jobs", None) if request is not None else None
-    allowed = jobs.roles_for(run.kind) if jobs is not None else normalise_roles(RUN_KIND_ROLES.get(run.kind, ()))
-    if principal.role not in allowed:
-        raise ProblemError(403, "Forbidden", f"role {principal.role.value!r} may not access {run.kind!r} runs")
+    run_council(principal, run, run_kind_roles(request, run.kind))
+    council = council_of_run(run)
+    learners = learners_in_result(run.kind, run.result) if count_learners and with_result else None
     record_audit(session, principal, request, action=action, resource_type="run", resource_id=run.id,
-                 instance_id=str(run.instance_id) if run.instance_id is not None else None)
+                 instance_id=str(council) if council is not None else None,
+                 learner_count=learners if run.result is not None else None)
     return run
+
+
+def run_kind_roles(request: Request | None, kind: str) -> tuple[Role, ...]:
+    """Who may start, read and cancel runs of `kind` (admin always), as the app's job runner knows them."""
+    jobs: JobRunner | None = getattr(request.app.state, "jobs", None) if request is not None else None
+    return jobs.roles_for(kind) if jobs is not None else normalise_roles(RUN_KIND_ROLES.get(kind, ()))
 
 
 def default_workers() -> int:

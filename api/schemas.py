@@ -267,9 +267,15 @@ class LearnerUpdate(BaseModel):
 
 
 class LearnerPublic(LearnerBase):
-    id: str
+    """A learner as the API returns it (api.minimise): the base-year NCY and an age band, never the birth date
+    (null) unless an officer asks for one learner with `?purpose=`; the home rounded to 100 m."""
 
-    model_config = _examples(LEARNER_EXAMPLE)
+    id: str
+    age_band: str | None = Field(default=None, description="DfE EHC plan statistics age group on 31 August of the "
+                                                           "base year: under 5, 5-10, 11-15, 16-19, 20-25")
+
+    model_config = _examples({**LEARNER_EXAMPLE, "home": {"easting": 430100, "northing": 433900},
+                              "age_band": "5-10"})
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -432,10 +438,13 @@ class AuditEventPublic(BaseModel):
     method: str | None
     path: str | None
     client_host: str | None
+    learner_count: int | None = Field(default=None, description="Learners whose records the read or export emitted")
+    purpose: str | None = Field(default=None, description="Why, when stated (e.g. ?purpose= on a birth-date read)")
+    channel: str | None = Field(default=None, description="api, or cli (user_name is then the OS user)")
 
     model_config = _examples({
         "id": 42, "at": "2026-10-01T10:00:00Z", "user_id": 3, "user_name": "j.smith", "key_id": "7c0ecd57149b",
         "role": "officer", "action": "read", "resource_type": "learner", "resource_id": "NV-000123",
         "instance_id": "1", "method": "GET", "path": "/api/v1/instances/1/learners/NV-000123",
-        "client_host": "10.0.0.5",
+        "client_host": "10.0.0.5", "learner_count": 1, "purpose": "annual review", "channel": "api",
     })

@@ -1,7 +1,9 @@
-"""Tables the service itself needs: users, their API keys, the audit trail and run cancellation requests.
+"""Tables the service itself needs: users, their API keys, their council memberships, the audit trail and run
+cancellation requests.
 
 Kept apart from `api/tables.py` (the planning data) because they describe who uses the service, not the
-council's provision. Created by the Alembic revision `0002_service`. Timestamps are timezone-aware UTC, stored
+council's provision. Created by the Alembic revisions `0002_service` and `0004_council_scoping` (memberships and
+the audit's learner count, purpose and channel). Timestamps are timezone-aware UTC, stored
 with `api.tables.UtcDateTime` like every other table.
 """
 
@@ -27,7 +29,8 @@ class UserRow(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(sa_column=Column(String(120), nullable=False, unique=True))
-    role: str = Field(sa_column=Column(String(20), nullable=False), description="officer|commissioner|planner|admin")
+    role: str = Field(sa_column=Column(String(20), nullable=False),
+                      description="admin (every council) or the default role for the user's council memberships")
     active: bool = Field(default=True)
     created_at: datetime = Field(default_factory=utc_now, sa_column=_timestamp())
 
@@ -44,6 +47,23 @@ class ApiKeyRow(SQLModel, table=True):
     secret_hash: str = Field(sa_column=Column(String(128), nullable=False))
     created_at: datetime = Field(default_factory=utc_now, sa_column=_timestamp())
     revoked_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+
+
+class MembershipRow(SQLModel, table=True):
+    """A user's role in one council (instance): what api.scoping checks on every route that touches its data.
+
+    Admins need none (they act on every council). Deleted with the user or the instance (so a reused instance id
+    never inherits another council's members).
+    """
+
+    __tablename__ = "council_memberships"
+
+    user_id: int = Field(sa_column=Column(Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True))
+    instance_id: int = Field(sa_column=Column(Integer, ForeignKey("instances.id", ondelete="CASCADE"),
+                                              primary_key=True, index=True))
+    role: str = Field(sa_column=Column(String(20), nullable=False), description="officer|commissioner|planner")
+    granted_at: datetime = Field(default_factory=utc_now, sa_column=_timestamp())
+    granted_by: str | None = Field(default=None, sa_column=Column(String(120), nullable=True))
 
 
 class AuditEventRow(SQLModel, table=True):
@@ -65,6 +85,12 @@ class AuditEventRow(SQLModel, table=True):
     method: str | None = Field(default=None, sa_column=Column(String(10), nullable=True))
     path: str | None = Field(default=None, sa_column=Column(String(300), nullable=True))
     client_host: str | None = Field(default=None, sa_column=Column(String(100), nullable=True))
+    learner_count: int | None = Field(default=None, sa_column=Column(Integer, nullable=True),
+                                      description="Learners whose records the read or export emitted")
+    purpose: str | None = Field(default=None, sa_column=Column(String(200), nullable=True),
+                                description="Why, when the caller stated it (e.g. ?purpose= on a birth-date read)")
+    channel: str | None = Field(default=None, sa_column=Column(String(8), nullable=True),
+                                description="api | cli (the CLI records the OS user as user_name)")
 
 
 class RunCancellationRow(SQLModel, table=True):

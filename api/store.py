@@ -17,6 +17,7 @@ from sqlalchemy import String, cast, delete, func, insert, or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, SQLModel, col
 
+from api.service_tables import MembershipRow
 from api.tables import (
     INSTANCE_CHILD_TABLES,
     INSTANCE_OWNED_TABLES,
@@ -435,6 +436,10 @@ def delete_instance(session: Session, instance_id: int, *, delete_scenarios: boo
         )
         session.execute(delete(ScenarioRow).where(col(ScenarioRow.id).in_(scenario_ids)))
     session.execute(update(RunRow).where(col(RunRow.instance_id) == instance_id).values(instance_id=None))
+    # Runs of a deleted council belong to no council (admins only), and its members lose it: a reused instance id
+    # must not inherit either (explicit, like _delete_records, in case foreign keys are off on this connection).
+    session.execute(update(RunRow).where(col(RunRow.council_id) == instance_id).values(council_id=None))
+    session.execute(delete(MembershipRow).where(col(MembershipRow.instance_id) == instance_id))
     _delete_records(session, instance_id)
     session.delete(row)
     session.flush()

@@ -299,6 +299,9 @@ class ScenarioRow(SQLModel, table=True):
     # older version is shown as stale (migration 0005_scenario_lifecycle).
     version: int = Field(default=1, sa_column=Column(Integer, nullable=False, server_default="1"))
     updated_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+    # Owner (api.scoping): only a user with the owner's role in the council (or an admin) may change or delete it.
+    owner_user_id: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
+    owner_role: str | None = Field(default=None, sa_column=Column(String(20), nullable=True))
 
 
 class RunStatus(StrEnum):
@@ -356,6 +359,12 @@ class RunRow(SQLModel, table=True):
     # {"id", "name", "version", "source"}); kept when the scenario is edited or deleted, so the run is shown stale.
     scenario_name: str | None = Field(default=None, sa_column=Column(String(200), nullable=True))
     scenario_lineage: list[dict[str, Any]] | None = Field(default=None, sa_column=_json(nullable=True))
+    # The council (instance) whose data the run read: the instance, or the scenario's base instance. Kept when the
+    # scenario is deleted; NULL when the instance is deleted (then only admins may read the run: api.scoping).
+    council_id: int | None = Field(default=None, sa_column=Column(
+        Integer, ForeignKey("instances.id", ondelete="SET NULL"), nullable=True, index=True))
+    owner_user_id: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
+    owner_role: str | None = Field(default=None, sa_column=Column(String(20), nullable=True))
 
 
 # The records of an instance (what load_instance reads back), in insertion order.

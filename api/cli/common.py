@@ -86,6 +86,25 @@ def print_error(message: str) -> None:
     error_console().print(f"[red]error:[/red] {message}", soft_wrap=True)
 
 
+def audit_cli(engine: Engine | None, *, action: str, resource_type: str, learner_count: int | None,
+              resource_id: str | None = None, instance_id: int | None = None) -> None:
+    """One audit event for a command that read, exported or imported learner-level data, as the OS user, in the
+    configured database (the service's audit table; `engine` None: opened here)."""
+    from api.audit import record_cli_audit
+
+    def write(target: Engine) -> None:
+        with Session(target) as session:
+            record_cli_audit(session, action=action, resource_type=resource_type, resource_id=resource_id,
+                             instance_id=instance_id, learner_count=learner_count)
+            session.commit()
+
+    if engine is not None:
+        write(engine)
+        return
+    with open_database(fresh_settings()) as opened:
+        write(opened)
+
+
 def run_command(console: Console, action: Callable[[], T]) -> T:
     """Run a command body, turning expected failures into a red message on stderr and an exit code (`console`
     is the command's results console, kept for the callers' signatures)."""

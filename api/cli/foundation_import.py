@@ -32,6 +32,7 @@ from sqlmodel import Session
 from api import store
 from api.cli.common import (
     CliError,
+    audit_cli,
     check_csv_file,
     fresh_settings,
     load_named,
@@ -145,6 +146,8 @@ def import_learners_command(path: Path, skip_invalid: bool, instance_name: str, 
             imports = [*existing.metadata.get("imports", []), f"learners:{path.name}"]
             instance = existing.replace(learners=merged, metadata={**existing.metadata, "imports": imports})
             save_stored(engine, existing_id, instance)
+            audit_cli(engine, action="import", resource_type="learners", learner_count=len(learners),
+                      resource_id=path.name[:64], instance_id=existing_id)
         print_report(console, report, stored=True)
         console.print(f"instance [bold]{instance_name}[/bold] (id {existing_id}): {len(learners)} learner(s) "
                       f"imported from {path.name}, {len(instance.learners)} in total")

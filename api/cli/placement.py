@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from api.cli.common import CliError, audit_cli
 from api.cli.instance_source import FileOption, LegacyFileOption, PresetOption, StoredOption, resolve_instance
 from api.cli.tables import CsvOption, results_console, show_table
 
@@ -98,8 +99,14 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
             with errors.status(f"placing the {round_year}/{(round_year + 1) % 100:02d} round (usually seconds; "
                                "a county of 20,000 learners takes about 2 s)"):
                 plan = place(instance, params)
+            # audited before anything is written (no audit, no export): the plan names every learner in the round
+            audit_cli(None, action="export" if out is not None else "read", resource_type="placement_plan",
+                      learner_count=len(plan.decisions), resource_id=out.name[:64] if out is not None else None)
             if out is not None:
                 write_placements(instance, plan, out)
+        except CliError as error:
+            errors.print(f"[red]error:[/red] {error}", soft_wrap=True)
+            raise typer.Exit(error.code) from None
         except (ValueError, OSError, KeyError) as error:
             errors.print(f"[red]error:[/red] {error}", soft_wrap=True)
             raise typer.Exit(1) from None

@@ -22,6 +22,7 @@ from rich.console import Console
 
 from api.cli.common import (
     CliError,
+    audit_cli,
     check_csv_file,
     error_console,
     fresh_settings,
@@ -109,6 +110,8 @@ def import_sen2_command(path: Path, instance_name: str, census_date: date | None
             resolved = resolve_placements(result.learners, result.placements, existing.settings)
             instance = _new_instance(existing, result, resolved, merge, path.name)
             save_stored(engine, instance_id, instance)
+            audit_cli(engine, action="import", resource_type="sen2_return", learner_count=len(result.learners),
+                      resource_id=path.name[:64], instance_id=instance_id)
         print_report(console, result.report, stored=True, what="Persons", name="SEN2 validation report")
         for warning in [*resolved.warnings, *over_capacity_warnings(instance)]:
             error_console().print(f"[yellow]warning:[/yellow] {warning}")

@@ -11,7 +11,9 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from api.cli.common import audit_cli, run_command
 from api.cli.instance_source import FileOption, LegacyFileOption, PresetOption, StoredOption, resolve_instance
+from api.minimise import minimise_result
 from planner.domain.models import Instance
 
 console = Console(highlight=False)
@@ -219,6 +221,10 @@ def _register_plan(app: typer.Typer) -> None:
             err_console.print(f"{len(requests)} open needs-assessment requests from {sen2_requests.name}")
         err_console.print(f"planning transitions: up to {time_limit:g} s (--time-limit) for the solve")
         result = _plan(inst, parameters)
+        # audited before anything is written (no audit, no export): the plan names every learner at a transition
+        run_command(console, lambda: audit_cli(
+            None, action="export" if out is not None else "read", resource_type="transition_plan",
+            learner_count=len(result["cases"]), resource_id=out.name[:64] if out is not None else None))
         counts = result["counts"]
         console.print(f"{counts['cases']} cases: " + ", ".join(f"{k}={v}" for k, v in counts["by_transition"].items()))
         console.print("tiers: " + ", ".join(f"{k}={v}" for k, v in counts["by_tier"].items()))
@@ -226,7 +232,7 @@ def _register_plan(app: typer.Typer) -> None:
         print_team_weeks(result)
         print_cases(result)
         if out is not None:
-            _write_outputs(result, out)
+            _write_outputs(minimise_result("transitions", result) or result, out)  # homes to 100 m
             console.print(f"wrote plan, cases, team-weeks, activities, {len(result['cases'])} learner pages and "
                           f"{len(result['teams'])} team calendars to {out}")
         console.print(summary_line(inst.name, result), soft_wrap=True)

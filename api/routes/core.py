@@ -10,4 +10,5 @@ SERVICE_ROUTER_MODULES = (
     "api.routes.runs",  # solve jobs
     "api.routes.demo",  # build the demo council
     "api.routes.audit_log",  # audit trail (admin)
+    "api.routes.members",  # a council's members and their roles (admin)
 )

@@ -15,6 +15,7 @@ from api.deps import SessionDep
 from api.problems import ProblemError
 from api.routes._common import IdFilter, InstanceId, Limit, Offset, RecordId, instance_row, set_total
 from api.schemas import InstanceCreate, InstancePublic, LocalityPublic, Page, TeamPublic
+from api.scoping import councils_with
 from api.tables import InstanceRow, LocalityRow, TeamRow
 
 router = APIRouter(tags=["instances"])
@@ -33,21 +34,23 @@ def instance_public(session: SessionDep, instance_id: int) -> InstancePublic:
 
 @router.get("/instances", response_model=Page[InstancePublic], **allow(*EVERYONE))
 def list_instances(
-    session: SessionDep, response: Response, limit: Limit = 50, offset: Offset = 0,
+    session: SessionDep, principal: CurrentPrincipal, response: Response, limit: Limit = 50, offset: Offset = 0,
     name: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
 ) -> Page[InstancePublic]:
-    """Stored instances, oldest first, with record counts; `name` filters by exact name."""
-    summaries = store.list_instances(session, name)
+    """The caller's councils (every stored instance for admins), oldest first, with record counts; `name` filters
+    by exact name."""
+    councils = councils_with(principal, EVERYONE)
+    summaries = [s for s in store.list_instances(session, name) if councils is None or s.id in councils]
     set_total(response, len(summaries))
     return Page(items=[_public(s) for s in summaries[offset:offset + limit]], total=len(summaries), limit=limit,
                 offset=offset)
 
 
-@router.post("/instances", response_model=InstancePublic, status_code=status.HTTP_201_CREATED,
-             **allow(Role.OFFICER))
+@router.post("/instances", response_model=InstancePublic, status_code=status.HTTP_201_CREATED, **allow())
 def create_instance(body: InstanceCreate, session: SessionDep, principal: CurrentPrincipal, request: Request,
                     response: Response) -> InstancePublic:
-    """Store a whole instance (it holds learner records, so officers and admins only)."""
+    """Store a whole instance: a new council, so admins only (they then grant its members with
+    `placeplan users grant`)."""
     instance_id = store.save_instance(session, body.instance, body.source)
     record_audit(session, principal, request, action="create", resource_type="instance",
                  resource_id=str(instance_id), instance_id=str(instance_id))

@@ -1,7 +1,9 @@
 """Learner records of a stored instance: learner-level personal data, officers and admins only, every access audited.
 
-Responses carry `Cache-Control: no-store` (set by create_app for every API route). Logs never include learner
-fields: only ids appear, in the audit trail.
+Minimised (api.minimise): responses give the base-year NCY and an age band, never the birth date, and the home
+rounded to 100 m; an officer who needs one learner's birth date asks for that learner with `?purpose=...` (the
+purpose is kept in the audit event). Responses carry `Cache-Control: no-store` (set by create_app for every API
+route). Logs never include learner fields: only ids appear, in the audit trail.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from api import store
 from api.audit import record_audit
 from api.auth import Principal, Role, allow, require_roles
 from api.deps import SessionDep
+from api.minimise import learner_public
 from api.problems import ProblemError
 from api.routes._common import (
     IdFilter,
@@ -37,8 +40,14 @@ router = APIRouter(tags=["learners"])
 Officer = Annotated[Principal, Depends(require_roles(Role.OFFICER))]
 
 
-def _public(learner: Learner) -> LearnerPublic:
-    return LearnerPublic.model_validate(learner.model_dump(mode="json"))
+Purpose = Annotated[str | None, Query(
+    min_length=3, max_length=200, pattern=r"^[^\x00-\x1f]+$",
+    description="Why you need this learner's birth date (e.g. 'EHCP annual review'): returns it, and is recorded "
+                "in the audit event. Without it the record has the NCY and age band only")]
+
+
+def _public(learner: Learner, base_year: int, with_birth_date: bool = False) -> LearnerPublic:
+    return LearnerPublic.model_validate(learner_public(learner, base_year, with_birth_date))
 
 
 def _domain(learner_id: str, fields: dict[str, Any]) -> Learner:
@@ -63,7 +72,7 @@ def list_learners(instance_id: InstanceId, session: SessionDep, principal: Offic
                   locality_id: IdFilter = None, current_setting_id: IdFilter = None,
                   ncy: Annotated[int | None, Query(ge=NCY_MIN, le=NCY_MAX)] = None) -> Page[LearnerPublic]:
     """Learners in saved order, filtered by primary need, locality, current setting and base-year NCY."""
-    instance_row(session, instance_id)
+    base_year = instance_row(session, instance_id).base_year
     conditions = [col(LearnerRow.instance_id) == instance_id]
     if need is not None:
         conditions.append(col(LearnerRow.primary_need) == need.value)
@@ -76,10 +85,10 @@ def list_learners(instance_id: InstanceId, session: SessionDep, principal: Offic
     total = int(session.exec(select(func.count()).select_from(LearnerRow).where(*conditions)).one())
     rows = session.exec(select(LearnerRow).where(*conditions).order_by(col(LearnerRow.position))
                         .offset(offset).limit(limit)).all()
-    items = [_public(store.learner_from_row(r)) for r in rows]
+    items = [_public(store.learner_from_row(r), base_year) for r in rows]
     for item in items:  # every learner record shown is a learner-level read
         record_audit(session, principal, request, action="read", resource_type="learner", resource_id=item.id,
-                     instance_id=str(instance_id))
+                     instance_id=str(instance_id), learner_count=1)
     session.commit()
     set_total(response, total)
     return Page(items=items, total=total, limit=limit, offset=offset)
@@ -87,15 +96,17 @@ def list_learners(instance_id: InstanceId, session: SessionDep, principal: Offic
 
 @router.get("/instances/{instance_id}/learners/{learner_id}", response_model=LearnerPublic, **allow(Role.OFFICER))
 def get_learner(instance_id: InstanceId, learner_id: RecordId, session: SessionDep, principal: Officer,
-                request: Request) -> LearnerPublic:
+                request: Request, purpose: Purpose = None) -> LearnerPublic:
+    """One learner (NCY and age band); with `purpose`, the birth date too (the purpose is audited)."""
+    base_year = instance_row(session, instance_id).base_year
     row = session.exec(select(LearnerRow).where(col(LearnerRow.instance_id) == instance_id,
                                                 col(LearnerRow.learner_id) == learner_id)).first()
     if row is None:
         raise ProblemError(404, "Not Found", f"no learner {learner_id!r} in instance {instance_id}")
     record_audit(session, principal, request, action="read", resource_type="learner", resource_id=learner_id,
-                 instance_id=str(instance_id))
+                 instance_id=str(instance_id), learner_count=1, purpose=purpose)
     session.commit()
-    return _public(store.learner_from_row(row))
+    return _public(store.learner_from_row(row), base_year, with_birth_date=purpose is not None)
 
 
 @router.post("/instances/{instance_id}/learners", response_model=LearnerPublic, status_code=201,
@@ -112,7 +123,7 @@ def create_learner(instance_id: InstanceId, body: LearnerCreate, session: Sessio
                  instance_id=str(instance_id))
     session.commit()
     response.headers["Location"] = f"/api/v1/instances/{instance_id}/learners/{learner.id}"
-    return _public(learner)
+    return _public(learner, instance.base_year)
 
 
 @router.patch("/instances/{instance_id}/learners/{learner_id}", response_model=LearnerPublic,
@@ -129,7 +140,7 @@ def update_learner(instance_id: InstanceId, learner_id: RecordId, body: LearnerU
     record_audit(session, principal, request, action="update", resource_type="learner", resource_id=learner_id,
                  instance_id=str(instance_id))
     session.commit()
-    return _public(learner)
+    return _public(learner, instance.base_year)
 
 
 @router.delete("/instances/{instance_id}/learners/{learner_id}", status_code=204, **allow(Role.OFFICER))

@@ -21,16 +21,27 @@ ALL_ROLES = (Role.OFFICER, Role.COMMISSIONER, Role.PLANNER, Role.ADMIN)
 Caller = Annotated[Principal, Depends(require_roles(*ALL_ROLES))]
 
 
+class CouncilRole(BaseModel):
+    """One council membership: the instance and the caller's role there."""
+
+    instance_id: int
+    role: Role
+
+
 class MePublic(BaseModel):
     """The caller: user name, role and key id (never the key itself)."""
 
     user_name: str
     role: Role
     key_id: str
-    learner_level: bool = Field(description="Whether this role may read learner-level records")
+    learner_level: bool = Field(description="Whether this role may read learner-level records (in some council)")
+    councils: list[CouncilRole] = Field(
+        default_factory=list, description="The councils (instances) the caller is a member of and the role in each; "
+                                          "empty for admins, who act on every council")
 
     model_config = ConfigDict(json_schema_extra={"examples": [
-        {"user_name": "a.officer", "role": "officer", "key_id": "3f9a1c2b7d4e", "learner_level": True}
+        {"user_name": "a.officer", "role": "officer", "key_id": "3f9a1c2b7d4e", "learner_level": True,
+         "councils": [{"instance_id": 1, "role": "officer"}]}
     ]})
 
 
@@ -38,7 +49,8 @@ class MePublic(BaseModel):
 def me(principal: Caller) -> MePublic:
     """The caller's identity and role."""
     return MePublic(user_name=principal.user_name, role=principal.role, key_id=principal.key_id,
-                    learner_level=principal.role in (Role.OFFICER, Role.ADMIN))
+                    learner_level=principal.holds_any((Role.OFFICER, Role.ADMIN)),
+                    councils=[CouncilRole(instance_id=c, role=r) for c, r in principal.councils])
 
 
 @router.delete("/keys/{key_id}", status_code=204, **allow())

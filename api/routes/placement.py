@@ -25,6 +25,7 @@ from api.audit import record_learner_reads
 from api.auth import Principal, Role, allow, require_roles
 from api.deps import SessionDep
 from api.jobs import load_run_for, load_run_input
+from api.minimise import rounded_point
 from api.problems import ProblemError
 from api.routes._common import ID_PATTERN, Limit, Offset, RecordId, set_total
 from api.routes.runs import RunId
@@ -353,9 +354,12 @@ def _row(decision: PlacementDecision, names: dict[str, str]) -> PlacementRow:
 
 
 def _distance_km(learner: Learner, setting: Setting) -> float:
-    dx = learner.home.easting - setting.location.easting
-    dy = learner.home.northing - setting.location.northing
-    return round(math.hypot(dx, dy) / 1000.0, 2)
+    """From the home rounded to 100 m (api.minimise): distances to every setting must not locate the home to the
+    metre by trilateration."""
+    home = rounded_point(learner.home)
+    dx = home["easting"] - setting.location.easting
+    dy = home["northing"] - setting.location.northing
+    return round(math.hypot(dx, dy) / 1000.0, 1)
 
 
 def _option(alternative: Alternative, instance: Instance, learner: Learner, plan: PlacementPlan) -> SettingOption:

@@ -9,18 +9,20 @@ import importlib.util
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
-from sqlalchemy import func
+from sqlalchemy import and_, false, func, or_
 from sqlmodel import Session, col, select
 
 from api.audit import record_audit
-from api.auth import CurrentPrincipal, Principal, Role, allow
+from api.auth import CurrentPrincipal, Principal, Role, allow, check_council_role
 from api.deps import SessionDep
 from api.jobs import JobRunner, is_finished, load_run_for, scenario_edits_with_lineage
+from api.minimise import minimise_result
 from api.problems import ProblemError
 from api.routes._common import MAX_DB_INT, Limit, Offset, instance_row, json_response, set_total
 from api.scenario_store import stale_reasons, stamp_run
 from api.schemas import Page, RunCreate, RunPublic, RunSummary
-from api.tables import RunRow, RunStatus, ScenarioRow
+from api.scoping import check_can_change, council_of_run, scenario_for
+from api.tables import RunRow, RunStatus
 
 router = APIRouter(tags=["runs"])
 ANY_ROLE = (Role.OFFICER, Role.COMMISSIONER, Role.PLANNER)  # the kind decides further (403 per kind)
@@ -32,10 +34,12 @@ def _jobs(request: Request) -> JobRunner:
     return jobs
 
 
-def _check_kind_role(jobs: JobRunner, principal: Principal, kind: str) -> None:
-    if principal.role not in jobs.roles_for(kind):
+def _check_kind_role(jobs: JobRunner, principal: Principal, kind: str, council_id: int | None) -> Role:
+    """The caller's role in the council when it may run `kind` solves there (404 not a member, 403 role)."""
+    if not principal.holds_any(jobs.roles_for(kind)):
         raise ProblemError(403, "Forbidden", f"role {principal.role.value!r} may not run {kind!r} solves "
                            f"(allowed: {', '.join(jobs.roles_for(kind))})")
+    return check_council_role(principal, council_id, jobs.roles_for(kind))
 
 
 def _queue(session: Session, jobs: JobRunner, run: RunRow, principal: Principal, request: Request,
@@ -44,7 +48,7 @@ def _queue(session: Session, jobs: JobRunner, run: RunRow, principal: Principal,
     session.add(run)
     session.flush()
     record_audit(session, principal, request, action=action, resource_type="run", resource_id=run.id,
-                 instance_id=str(run.instance_id) if run.instance_id is not None else None)
+                 instance_id=str(run.council_id) if run.council_id is not None else None)
     session.commit()
     session.refresh(run)
     jobs.submit(run.id, run.kind)
@@ -59,19 +63,21 @@ def create_run(body: RunCreate, session: SessionDep, principal: CurrentPrincipal
     """Queue a solve; poll the Location for status, progress, statistics and result."""
     jobs = _jobs(request)
     jobs.ensure_available(body.kind)
-    _check_kind_role(jobs, principal, body.kind)
     if body.instance_id is not None:
+        council_id = body.instance_id
+        role = _check_kind_role(jobs, principal, body.kind, council_id)
         instance_row(session, body.instance_id)
     else:
         assert body.scenario_id is not None
-        scenario = session.get(ScenarioRow, body.scenario_id)
-        if scenario is None:
-            raise ProblemError(404, "Not Found", f"no scenario with id {body.scenario_id}")
+        scenario = scenario_for(session, principal, body.scenario_id, jobs.roles_for(body.kind))
+        council_id = scenario.base_instance_id
+        role = _check_kind_role(jobs, principal, body.kind, council_id)
         if scenario_edits_with_lineage(session, scenario) and importlib.util.find_spec("scenarios.what_if") is None:
             raise ProblemError(422, "Scenario edits unsupported", "this service cannot apply scenario edits yet "
                                "(scenarios.what_if is not installed)", type_slug="scenario-edits-unsupported")
     run = RunRow(kind=body.kind, instance_id=body.instance_id, scenario_id=body.scenario_id,
-                 parameters=body.parameters, created_by=principal.user_name)
+                 parameters=body.parameters, created_by=principal.user_name, council_id=council_id,
+                 owner_user_id=principal.user_id, owner_role=role.value)
     return _queue(session, jobs, run, principal, request, response, "create")
 
 
@@ -86,10 +92,8 @@ def list_runs(
     scenario_name: Annotated[str | None, Query(min_length=1, max_length=200,
                                                description="'baseline', a shipped or a stored scenario's name")] = None,
 ) -> Page[RunSummary]:
-    """Runs of the kinds the caller's role may see, newest first, with filters."""
-    jobs = _jobs(request)
-    visible = [k for k in jobs.kinds if principal.role in jobs.roles_for(k)]
-    conditions: list[Any] = [col(RunRow.kind).in_(visible)]
+    """Runs the caller may see (in their councils, of the kinds their role there may see), newest first."""
+    conditions: list[Any] = [_visible_runs(_jobs(request), principal)]
     if kind is not None:
         conditions.append(col(RunRow.kind) == kind)
     if status is not None:
@@ -110,6 +114,17 @@ def list_runs(
                 total=total, limit=limit, offset=offset)
 
 
+def _visible_runs(jobs: JobRunner, principal: Principal) -> Any:
+    """SQL: runs of the caller's councils whose kind the caller's role in that council may see (admins: all)."""
+    if principal.role == Role.ADMIN:
+        return col(RunRow.kind).in_(list(jobs.kinds))
+    council_column = func.coalesce(col(RunRow.council_id), col(RunRow.instance_id))
+    by_council = [and_(council_column == council,
+                       col(RunRow.kind).in_([k for k in jobs.kinds if role in jobs.roles_for(k)]))
+                  for council, role in principal.councils]
+    return or_(false(), *by_council)
+
+
 def run_response(run: RunRow, include_result: bool, session: Session | None = None) -> Response:
     """A run as JSON. The result (megabytes for a county placement) is written out as stored, not re-validated.
 
@@ -120,7 +135,7 @@ def run_response(run: RunRow, include_result: bool, session: Session | None = No
     reason = stale_reasons(session, [run])[run.id] if session is not None else None
     body = RunSummary.model_validate({**run.model_dump(exclude={"result"}), "stale": reason is not None,
                                       "stale_reason": reason}).model_dump(mode="json")
-    body["result"] = run.result if include_result else None
+    body["result"] = minimise_result(run.kind, run.result) if include_result else None  # homes to 100 m
     return json_response(body)
 
 
@@ -130,8 +145,9 @@ def get_run(
     include_result: Annotated[bool, Query(description="false: status, progress and statistics only (result null), "
                                                       "for polling without transferring a large result")] = True,
 ) -> Response:
-    """Status, progress (fraction and message), statistics, and the result once it has succeeded."""
-    run = load_run_for(session, principal, run_id, request, with_result=include_result)
+    """Status, progress (fraction and message), statistics, and the result once it has succeeded (audited with
+    the number of learners in it when the result is learner-level: placement and transitions runs)."""
+    run = load_run_for(session, principal, run_id, request, with_result=include_result, count_learners=True)
     session.commit()
     return run_response(run, include_result, session)
 
@@ -142,6 +158,7 @@ def cancel_run(run_id: RunId, session: SessionDep, principal: CurrentPrincipal, 
     """Cancel a run: a queued run is cancelled at once; a running solve stops at its next check (202).
     A run that has already finished is left as it is (409)."""
     run = load_run_for(session, principal, run_id, request, action="cancel")
+    check_can_change(principal, council_of_run(run), run.owner_user_id, run.owner_role, f"run {run_id}")
     if is_finished(run.status):
         raise ProblemError(409, "Conflict", f"run {run_id} has already finished ({run.status})")
     _jobs(request).cancel(session, run, principal.user_name)
@@ -159,9 +176,11 @@ def resubmit_run(run_id: RunId, session: SessionDep, principal: CurrentPrincipal
         raise ProblemError(409, "Conflict", f"run {run_id} is still {old.status}: cancel it or wait")
     jobs = _jobs(request)
     jobs.ensure_available(old.kind)
-    _check_kind_role(jobs, principal, old.kind)
     if old.instance_id is None and old.scenario_id is None:
         raise ProblemError(409, "Conflict", f"the instance or scenario run {run_id} used has been deleted")
+    council_id = council_of_run(old)
+    role = _check_kind_role(jobs, principal, old.kind, council_id)
     run = RunRow(kind=old.kind, instance_id=old.instance_id, scenario_id=old.scenario_id,
-                 parameters=dict(old.parameters or {}), created_by=principal.user_name, resubmitted_from=old.id)
+                 parameters=dict(old.parameters or {}), created_by=principal.user_name, resubmitted_from=old.id,
+                 council_id=council_id, owner_user_id=principal.user_id, owner_role=role.value)
     return _queue(session, jobs, run, principal, request, response, "resubmit")

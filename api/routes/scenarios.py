@@ -1,6 +1,8 @@
 """Scenarios: a base instance plus ordered what-if edits, with lineage (a child refines its parent).
 
-Commissioners and planners (and admins) create and read them; they hold no learner-level data.
+Commissioners and planners (and admins) create and read them; they hold no learner-level data. Each is scoped to
+its base instance's council and owned by its creator: only a user holding the owner's role in that council (or an
+admin) may change or delete it (`api.scoping`).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from api.audit import record_audit
-from api.auth import CurrentPrincipal, Role, allow
+from api.auth import CurrentPrincipal, Principal, Role, allow, check_council_role
 from api.deps import SessionDep
 from api.problems import ProblemError
 from api.routes._common import MAX_DB_INT, Limit, Offset, instance_row, set_total
@@ -25,6 +27,7 @@ from api.scenario_store import (
     shipped_entries,
 )
 from api.schemas import Page, ScenarioCreate, ScenarioPublic, ScenarioUpdate
+from api.scoping import check_can_change, council_condition, scenario_for
 from api.tables import RunRow, ScenarioRow, utc_now
 
 router = APIRouter(tags=["scenarios"])
@@ -47,10 +50,15 @@ def _public(session: Session, row: ScenarioRow, councils: dict[int, CouncilRecor
                                          "run_target": {"scenario_id": row.id}, "problem": problem})
 
 
-def _get(session: Session, scenario_id: int) -> ScenarioRow:
-    row = session.get(ScenarioRow, scenario_id)
-    if row is None:
-        raise ProblemError(404, "Not Found", f"no scenario with id {scenario_id}")
+def _get(session: Session, principal: Principal, scenario_id: int) -> ScenarioRow:
+    """A scenario of one of the caller's councils (404 otherwise, as for a missing id; 403 role there)."""
+    return scenario_for(session, principal, scenario_id, SCENARIO_ROLES)
+
+
+def _changeable(session: Session, principal: Principal, scenario_id: int) -> ScenarioRow:
+    """A scenario the caller may change or delete: its owner's role in its council, or an admin (else 403)."""
+    row = _get(session, principal, scenario_id)
+    check_can_change(principal, row.base_instance_id, row.owner_user_id, row.owner_role, f"scenario {scenario_id}")
     return row
 
 
@@ -115,17 +123,20 @@ def _unique_name(session: Session, name: str, exclude_id: int | None = None) -> 
                            "choose another")
     found = session.exec(select(ScenarioRow.id).where(col(ScenarioRow.name) == name)).first()
     if found is not None and found != exclude_id:
-        raise ProblemError(409, "Conflict", f"a scenario named {name!r} already exists (id {found})")
+        # no id: the scenario may belong to another council (names are unique across the database)
+        raise ProblemError(409, "Conflict", f"a scenario named {name!r} already exists: choose another name")
 
 
 @router.get("/scenarios", response_model=Page[ScenarioPublic], **allow(*SCENARIO_ROLES))
-def list_scenarios(session: SessionDep, response: Response, limit: Limit = 50, offset: Offset = 0,
+def list_scenarios(session: SessionDep, principal: CurrentPrincipal, response: Response, limit: Limit = 50,
+                   offset: Offset = 0,
                    base_instance_id: Annotated[int | None, Query(ge=1, le=MAX_DB_INT)] = None,
                    parent_scenario_id: Annotated[int | None, Query(ge=1, le=MAX_DB_INT)] = None,
                    catalogue: Annotated[bool, Query(description="With base_instance_id: list the baseline and the "
                                                     "shipped scenarios that fit the council first")] = False,
                    ) -> Page[ScenarioPublic]:
-    conditions = []
+    """Scenarios of the caller's councils (where their role may use scenarios), oldest first."""
+    conditions = council_condition(ScenarioRow.base_instance_id, principal, SCENARIO_ROLES)
     if base_instance_id is not None:
         conditions.append(col(ScenarioRow.base_instance_id) == base_instance_id)
     if parent_scenario_id is not None:
@@ -149,20 +160,22 @@ def list_scenarios(session: SessionDep, response: Response, limit: Limit = 50, o
 @router.post("/scenarios", response_model=ScenarioPublic, status_code=201, **allow(*SCENARIO_ROLES))
 def create_scenario(body: ScenarioCreate, session: SessionDep, principal: CurrentPrincipal, request: Request,
                     response: Response) -> ScenarioPublic:
+    role = check_council_role(principal, body.base_instance_id, SCENARIO_ROLES)
     instance_row(session, body.base_instance_id)
     if body.parent_scenario_id is not None:
-        parent = _get(session, body.parent_scenario_id)
+        parent = _get(session, principal, body.parent_scenario_id)
         if parent.base_instance_id != body.base_instance_id:
             raise ProblemError(422, "Invalid lineage", f"the parent scenario {parent.id} is built on instance "
                                f"{parent.base_instance_id}, not {body.base_instance_id}",
                                errors=[{"loc": ["body", "parent_scenario_id"], "msg": "different base instance",
                                         "type": "value_error"}])
     _check_shape(body.edits)
-    parents = lineage(session, _get(session, body.parent_scenario_id)) if body.parent_scenario_id else []
+    parents = lineage(session, _get(session, principal, body.parent_scenario_id)) if body.parent_scenario_id else []
     _check_council(session, body.base_instance_id, parents, body.edits)
     _unique_name(session, body.name)
     row = ScenarioRow(name=body.name, description=body.description, base_instance_id=body.base_instance_id,
-                      parent_scenario_id=body.parent_scenario_id, edits=body.edits, created_by=principal.user_name)
+                      parent_scenario_id=body.parent_scenario_id, edits=body.edits, created_by=principal.user_name,
+                      owner_user_id=principal.user_id, owner_role=role.value)
     session.add(row)
     session.flush()
     record_audit(session, principal, request, action="create", resource_type="scenario", resource_id=str(row.id),
@@ -174,15 +187,15 @@ def create_scenario(body: ScenarioCreate, session: SessionDep, principal: Curren
 
 
 @router.get("/scenarios/{scenario_id}", response_model=ScenarioPublic, **allow(*SCENARIO_ROLES))
-def get_scenario(scenario_id: ScenarioId, session: SessionDep) -> ScenarioPublic:
-    return _public(session, _get(session, scenario_id))
+def get_scenario(scenario_id: ScenarioId, session: SessionDep, principal: CurrentPrincipal) -> ScenarioPublic:
+    return _public(session, _get(session, principal, scenario_id))
 
 
 @router.get("/scenarios/{scenario_id}/lineage", response_model=list[ScenarioPublic], **allow(*SCENARIO_ROLES))
-def get_lineage(scenario_id: ScenarioId, session: SessionDep) -> list[ScenarioPublic]:
+def get_lineage(scenario_id: ScenarioId, session: SessionDep, principal: CurrentPrincipal) -> list[ScenarioPublic]:
     """The scenario's ancestors and itself, root first: their edits apply in this order."""
     councils: dict[int, CouncilRecords] = {}
-    return [_public(session, r, councils) for r in lineage(session, _get(session, scenario_id))]
+    return [_public(session, r, councils) for r in lineage(session, _get(session, principal, scenario_id))]
 
 
 @router.patch("/scenarios/{scenario_id}", response_model=ScenarioPublic, **allow(*SCENARIO_ROLES))
@@ -190,7 +203,7 @@ def update_scenario(scenario_id: ScenarioId, body: ScenarioUpdate, session: Sess
                     principal: CurrentPrincipal, request: Request) -> ScenarioPublic:
     """Change the name, description or edits. New edits are checked against the council (and so are those of
     the scenarios building on this one); the version rises, so earlier runs are shown as stale, never deleted."""
-    row = _get(session, scenario_id)
+    row = _changeable(session, principal, scenario_id)
     changes = body.model_dump(exclude_unset=True, exclude_none=True)
     if "edits" in changes:
         _check_shape(changes["edits"])
@@ -204,7 +217,8 @@ def update_scenario(scenario_id: ScenarioId, body: ScenarioUpdate, session: Sess
         setattr(row, name, value)
     row.updated_at = utc_now()
     session.add(row)
-    record_audit(session, principal, request, action="update", resource_type="scenario", resource_id=str(row.id))
+    record_audit(session, principal, request, action="update", resource_type="scenario", resource_id=str(row.id),
+                 instance_id=str(row.base_instance_id))
     session.commit()
     session.refresh(row)
     return _public(session, row)
@@ -215,7 +229,7 @@ def delete_scenario(scenario_id: ScenarioId, session: SessionDep, principal: Cur
                     request: Request) -> Response:
     """Delete a scenario (refused while child scenarios build on it). Its runs are kept, with their results and the
     name and lineage they ran with, and are shown as stale."""
-    row = _get(session, scenario_id)
+    row = _changeable(session, principal, scenario_id)
     children = session.exec(select(ScenarioRow.id).where(col(ScenarioRow.parent_scenario_id) == scenario_id)).all()
     if children:
         raise ProblemError(409, "Conflict", f"scenarios {', '.join(str(c) for c in children)} build on scenario "
@@ -223,6 +237,6 @@ def delete_scenario(scenario_id: ScenarioId, session: SessionDep, principal: Cur
     session.execute(update(RunRow).where(col(RunRow.scenario_id) == scenario_id).values(scenario_id=None))
     session.delete(row)
     record_audit(session, principal, request, action="delete", resource_type="scenario",
-                 resource_id=str(scenario_id))
+                 resource_id=str(scenario_id), instance_id=str(row.base_instance_id))
     session.commit()
     return Response(status_code=204)

@@ -26,9 +26,11 @@ from api.audit import record_audit, record_learner_reads
 from api.auth import Principal, Role, allow, require_roles
 from api.deps import SessionDep
 from api.jobs import load_run_for
+from api.minimise import minimise_case
 from api.problems import ProblemError
 from api.routes._common import ID_PATTERN
 from api.routes.runs import RunId
+from api.scoping import run_council
 from api.tables import RunRow, RunStatus
 
 router = APIRouter(tags=["transitions"])
@@ -94,7 +96,7 @@ def learner_transition_plan(run_id: RunId, learner_id: LearnerId, session: Sessi
     run, result = _officer_result(session, principal, run_id, request)
     case = _case(run, result, learner_id)
     record_learner_reads(session, principal, request, run, [learner_id])
-    return case
+    return dict(minimise_case(case))
 
 
 @router.get("/transitions/{run_id}/learners/{learner_id}/page", response_class=HTMLResponse,
@@ -107,7 +109,7 @@ def learner_transition_page(run_id: RunId, learner_id: LearnerId, session: Sessi
     run, result = _officer_result(session, principal, run_id, request)
     case = _case(run, result, learner_id)
     record_learner_reads(session, principal, request, run, [learner_id])
-    return HTMLResponse(learner_html(case))
+    return HTMLResponse(learner_html(minimise_case(case)))
 
 
 @router.get("/transitions/{run_id}/teams/{team_id}/calendar.ics", response_class=Response,
@@ -159,6 +161,7 @@ def transition_counts(run_id: RunId, session: SessionDep, principal: CountsReade
     run = session.get(RunRow, run_id)
     if run is None:
         raise ProblemError(404, "Not Found", f"no run with id {run_id!r}")
+    run_council(principal, run, (Role.COMMISSIONER, Role.PLANNER, Role.OFFICER))
     record_audit(session, principal, request, action="read", resource_type="run_counts", resource_id=run.id,
                  instance_id=str(run.instance_id) if run.instance_id is not None else None)
     session.commit()

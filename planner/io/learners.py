@@ -75,7 +75,8 @@ POSTCODE_COLUMNS = frozenset({"postcode", "post code", "personpostcode"})
 
 # Easting/Northing or a Postcode column is also needed (checked with the header: `_check_location_columns`).
 REQUIRED_COLUMNS: tuple[str | tuple[str, ...], ...] = (PERSON_ID, PRIMARY_NEED)
-WITHHELD = "(withheld)"  # shown instead of a postcode in a row problem
+WITHHELD = "(withheld)"  # shown instead of a postcode, birth date or home grid reference in a row problem
+PERSONAL_COLUMNS = frozenset({BIRTH_DATE, EASTING, NORTHING})  # with POSTCODE_COLUMNS: withheld in a report
 LOAD_POSTCODES = "run `placeplan import postcodes FILE` (OS Code-Point Open or the ONSPD/NSPL) first"
 REQUEST_SEPARATOR = ";"
 MAX_REQUESTS = 10
@@ -162,8 +163,11 @@ def _read_row(row_number: int, row: dict[str, str], report: ImportReport, base_y
     before = len(report.problems)
 
     def problem(column: str, value: str, expected: str) -> None:
-        # A postcode typed into any column (a shifted row, a locality) is withheld like the Postcode column's own.
-        report.add_problem(row_number, column, WITHHELD if normalise_postcode(value) else value, expected)
+        # A report never echoes a personal value (UK GDPR Art. 5(1)(c)): the birth date, the home's grid reference
+        # and any postcode are withheld, whichever column a postcode was typed into (a shifted row, a locality).
+        personal = column in PERSONAL_COLUMNS or column.strip().lower() in POSTCODE_COLUMNS
+        withheld = bool(value) and (personal or normalise_postcode(value) is not None)
+        report.add_problem(row_number, column, WITHHELD if withheld else value, expected)
 
     id_column, learner_id = _first_column(row, PERSON_ID)
     try:
@@ -191,8 +195,10 @@ def _read_row(row_number: int, row: dict[str, str], report: ImportReport, base_y
     if birth_date is not None and base_year is not None:
         derived = ncy_for(birth_date, base_year)
         if not NCY_MIN <= derived <= NCY_MAX:
+            when = "after" if derived < NCY_MIN else "before"
             problem(BIRTH_DATE, row[BIRTH_DATE], f"a birth date giving an NCY from {NCY_MIN} to {NCY_MAX} in "
-                                                 f"{base_year}/{(base_year + 1) % 100:02d} (ages 0-25), got {derived}")
+                                                 f"{base_year}/{(base_year + 1) % 100:02d} (ages 0-25): this one is "
+                                                 f"{when} that range (NCY {derived})")
         elif ncy is not None and ncy != derived:
             problem(ncy_column, ncy_text, f"the NCY the birth date gives in {base_year} ({derived}), or leave it blank")
 

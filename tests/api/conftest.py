@@ -100,8 +100,9 @@ class Service:
 
 def make_service(engine: Engine, **settings: Any) -> Service:
     with Session(engine) as session:
-        keys = {role: create_user(session, f"user-{role}", Role(role))[1] for role in ROLES}
         instance_id = store.save_instance(session, build_small_instance(), "test")
+        keys = {role: create_user(session, f"user-{role}", Role(role),
+                                  councils=() if role == "admin" else (instance_id,))[1] for role in ROLES}
         session.commit()
     app = create_app(
         ServiceSettings(**settings),

@@ -1,4 +1,5 @@
-"""Walks every route in the OpenAPI document with every role and with no key, against a declared matrix."""
+"""Walks every route in the OpenAPI document with every role and with no key, against a declared matrix; then with
+every role x {own council, other council} on real records of one council (api.scoping)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/me"): EVERYONE,
     ("DELETE", "/api/v1/keys/{key_id}"): ADMIN,
     ("GET", "/api/v1/instances"): EVERYONE,
-    ("POST", "/api/v1/instances"): LEARNER_LEVEL,
+    ("POST", "/api/v1/instances"): ADMIN,  # a new council: admins create it and grant its members
     ("GET", "/api/v1/instances/{instance_id}"): EVERYONE,
     ("DELETE", "/api/v1/instances/{instance_id}"): ADMIN,
     ("GET", "/api/v1/instances/{instance_id}/localities"): EVERYONE,
@@ -57,6 +58,9 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/v1/runs/{run_id}/resubmit"): EVERYONE,
     ("POST", "/api/v1/demo"): ADMIN,
     ("GET", "/api/v1/audit"): ADMIN,
+    ("GET", "/api/v1/instances/{instance_id}/members"): ADMIN,
+    ("PUT", "/api/v1/instances/{instance_id}/members/{user_id}"): ADMIN,
+    ("DELETE", "/api/v1/instances/{instance_id}/members/{user_id}"): ADMIN,
     # Placement results are learner-level: officers (and admins) only.
     ("GET", "/api/v1/placements/{run_id}/learners"): LEARNER_LEVEL,
     ("GET", "/api/v1/placements/{run_id}/learners/{learner_id}"): LEARNER_LEVEL,
@@ -192,3 +196,232 @@ def test_a_key_revoked_by_another_process_is_refused_once_the_cache_entry_expire
         assert service.call("GET", "/api/v1/instances", "admin").status_code == 200
         bad = service.client.get("/api/v1/instances", headers={"Authorization": f"Bearer {service.keys['admin']}x"})
         assert bad.status_code == 401
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# The council dimension: every operation with each role, as a member of the council whose records it names ("own")
+# and as a member of another council only ("other").
+
+# Routes that reach a council through the body or the query rather than the path (the rest: {instance_id},
+# {run_id} or {scenario_id} in the path). Everything else is global (no council's records).
+COUNCIL_BY_BODY = {("POST", "/api/v1/runs"), ("POST", "/api/v1/scenarios"), ("GET", "/api/v1/scenario-comparisons")}
+COUNCIL_PATH_PARAMETERS = ("{instance_id}", "{run_id}", "{scenario_id}")
+# Changing a scenario or cancelling a run is for its owner's role (the records below are the planner's): other
+# allowed roles of the same council get 403.
+OWNED_BY_PLANNER = {("PATCH", "/api/v1/scenarios/{scenario_id}"), ("DELETE", "/api/v1/scenarios/{scenario_id}"),
+                    ("DELETE", "/api/v1/runs/{run_id}")}
+OTHER_ROLES = ("officer", "commissioner", "planner")
+# Routes over a run whose kind narrows the route's roles further (api.jobs.RUN_KIND_ROLES): expansion runs are the
+# planners'; a commissioner, allowed on the route, is refused on the run.
+KIND_ROLES = {("GET", "/api/v1/expansion-runs/{run_id}/frontier"): {"planner", "admin"}}
+
+
+def _council_scoped(method: str, path: str) -> bool:
+    return (method, path) in COUNCIL_BY_BODY or any(p in path for p in COUNCIL_PATH_PARAMETERS)
+
+
+def _seed_councils(service: Service) -> dict[str, Any]:
+    """Council A (the service's instance) with a parent and child scenario and finished runs of every kind, all
+    owned by A's planner (officer for the learner-level kinds); council B with one member per role."""
+    from sqlmodel import Session, select
+
+    from api import store
+    from api.auth import create_user
+    from api.service_tables import UserRow
+    from api.tables import RunRow, ScenarioRow
+    from tests.api.conftest import build_small_instance
+
+    council = service.instance_id
+    with Session(service.engine) as session:
+        other = store.save_instance(session, build_small_instance().model_copy(update={"name": "Otherham"}), "t")
+        keys = {f"other-{role}": create_user(session, f"other-{role}", role, councils=(other,))[1]
+                for role in OTHER_ROLES}
+        users = {u.name: u for u in session.exec(select(UserRow)).all()}
+        planner, officer = users["user-planner"].id, users["user-officer"].id
+        parent = ScenarioRow(name="A parent", base_instance_id=council, owner_user_id=planner, owner_role="planner")
+        session.add(parent)
+        session.flush()
+        child = ScenarioRow(name="A child", base_instance_id=council, parent_scenario_id=parent.id,
+                            owner_user_id=planner, owner_role="planner")
+        session.add(child)
+        runs = {}
+        for kind, owner, role in (("placement", officer, "officer"), ("transitions", officer, "officer"),
+                                  ("expansion", planner, "planner"), ("sleep", planner, "planner"),
+                                  ("scenario", planner, "planner")):
+            run = RunRow(kind=kind, instance_id=council, council_id=council, status="succeeded", progress=1.0,
+                         owner_user_id=owner, owner_role=role)
+            session.add(run)
+            session.flush()
+            runs[kind] = run.id
+        session.commit()
+        assert parent.id is not None
+    service.keys.update(keys)
+    return {"council": council, "other": other, "scenario": parent.id, "runs": runs}
+
+
+def _real_path(path: str, seeded: dict[str, Any]) -> str:
+    """Council A's real instance, scenario and run ids; record ids below them that do not exist (nothing is
+    changed for a member; a non-member must be refused before the record is looked up)."""
+    runs = seeded["runs"]
+    kind = ("placement" if path.startswith("/api/v1/placements/") else
+            "transitions" if path.startswith("/api/v1/transitions/") else
+            "expansion" if path.startswith("/api/v1/expansion-runs/") else "sleep")
+
+    def value(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name == "instance_id":
+            return str(seeded["council"])
+        if name == "scenario_id":
+            return str(seeded["scenario"])
+        if name == "run_id":
+            return str(runs[kind])
+        return "NO-SUCH-ID"
+    return re.sub(r"\{([^}]+)\}", value, path)
+
+
+def _council_request(method: str, path: str, seeded: dict[str, Any], call: int) -> dict[str, Any]:
+    """The body or query that names council A for the routes that take the council there."""
+    if (method, path) == ("POST", "/api/v1/runs"):
+        return {"json": {"kind": "sleep", "instance_id": seeded["council"], "parameters": {"seconds": 0.01}}}
+    if (method, path) == ("POST", "/api/v1/scenarios"):
+        return {"json": {"name": f"matrix {call}", "base_instance_id": seeded["council"]}}
+    if (method, path) == ("GET", "/api/v1/scenario-comparisons"):
+        return {"params": {"run_ids": [seeded["runs"]["scenario"]]}}
+    return {"json": {}} if method in ("POST", "PUT", "PATCH") else {}
+
+
+def _names_council(response: Any, seeded: dict[str, Any]) -> bool:
+    """A 404 that says council A's instance, scenario or run does not exist (they do: a scoping refusal)."""
+    if response.status_code != 404:
+        return False
+    detail = response.json().get("detail", "")
+    return any(detail == text for text in (
+        f"no instance with id {seeded['council']}", f"no scenario with id {seeded['scenario']}",
+        *(f"no run with id {run_id!r}" for run_id in seeded["runs"].values())))
+
+
+def _own_council_failure(method: str, path: str, role: str, response: Any, seeded: dict[str, Any]) -> str | None:
+    allowed, status = EXPECTED[(method, path)], response.status_code
+    if "public" in allowed:
+        return None if status < 400 else f"{status} on a public route"
+    if role not in allowed:
+        return None if status == 403 else f"{status}, expected 403 (role)"
+    if (method, path) in OWNED_BY_PLANNER and role not in ("planner", "admin"):
+        return None if status == 403 else f"{status}, expected 403 (not the owner's role)"
+    if role not in KIND_ROLES.get((method, path), {role}):
+        return None if status == 403 else f"{status}, expected 403 (the run's kind)"
+    if status in (401, 403) or _names_council(response, seeded):
+        return f"{status} ({response.json().get('detail')}), expected the member to be let in"
+    return None
+
+
+def _other_council_failure(method: str, path: str, role: str, response: Any) -> str | None:
+    allowed, status = EXPECTED[(method, path)], response.status_code
+    if "public" in allowed:
+        return None if status < 400 else f"{status} on a public route"
+    if role not in allowed:
+        return None if status == 403 else f"{status}, expected 403 (role)"
+    if _council_scoped(method, path):
+        return None if status == 404 else f"{status}, expected 404 (another council's record)"
+    return None if status not in (401, 403) else f"{status} on a route with no council's records"
+
+
+def test_role_by_council_matrix_over_every_route(service: Service) -> None:
+    seeded = _seed_councils(service)
+    failures = []
+    call = 0
+    for method, path, _operation in _operations(service):
+        url = _real_path(path, seeded)
+        for role in OTHER_ROLES:  # members of council B only, on council A's records: first, so nothing changed
+            call += 1
+            response = service.call(method, url, f"other-{role}", **_council_request(method, path, seeded, call))
+            failure = _other_council_failure(method, path, role, response)
+            if failure or response.status_code >= 500:
+                failures.append(f"{method} {url} as other-council {role}: {failure or response.status_code}")
+        for role in (None, *ROLES):
+            if (method, path) == ("DELETE", "/api/v1/instances/{instance_id}") and role == "admin":
+                continue  # would delete council A; admins act on every council (covered with a missing id above)
+            call += 1
+            response = service.call(method, url, role, **_council_request(method, path, seeded, call))
+            failure = _own_council_failure(method, path, role, response, seeded) if role is not None or \
+                "public" in EXPECTED[(method, path)] else \
+                (None if response.status_code == 401 else f"{response.status_code}, expected 401")
+            if failure or response.status_code >= 500:
+                failures.append(f"{method} {url} as {role}: {failure or response.status_code}")
+    assert not failures, "\n".join(failures)
+
+
+def test_listings_hold_only_the_callers_councils(service: Service) -> None:
+    seeded = _seed_councils(service)
+    for role in OTHER_ROLES:
+        instances = service.call("GET", "/api/v1/instances", f"other-{role}").json()["items"]
+        assert [i["id"] for i in instances] == [seeded["other"]], role
+        runs = service.call("GET", "/api/v1/runs", f"other-{role}").json()["items"]
+        assert not {r["id"] for r in runs} & set(seeded["runs"].values()), role
+    scenarios = service.call("GET", "/api/v1/scenarios", "other-planner").json()
+    assert scenarios["items"] == [] and scenarios["total"] == 0
+    own = service.call("GET", "/api/v1/scenarios", "planner").json()["items"]
+    assert {s["name"] for s in own} == {"A parent", "A child"}
+    own_runs = {r["id"] for r in service.call("GET", "/api/v1/runs", "officer").json()["items"]}
+    assert {seeded["runs"]["placement"], seeded["runs"]["transitions"], seeded["runs"]["sleep"]} <= own_runs
+    assert seeded["runs"]["expansion"] not in own_runs  # an officer may not see expansion runs, even in A
+
+
+def test_another_councils_officer_cannot_read_or_delete_its_learners(service: Service) -> None:
+    """Defect 1 of issue 18: an officer of council B read (200) and deleted (204) council A's learners."""
+    seeded = _seed_councils(service)
+    council = seeded["council"]
+    listed = service.call("GET", f"/api/v1/instances/{council}/learners", "other-officer")
+    assert listed.status_code == 404 and "L-1" not in listed.text
+    assert service.call("GET", f"/api/v1/instances/{council}/learners/L-1", "other-officer").status_code == 404
+    assert service.call("DELETE", f"/api/v1/instances/{council}/learners/L-4", "other-officer").status_code == 404
+    patched = service.call("PATCH", f"/api/v1/instances/{council}/learners/L-4", "other-officer", json={"ncy": 9})
+    assert patched.status_code == 404
+    still = service.call("GET", f"/api/v1/instances/{council}/learners/L-4", "officer")
+    assert still.status_code == 200 and still.json()["ncy"] == 8
+    # the same officer reads their own council's learners
+    assert service.call("GET", f"/api/v1/instances/{seeded['other']}/learners", "other-officer").status_code == 200
+
+
+def test_a_commissioner_cannot_change_or_delete_a_planners_scenario(service: Service) -> None:
+    """Defect 1 of issue 18: a commissioner edited and deleted a planner's scenario."""
+    council = service.instance_id
+    created = service.call("POST", "/api/v1/scenarios", "planner", json={"name": "planner's", "base_instance_id":
+                                                                          council})
+    assert created.status_code == 201
+    scenario = f"/api/v1/scenarios/{created.json()['id']}"
+    assert service.call("PATCH", scenario, "commissioner", json={"name": "hijacked"}).status_code == 403
+    assert service.call("DELETE", scenario, "commissioner").status_code == 403
+    assert service.call("GET", scenario, "commissioner").json()["name"] == "planner's"  # may still read it
+    assert service.call("PATCH", scenario, "planner", json={"description": "mine"}).status_code == 200
+    assert service.call("DELETE", scenario, "admin").status_code == 204
+
+
+def test_an_admin_grants_and_removes_council_members_through_the_api(service: Service) -> None:
+    """The API twin of `placeplan users grant`: effective at once in this service, audited."""
+    seeded = _seed_councils(service)
+    council = seeded["council"]
+    members = service.call("GET", f"/api/v1/instances/{council}/members", "admin").json()
+    assert {(m["user_name"], m["role"]) for m in members} == {("user-officer", "officer"),
+                                                               ("user-commissioner", "commissioner"),
+                                                               ("user-planner", "planner")}
+    learners = f"/api/v1/instances/{council}/learners"
+    assert service.call("GET", learners, "other-officer").status_code == 404  # now cached as a non-member
+    other = service.call("GET", "/api/v1/me", "other-officer").json()
+    assert other["councils"] == [{"instance_id": seeded["other"], "role": "officer"}]
+    from sqlmodel import Session, select
+
+    from api.service_tables import UserRow
+
+    with Session(service.engine) as session:
+        user_id = session.exec(select(UserRow.id).where(UserRow.name == "other-officer")).one()
+    granted = service.call("PUT", f"/api/v1/instances/{council}/members/{user_id}", "admin", json={"role": "officer"})
+    assert granted.status_code == 200 and granted.json()["role"] == "officer"
+    assert service.call("GET", learners, "other-officer").status_code == 200
+    assert service.call("PUT", f"/api/v1/instances/{council}/members/{user_id}", "admin",
+                        json={"role": "admin"}).status_code == 422
+    assert service.call("DELETE", f"/api/v1/instances/{council}/members/{user_id}", "admin").status_code == 204
+    assert service.call("GET", learners, "other-officer").status_code == 404
+    assert service.call("DELETE", f"/api/v1/instances/{council}/members/{user_id}", "admin").status_code == 404
+    audit = service.call("GET", "/api/v1/audit", "admin", params={"resource_type": "membership"}).json()
+    assert [e["action"] for e in audit["items"]] == ["delete", "update"]

@@ -81,7 +81,9 @@ def test_learners_are_officer_only_audited_and_never_logged(service: Service,
                "home": {"easting": 431234, "northing": 433321}, "locality_id": "N"}
     created = service.call("POST", base, "officer", json=learner)
     assert created.status_code == 201, created.text
-    assert created.json()["ncy"] is None and created.json()["birth_date"] == "2015-03-14"
+    # minimised: the NCY and age band, not the birth date; the home to 100 m (tests/api/test_minimisation.py)
+    assert created.json()["ncy"] == 7 and created.json()["birth_date"] is None
+    assert created.json()["home"] == {"easting": 431200, "northing": 433300}
     assert service.call("PATCH", f"{base}/L-9", "officer", json={"current_setting_id": "100001"}).status_code == 200
     bad = service.call("PATCH", f"{base}/L-9", "officer", json={"current_setting_id": "NOPE"})
     assert bad.status_code == 422
@@ -154,7 +156,10 @@ def test_scenarios_crud_and_lineage(service: Service) -> None:
     listed = service.call("GET", f"{V1}/scenarios", "planner", params={"parent_scenario_id": root.json()["id"]})
     assert [s["name"] for s in listed.json()["items"]] == ["child"]
     assert service.call("DELETE", f"{V1}/scenarios/{root.json()['id']}", "planner").status_code == 409
-    renamed = service.call("PATCH", f"{V1}/scenarios/{child.json()['id']}", "planner", json={"name": "child-2"})
+    # the child is the commissioner's: a planner may not change it (only the owner's role or an admin may)
+    refused = service.call("PATCH", f"{V1}/scenarios/{child.json()['id']}", "planner", json={"name": "child-2"})
+    assert refused.status_code == 403
+    renamed = service.call("PATCH", f"{V1}/scenarios/{child.json()['id']}", "commissioner", json={"name": "child-2"})
     assert renamed.json()["name"] == "child-2"
 
     run = service.call("POST", f"{V1}/runs", "planner", json={"kind": "sleep", "scenario_id": child.json()["id"],
@@ -245,22 +250,27 @@ def test_interrupted_runs_at_start_up_can_be_resubmitted(service: Service) -> No
 def test_instances_round_trip_and_delete(service: Service, small_instance: Any) -> None:
     body = {"instance": small_instance.model_dump(mode="json"), "source": "test-upload"}
     assert service.call("POST", f"{V1}/instances", "commissioner", json=body).status_code == 403
-    created = service.call("POST", f"{V1}/instances", "officer", json=body)
+    assert service.call("POST", f"{V1}/instances", "officer", json=body).status_code == 403  # a new council: admin
+    created = service.call("POST", f"{V1}/instances", "admin", json=body)
     assert created.status_code == 201, created.text
     new_id = created.json()["id"]
     assert created.json()["learners"] == 4 and created.json()["settings"] == 3
     broken = small_instance.model_dump(mode="json")
     broken["learners"][0]["current_setting_id"] = "NO-SUCH-SETTING"
-    rejected = service.call("POST", f"{V1}/instances", "officer", json={"instance": broken})
+    rejected = service.call("POST", f"{V1}/instances", "admin", json={"instance": broken})
     assert rejected.status_code == 422
     assert rejected.json()["errors"][0]["loc"][-1] == "current_setting_id"
-    names = service.call("GET", f"{V1}/instances", "planner", params={"name": "Testshire"}).json()
+    names = service.call("GET", f"{V1}/instances", "admin", params={"name": "Testshire"}).json()
     assert names["total"] == 2
-    localities = service.call("GET", f"{V1}/instances/{new_id}/localities", "commissioner").json()
+    # the planner is a member of the first council only: the new one is neither listed nor readable
+    names = service.call("GET", f"{V1}/instances", "planner", params={"name": "Testshire"}).json()
+    assert [x["id"] for x in names["items"]] == [service.instance_id]
+    assert service.call("GET", f"{V1}/instances/{new_id}/localities", "commissioner").status_code == 404
+    localities = service.call("GET", f"{V1}/instances/{new_id}/localities", "admin").json()
     assert [x["id"] for x in localities["items"]] == ["N", "S"]
-    teams = service.call("GET", f"{V1}/instances/{new_id}/teams", "commissioner", params={"locality_id": "S"})
+    teams = service.call("GET", f"{V1}/instances/{new_id}/teams", "admin", params={"locality_id": "S"})
     assert teams.json()["total"] == 0
-    assert service.call("GET", f"{V1}/instances/{new_id}/teams/T1", "planner").json()["specialisms"] == ["ASD"]
+    assert service.call("GET", f"{V1}/instances/{new_id}/teams/T1", "admin").json()["specialisms"] == ["ASD"]
     assert service.call("DELETE", f"{V1}/instances/{new_id}", "officer").status_code == 403
     assert service.call("DELETE", f"{V1}/instances/{new_id}", "admin").status_code == 204
     assert service.call("GET", f"{V1}/instances/{new_id}", "admin").status_code == 404

@@ -14,11 +14,12 @@ from pathlib import Path
 
 import pytest
 import typer
-from sqlmodel import Session
+from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from api import store
 from api.db import make_engine
+from api.service_tables import AuditEventRow
 from planner.domain.codes import SettingKind
 from planner.domain.models import Instance
 from planner.placement.params import PlacementParameters
@@ -75,6 +76,11 @@ def test_a_real_council_from_empty_database_to_every_plan(app: typer.Typer, runn
     url = f"sqlite:///{(data_dir / 'placeplan.db').resolve()}"
     instance = _import(app, runner, url)
     assert (instance.base_year, len(instance.learners), len(instance.localities)) == (2024, 1500, 4)
+    engine = make_engine(url)
+    with Session(engine) as session:  # the SEN2 import is audited as the OS user, with its count (issue 18)
+        imports = [(e.resource_type, e.learner_count, e.channel) for e in session.exec(select(AuditEventRow)).all()]
+    engine.dispose()
+    assert ("sen2_return", 1500, "cli") in imports
     assert len(instance.teams) == 6 and all(x.locality_id for x in instance.learners)
     # Special academies are special schools, and their places count as special
     special = {SettingKind.SPECIAL, SettingKind.SEMH_SPECIAL}

@@ -40,8 +40,9 @@ class Api:
 @pytest.fixture
 def api(sqlite_engine: Engine) -> Iterator[Api]:
     with Session(sqlite_engine) as session:
-        keys = {role: create_user(session, f"user-{role}", Role(role))[1] for role in ROLES}
         instance_id = store.save_instance(session, build_small_instance(), "transitions test")
+        keys = {role: create_user(session, f"user-{role}", Role(role),
+                                  councils=() if role == "admin" else (instance_id,))[1] for role in ROLES}
         session.commit()
     app = create_app(ServiceSettings(), sqlite_engine, migrate=False,
                      job_settings=JobSettings(run_executor="thread", progress_interval_seconds=0.0,

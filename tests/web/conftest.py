@@ -58,8 +58,9 @@ def build_app(database_url: str) -> tuple[FastAPI, dict[str, str], int]:
     engine = make_engine(database_url)
     upgrade_to_head(engine)
     with Session(engine) as session:
-        keys = {role: create_user(session, f"web-{role}", Role(role))[1] for role in ROLES}
         instance_id = store.save_instance(session, build_demo("demo", 2026), "demo:demo:2026")
+        keys = {role: create_user(session, f"web-{role}", Role(role),
+                                  councils=() if role == "admin" else (instance_id,))[1] for role in ROLES}
         session.commit()
     app = create_app(ServiceSettings(), engine, migrate=False,
                      job_settings=JobSettings(run_executor="thread", progress_interval_seconds=0.1,

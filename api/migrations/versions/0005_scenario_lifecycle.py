@@ -3,7 +3,7 @@ run's scenario name and lineage as they were when it ran, so runs of an edited o
 shown as stale.
 
 Revision ID: 0005_scenario_lifecycle
-Revises: 0003_real_council (the lead re-chains it after 0004)
+Revises: 0004_council_scoping
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from alembic import op
 from api.tables import UtcDateTime
 
 revision = "0005_scenario_lifecycle"
-down_revision = "0003_real_council"
+down_revision = "0004_council_scoping"
 branch_labels = None
 depends_on = None
 

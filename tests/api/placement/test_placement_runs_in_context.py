@@ -7,9 +7,11 @@ import csv
 import io
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from api import store
+from api.auth import grant_membership
+from api.service_tables import UserRow
 from planner.domain.models import Instance
 from planner.placement.explain import recommend
 from planner.placement.plan import PlacementPlan
@@ -87,7 +89,10 @@ def _demo(svc: Service) -> tuple[int, Instance]:
     instance = build_demo("demo", 2026)
     with Session(svc.engine) as session:
         instance_id = store.save_instance(session, instance, "demo:demo:2026")
+        officer = session.exec(select(UserRow).where(UserRow.name == "user-officer")).one()
+        grant_membership(session, officer, instance_id, "officer")  # a new council: its officer is granted it
         session.commit()
+    svc.app.state.key_cache.clear()
     return instance_id, instance
 
 
