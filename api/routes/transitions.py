@@ -149,7 +149,9 @@ def team_weeks_csv_file(run_id: RunId, session: SessionDep, principal: Officer, 
     """Each team's hours booked against its hours available in every week of the year (no learner ids)."""
     from planner.io.transition_export import team_weeks_csv
 
-    _, result = _officer_result(session, principal, run_id, request)
+    run, result = _officer_result(session, principal, run_id, request)
+    # An officer-only route of a learner-level run: audited like every other (no learner shown: learner_count 0)
+    record_learner_reads(session, principal, request, run, [])
     return Response(team_weeks_csv(result), media_type=CSV_MEDIA_TYPE,
                     headers={"Content-Disposition": f'attachment; filename="team-weeks-{run_id}.csv"'})
 

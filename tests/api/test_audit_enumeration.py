@@ -21,7 +21,8 @@ LEARNER_LEVEL = {"officer", "admin"}
 # Open to other roles, but learner-level for placement and transitions runs (api.audit.LEARNER_LEVEL_RESULTS).
 ALSO_LEARNER_LEVEL = {"/api/v1/runs/{run_id}"}
 # Shows learner ids only for a hard rule that could not hold: audited with the count, which may be 0.
-MAY_SHOW_NONE = {"/api/v1/placements/{run_id}/breakdown"}
+# Officer-only routes of learner-level runs that show no learner (aggregates): still audited, with learner_count 0
+MAY_SHOW_NONE = {"/api/v1/placements/{run_id}/breakdown", "/api/v1/transitions/{run_id}/team-weeks.csv"}
 Service = Any
 
 

@@ -127,9 +127,11 @@ def test_reserved_names_are_refused(service: Service) -> None:
 def _phase2_council(service: Service) -> int:
     """The small council plus the settings and locality phase 2 names (not those pru-restructure or post16-growth
     name), stored as a second council."""
-    from sqlmodel import Session
+    from sqlmodel import Session, col, select
 
     from api import store
+    from api.auth import grant_membership
+    from api.service_tables import UserRow
     from planner.domain.models import Locality, Setting
     from tests.api.conftest import build_small_instance
 
@@ -142,6 +144,9 @@ def _phase2_council(service: Service) -> int:
                             localities=(*small.localities, grey))
     with Session(service.engine) as session:
         instance_id = store.save_instance(session, council, "test")
+        # The service's users are members of the first council only (api.scoping): give them this one too.
+        for user in session.exec(select(UserRow).where(col(UserRow.role) != "admin")).all():
+            grant_membership(session, user, int(instance_id), user.role, granted_by="test")
         session.commit()
     return int(instance_id)
 
