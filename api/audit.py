@@ -13,6 +13,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from api.auth import Principal
+from api.guards import client_address
 from api.service_tables import AuditEventRow
 from api.tables import RunRow
 
@@ -39,7 +40,7 @@ def record_audit(
         instance_id=instance_id,
         method=request.method if request else None,
         path=request.url.path[:300] if request else None,
-        client_host=(request.client.host if request and request.client else None),
+        client_host=client_address(request),
     )
     session.add(event)
     return event

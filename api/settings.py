@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -24,6 +25,12 @@ class ServiceSettings(BaseSettings):
     max_request_bytes: int = Field(default=20 * 1024 * 1024, description="Largest request body accepted")
     request_timeout_seconds: float = Field(default=30.0, description="Timeout for synchronous requests")
     cors_origins: list[str] = Field(default_factory=list, description="Allowed origins; empty = CORS off")
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Addresses or networks (e.g. [\"10.0.0.5\", \"10.1.0.0/16\"]) of reverse proxies whose "
+                    "X-Forwarded-For header the audit believes for the client address; empty (default): none, the "
+                    "peer's address is recorded. `placeplan serve` turns uvicorn's own proxy-header handling off.",
+    )
     run_workers: int = Field(default=2, description="Solve runs executed at once")
     request_threads: int = Field(
         default=4, ge=1, le=200,
@@ -50,6 +57,13 @@ class ServiceSettings(BaseSettings):
                     "random key kept in data_dir/pseudonym.key (created on first use, readable by its owner only), "
                     "so the same child gets the same id on every import on this installation.",
     )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _valid_networks(cls, entries: list[str]) -> list[str]:
+        for entry in entries:
+            ipaddress.ip_network(entry, strict=False)  # ValueError names the bad entry
+        return entries
 
     def resolved_pseudonym_key(self) -> str:
         """The configured key, else the one kept in data_dir (created on first use)."""

@@ -34,7 +34,7 @@ def _download(description: str, *media_types: str) -> dict[str, Any]:
 
 Years = Annotated[int, Query(ge=1, le=10, description="Years to project")]
 Runs = Annotated[int, Query(ge=1, le=5000, description="Monte Carlo runs")]
-Seed = Annotated[int, Query(description="Random seed")]
+Seed = Annotated[int, Query(ge=0, le=2**31 - 1, description="Random seed")]
 Quantile = Annotated[float, Query(ge=0, le=1, description="Forecast quantile used as demand")]
 
 

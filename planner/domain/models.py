@@ -40,6 +40,17 @@ ALL_NEEDS: frozenset[Need] = frozenset(Need)
 
 Ncy = Annotated[int, Field(ge=NCY_MIN, le=NCY_MAX, description="National curriculum year (Reception = 0)")]
 
+# Upper bounds on numbers a council (or an API client) can send, so no value overflows a 64-bit column or a solver
+# (issue 18: 10^18 places crashed a run). Each is far beyond any real figure: the largest schools in England have
+# under 5,000 pupils (GIAS); even residential special placements cost well under GBP 10 million a year; URNs (GIAS)
+# have 6 digits and UKPRNs (UKRLP) 8; England had 638,745 EHC plans in January 2025 (DfE, Education, health and
+# care plans, 2025).
+MAX_PLACES = 100_000
+MAX_COST_PER_PLACE = 10_000_000
+MAX_YEAR = 2100
+MAX_REFERENCE = 99_999_999
+MAX_LEARNERS = 10_000_000
+
 
 class Frozen(BaseModel):
     """Base of all domain models: immutable, strict about unknown fields."""
@@ -89,29 +100,32 @@ class Setting(Frozen):
     )
     ncy_min: Ncy
     ncy_max: Ncy
-    capacity: int = Field(description="Places in total (commissioned places)")
-    capacity_by_phase: dict[Phase, int] = Field(
+    capacity: int = Field(le=MAX_PLACES, description="Places in total (commissioned places)")
+    capacity_by_phase: dict[Phase, Annotated[int, Field(le=MAX_PLACES)]] = Field(
         default_factory=dict, description="Optional cap on places per phase, within the total"
     )
-    cost_per_place: int = Field(default=0, description="Annual cost per place in GBP")
+    cost_per_place: int = Field(default=0, le=MAX_COST_PER_PLACE, description="Annual cost per place in GBP")
     location: Point
     locality_id: str | None = None
     in_area: bool = True
     status: SettingStatus = SettingStatus.OPEN
-    opens_year: int | None = Field(default=None, description="First academic year with places (proposed settings)")
-    closes_year: int | None = Field(default=None, description="First academic year without places (closing)")
+    opens_year: int | None = Field(default=None, le=MAX_YEAR,
+                                   description="First academic year with places (proposed settings)")
+    closes_year: int | None = Field(default=None, le=MAX_YEAR,
+                                    description="First academic year without places (closing)")
     host_setting_id: str | None = Field(
         default=None, description="For resourced provision and SEN units: the mainstream school hosting it"
     )
-    urn: int | None = Field(default=None, description="GIAS unique reference number, when known")
+    urn: int | None = Field(default=None, le=MAX_REFERENCE, description="GIAS unique reference number, when known")
     la_code: str | None = Field(default=None, max_length=16,
                                 description="GIAS `LA (code)` of the authority the setting is in, when known")
-    ukprn: int | None = Field(default=None, description="UK provider reference number (colleges, post-16 providers)")
+    ukprn: int | None = Field(default=None, le=MAX_REFERENCE,
+                              description="UK provider reference number (colleges, post-16 providers)")
     gender: SchoolGender = Field(default=SchoolGender.MIXED, description="GIAS Gender (name): who it admits")
     selective: bool = Field(default=False, description="GIAS AdmissionsPolicy (name) Selective: a grammar school")
     independent: bool = Field(default=False, description="An independent school (fee-paying), GIAS type")
     boarding: bool = Field(default=False, description="A boarding (residential) school, GIAS Boarders (name)")
-    number_on_roll: int | None = Field(default=None, ge=0,
+    number_on_roll: int | None = Field(default=None, ge=0, le=MAX_PLACES,
                                        description="GIAS NumberOfPupils: pupils on roll (free places = capacity - it)")
 
     @field_validator("capacity", "cost_per_place")
@@ -196,9 +210,10 @@ class Learner(Frozen):
     looked_after: bool = False
     excluded: bool = Field(default=False, description="Permanently excluded")
     at_risk_of_exclusion: bool = False
-    suspensions: int = Field(default=0, ge=0, description="Suspensions in the last 12 months")
+    suspensions: int = Field(default=0, ge=0, le=1000, description="Suspensions in the last 12 months")
     needs_transport: bool = False
-    max_journey_minutes: int | None = Field(default=None, description="Personal journey limit, overrides defaults")
+    max_journey_minutes: int | None = Field(default=None, le=600,
+                                            description="Personal journey limit, overrides defaults")
     plan_start: date | None = None
     plan_end: date | None = Field(default=None, description="When the plan ceased (history), else None")
     setting_start: date | None = Field(default=None, description="When the current placement started")
@@ -263,7 +278,7 @@ class OutreachTeam(Frozen):
     id: Identifier
     name: str = Field(min_length=1, max_length=120)
     specialisms: frozenset[Need] = Field(description="Needs the team specialises in")
-    hours_per_week: float = Field(description="Practitioner hours per school week available for casework")
+    hours_per_week: float = Field(le=10_000, description="Practitioner hours per school week available for casework")
     locality_ids: frozenset[str] = Field(default=frozenset(), description="Localities covered; empty = all")
     base: Point | None = Field(default=None, description="Where the team travels from")
 
@@ -278,13 +293,13 @@ class OutreachTeam(Frozen):
 class NeedForecast(Frozen):
     """Forecast number of learners needing a place, for one need x phase x locality x academic year."""
 
-    academic_year: int
+    academic_year: int = Field(le=MAX_YEAR)
     need: Need
     phase: Phase
     locality_id: str
-    p10: float = Field(ge=0)
-    p50: float = Field(ge=0)
-    p90: float = Field(ge=0)
+    p10: float = Field(ge=0, le=MAX_LEARNERS)
+    p50: float = Field(ge=0, le=MAX_LEARNERS)
+    p90: float = Field(ge=0, le=MAX_LEARNERS)
 
     @model_validator(mode="after")
     def _ordered(self) -> Self:
