@@ -19,7 +19,6 @@ from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DataError, IntegrityError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -308,6 +307,9 @@ def create_app(
 
 
 def _public_paths(app: FastAPI) -> frozenset[str]:
-    """Paths of the routes declared public() (health): the only API paths reachable without a key."""
-    return frozenset(route.path for route in app.routes if isinstance(route, APIRoute)
-                     and PUBLIC in ((route.openapi_extra or {}).get(ROLES_EXTENSION) or ()))
+    """Paths of the operations declared public() (health): the only API paths reachable without a key.
+
+    Read from the OpenAPI document (built once and cached), which sees through included routers."""
+    return frozenset(path for path, item in app.openapi().get("paths", {}).items()
+                     if any(isinstance(op, dict) and PUBLIC in (op.get(ROLES_EXTENSION) or ()) for op in item.values())
+                     and "{" not in path)

@@ -224,11 +224,11 @@ def compare_runs(runs: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
 
 
 def comparison_csv(table: Mapping[str, Any]) -> str:
-    import csv
+    from planner.io.cells import SafeDictWriter
 
     buffer = io.StringIO()
     fields = ["scenario", "academic_year"] + [m["name"] for m in table["metrics"]]
-    writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\n")
+    writer = SafeDictWriter(buffer, fieldnames=fields, lineterminator="\n")
     writer.writeheader()
     for row in table["rows"]:
         writer.writerow({k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items() if k in fields})
@@ -238,13 +238,11 @@ def comparison_csv(table: Mapping[str, Any]) -> str:
 def comparison_xlsx(table: Mapping[str, Any]) -> bytes:
     import pandas as pd
 
-    buffer = io.BytesIO()
-    frame = pd.DataFrame(table["rows"])
-    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        frame.to_excel(writer, sheet_name="by year", index=False)
-        pd.DataFrame(table["totals"]).T.rename_axis("scenario").to_excel(writer, sheet_name="totals")
-        pd.DataFrame(table["metrics"]).to_excel(writer, sheet_name="metrics", index=False)
-    return buffer.getvalue()
+    from planner.io.cells import frames_xlsx
+
+    return frames_xlsx({"by year": (pd.DataFrame(table["rows"]), False),
+                        "totals": (pd.DataFrame(table["totals"]).T.rename_axis("scenario"), True),
+                        "metrics": (pd.DataFrame(table["metrics"]), False)})
 
 
 def comparison_chart(table: Mapping[str, Any], fmt: str = "png",

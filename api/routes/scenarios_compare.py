@@ -7,7 +7,6 @@ frontier?format=json|csv|png|svg` returns an expansion run's budget frontier. Ag
 
 from __future__ import annotations
 
-import csv
 import io
 from typing import Annotated, Any
 
@@ -17,6 +16,7 @@ from api.auth import Principal, Role, allow, require_roles
 from api.deps import SessionDep
 from api.jobs import load_run_for
 from api.problems import ProblemError
+from planner.io.cells import SafeDictWriter
 
 router = APIRouter(tags=["scenario comparison"])
 COMPARE_ROLES = (Role.PLANNER, Role.COMMISSIONER)
@@ -92,7 +92,7 @@ def expansion_frontier(
         return {"run_id": run_id, "frontier": rows}
     if format == "csv":
         buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
+        writer = SafeDictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
         body = buffer.getvalue().encode("utf-8")

@@ -202,3 +202,9 @@ def test_api_docs_use_no_cdn() -> None:
         script = client.get("/docs/assets/swagger-ui-bundle.js")
         assert script.status_code == 200 and len(script.content) > 100_000
     engine.dispose()
+
+
+def test_only_public_routes_answer_without_a_key(sqlite_service: Service) -> None:
+    assert sqlite_service.client.get("/api/v1/health").status_code == 200
+    refused = sqlite_service.client.get(f"/api/v1/instances/{sqlite_service.instance_id}")
+    assert refused.status_code == 401 and refused.headers["www-authenticate"] == "Bearer"
