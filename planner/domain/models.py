@@ -8,6 +8,7 @@ strings: URNs for real settings, pseudonymous ids for learners. Coordinates are 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Collection
 from datetime import date
 from functools import cached_property
 from typing import Annotated, Any, Self
@@ -409,6 +410,39 @@ def _duplicates(ids: list[str]) -> list[str]:
     return sorted(i for i, n in Counter(ids).items() if n > 1)
 
 
+def learner_problems(learner: Learner, base_year: int, locality_ids: Collection[str],
+                     setting_ids: Collection[str]) -> list[IntegrityProblem]:
+    """One learner's own integrity problems: its references (locality, settings) and its NCY in the base year.
+
+    The whole-instance check runs this for every learner; a single learner's write runs it with just the ids the
+    learner references (api.learner_writes), so both apply the same rules. Sibling groups need the other learners.
+    """
+    problems: list[IntegrityProblem] = []
+
+    def add(field: str, message: str) -> None:
+        problems.append(IntegrityProblem(record="learner", record_id=learner.id, field=field, message=message))
+
+    if learner.locality_id is not None and learner.locality_id not in locality_ids:
+        add("locality_id", f"unknown locality {learner.locality_id!r}")
+    if learner.current_setting_id is not None and learner.current_setting_id not in setting_ids:
+        add("current_setting_id", f"unknown setting {learner.current_setting_id!r}")
+    if learner.arrangement is not None and learner.current_setting_id is not None:
+        add("arrangement", f"{learner.arrangement.value} is for a plan naming no setting, but the learner is at "
+            f"{learner.current_setting_id!r}")
+    if learner.pinned_setting_id is not None and learner.pinned_setting_id not in setting_ids:
+        add("pinned_setting_id", f"unknown setting {learner.pinned_setting_id!r}")
+    for rank, requested in enumerate(learner.requested_setting_ids, start=1):
+        if requested not in setting_ids:
+            add(f"requested_setting_ids[{rank}]", f"unknown setting {requested!r}")
+    if len(set(learner.requested_setting_ids)) != len(learner.requested_setting_ids):
+        add("requested_setting_ids", "a setting is requested more than once")
+    ncy = learner.ncy_in(base_year, base_year)
+    if not NCY_MIN <= ncy <= NCY_MAX:
+        add("birth_date" if learner.birth_date else "ncy",
+            f"NCY {ncy} in {base_year} is outside {NCY_MIN}..{NCY_MAX} (ages 0-25)")
+    return problems
+
+
 def find_integrity_problems(instance: Instance) -> list[IntegrityProblem]:
     """Every cross-record problem: duplicate ids, references to unknown ids, learners outside the age range."""
     problems: list[IntegrityProblem] = []
@@ -441,25 +475,7 @@ def find_integrity_problems(instance: Instance) -> list[IntegrityProblem]:
 
     groups: dict[str, list[str]] = {}
     for learner in instance.learners:
-        if learner.locality_id is not None and learner.locality_id not in locality_ids:
-            add("learner", learner.id, "locality_id", f"unknown locality {learner.locality_id!r}")
-        if learner.current_setting_id is not None and learner.current_setting_id not in setting_ids:
-            add("learner", learner.id, "current_setting_id", f"unknown setting {learner.current_setting_id!r}")
-        if learner.arrangement is not None and learner.current_setting_id is not None:
-            add("learner", learner.id, "arrangement",
-                f"{learner.arrangement.value} is for a plan naming no setting, but the learner is at "
-                f"{learner.current_setting_id!r}")
-        if learner.pinned_setting_id is not None and learner.pinned_setting_id not in setting_ids:
-            add("learner", learner.id, "pinned_setting_id", f"unknown setting {learner.pinned_setting_id!r}")
-        for rank, requested in enumerate(learner.requested_setting_ids, start=1):
-            if requested not in setting_ids:
-                add("learner", learner.id, f"requested_setting_ids[{rank}]", f"unknown setting {requested!r}")
-        if len(set(learner.requested_setting_ids)) != len(learner.requested_setting_ids):
-            add("learner", learner.id, "requested_setting_ids", "a setting is requested more than once")
-        ncy = instance.learner_ncy(learner)
-        if not NCY_MIN <= ncy <= NCY_MAX:
-            add("learner", learner.id, "birth_date" if learner.birth_date else "ncy",
-                f"NCY {ncy} in {instance.base_year} is outside {NCY_MIN}..{NCY_MAX} (ages 0-25)")
+        problems += learner_problems(learner, instance.base_year, locality_ids, setting_ids)
         if learner.sibling_group is not None:
             groups.setdefault(learner.sibling_group, []).append(learner.id)
 
