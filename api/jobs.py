@@ -60,7 +60,10 @@ RUN_KIND_ROLES: dict[str, tuple[Role, ...]] = {
     "sufficiency": (Role.COMMISSIONER, Role.PLANNER),
     "scenario": (Role.COMMISSIONER, Role.PLANNER),
     "expansion": (Role.PLANNER,),
+    "download": (Role.COMMISSIONER, Role.PLANNER),  # forecast/sufficiency files (api.downloads): aggregates
 }
+# Run kinds of the service itself (not solvers, so not in api.run_kinds' list the CLI runs).
+SERVICE_RUN_KINDS: dict[str, str] = {"download": "api.downloads:run_download"}
 
 # Test-only kinds (enabled by PLACEPLAN_ENABLE_TEST_RUN_KINDS=1): they let tests and the load benchmark exercise
 # the job machinery without a real solver. Never enable them in production.
@@ -367,7 +370,7 @@ class JobRunner:
         extra_run_kind_roles: Mapping[str, tuple[Role, ...]] | None = None,
     ) -> JobRunner:
         options = options or JobSettings()
-        kinds: dict[str, RunFunctionRef] = dict(RUN_KINDS)
+        kinds: dict[str, RunFunctionRef] = {**RUN_KINDS, **SERVICE_RUN_KINDS}
         roles = dict(RUN_KIND_ROLES)
         if options.enable_test_run_kinds:
             kinds.update(TEST_RUN_KINDS)
@@ -482,6 +485,10 @@ class JobRunner:
         future = self._futures.get(run.id)
         if future is not None:
             future.cancel()
+
+    def future_of(self, run_id: str) -> Future[str] | None:
+        """This process's execution of a run while it is queued or running (None otherwise)."""
+        return self._futures.get(run_id)
 
     def wait(self, run_id: str, timeout: float = 30.0) -> None:
         """Block until a run's execution has ended (tests and the CLI)."""

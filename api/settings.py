@@ -24,6 +24,11 @@ class ServiceSettings(BaseSettings):
     data_dir: Path = Field(default=Path("."), description="Folder for placeplan.db and exports")
     max_request_bytes: int = Field(default=20 * 1024 * 1024, description="Largest request body accepted")
     request_timeout_seconds: float = Field(default=30.0, description="Timeout for synchronous requests")
+    download_wait_seconds: float = Field(
+        default=20.0, ge=0, le=25,
+        description="How long a forecast/sufficiency download waits for its run (computed in a worker process) "
+                    "before answering 202 with the run's Location; under the request timeout",
+    )
     cors_origins: list[str] = Field(default_factory=list, description="Allowed origins; empty = CORS off")
     trusted_proxies: list[str] = Field(
         default_factory=list,
@@ -36,8 +41,8 @@ class ServiceSettings(BaseSettings):
         default=4, ge=1, le=200,
         description="Threads serving sync routes at once (anyio's pool; its default is 40). Few is faster on a "
                     "small machine: every extra thread is another contender for the GIL. On 2 cores under the load "
-                    "benchmark: 8 threads p95 119 ms, 4 threads 94 ms, 2 threads 60 ms; 4 keeps room for a few slow "
-                    "downloads (workbooks run the forecast in the request) without stalling the rest.",
+                    "benchmark: 8 threads p95 119 ms, 4 threads 94 ms, 2 threads 60 ms. Forecast downloads run in "
+                    "worker processes (api.downloads), so they hold none of these threads.",
     )
     gil_switch_interval_ms: float = Field(
         default=0.5, ge=0, le=100,
