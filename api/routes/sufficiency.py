@@ -22,6 +22,7 @@ from api.jobs import load_run_for
 from api.problems import ProblemError
 from api.routes._common import InstanceId, instance_row
 from api.routes.runs import RunId
+from api.schemas import RunPublic
 from api.tables import RunRow, RunStatus
 
 router = APIRouter(tags=["sufficiency"])
@@ -91,8 +92,8 @@ async def _serve(request: Request, principal: Principal, instance_id: int, param
     await downloads.wait_for(request.app.state.jobs, run.id, request.app.state.settings.download_wait_seconds)
     run = await run_in_threadpool(_finished, request, run.id)
     if run.status in (RunStatus.QUEUED.value, RunStatus.RUNNING.value):
-        return JSONResponse({"id": run.id, "kind": run.kind, "status": run.status,
-                             "download": f"/api/v1/runs/{run.id}/download"}, status_code=202,
+        body = RunPublic.model_validate(run.model_dump()).model_dump(mode="json")
+        return JSONResponse({**body, "download": f"/api/v1/runs/{run.id}/download"}, status_code=202,
                             headers={"Location": f"/api/v1/runs/{run.id}", "Retry-After": "5"})
     return _file_response(run, attachment)
 
