@@ -22,6 +22,7 @@ from api import store
 from api.settings import ServiceSettings
 from planner.domain.models import Instance, InstanceIntegrityError
 from planner.io.report import ImportReport, RowProblem
+from planner.io.tabular import CsvFieldTooLong
 
 T = TypeVar("T")
 
@@ -79,7 +80,7 @@ def run_command(console: Console, action: Callable[[], T]) -> T:
     except CliError as error:
         console.print(f"[red]error:[/red] {error}")
         raise typer.Exit(code=error.code) from None
-    except (store.InstanceNotFound, store.InstanceInUse, store.UnstorableText) as error:
+    except (store.InstanceNotFound, store.InstanceInUse, store.UnstorableText, CsvFieldTooLong) as error:
         console.print(f"[red]error:[/red] {error}")
         raise typer.Exit(code=1) from None
     except InstanceIntegrityError as error:
