@@ -9,7 +9,8 @@
 # Exits non-zero on any 5xx, schema violation, server-log traceback, or fewer requests than MIN_REQUESTS.
 #   scripts/schemathesis.sh [MAX_EXAMPLES_PER_OPERATION] [sqlite|postgres]   (defaults 20, sqlite)
 #   FUZZ_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432/test): the server on which a temporary
-#   database is created and dropped for the postgres run.
+#   database is created and dropped for the postgres run. FUZZ_PHASES (default all four) limits the phases of the
+#   two main passes (CI: examples,fuzzing, a few minutes); MIN_REQUESTS (default 1000) the requests wanted.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
@@ -54,14 +55,15 @@ $PY scripts/fuzz_seed.py runs "http://127.0.0.1:$PORT" "$KEY" "$WORK/real-ids.js
 CHECKS=not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance
 COMMON=(-H "Authorization: Bearer $KEY" --checks "$CHECKS" --workers 1 --seed 2026 --request-timeout 60
         --generation-deterministic --continue-on-failure --suppress-health-check all)
+PHASES=(--phases "${FUZZ_PHASES:-examples,coverage,fuzzing,stateful}")
 STATUS=0
 # Pass 1, every route except the demo builder (each new seed builds a whole council, so it gets a few examples
 # only) and key revocation: GET /me returns the caller's key id, and the stateful phase would follow that link to
 # DELETE /keys/{key_id} and revoke the fuzzer's own key, leaving the rest of the run testing only 401s.
-$ST run "http://127.0.0.1:$PORT/openapi.json" "${COMMON[@]}" -n "$EXAMPLES" --exclude-path /api/v1/demo \
+$ST run "http://127.0.0.1:$PORT/openapi.json" "${COMMON[@]}" "${PHASES[@]}" -n "$EXAMPLES" --exclude-path /api/v1/demo \
   --exclude-path '/api/v1/keys/{key_id}' --report ndjson --report-ndjson-path "$WORK/main.ndjson" || STATUS=$?
 # Pass 2, real ids (fuzz_seed.py left out the routes that would delete the seeded instance or the key).
-$ST run "$WORK/real-ids.json" --url "http://127.0.0.1:$PORT" "${COMMON[@]}" -n "$EXAMPLES" \
+$ST run "$WORK/real-ids.json" --url "http://127.0.0.1:$PORT" "${COMMON[@]}" "${PHASES[@]}" -n "$EXAMPLES" \
   --report ndjson --report-ndjson-path "$WORK/real.ndjson" || STATUS=$?
 $ST run "http://127.0.0.1:$PORT/openapi.json" "${COMMON[@]}" -n 3 --include-path /api/v1/demo \
   --phases examples,fuzzing --report ndjson --report-ndjson-path "$WORK/demo.ndjson" || STATUS=$?
