@@ -231,10 +231,13 @@ def _quantiles(values: list[float]) -> list[float]:
     return statistics.quantiles(values, n=100) if len(values) > 1 else [0.0] * 99
 
 
-async def _idle_patches(base: str, headers: dict[str, str], work: Workload, count: int = 50) -> None:
-    """`count` PATCHes one after another with nothing else running: one learner write's own latency."""
+async def _idle_patches(base: str, headers: dict[str, str], work: Workload, server_pid: int | None,
+                        count: int = 50) -> None:
+    """`count` PATCHes one after another with nothing else running: one learner write's own latency, and the
+    server's CPU time per PATCH (which, unlike latency, hardly depends on what else the machine is doing)."""
     if not work.learner_ids:
         return
+    cpu_before = _cpu_seconds(server_pid)
     address = urlsplit(base)
     client = KeepAliveClient(address.hostname or "127.0.0.1", address.port or 80, headers)
     timings, statuses = [], []
@@ -247,15 +250,17 @@ async def _idle_patches(base: str, headers: dict[str, str], work: Workload, coun
     finally:
         await client.close()
     q = _quantiles(timings)
+    cpu_ms = (_cpu_seconds(server_pid) - cpu_before) * 1000 / count
     print(f"patch_idle: learners={len(work.learner_ids)} patches={count} p50_ms={q[49]:.1f} p95_ms={q[94]:.1f} "
-          f"max_ms={max(timings):.1f} errors={sum(s != 200 for s in statuses)}")
+          f"max_ms={max(timings):.1f} errors={sum(s != 200 for s in statuses)}"
+          + (f" server_cpu_ms_per_patch={cpu_ms:.2f}" if server_pid else ""))
 
 
 async def _measure(base: str, key: str, work: Workload, clients: int, seconds: float, think: float,
                    kind: str, server_pid: int | None = None) -> None:
     headers = {"Authorization": f"Bearer {key}"}
     instance_id = work.instance_id
-    await _idle_patches(base, headers, work)
+    await _idle_patches(base, headers, work, server_pid)
     load_before = os.getloadavg()
     stop = asyncio.Event()
     state: dict[str, object] = {}
