@@ -76,8 +76,10 @@ def _finished(request: Request, run_id: str) -> RunRow:
 
 def _file_response(run: RunRow, name: str) -> Response:
     if run.status == RunStatus.FAILED.value:
-        raise ProblemError(422, "Unprocessable Content", (run.error or "the download failed").removeprefix(
-            "ValueError: "))
+        error = run.error or "the download failed"
+        if error.startswith("TimeoutError: "):  # stopped at its time limit (api.downloads.time_limit)
+            raise ProblemError(504, "Gateway Timeout", error.removeprefix("TimeoutError: "))
+        raise ProblemError(422, "Unprocessable Content", error.removeprefix("ValueError: "))
     if run.status != RunStatus.SUCCEEDED.value:
         raise ProblemError(409, "Conflict", f"the download run is {run.status}: no file")
     content, media_type, filename = downloads.file_of(run)
