@@ -21,6 +21,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from api.auth import Principal
+from api.guards import client_address
 from api.service_tables import AuditEventRow
 from api.tables import RunRow
 
@@ -49,7 +50,7 @@ def record_audit(
         instance_id=instance_id,
         method=request.method if request else None,
         path=request.url.path[:300] if request else None,
-        client_host=(request.client.host if request and request.client else None),
+        client_host=client_address(request),
         learner_count=learner_count,
         purpose=purpose[:200] if purpose else None,
         channel="api",

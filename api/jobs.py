@@ -20,6 +20,8 @@ import json
 import logging
 import multiprocessing
 import os
+import signal
+import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
@@ -59,7 +61,10 @@ RUN_KIND_ROLES: dict[str, tuple[Role, ...]] = {
     "sufficiency": (Role.COMMISSIONER, Role.PLANNER),
     "scenario": (Role.COMMISSIONER, Role.PLANNER),
     "expansion": (Role.PLANNER,),
+    "download": (Role.COMMISSIONER, Role.PLANNER),  # forecast/sufficiency files (api.downloads): aggregates
 }
+# Run kinds of the service itself (not solvers, so not in api.run_kinds' list the CLI runs).
+SERVICE_RUN_KINDS: dict[str, str] = {"download": "api.downloads:run_download"}
 
 # Test-only kinds (enabled by PLACEPLAN_ENABLE_TEST_RUN_KINDS=1): they let tests and the load benchmark exercise
 # the job machinery without a real solver. Never enable them in production.
@@ -83,6 +88,11 @@ class JobSettings(BaseSettings):
     progress_interval_seconds: float = Field(default=0.5, description="Least time between progress writes")
     cancel_poll_seconds: float = Field(default=0.25, description="Least time between cancellation checks")
     shutdown_grace_seconds: float = Field(default=10.0, description="Wait for running solves to stop at shutdown")
+    worker_watchdog_seconds: float = Field(
+        default=0.5, gt=0, le=5,
+        description="How often a solve worker checks that the service process is still alive (it kills itself "
+                    "when not): a worker outlives a killed service by at most about this long",
+    )
     worker_nice: int = Field(
         default=10, ge=0, le=19,
         description="How much to lower solve worker processes' OS priority (os.nice): API requests keep a core "
@@ -177,10 +187,37 @@ class DatabaseProgress:
 
 
 def _lower_worker_priority(increment: int) -> None:
-    """Process-pool initializer: solves yield the CPU to the service's request handling (Unix; no-op elsewhere)."""
+    """Solves yield the CPU to the service's request handling (Unix; no-op elsewhere)."""
     if increment > 0 and hasattr(os, "nice"):
         with suppress(OSError):
             os.nice(increment)
+
+
+def _die_with_parent(parent_pid: int, interval: float) -> None:
+    """Kill this worker as soon as the service process that started it is gone (a watchdog thread).
+
+    A service killed with SIGKILL (a crash, the OOM killer) cannot stop its pool: its workers are re-parented and
+    would finish solves nobody will store (issue 18: 320-575 MB and a core each for minutes). A watchdog polling
+    `os.getppid()` rather than Linux's prctl(PR_SET_PDEATHSIG): that signal fires when the parent *thread* that
+    forked the worker ends, and ProcessPoolExecutor starts workers from whichever thread submits (anyio's request
+    threads, which end when idle), so it would kill healthy workers. The restarted service marks the run
+    `interrupted` (JobRunner.mark_interrupted), as for any run a dead process left.
+    """
+    def watch() -> None:
+        while True:
+            if os.getppid() != parent_pid:
+                os.kill(os.getpid(), signal.SIGKILL)
+            time.sleep(interval)
+
+    if os.getppid() != parent_pid:  # the service died before this worker finished starting
+        os.kill(os.getpid(), signal.SIGKILL)
+    threading.Thread(target=watch, name="placeplan-parent-watchdog", daemon=True).start()
+
+
+def _init_worker(nice_increment: int, parent_pid: int, watchdog_seconds: float) -> None:
+    """Process-pool initializer: lower the worker's priority and tie its life to the service's."""
+    _lower_worker_priority(nice_increment)
+    _die_with_parent(parent_pid, watchdog_seconds)
 
 
 def _resolve(ref: RunFunctionRef) -> Callable[[Instance, dict[str, Any], Any], dict[str, Any]]:
@@ -349,7 +386,7 @@ class JobRunner:
         extra_run_kind_roles: Mapping[str, tuple[Role, ...]] | None = None,
     ) -> JobRunner:
         options = options or JobSettings()
-        kinds: dict[str, RunFunctionRef] = dict(RUN_KINDS)
+        kinds: dict[str, RunFunctionRef] = {**RUN_KINDS, **SERVICE_RUN_KINDS}
         roles = dict(RUN_KIND_ROLES)
         if options.enable_test_run_kinds:
             kinds.update(TEST_RUN_KINDS)
@@ -383,7 +420,8 @@ class JobRunner:
             if self.options.run_executor == "process":
                 self._executor = ProcessPoolExecutor(
                     max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
-                    initializer=_lower_worker_priority, initargs=(self.options.worker_nice,),
+                    initializer=_init_worker,
+                    initargs=(self.options.worker_nice, os.getpid(), self.options.worker_watchdog_seconds),
                 )
             else:
                 self._executor = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="placeplan-run")
@@ -463,6 +501,10 @@ class JobRunner:
         future = self._futures.get(run.id)
         if future is not None:
             future.cancel()
+
+    def future_of(self, run_id: str) -> Future[str] | None:
+        """This process's execution of a run while it is queued or running (None otherwise)."""
+        return self._futures.get(run_id)
 
     def wait(self, run_id: str, timeout: float = 30.0) -> None:
         """Block until a run's execution has ended (tests and the CLI)."""

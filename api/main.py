@@ -25,6 +25,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import store
 from api.auth import PUBLIC, ROLES_EXTENSION, KeyCache, Role
+from api.docs import mount_docs
+from api.guards import AuthenticateFirstMiddleware, NulGuardMiddleware, UnexpectedErrorMiddleware
 from api.jobs import JobRunner, JobSettings, RunFunctionRef
 from api.problems import PROBLEM_MEDIA_TYPE, Problem, install_problem_handlers, problem_response
 from api.routes import RESOURCE_ROUTER_MODULES
@@ -167,6 +169,11 @@ def _install_domain_error_handlers(app: FastAPI) -> None:
         logger.info("database integrity conflict on %s %s", request.method, request.url.path)
         return problem_response(request, 409, "Conflict", "the change conflicts with stored data")
 
+    @app.exception_handler(OverflowError)
+    async def _overflow(request: Request, exc: OverflowError) -> JSONResponse:
+        # Backstop: every number a client sends is bounded in its schema (SQLite raises this beyond 64 bits).
+        return problem_response(request, 422, "Unprocessable value", "a number in the request is out of range")
+
     @app.exception_handler(DataError)
     async def _db_data(request: Request, exc: DataError) -> JSONResponse:
         return problem_response(request, 422, "Unprocessable value", "the database rejected a value in the request")
@@ -270,6 +277,8 @@ def create_app(
         description="Placement and place-planning for SEND services. Authenticate with an API key from "
                     "`placeplan users add NAME --role ROLE` sent as `Authorization: Bearer <key>`.",
         lifespan=lifespan,
+        docs_url=None,  # served by mount_docs from the installed swagger-ui-bundle package, not a CDN
+        redoc_url=None,  # ReDoc has no packaged build; Swagger UI at /docs covers the same document
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -282,11 +291,25 @@ def create_app(
         app.include_router(importlib.import_module(module_name).router, prefix=API_PREFIX)
     app.openapi = lambda: _problem_openapi(app)  # type: ignore[method-assign]
 
+    # Added innermost first: headers -> 500s -> CORS -> key -> limits -> NUL check -> routes (see api.guards).
+    app.add_middleware(NulGuardMiddleware)
+    app.add_middleware(RequestLimitsMiddleware, max_bytes=settings.max_request_bytes,
+                       timeout=settings.request_timeout_seconds, exempt_paths=LONG_RUNNING_PATHS)
+    app.add_middleware(AuthenticateFirstMiddleware, prefix=API_PREFIX + "/", public_paths=_public_paths(app))
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["*"],
                            allow_headers=["Authorization", "Content-Type"])
-    app.add_middleware(RequestLimitsMiddleware, max_bytes=settings.max_request_bytes,
-                       timeout=settings.request_timeout_seconds, exempt_paths=LONG_RUNNING_PATHS)
+    app.add_middleware(UnexpectedErrorMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
+    mount_docs(app)
     mount_web(app)
     return app
+
+
+def _public_paths(app: FastAPI) -> frozenset[str]:
+    """Paths of the operations declared public() (health): the only API paths reachable without a key.
+
+    Read from the OpenAPI document (built once and cached), which sees through included routers."""
+    return frozenset(path for path, item in app.openapi().get("paths", {}).items()
+                     if any(isinstance(op, dict) and PUBLIC in (op.get(ROLES_EXTENSION) or ()) for op in item.values())
+                     and "{" not in path)

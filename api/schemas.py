@@ -7,16 +7,43 @@ Every schema carries an example (`json_schema_extra`), which the OpenAPI documen
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from planner.domain.codes import Arrangement, Need, ProvisionType, SettingKind, SettingStatus, Sex
 from planner.domain.models import Identifier, Instance, Ncy, Point
 
 T = TypeVar("T")
 
+# Ids are stored as 32-bit integers (api.tables); anything larger is refused with 422 before the database sees it.
+MAX_DB_INT = 2_147_483_647
+MAX_PLACES = 100_000  # places at one setting: far above any school in England (the largest have under 5,000)
+PhaseCap = Annotated[int, Field(ge=0, le=MAX_PLACES)]
+
 POINT_EXAMPLE = {"easting": 431200.0, "northing": 433800.0}
+
+
+# Free-form solver parameters and scenario edits are checked by their solver's own models (each bounds its
+# numbers); before that, no number in them may be beyond these (a 10^18 sent there crashed a run: issue 18).
+MAX_FREE_FORM_NUMBER = 1e12
+MAX_TIME_LIMIT_SECONDS = 3600  # the solvers' own bound (e.g. planner.placement.params): runs are jobs, not requests
+
+
+def bounded_numbers(value: Any, where: str = "") -> Any:
+    """`value` unchanged; ValueError naming the path of any number beyond MAX_FREE_FORM_NUMBER (or not finite)."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float):
+        if not abs(value) <= MAX_FREE_FORM_NUMBER:
+            raise ValueError(f"{where or 'value'}: numbers must be within +/-{MAX_FREE_FORM_NUMBER:g}")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            bounded_numbers(item, f"{where}.{key}" if where else str(key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            bounded_numbers(item, f"{where}[{index}]")
+    return value
 
 
 def _examples(*examples: dict[str, Any]) -> ConfigDict:
@@ -135,7 +162,7 @@ class SettingBase(BaseModel):
     ncy_min: Ncy
     ncy_max: Ncy
     capacity: int = Field(ge=0, le=100_000)
-    capacity_by_phase: dict[str, int] = Field(default_factory=dict)
+    capacity_by_phase: dict[str, PhaseCap] = Field(default_factory=dict)
     cost_per_place: int = Field(default=0, ge=0, le=10_000_000)
     location: Point
     locality_id: str | None = None
@@ -162,7 +189,7 @@ class SettingUpdate(BaseModel):
     ncy_min: Ncy | None = None
     ncy_max: Ncy | None = None
     capacity: int | None = Field(default=None, ge=0, le=100_000)
-    capacity_by_phase: dict[str, int] | None = None
+    capacity_by_phase: dict[str, PhaseCap] | None = None
     cost_per_place: int | None = Field(default=None, ge=0, le=10_000_000)
     location: Point | None = None
     locality_id: str | None = None
@@ -290,6 +317,11 @@ class ScenarioBase(BaseModel):
         description="Ordered what-if edits (scenarios.what_if format); a child's edits apply after its parent's",
     )
 
+    @field_validator("edits")
+    @classmethod
+    def _bounded(cls, edits: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return bounded_numbers(edits)  # type: ignore[no-any-return]
+
 
 SCENARIO_EXAMPLE: dict[str, Any] = {
     "name": "Expand Riverside by 20 from 2027",
@@ -300,8 +332,9 @@ SCENARIO_EXAMPLE: dict[str, Any] = {
 
 
 class ScenarioCreate(ScenarioBase):
-    base_instance_id: int = Field(ge=1)
-    parent_scenario_id: int | None = Field(default=None, ge=1, description="Lineage: the scenario this refines")
+    base_instance_id: int = Field(ge=1, le=MAX_DB_INT)
+    parent_scenario_id: int | None = Field(default=None, ge=1, le=MAX_DB_INT,
+                                           description="Lineage: the scenario this refines")
 
     model_config = _examples(SCENARIO_EXAMPLE)
 
@@ -310,6 +343,11 @@ class ScenarioUpdate(BaseModel):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=5000)
     edits: list[dict[str, Any]] | None = Field(default=None, max_length=500)
+
+    @field_validator("edits")
+    @classmethod
+    def _bounded(cls, edits: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
+        return bounded_numbers(edits)  # type: ignore[no-any-return]
 
     model_config = _examples({"description": "Revised after the capital bid"})
 
@@ -348,11 +386,19 @@ class RunCreate(BaseModel):
     """A solve to run: its kind, what it solves (a stored instance or a scenario) and the solver's parameters."""
 
     kind: str = Field(min_length=1, max_length=32, description="placement, sufficiency, forecast, scenario, ...")
-    instance_id: int | None = Field(default=None, ge=1)
-    scenario_id: int | None = Field(default=None, ge=1)
+    instance_id: int | None = Field(default=None, ge=1, le=MAX_DB_INT)
+    scenario_id: int | None = Field(default=None, ge=1, le=MAX_DB_INT)
     parameters: dict[str, Any] = Field(default_factory=dict, description="Validated by the solver; see its docs")
 
     model_config = _examples({"kind": "placement", "instance_id": 1, "parameters": {"time_limit_seconds": 30}})
+
+    @field_validator("parameters")
+    @classmethod
+    def _bounded(cls, parameters: dict[str, Any]) -> dict[str, Any]:
+        limit = parameters.get("time_limit_seconds")
+        if isinstance(limit, int | float) and not isinstance(limit, bool) and limit > MAX_TIME_LIMIT_SECONDS:
+            raise ValueError(f"time_limit_seconds: at most {MAX_TIME_LIMIT_SECONDS} seconds")
+        return bounded_numbers(parameters)  # type: ignore[no-any-return]
 
     @model_validator(mode="after")
     def _one_target(self) -> RunCreate:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -23,14 +24,25 @@ class ServiceSettings(BaseSettings):
     data_dir: Path = Field(default=Path("."), description="Folder for placeplan.db and exports")
     max_request_bytes: int = Field(default=20 * 1024 * 1024, description="Largest request body accepted")
     request_timeout_seconds: float = Field(default=30.0, description="Timeout for synchronous requests")
+    download_wait_seconds: float = Field(
+        default=20.0, ge=0, le=25,
+        description="How long a forecast/sufficiency download waits for its run (computed in a worker process) "
+                    "before answering 202 with the run's Location; under the request timeout",
+    )
     cors_origins: list[str] = Field(default_factory=list, description="Allowed origins; empty = CORS off")
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Addresses or networks (e.g. [\"10.0.0.5\", \"10.1.0.0/16\"]) of reverse proxies whose "
+                    "X-Forwarded-For header the audit believes for the client address; empty (default): none, the "
+                    "peer's address is recorded. `placeplan serve` turns uvicorn's own proxy-header handling off.",
+    )
     run_workers: int = Field(default=2, description="Solve runs executed at once")
     request_threads: int = Field(
         default=4, ge=1, le=200,
         description="Threads serving sync routes at once (anyio's pool; its default is 40). Few is faster on a "
                     "small machine: every extra thread is another contender for the GIL. On 2 cores under the load "
-                    "benchmark: 8 threads p95 119 ms, 4 threads 94 ms, 2 threads 60 ms; 4 keeps room for a few slow "
-                    "downloads (workbooks run the forecast in the request) without stalling the rest.",
+                    "benchmark: 8 threads p95 119 ms, 4 threads 94 ms, 2 threads 60 ms. Forecast downloads run in "
+                    "worker processes (api.downloads), so they hold none of these threads.",
     )
     gil_switch_interval_ms: float = Field(
         default=0.5, ge=0, le=100,
@@ -50,6 +62,13 @@ class ServiceSettings(BaseSettings):
                     "random key kept in data_dir/pseudonym.key (created on first use, readable by its owner only), "
                     "so the same child gets the same id on every import on this installation.",
     )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _valid_networks(cls, entries: list[str]) -> list[str]:
+        for entry in entries:
+            ipaddress.ip_network(entry, strict=False)  # ValueError names the bad entry
+        return entries
 
     def resolved_pseudonym_key(self) -> str:
         """The configured key, else the one kept in data_dir (created on first use)."""

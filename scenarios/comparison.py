@@ -150,11 +150,11 @@ def _columns(table: Mapping[str, Any]) -> list[str]:
 
 def comparison_csv(table: Mapping[str, Any]) -> str:
     """One row per scenario and year: every measure, then every measure minus the baseline's."""
-    import csv
+    from planner.io.cells import SafeDictWriter  # every cell escaped (formula injection)
 
     buffer = io.StringIO()
     fields = _columns(table)
-    writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\n", extrasaction="ignore")
+    writer = SafeDictWriter(buffer, fieldnames=fields, lineterminator="\n", extrasaction="ignore")
     writer.writeheader()
     for row in table["rows"]:
         writer.writerow({k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items() if k in fields})
@@ -187,14 +187,10 @@ def _sheets(table: Mapping[str, Any]) -> dict[str, Any]:
 def comparison_xlsx(table: Mapping[str, Any]) -> bytes:
     """The committee's workbook: which runs (name, lineage, run, staleness), totals and their differences against
     the baseline, every year's figures with differences, the money view when present, and what each measure is."""
-    import pandas as pd
+    from planner.io.cells import frames_xlsx  # every cell escaped (formula injection)
 
-    buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        for name, frame in _sheets(table).items():
-            keep_index = name in ("totals", "totals vs baseline", "money")
-            frame.to_excel(writer, sheet_name=name, index=keep_index)
-    return buffer.getvalue()
+    return frames_xlsx({name: (frame, name in ("totals", "totals vs baseline", "money"))
+                        for name, frame in _sheets(table).items()})
 
 
 def comparison_chart(table: Mapping[str, Any], fmt: str = "png",

@@ -22,10 +22,12 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
 from planner.domain.codes import DEFAULT_COST_PER_PLACE, NCY_MAX, NCY_MIN, Need, Phase, SettingKind, SettingStatus
-from planner.domain.models import Instance, InstanceIntegrityError, Point, Setting
+from planner.domain.models import MAX_COST_PER_PLACE, MAX_PLACES, Instance, InstanceIntegrityError, Point, Setting
 
 Year = Annotated[int, Field(ge=2000, le=2100, description="Academic year (2027 = 2027/28)")]
 NcyField = Annotated[int, Field(ge=NCY_MIN, le=NCY_MAX)]
+# GBP 10 bn: above any council's whole capital programme (issue 18: every number a client sends is bounded)
+MAX_CAPITAL_GBP = 10_000_000_000
 
 
 class ScenarioEditError(ValueError):
@@ -53,10 +55,12 @@ class AddSetting(_Edit):
     designations: frozenset[Need] = frozenset()
     ncy_min: NcyField
     ncy_max: NcyField
-    places: int = Field(gt=0, description="Commissioned places when open")
+    places: int = Field(gt=0, le=MAX_PLACES, description="Commissioned places when open")
     opens_year: Year
-    capital_cost: float = Field(default=0.0, ge=0, description="GBP capital, spent in the year before opening")
-    cost_per_place: int | None = Field(default=None, ge=0, description="Annual GBP; default by kind")
+    capital_cost: float = Field(default=0.0, ge=0, le=MAX_CAPITAL_GBP,
+                                description="GBP capital, spent in the year before opening")
+    cost_per_place: int | None = Field(default=None, ge=0, le=MAX_COST_PER_PLACE,
+                                       description="Annual GBP; default by kind")
     location: Point | None = Field(default=None, description="Site; default: the locality's centroid")
     locality_id: str | None = None
     host_setting_id: str | None = None
@@ -74,9 +78,9 @@ class ExpandPlaces(_Edit):
 
     op: Literal["expand_places"]
     setting_id: str
-    places: int = Field(gt=0)
+    places: int = Field(gt=0, le=MAX_PLACES)
     from_year: Year
-    capital_cost: float = Field(default=0.0, ge=0)
+    capital_cost: float = Field(default=0.0, ge=0, le=MAX_CAPITAL_GBP)
 
 
 class ReducePlaces(_Edit):
@@ -84,7 +88,7 @@ class ReducePlaces(_Edit):
 
     op: Literal["reduce_places"]
     setting_id: str
-    places: int = Field(gt=0)
+    places: int = Field(gt=0, le=MAX_PLACES)
     from_year: Year
 
 
@@ -153,7 +157,7 @@ class ChangeJourneyLimits(_Edit):
     """Set the longest acceptable one-way journey (minutes) per phase (DfE: 45 primary best practice)."""
 
     op: Literal["change_journey_limits"]
-    limits: dict[Phase, int] = Field(min_length=1)
+    limits: dict[Phase, Annotated[int, Field(le=600)]] = Field(min_length=1)
 
     @model_validator(mode="after")
     def _positive(self) -> ChangeJourneyLimits:
@@ -169,7 +173,7 @@ class ChangeCosts(_Edit):
     op: Literal["change_costs"]
     setting_id: str | None = None
     kind: SettingKind | None = None
-    cost_per_place: int | None = Field(default=None, ge=0)
+    cost_per_place: int | None = Field(default=None, ge=0, le=MAX_COST_PER_PLACE)
     scale: float | None = Field(default=None, gt=0, le=10)
 
     @model_validator(mode="after")

@@ -27,6 +27,7 @@ from api.cli.tables import print_fitted
 from api.settings import ServiceSettings
 from planner.domain.models import Instance, InstanceIntegrityError
 from planner.io.report import ImportReport, RowProblem
+from planner.io.tabular import CsvFieldTooLong
 
 T = TypeVar("T")
 
@@ -113,7 +114,7 @@ def run_command(console: Console, action: Callable[[], T]) -> T:
     except CliError as error:
         print_error(str(error))
         raise typer.Exit(code=error.code) from None
-    except (store.InstanceNotFound, store.InstanceInUse, store.UnstorableText) as error:
+    except (store.InstanceNotFound, store.InstanceInUse, store.UnstorableText, CsvFieldTooLong) as error:
         print_error(str(error))
         raise typer.Exit(code=1) from None
     except InstanceIntegrityError as error:

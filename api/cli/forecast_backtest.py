@@ -48,8 +48,9 @@ def _fail(console: Console, message: str) -> typer.Exit:
 
 def backtest_command(sen2_tables: Path, train_to: int, horizon: int, la_code: list[str] | None, all_las: bool,
                      csv_out: Path, draws: int, seed: int) -> None:
-    from planner.forecast.published_backtest import backtest_published, write_csv
+    from planner.forecast.published_backtest import CSV_COLUMNS, backtest_published
     from planner.forecast.totals import TotalsSettings
+    from planner.io.cells import write_dict_csv
 
     console = Console()
     if bool(la_code) == all_las:
@@ -62,7 +63,7 @@ def backtest_command(sen2_tables: Path, train_to: int, horizon: int, la_code: li
                                     dask_mapper(address) if address else None)
     except (ValueError, KeyError) as error:
         raise _fail(console, str(error).strip("'\"")) from None
-    write_csv(result, csv_out)
+    write_dict_csv(csv_out, CSV_COLUMNS, (r.csv_row() for r in result.rows))  # la_code..p90, one row each
     _print_measures(console, result)
     if result.skipped:
         console.print(f"skipped {len(result.skipped)} LA(s) with missing values: "
@@ -139,12 +140,9 @@ def _own_backtest(folder: Path, la_code: str, last_year: int, settings: Any, bac
 
 
 def _write_rows(path: Path, rows: list[dict[str, Any]]) -> None:
-    import csv
+    from planner.io.cells import write_dict_csv
 
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=["la_code", "la_name", "measure", "year", "p10", "p50", "p90"])
-        writer.writeheader()
-        writer.writerows(rows)
+    write_dict_csv(path, ["la_code", "la_name", "measure", "year", "p10", "p50", "p90"], rows)
 
 
 def register_backtest(forecast_app: typer.Typer) -> None:

@@ -8,7 +8,6 @@ Children are matched across years by the same pseudonym the SEN2 import uses (th
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from api.cli.common import fresh_settings
+from planner.io.cells import SafeDictWriter
 
 
 def _snapshots(console: Console, returns: list[Path], gias: Path, la_code: str | None) -> list[Any]:
@@ -92,7 +92,7 @@ def returns_backtest_command(returns: list[Path], gias: Path, la_code: str | Non
 def _write(path: Path, rows: list[dict[str, Any]]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]) if rows else ["measure"])
+        writer = SafeDictWriter(handle, fieldnames=list(rows[0]) if rows else ["measure"])  # formula-safe cells
         writer.writeheader()
         writer.writerows(rows)
 

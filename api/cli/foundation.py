@@ -248,7 +248,8 @@ def db_upgrade_command() -> None:
 def serve_command(host: str, port: int, reload: bool) -> None:
     import uvicorn
 
-    uvicorn.run("api.main:create_app", factory=True, host=host, port=port, reload=reload)
+    # proxy_headers off: the app believes X-Forwarded-For only from PLACEPLAN_TRUSTED_PROXIES (api.guards)
+    uvicorn.run("api.main:create_app", factory=True, host=host, port=port, reload=reload, proxy_headers=False)
 
 
 def register(app: typer.Typer, bench: typer.Typer) -> None:

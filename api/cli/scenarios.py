@@ -285,7 +285,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
     ) -> None:
         """High-needs spend over the horizon per scenario: capital, placements, transport, unmet need, savings
         against the baseline and payback year."""
-        from planner.costs.outputs import money_chart, money_csv, money_xlsx
+        from planner.io.money_export import money_chart, money_csv, money_xlsx
         from scenarios.runner import compare_money
 
         choice = DataChoice(stored, None, preset, seed)

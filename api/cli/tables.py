@@ -8,7 +8,6 @@ are few long things (scenarios, years) are better read transposed: `show_table(.
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 from pathlib import Path
@@ -20,8 +19,9 @@ from rich.errors import MarkupError
 from rich.table import Table
 from rich.text import Text
 
+from planner.io.cells import safe_csv_writer
+
 _NUMBER = re.compile(r"[-+]?\d{1,3}(,\d{3})+(\.\d+)?")
-_FORMULA = re.compile(r"[=@]|[-+][^\d\s.]")  # '-1..6', '+2', '-' stay as they are
 CSV_HELP = "Also write the table as CSV to PATH; '-' writes the CSV to stdout instead of the table"
 
 
@@ -48,20 +48,17 @@ def table_csv(table: Table) -> str:
     """The table as CSV text (header row first; one line per header, line breaks in headers become spaces)."""
     headers, rows = table_cells(table)
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = safe_csv_writer(buffer, lineterminator="\n")  # every cell escaped (planner.io.cells)
     writer.writerow([" ".join(header.split()) for header in headers])
     writer.writerows([[_csv_value(cell) for cell in row] for row in rows])
     return buffer.getvalue()
 
 
 def _csv_value(cell: str) -> str:
-    """A cell as a spreadsheet reads it: '12,584' -> '12584' (thousands separators dropped), indent stripped; a
-    text a spreadsheet would run as a formula (an imported name such as '=HYPERLINK(...)') starts with a quote
-    (OWASP, CSV injection)."""
+    """A cell as a spreadsheet reads it: '12,584' -> '12584' (thousands separators dropped), indent stripped; the
+    writer escapes text a spreadsheet would run as a formula (planner.io.cells, OWASP CSV injection)."""
     text = cell.strip()
-    if _NUMBER.fullmatch(text):
-        return text.replace(",", "")
-    return "'" + text if _FORMULA.match(text) else text
+    return text.replace(",", "") if _NUMBER.fullmatch(text) else text
 
 
 def _breakable(label: str) -> str:

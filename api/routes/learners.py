@@ -18,6 +18,7 @@ from api import store
 from api.audit import record_audit
 from api.auth import Principal, Role, allow, require_roles
 from api.deps import SessionDep
+from api.learner_writes import check_learner_write
 from api.minimise import learner_public
 from api.problems import ProblemError
 from api.routes._common import (
@@ -57,6 +58,11 @@ def _domain(learner_id: str, fields: dict[str, Any]) -> Learner:
         raise ProblemError(422, "Validation failed", "the learner record is not valid",
                            type_slug="validation-failed",
                            errors=[{"loc": ["body"], "msg": _message(error), "type": "value_error"}]) from None
+
+
+def _learner_row(session: SessionDep, instance_id: int, learner_id: str) -> LearnerRow | None:
+    return session.exec(select(LearnerRow).where(col(LearnerRow.instance_id) == instance_id,
+                                                 col(LearnerRow.learner_id) == learner_id)).first()
 
 
 def _message(error: ValueError) -> str:
@@ -113,34 +119,35 @@ def get_learner(instance_id: InstanceId, learner_id: RecordId, session: SessionD
              **allow(Role.OFFICER))
 def create_learner(instance_id: InstanceId, body: LearnerCreate, session: SessionDep, principal: Officer,
                    request: Request, response: Response) -> LearnerPublic:
-    instance = load(session, instance_id)
-    if body.id in instance.learner_by_id:
+    base_year = instance_row(session, instance_id).base_year
+    if _learner_row(session, instance_id, body.id) is not None:
         raise ProblemError(409, "Conflict", f"learner {body.id!r} already exists in instance {instance_id}")
     learner = _domain(body.id, body.model_dump(exclude={"id"}))
-    checked_replace(instance, learners=(*instance.learners, learner))
+    check_learner_write(session, instance_id, learner, previous=None)  # this record's rules, not all 20,000
     store.append_record(session, instance_id, learner)
     record_audit(session, principal, request, action="create", resource_type="learner", resource_id=learner.id,
                  instance_id=str(instance_id))
     session.commit()
     response.headers["Location"] = f"/api/v1/instances/{instance_id}/learners/{learner.id}"
-    return _public(learner, instance.base_year)
+    return _public(learner, base_year)
 
 
 @router.patch("/instances/{instance_id}/learners/{learner_id}", response_model=LearnerPublic,
               **allow(Role.OFFICER))
 def update_learner(instance_id: InstanceId, learner_id: RecordId, body: LearnerUpdate, session: SessionDep,
                    principal: Officer, request: Request) -> LearnerPublic:
-    instance = load(session, instance_id)
-    current = instance.learner_by_id.get(learner_id)
-    if current is None:
+    base_year = instance_row(session, instance_id).base_year
+    row = _learner_row(session, instance_id, learner_id)
+    if row is None:
         raise ProblemError(404, "Not Found", f"no learner {learner_id!r} in instance {instance_id}")
+    current = store.learner_from_row(row)
     learner = _domain(learner_id, {**current.model_dump(exclude={"id"}), **body.model_dump(exclude_unset=True)})
-    checked_replace(instance, learners=tuple(learner if x.id == learner_id else x for x in instance.learners))
+    check_learner_write(session, instance_id, learner, previous=current)  # this record's rules, not all 20,000
     store.update_record(session, instance_id, learner)
     record_audit(session, principal, request, action="update", resource_type="learner", resource_id=learner_id,
                  instance_id=str(instance_id))
     session.commit()
-    return _public(learner, instance.base_year)
+    return _public(learner, base_year)
 
 
 @router.delete("/instances/{instance_id}/learners/{learner_id}", status_code=204, **allow(Role.OFFICER))

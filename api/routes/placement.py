@@ -12,7 +12,6 @@ Explanations and options are recomputed against the instance as it is now: if it
 
 from __future__ import annotations
 
-import io
 import math
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
@@ -32,6 +31,7 @@ from api.routes.runs import RunId
 from api.schemas import Page
 from api.tables import RunRow, RunStatus
 from planner.domain.models import Instance, Learner, Setting
+from planner.io.cells import frame_csv, frames_xlsx
 from planner.placement.explain import Alternative, LearnerExplanation, explain_learner, objective_breakdown, recommend
 from planner.placement.params import PlacementParameters
 from planner.placement.plan import PlacementDecision, PlacementPlan, RefusalGround, RequestOutcome, UnplacedReason
@@ -529,7 +529,7 @@ def export_csv(run_id: RunId, session: SessionDep, principal: Officer, request: 
                setting_id: SettingFilter = None) -> Response:
     """The placement list as CSV (same filters as the list), one row per learner."""
     placement, frame = _export(session, principal, request, run_id, status, preference_met, setting_id)
-    return Response(frame.to_csv(index=False), media_type=CSV_MEDIA_TYPE, headers=_attachment(placement, "csv"))
+    return Response(frame_csv(frame), media_type=CSV_MEDIA_TYPE, headers=_attachment(placement, "csv"))
 
 
 @router.get("/placements/{run_id}/export.xlsx", response_class=Response,
@@ -541,9 +541,8 @@ def export_xlsx(run_id: RunId, session: SessionDep, principal: Officer, request:
                 setting_id: SettingFilter = None) -> Response:
     """The placement list as an Excel workbook (sheet "placements"; same filters as the list)."""
     placement, frame = _export(session, principal, request, run_id, status, preference_met, setting_id)
-    buffer = io.BytesIO()
-    frame.to_excel(buffer, index=False, sheet_name="placements")
-    return Response(buffer.getvalue(), media_type=XLSX_MEDIA_TYPE, headers=_attachment(placement, "xlsx"))
+    return Response(frames_xlsx({"placements": (frame, False)}), media_type=XLSX_MEDIA_TYPE,
+                    headers=_attachment(placement, "xlsx"))
 
 
 @router.get("/placements/{run_id}/breakdown", response_model=PlacementBreakdown, responses=PROBLEMS,

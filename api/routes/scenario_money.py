@@ -28,7 +28,7 @@ def scenario_money(
     format: Annotated[str, Query(pattern="^(json|csv|xlsx|png|svg)$")] = "json",
 ) -> Any:
     """Spend, capital, savings against the baseline and payback year of scenario runs: JSON/CSV/XLSX or a chart."""
-    from planner.costs.outputs import money_chart, money_csv, money_xlsx
+    from planner.io.money_export import money_chart, money_csv, money_xlsx
     from scenarios.runner import compare_money
 
     runs: dict[str, dict[str, Any]] = {}

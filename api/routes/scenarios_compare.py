@@ -8,7 +8,6 @@ frontier?format=json|csv|png|svg` returns an expansion run's budget frontier. Ag
 
 from __future__ import annotations
 
-import csv
 import io
 from typing import Annotated, Any
 
@@ -19,6 +18,7 @@ from api.deps import SessionDep
 from api.jobs import load_run_for
 from api.problems import ProblemError
 from api.tables import RunRow
+from planner.io.cells import SafeDictWriter
 
 router = APIRouter(tags=["scenario comparison"])
 COMPARE_ROLES = (Role.PLANNER, Role.COMMISSIONER)
@@ -30,6 +30,14 @@ MEDIA = {
     "png": "image/png",
     "svg": "image/svg+xml",
 }
+# Every format a route can answer with, documented in OpenAPI (schemathesis with real run ids reached them).
+FILE_SCHEMAS = {"json": {"type": "object"}, "csv": {"type": "string"}, "xlsx": {"type": "string", "format": "binary"},
+                "png": {"type": "string", "format": "binary"}, "svg": {"type": "string"}}
+
+
+def _formats(*names: str) -> dict[int | str, dict[str, Any]]:
+    content = {MEDIA[name].split(";")[0]: {"schema": FILE_SCHEMAS[name]} for name in names}
+    return {200: {"description": f"The result as {', '.join(names)} (query `format`)", "content": content}}
 
 
 def _finished_run(session: SessionDep, principal: Principal, request: Request, run_id: str, kind: str
@@ -56,7 +64,8 @@ def _label(result: dict[str, Any], run_id: str, taken: set[str]) -> str:
     return label
 
 
-@router.get("/scenario-comparisons", **allow(*COMPARE_ROLES), response_model=None)
+@router.get("/scenario-comparisons", **allow(*COMPARE_ROLES), response_model=None,
+            responses=_formats("json", "csv", "xlsx", "png", "svg"))
 def compare_scenario_runs(
     session: SessionDep, principal: Caller, request: Request,
     run_ids: Annotated[list[str], Query(min_length=1, max_length=20, description="Finished scenario runs")],
@@ -97,7 +106,8 @@ def compare_scenario_runs(
     return Response(content=body, media_type=MEDIA[format], headers=headers)
 
 
-@router.get("/expansion-runs/{run_id}/frontier", **allow(*COMPARE_ROLES), response_model=None)
+@router.get("/expansion-runs/{run_id}/frontier", **allow(*COMPARE_ROLES), response_model=None,
+            responses=_formats("json", "csv", "png", "svg"))
 def expansion_frontier(
     run_id: str, session: SessionDep, principal: Caller, request: Request,
     format: Annotated[str, Query(pattern="^(json|csv|png|svg)$")] = "json",
@@ -113,7 +123,7 @@ def expansion_frontier(
         return {"run_id": run_id, "frontier": rows}
     if format == "csv":
         buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
+        writer = SafeDictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
         body = buffer.getvalue().encode("utf-8")

@@ -8,6 +8,7 @@ strings: URNs for real settings, pseudonymous ids for learners. Coordinates are 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Collection
 from datetime import date
 from functools import cached_property
 from typing import Annotated, Any, Self
@@ -39,6 +40,17 @@ Identifier = Annotated[
 ALL_NEEDS: frozenset[Need] = frozenset(Need)
 
 Ncy = Annotated[int, Field(ge=NCY_MIN, le=NCY_MAX, description="National curriculum year (Reception = 0)")]
+
+# Upper bounds on numbers a council (or an API client) can send, so no value overflows a 64-bit column or a solver
+# (issue 18: 10^18 places crashed a run). Each is far beyond any real figure: the largest schools in England have
+# under 5,000 pupils (GIAS); even residential special placements cost well under GBP 10 million a year; URNs (GIAS)
+# have 6 digits and UKPRNs (UKRLP) 8; England had 638,745 EHC plans in January 2025 (DfE, Education, health and
+# care plans, 2025).
+MAX_PLACES = 100_000
+MAX_COST_PER_PLACE = 10_000_000
+MAX_YEAR = 2100
+MAX_REFERENCE = 99_999_999
+MAX_LEARNERS = 10_000_000
 
 
 class Frozen(BaseModel):
@@ -89,29 +101,32 @@ class Setting(Frozen):
     )
     ncy_min: Ncy
     ncy_max: Ncy
-    capacity: int = Field(description="Places in total (commissioned places)")
-    capacity_by_phase: dict[Phase, int] = Field(
+    capacity: int = Field(le=MAX_PLACES, description="Places in total (commissioned places)")
+    capacity_by_phase: dict[Phase, Annotated[int, Field(le=MAX_PLACES)]] = Field(
         default_factory=dict, description="Optional cap on places per phase, within the total"
     )
-    cost_per_place: int = Field(default=0, description="Annual cost per place in GBP")
+    cost_per_place: int = Field(default=0, le=MAX_COST_PER_PLACE, description="Annual cost per place in GBP")
     location: Point
     locality_id: str | None = None
     in_area: bool = True
     status: SettingStatus = SettingStatus.OPEN
-    opens_year: int | None = Field(default=None, description="First academic year with places (proposed settings)")
-    closes_year: int | None = Field(default=None, description="First academic year without places (closing)")
+    opens_year: int | None = Field(default=None, le=MAX_YEAR,
+                                   description="First academic year with places (proposed settings)")
+    closes_year: int | None = Field(default=None, le=MAX_YEAR,
+                                    description="First academic year without places (closing)")
     host_setting_id: str | None = Field(
         default=None, description="For resourced provision and SEN units: the mainstream school hosting it"
     )
-    urn: int | None = Field(default=None, description="GIAS unique reference number, when known")
+    urn: int | None = Field(default=None, le=MAX_REFERENCE, description="GIAS unique reference number, when known")
     la_code: str | None = Field(default=None, max_length=16,
                                 description="GIAS `LA (code)` of the authority the setting is in, when known")
-    ukprn: int | None = Field(default=None, description="UK provider reference number (colleges, post-16 providers)")
+    ukprn: int | None = Field(default=None, le=MAX_REFERENCE,
+                              description="UK provider reference number (colleges, post-16 providers)")
     gender: SchoolGender = Field(default=SchoolGender.MIXED, description="GIAS Gender (name): who it admits")
     selective: bool = Field(default=False, description="GIAS AdmissionsPolicy (name) Selective: a grammar school")
     independent: bool = Field(default=False, description="An independent school (fee-paying), GIAS type")
     boarding: bool = Field(default=False, description="A boarding (residential) school, GIAS Boarders (name)")
-    number_on_roll: int | None = Field(default=None, ge=0,
+    number_on_roll: int | None = Field(default=None, ge=0, le=MAX_PLACES,
                                        description="GIAS NumberOfPupils: pupils on roll (free places = capacity - it)")
 
     @field_validator("capacity", "cost_per_place")
@@ -196,9 +211,10 @@ class Learner(Frozen):
     looked_after: bool = False
     excluded: bool = Field(default=False, description="Permanently excluded")
     at_risk_of_exclusion: bool = False
-    suspensions: int = Field(default=0, ge=0, description="Suspensions in the last 12 months")
+    suspensions: int = Field(default=0, ge=0, le=1000, description="Suspensions in the last 12 months")
     needs_transport: bool = False
-    max_journey_minutes: int | None = Field(default=None, description="Personal journey limit, overrides defaults")
+    max_journey_minutes: int | None = Field(default=None, le=600,
+                                            description="Personal journey limit, overrides defaults")
     plan_start: date | None = None
     plan_end: date | None = Field(default=None, description="When the plan ceased (history), else None")
     setting_start: date | None = Field(default=None, description="When the current placement started")
@@ -263,7 +279,7 @@ class OutreachTeam(Frozen):
     id: Identifier
     name: str = Field(min_length=1, max_length=120)
     specialisms: frozenset[Need] = Field(description="Needs the team specialises in")
-    hours_per_week: float = Field(description="Practitioner hours per school week available for casework")
+    hours_per_week: float = Field(le=10_000, description="Practitioner hours per school week available for casework")
     locality_ids: frozenset[str] = Field(default=frozenset(), description="Localities covered; empty = all")
     base: Point | None = Field(default=None, description="Where the team travels from")
 
@@ -278,13 +294,13 @@ class OutreachTeam(Frozen):
 class NeedForecast(Frozen):
     """Forecast number of learners needing a place, for one need x phase x locality x academic year."""
 
-    academic_year: int
+    academic_year: int = Field(le=MAX_YEAR)
     need: Need
     phase: Phase
     locality_id: str
-    p10: float = Field(ge=0)
-    p50: float = Field(ge=0)
-    p90: float = Field(ge=0)
+    p10: float = Field(ge=0, le=MAX_LEARNERS)
+    p50: float = Field(ge=0, le=MAX_LEARNERS)
+    p90: float = Field(ge=0, le=MAX_LEARNERS)
 
     @model_validator(mode="after")
     def _ordered(self) -> Self:
@@ -394,6 +410,39 @@ def _duplicates(ids: list[str]) -> list[str]:
     return sorted(i for i, n in Counter(ids).items() if n > 1)
 
 
+def learner_problems(learner: Learner, base_year: int, locality_ids: Collection[str],
+                     setting_ids: Collection[str]) -> list[IntegrityProblem]:
+    """One learner's own integrity problems: its references (locality, settings) and its NCY in the base year.
+
+    The whole-instance check runs this for every learner; a single learner's write runs it with just the ids the
+    learner references (api.learner_writes), so both apply the same rules. Sibling groups need the other learners.
+    """
+    problems: list[IntegrityProblem] = []
+
+    def add(field: str, message: str) -> None:
+        problems.append(IntegrityProblem(record="learner", record_id=learner.id, field=field, message=message))
+
+    if learner.locality_id is not None and learner.locality_id not in locality_ids:
+        add("locality_id", f"unknown locality {learner.locality_id!r}")
+    if learner.current_setting_id is not None and learner.current_setting_id not in setting_ids:
+        add("current_setting_id", f"unknown setting {learner.current_setting_id!r}")
+    if learner.arrangement is not None and learner.current_setting_id is not None:
+        add("arrangement", f"{learner.arrangement.value} is for a plan naming no setting, but the learner is at "
+            f"{learner.current_setting_id!r}")
+    if learner.pinned_setting_id is not None and learner.pinned_setting_id not in setting_ids:
+        add("pinned_setting_id", f"unknown setting {learner.pinned_setting_id!r}")
+    for rank, requested in enumerate(learner.requested_setting_ids, start=1):
+        if requested not in setting_ids:
+            add(f"requested_setting_ids[{rank}]", f"unknown setting {requested!r}")
+    if len(set(learner.requested_setting_ids)) != len(learner.requested_setting_ids):
+        add("requested_setting_ids", "a setting is requested more than once")
+    ncy = learner.ncy_in(base_year, base_year)
+    if not NCY_MIN <= ncy <= NCY_MAX:
+        add("birth_date" if learner.birth_date else "ncy",
+            f"NCY {ncy} in {base_year} is outside {NCY_MIN}..{NCY_MAX} (ages 0-25)")
+    return problems
+
+
 def find_integrity_problems(instance: Instance) -> list[IntegrityProblem]:
     """Every cross-record problem: duplicate ids, references to unknown ids, learners outside the age range."""
     problems: list[IntegrityProblem] = []
@@ -426,25 +475,7 @@ def find_integrity_problems(instance: Instance) -> list[IntegrityProblem]:
 
     groups: dict[str, list[str]] = {}
     for learner in instance.learners:
-        if learner.locality_id is not None and learner.locality_id not in locality_ids:
-            add("learner", learner.id, "locality_id", f"unknown locality {learner.locality_id!r}")
-        if learner.current_setting_id is not None and learner.current_setting_id not in setting_ids:
-            add("learner", learner.id, "current_setting_id", f"unknown setting {learner.current_setting_id!r}")
-        if learner.arrangement is not None and learner.current_setting_id is not None:
-            add("learner", learner.id, "arrangement",
-                f"{learner.arrangement.value} is for a plan naming no setting, but the learner is at "
-                f"{learner.current_setting_id!r}")
-        if learner.pinned_setting_id is not None and learner.pinned_setting_id not in setting_ids:
-            add("learner", learner.id, "pinned_setting_id", f"unknown setting {learner.pinned_setting_id!r}")
-        for rank, requested in enumerate(learner.requested_setting_ids, start=1):
-            if requested not in setting_ids:
-                add("learner", learner.id, f"requested_setting_ids[{rank}]", f"unknown setting {requested!r}")
-        if len(set(learner.requested_setting_ids)) != len(learner.requested_setting_ids):
-            add("learner", learner.id, "requested_setting_ids", "a setting is requested more than once")
-        ncy = instance.learner_ncy(learner)
-        if not NCY_MIN <= ncy <= NCY_MAX:
-            add("learner", learner.id, "birth_date" if learner.birth_date else "ncy",
-                f"NCY {ncy} in {instance.base_year} is outside {NCY_MIN}..{NCY_MAX} (ages 0-25)")
+        problems += learner_problems(learner, instance.base_year, locality_ids, setting_ids)
         if learner.sibling_group is not None:
             groups.setdefault(learner.sibling_group, []).append(learner.id)
 

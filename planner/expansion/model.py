@@ -122,7 +122,7 @@ class SolveOptions(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    time_limit_seconds: float = Field(default=60.0, gt=0)
+    time_limit_seconds: float = Field(default=60.0, gt=0, le=3600)
     relative_gap: float = Field(default=1e-4, ge=0, description="Stop when (primal - bound) / primal is below this")
     absolute_gap: float = Field(default=1e-6, ge=0)
     seed: int = 0

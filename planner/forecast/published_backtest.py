@@ -296,17 +296,6 @@ def _select(fitted: FittedTables, later: PublishedTables, wanted: Sequence[str],
     return scored, skipped, actuals
 
 
-def write_csv(result: BacktestResult, path: Path) -> None:
-    """One row per LA x measure x year: la_code,la_name,measure,year,actual,p10,p50,p90."""
-    import csv
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(CSV_COLUMNS))
-        writer.writeheader()
-        writer.writerows(r.csv_row() for r in result.rows)
-
-
 # ---------------------------------------------------------------- forecast of one council
 
 

@@ -7,10 +7,9 @@ from pathlib import Path
 import pandas as pd
 
 from planner.domain.models import Instance
+from planner.io.cells import frame_csv, frames_xlsx, safe_frame
 from planner.placement.plan import PlacementDecision, PlacementPlan
 
-# Characters that make a spreadsheet read a cell as a formula.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 NOT_MET = "not met"
 NOTHING_REQUESTED = "nothing requested"
 COLUMNS = ["learner_id", "setting_id", "setting_name", "preference_met", "travel_minutes", "pinned", "step_down",
@@ -34,9 +33,7 @@ def placement_rows(instance: Instance, plan: PlacementPlan) -> pd.DataFrame:
     # Whole minutes, blank for unplaced learners (a float column would print "12.0").
     frame["travel_minutes"] = frame["travel_minutes"].astype("Int64")
     # A cell that starts like a formula is shown as text in a spreadsheet (CSV/formula injection).
-    for column in ("setting_name", "reason"):
-        frame[column] = frame[column].map(_as_text)
-    return frame
+    return safe_frame(frame)
 
 
 def preference_met(decision: PlacementDecision) -> int | str:
@@ -47,18 +44,14 @@ def preference_met(decision: PlacementDecision) -> int | str:
     return NOT_MET if decision.requests else NOTHING_REQUESTED
 
 
-def _as_text(value: str) -> str:
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
-
-
 def write_placements(instance: Instance, plan: PlacementPlan, path: Path) -> Path:
     """Write CSV or XLSX by the file's suffix; ValueError for any other suffix."""
     frame = placement_rows(instance, plan)
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        frame.to_csv(path, index=False)
+        path.write_text(frame_csv(frame), encoding="utf-8")
     elif suffix == ".xlsx":
-        frame.to_excel(path, index=False, sheet_name="placements")
+        path.write_bytes(frames_xlsx({"placements": (frame, False)}))
     else:
         raise ValueError(f"--out must end in .csv or .xlsx, got {path.name!r}")
     return path

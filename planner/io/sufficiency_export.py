@@ -8,7 +8,6 @@ specialist kinds.
 
 from __future__ import annotations
 
-import csv
 import io
 from typing import Any
 
@@ -20,6 +19,7 @@ from planner.domain.codes import Phase, SettingKind
 from planner.domain.models import Instance, Setting
 from planner.forecast.rates import PHASES
 from planner.forecast.simulation import ForecastResult
+from planner.io.cells import SafeDictWriter, append_row
 from planner.sufficiency import COSTED, RECONCILED, SufficiencyResult, is_out_of_area
 
 SCAP_YEARS: dict[Phase, int] = {Phase.PRIMARY: 5, Phase.SECONDARY: 7}
@@ -60,7 +60,7 @@ def rows_to_csv(rows: list[dict[str, Any]]) -> str:
     if not rows:
         return ""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
+    writer = SafeDictWriter(buffer, fieldnames=list(rows[0]))
     writer.writeheader()
     writer.writerows(rows)
     return buffer.getvalue()
@@ -71,14 +71,14 @@ def _sheet(wb: Workbook, title: str, rows: list[dict[str, Any]], first: bool = F
     assert ws is not None
     ws.title = title
     if not rows:
-        ws.append(["(no rows)"])
+        append_row(ws, ["(no rows)"])
         return
     headers = list(rows[0])
-    ws.append(headers)
+    append_row(ws, headers)
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for row in rows:
-        ws.append([row.get(h) for h in headers])
+        append_row(ws, [row.get(h) for h in headers])
     ws.freeze_panes = "A2"
 
 

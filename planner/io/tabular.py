@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime
 from pathlib import Path
+from typing import NoReturn
 
 from planner.io.report import ImportReport, ImportValidationError
 
@@ -51,22 +52,82 @@ def decode(raw: bytes, report: ImportReport) -> str:
         return raw.decode("latin-1")
 
 
-def csv_rows(text: str) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]]]:
-    """Header (stripped names) and the data rows with their spreadsheet row numbers (header = row 1)."""
+# Python's csv module refuses a field longer than this (csv.field_size_limit(), 131,072 characters by default); no
+# council column comes near it, so such a field is reported as a bad value, never raised as a traceback.
+CSV_FIELD_LIMIT = 131_072
+
+
+class CsvFieldTooLong(ValueError):
+    """A field over CSV_FIELD_LIMIT characters: which spreadsheet row and column (the value is never echoed)."""
+
+    def __init__(self, row: int, column: str, where: str = "") -> None:
+        self.row, self.column = row, column
+        prefix = f"{where}: " if where else ""
+        super().__init__(f"{prefix}row {row}, column {column!r}: a value longer than {CSV_FIELD_LIMIT:,} characters")
+
+
+def long_field_column(text: str, line: int, header: Sequence[str]) -> str:
+    """The column of the over-long field on physical `line` (1-based), by a plain comma split; "" when unclear."""
+    lines = text.splitlines()
+    if not 0 < line <= len(lines):
+        return ""
+    cells = lines[line - 1].split(",")
+    index = next((i for i, cell in enumerate(cells) if len(cell) > CSV_FIELD_LIMIT), None)
+    if index is None:
+        return ""
+    return header[index] if index < len(header) else f"column {index + 1}"
+
+
+def guarded(reader: Iterator[list[str]], text: str, header: Sequence[str],
+            start: int = 2) -> Iterator[tuple[int, list[str]]]:
+    """(spreadsheet row, values) from a csv reader; CsvFieldTooLong instead of the csv module's bare error."""
+    number = start - 1
+    while True:
+        number += 1
+        try:
+            values = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            if "field larger than field limit" not in str(error):
+                raise
+            line = getattr(reader, "line_num", number)
+            raise CsvFieldTooLong(number, long_field_column(text, line, header) or "(unknown)") from None
+        yield number, values
+
+
+def csv_rows(text: str, report: ImportReport | None = None) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]]]:
+    """Header (stripped names) and the data rows with their spreadsheet row numbers (header = row 1).
+
+    A field over CSV_FIELD_LIMIT characters stops the file with ImportValidationError naming its row and column
+    (a problem in `report`), or CsvFieldTooLong when no report is given.
+    """
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
-        header = [name.strip() for name in next(reader)]
+        header = [name.strip() for name in next(guarded(reader, text, [], start=1))[1]]
     except StopIteration:
         return [], iter(())
+    except CsvFieldTooLong as error:  # in the header row itself
+        _too_long(error, report)
 
     def rows() -> Iterator[tuple[int, dict[str, str]]]:
-        for number, values in enumerate(reader, start=2):
-            if not any(v.strip() for v in values):
-                continue  # blank line (spreadsheets often leave some at the end)
-            padded = list(values) + [""] * (len(header) - len(values))
-            yield number, {name: padded[i].strip() for i, name in enumerate(header)}
+        try:
+            for number, values in guarded(reader, text, header):
+                if not any(v.strip() for v in values):
+                    continue  # blank line (spreadsheets often leave some at the end)
+                padded = list(values) + [""] * (len(header) - len(values))
+                yield number, {name: padded[i].strip() for i, name in enumerate(header)}
+        except CsvFieldTooLong as error:
+            _too_long(error, report)
 
     return header, rows()
+
+
+def _too_long(error: CsvFieldTooLong, report: ImportReport | None) -> NoReturn:
+    if report is None:
+        raise error
+    report.add_problem(error.row, error.column, "", f"a value of at most {CSV_FIELD_LIMIT:,} characters")
+    raise ImportValidationError(report) from None
 
 
 def require_columns(header: Sequence[str], required: Sequence[str | tuple[str, ...]], report: ImportReport) -> None:
@@ -148,7 +209,7 @@ def open_table(source: Source, required: Sequence[str | tuple[str, ...]],
     """
     raw, name = read_source(source)
     report = ImportReport(source=name)
-    header, rows = csv_rows(decode(raw, report))
+    header, rows = csv_rows(decode(raw, report), report)
     require_columns(header, required, report)
     if check_header is not None:
         check_header(header, report)

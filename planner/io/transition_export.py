@@ -12,7 +12,6 @@ Monday of its week (or a week-long event), so any calendar app can import it.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from datetime import UTC, date, datetime, timedelta
@@ -20,6 +19,7 @@ from typing import Any
 
 from jinja2 import Environment, select_autoescape
 
+from planner.io.cells import SafeDictWriter
 from planner.transitions.plan_result import case_shortfall_reason
 
 CSV_COLUMNS = ("case_id", "learner_id", "transition", "tier", "score", "team_id", "activity_id", "kind", "hours",
@@ -33,7 +33,7 @@ def activities_csv(result: dict[str, Any]) -> str:
     unallocated = {str(u.get("case_id")): u for u in result.get("unallocated", [])}
     reasons = {case["case_id"]: _case_reason(case, unallocated) for case in result["cases"]}
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    writer = SafeDictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
     writer.writeheader()
     for case in sorted(result["cases"], key=lambda c: (not reasons[c["case_id"]], c["planning_deadline"],
                                                        c["case_id"])):
@@ -70,7 +70,7 @@ def cases_csv(result: dict[str, Any]) -> str:
     unallocated = {str(u.get("case_id")): u for u in result.get("unallocated", [])}
     reasons = {case["case_id"]: _case_reason(case, unallocated) for case in result["cases"]}
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=CASE_COLUMNS, lineterminator="\n")
+    writer = SafeDictWriter(buffer, fieldnames=CASE_COLUMNS, lineterminator="\n")
     writer.writeheader()
     for case in sorted(result["cases"], key=lambda c: (not reasons[c["case_id"]], c["planning_deadline"],
                                                        c["case_id"])):
@@ -97,7 +97,7 @@ def team_weeks_csv(result: dict[str, Any]) -> str:
     would need for every deadline to be met (when the team is late)."""
     start = date.fromisoformat(result["calendar"]["start"])
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=TEAM_WEEK_COLUMNS, lineterminator="\n")
+    writer = SafeDictWriter(buffer, fieldnames=TEAM_WEEK_COLUMNS, lineterminator="\n")
     writer.writeheader()
     for team in result["teams"]:
         booked, available = team["load_hours_by_week"], team["capacity_hours_by_week"] or [0.0] * len(
@@ -122,7 +122,7 @@ def statutory_calendar_csv(result: dict[str, Any]) -> str:
     calendar = result.get("statutory_calendar") or {"rows": [], "rules": {}}
     steps = [(date_, row, step) for row in calendar["rows"] for step, date_ in row["steps"].items()]
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=CALENDAR_COLUMNS, lineterminator="\n")
+    writer = SafeDictWriter(buffer, fieldnames=CALENDAR_COLUMNS, lineterminator="\n")
     writer.writeheader()
     for date_, row, step in sorted(steps, key=lambda item: (item[0], item[1]["learner_id"], item[2])):
         writer.writerow({"learner_id": row["learner_id"], "process": row["process"], "step": step, "date": date_,

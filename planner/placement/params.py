@@ -112,7 +112,8 @@ class PlacementParameters(BaseModel):
     cost_unit_gbp: int = Field(default=1, ge=1, description="Cost rule unit: 1 = pounds, 1000 = thousands")
     travel_mode: TravelMode = TravelMode.CAR
     seed: int = Field(default=0, description="CP-SAT random seed (the flow core is deterministic)")
-    time_limit_seconds: float = Field(default=60.0, gt=0, description="Limit for the CP-SAT side-constraint step")
+    time_limit_seconds: float = Field(default=60.0, gt=0, le=3600,
+                                      description="Limit for the CP-SAT side-constraint step")
     num_workers: int = Field(default=2, ge=1, le=16, description="CP-SAT search workers")
 
     @field_validator("journey_limit_minutes")

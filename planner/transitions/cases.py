@@ -120,7 +120,7 @@ class TransitionParameters(BaseModel):
     statutory_review_weight: int = Field(default=3, ge=1, description="Lateness weight of a statutory review")
     other_weight: int = Field(default=1, ge=1, description="Lateness weight of other activities")
     unscheduled_weeks: int = Field(default=52, ge=1, description="Penalty of an activity left out, in weeks late")
-    time_limit_seconds: float = Field(default=30.0, gt=0, description="Wall-clock budget for the whole solve")
+    time_limit_seconds: float = Field(default=30.0, gt=0, le=3600, description="Wall-clock budget for the whole solve")
     allocation_share: float = Field(default=0.7, gt=0, lt=1, description="Share of the budget left after finding "
                                                                         "the cases that the allocation may use")
     extra_hours_analysis: bool = Field(default=True, description="Work out the extra hours that prevent lateness")

@@ -50,7 +50,7 @@ class OutreachParameters(BaseModel):
     unallocated_penalty: int = Field(default=100_000, ge=0, description="Cost of leaving a case unallocated")
     availability: float = Field(default=1.0, gt=0, le=1,
                                 description="Share of a team's weekly hours available for transition casework")
-    time_limit_seconds: float = Field(default=20.0, gt=0)
+    time_limit_seconds: float = Field(default=20.0, gt=0, le=3600)
     probing_level: int = Field(default=2, ge=0, le=3, description="CP-SAT presolve probing (0 is faster on big "
                                                                    "allocations)")
     solver: Literal["types", "per_case"] = Field(

@@ -1,11 +1,14 @@
 """Restart test: a real uvicorn server (worker processes, SQLite file) is SIGKILLed mid-solve and started again.
 
 The run that was in flight shows `interrupted` (and can be resubmitted); the run that had finished is intact.
+Only the server process is killed (not its process group, as a crash or the OOM killer would): its solve workers
+must not outlive it by more than 5 seconds (issue 18, item 6: orphans finished their solves for minutes).
 Uses the test-only run kinds (PLACEPLAN_ENABLE_TEST_RUN_KINDS=1).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -57,12 +60,39 @@ class Server:
         self.kill()
         raise AssertionError(f"server did not start: {log.read_text()[-2000:]}")
 
+    def children(self) -> list[int]:
+        """Pids of the server's child processes (its solve workers), from /proc (Linux)."""
+        found = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == self.process.pid:
+                found.append(int(stat.parent.name))
+        return found
+
+    def kill_server_only(self) -> None:
+        """SIGKILL the server process alone: its workers are left to notice that their parent died."""
+        os.kill(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
+
     def kill(self) -> None:
         """SIGKILL the server and its solve workers (its whole process group): a crash, not a shutdown."""
-        if self.process.poll() is None:
+        with contextlib.suppress(ProcessLookupError):  # also any orphan left in the group by a failed test
             os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=10)
-        self.log.close()
+        self.process.wait(timeout=10)
+        if not self.log.closed:
+            self.log.close()
+
+
+def _alive(pid: int) -> bool:
+    """True while the process exists and is not a zombie."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
 
 
 def _wait(client: httpx.Client, run_id: str, condition: Any, timeout: float = 60) -> dict[str, Any]:
@@ -101,6 +131,13 @@ def test_sigkill_mid_solve_marks_the_run_interrupted_and_keeps_finished_ones(
                                                      "parameters": {"seconds": 300}})
             slow_id = slow.json()["id"]
             _wait(client, slow_id, lambda r: r["status"] == "running" and r["progress"] > 0)
+        workers = server.children()
+        assert workers, "the solve should be running in a worker process"
+        server.kill_server_only()
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and any(_alive(pid) for pid in workers):
+            time.sleep(0.1)
+        assert not [pid for pid in workers if _alive(pid)], "solve workers outlived the killed server by over 5 s"
     finally:
         server.kill()
 

@@ -73,6 +73,7 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/instances/{instance_id}/forecast/scap.csv"): SCENARIOS,
     ("GET", "/api/v1/instances/{instance_id}/sufficiency/heatmap.{fmt}"): SCENARIOS,
     ("GET", "/api/v1/instances/{instance_id}/sufficiency/workbook.xlsx"): SCENARIOS,
+    ("GET", "/api/v1/runs/{run_id}/download"): SCENARIOS,
     ("GET", "/api/v1/scenario-comparisons"): SCENARIOS,
     ("GET", "/api/v1/scenario-money"): SCENARIOS,
     ("GET", "/api/v1/expansion-runs/{run_id}/frontier"): SCENARIOS,

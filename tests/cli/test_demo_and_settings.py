@@ -190,4 +190,4 @@ def test_serve_help_and_factory(app: typer.Typer, runner: CliRunner, monkeypatch
     result = runner.invoke(app, ["serve", "--port", "8123"])
     assert result.exit_code == 0, result.output
     assert calls == [{"target": "api.main:create_app", "factory": True, "host": "127.0.0.1", "port": 8123,
-                      "reload": False}]
+                      "reload": False, "proxy_headers": False}]  # X-Forwarded-For: api.guards

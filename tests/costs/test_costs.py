@@ -8,9 +8,9 @@ import io
 import pytest
 
 from planner.costs.assumptions import CostAssumptions, TransportBand, cost_assumptions
-from planner.costs.outputs import money_chart, money_csv, money_xlsx
 from planner.costs.projection import money_view, payback_year, road_km, with_savings
 from planner.domain.models import Instance
+from planner.io.money_export import money_chart, money_csv, money_xlsx
 from planner.solving.progress import NullProgress
 from scenarios.demo import build_demo
 from scenarios.runner import compare_money, compare_runs, run_scenario

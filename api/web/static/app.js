@@ -219,7 +219,15 @@
   }
 
   async function downloadFrom(path, filename) {
-    const response = await raw(path);
+    let response = await raw(path);
+    if (response.status === 202) {  // a forecast download still computing as a run: poll it, then fetch its file
+      const run = await response.json();
+      for (let state = run.status; state === "queued" || state === "running"; ) {
+        await new Promise(resolve => setTimeout(resolve, 2000));
+        state = (await (await raw(`/api/v1/runs/${run.id}?include_result=false`)).json()).status;
+      }
+      response = await raw(run.download);
+    }
     if (!response.ok) throw new ApiError(response.status, `download failed (${response.status})`);
     const blob = await response.blob();
     const a = document.createElement("a");

@@ -27,7 +27,7 @@ from planner.io.report import ImportReport
 from planner.io.sen2 import rules
 from planner.io.sen2 import schema as s
 from planner.io.sen2.records import RawReturn, Record, Table
-from planner.io.tabular import decode
+from planner.io.tabular import CsvFieldTooLong, decode, guarded
 
 MAX_UNZIPPED_BYTES = 2 * 1024**3  # a zip that would inflate beyond this is refused (a return is megabytes)
 _BLADE_NAME = re.compile(r"^blade-export_[^_]*_(.+)$")
@@ -105,7 +105,8 @@ def csv_return(files: dict[str, FileBytes], name: str, out: rules.Findings) -> R
 def csv_table(module: str, file_name: str, raw: bytes) -> Table:
     """One module file: header names (as written, by lower case) and rows numbered as a spreadsheet shows them."""
     scratch = ImportReport()
-    reader = csv.reader(io.StringIO(decode(raw, scratch), newline=""))
+    text = decode(raw, scratch)
+    reader = csv.reader(io.StringIO(text, newline=""))
     header = [name.strip() for name in next(reader, [])]
     lower = [name.lower() for name in header]
     table = Table(module=module, where=file_name, names={low: name for low, name in zip(lower, header, strict=True)
@@ -113,12 +114,15 @@ def csv_table(module: str, file_name: str, raw: bytes) -> Table:
     table.encoding = scratch.notes[0] if scratch.notes else ""
     id_column = s.TABLE_ID[module]
     parent_column = s.TABLE_ID[s.PARENT[module]] if module in s.PARENT else ""
-    for number, values in enumerate(reader, start=2):
-        if not any(values) or not any(v.strip() for v in values):
-            continue  # blank line (spreadsheets often leave some at the end)
-        row = {low: value.strip() for low, value in zip(lower, values, strict=False) if low}
-        table.records.append(Record(number, row.get(id_column, ""), row.get(parent_column, "") if parent_column
-                                    else "", row))
+    try:
+        for number, values in guarded(reader, text, header):
+            if not any(values) or not any(v.strip() for v in values):
+                continue  # blank line (spreadsheets often leave some at the end)
+            row = {low: value.strip() for low, value in zip(lower, values, strict=False) if low}
+            table.records.append(Record(number, row.get(id_column, ""), row.get(parent_column, "") if parent_column
+                                        else "", row))
+    except CsvFieldTooLong as error:
+        raise CsvFieldTooLong(error.row, error.column, file_name) from None
     return table
 
 

@@ -24,6 +24,7 @@ from datetime import date
 from pathlib import Path
 from types import MappingProxyType
 
+from planner.io.cells import safe_csv_writer
 from planner.io.sen2 import schema as s
 from planner.io.sen2.model import Sen2Person, Sen2Placement
 
@@ -82,7 +83,7 @@ def write_sen2_csv(folder: Path, persons: Sequence[Sen2Person], reference_date: 
         token = s.FILE_TOKEN[module]
         path = folder / (f"Blade-Export_{when:%d-%m-%Y}_{token}.csv" if blade_names else f"{token}.csv")
         with path.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle)
+            writer = safe_csv_writer(handle)  # formula-like text escaped (planner.io.cells)
             writer.writerow(CSV_COLUMNS[module])
             writer.writerows(rows[module])
         paths.append(path)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from collections.abc import Mapping
 from typing import Any
 
 from planner.costs.projection import money_totals
+from planner.io.cells import SafeDictWriter, frames_xlsx
 
 
 def money_rows(views: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -37,7 +37,7 @@ def money_csv(views: Mapping[str, Mapping[str, Any]]) -> str:
     rows = money_rows(views)
     buffer = io.StringIO()
     if rows:
-        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
+        writer = SafeDictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
         writer.writeheader()
         for row in rows:
             writer.writerow({k: (round(v, 2) if isinstance(v, float) else v) for k, v in row.items()})
@@ -47,14 +47,11 @@ def money_csv(views: Mapping[str, Mapping[str, Any]]) -> str:
 def money_xlsx(views: Mapping[str, Mapping[str, Any]]) -> bytes:
     import pandas as pd
 
-    buffer = io.BytesIO()
     assumptions = [{"scenario": name, "assumptions": json.dumps(money.get("assumptions", {}), default=str)}
                    for name, money in views.items()]
-    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        pd.DataFrame(money_summary(views)).to_excel(writer, sheet_name="summary", index=False)
-        pd.DataFrame(money_rows(views)).to_excel(writer, sheet_name="by year", index=False)
-        pd.DataFrame(assumptions).to_excel(writer, sheet_name="assumptions", index=False)
-    return buffer.getvalue()
+    return frames_xlsx({"summary": (pd.DataFrame(money_summary(views)), False),
+                        "by year": (pd.DataFrame(money_rows(views)), False),
+                        "assumptions": (pd.DataFrame(assumptions), False)})
 
 
 def money_chart(views: Mapping[str, Mapping[str, Any]], fmt: str = "png") -> bytes:
