@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from api import store
-from api.auth import Role, create_user
+from api.auth import Role, create_user, grant_membership
 from api.jobs import JobSettings
 from api.main import create_app
-from api.service_tables import AuditEventRow
+from api.service_tables import AuditEventRow, UserRow
 from api.settings import ServiceSettings
 from api.tables import RunRow
 
@@ -181,6 +181,8 @@ def test_api_run_takes_the_receiving_setting_from_the_latest_placement_run(api: 
                                          else lr for lr in base.learners))
     with Session(api.engine) as session:
         instance_id = store.save_instance(session, pinned, "receiving settings")
+        officer = session.exec(select(UserRow).where(col(UserRow.name) == "user-officer")).one()
+        grant_membership(session, officer, instance_id, Role.OFFICER)  # a second council: the officer's too
         session.commit()
     params = {"year": 2027, "time_limit_seconds": 5, "casework_calendar": False}
     no_run = _start_and_wait(api, instance_id, params)

@@ -22,12 +22,12 @@ def _money(years: list[str], total: float, savings: float | None, payback: int |
     n = len(years)
     return {"years": [int(y) for y in years], "by_type": {"Special school": [total * 0.7] * n},
             "transport": [total * 0.1] * n, "unmet": [total * 0.2] * n, "total": [total] * n,
-            "capital": 0.0 if savings is None else 20e6, "payback_year": payback,
+            "capital": 0.0 if savings is None else 10e6, "payback_year": payback,
             "savings_vs_baseline": None if savings is None else [savings] * n, "assumptions": {}}
 
 
-def _store_fixture_runs(server: LiveServer) -> None:
-    """Finished runs of the baseline and phase 2 whose results carry a money view."""
+def _store_fixture_runs(server: LiveServer) -> list[int]:
+    """Finished runs of the baseline and phase 2 whose results carry a money view; their years."""
     from api import store
     from api.scenario_store import shipped_snapshot
     from api.tables import RunRow, utc_now
@@ -47,11 +47,12 @@ def _store_fixture_runs(server: LiveServer) -> None:
                                statistics=result["statistics"], finished_at=utc_now(), scenario_name=name,
                                scenario_lineage=[] if name == "baseline" else shipped_snapshot(name)))
         session.commit()
+    return [int(y) for y in result["years"]]
 
 
 def test_planner_compares_the_baseline_and_a_shipped_scenario_with_money(live_server: LiveServer,
                                                                           visit: Visit) -> None:
-    _store_fixture_runs(live_server)
+    years = _store_fixture_runs(live_server)
     page = visit.page
     sign_in(visit, live_server, "planner")
     page.get_by_role("link", name="Scenarios", exact=True).click()
@@ -75,7 +76,11 @@ def test_planner_compares_the_baseline_and_a_shipped_scenario_with_money(live_se
     spend = page.locator("#money-compare-table tr", has_text="Spend minus baseline").inner_text()
     assert spend.split("\t")[1:] == ["£0", "−£12m"]  # GBP 4m a year less over 3 years
     saving = page.locator("#money-compare-table tr", has_text="Savings against the baseline").inner_text()
-    assert saving.split("\t")[1:] == ["—", "£12m"] and "2031/32" in money
+    # the baseline saves nothing against itself (GBP 0), the scenario GBP 12m over three years; its GBP 10m of
+    # capital is paid back in the third year (4m + 4m + 4m >= 10m), recomputed against the compared baseline
+    assert saving.split("\t")[1:] == ["£0", "£12m"]
+    payback = page.locator("#money-compare-table tr", has_text="Payback year").inner_text()
+    assert payback.split("\t")[1:] == ["—", f"{years[2]}/{(years[2] + 1) % 100:02d}"], money
     assert page.locator("#money-chart .ytitle").text_content() == "High-needs spend (GBP m)"
     assert "£36m" in page.inner_text("#money-chart-table")
     screenshot(visit, "04b-scenarios-compare-money")

@@ -424,12 +424,14 @@
 
   function showProgramme(r, budget) {
     const out = document.getElementById("opt-result");
-    out.innerHTML = `<h3>Programme for ${money(budget)}: ${esc(r.status)}</h3><div id="programme"></div><h3>Budget frontier</h3><div id="frontier"></div>`;
+    // "optimal" only at a proven gap of 0.01% or less, otherwise "feasible, gap x%" (planner/expansion status_text)
+    out.innerHTML = `<h3>Programme for ${money(budget)}: ${esc(r.status_text || r.status)}</h3><div id="programme"></div><h3>Budget frontier</h3><div id="frontier"></div>`;
     table("programme", [{ key: "name", label: "Project" }, { key: "kind", label: "Kind" },
       { key: "designations", label: "Needs", format: v => esc((v || []).join(", ")) }, { key: "locality_id", label: "Locality" },
       { key: "places", label: "Places", numeric: true, format: v => num(v) }, { key: "open_year", label: "Opens", format: v => academicYear(v) },
       { key: "capital", label: "Capital", numeric: true, format: money },
-      { key: "marginal_value", label: "Value if dropped (see below)", numeric: true, format: marginal }],
+      { key: "marginal_value", label: "Value if dropped (see below)", numeric: true,
+        format: (v, p) => (v === null || v === undefined) && p.marginal_value_note ? esc(p.marginal_value_note) : marginal(v) }],
     r.programme, { caption: `${r.programme.length} projects chosen` });
   }
 
@@ -439,7 +441,8 @@
       { key: "unmet_learner_years", label: "Unmet learner-years", numeric: true, format: v => num(v, 1) },
       { key: "out_of_area_learner_years", label: "Out-of-area learner-years", numeric: true, format: v => num(v, 1) },
       { key: "projects", label: "Projects", numeric: true },
-      { key: "status", label: "Status", format: v => esc(v || "—") }], frontier, { caption: "Outcome against total budget (the figures behind the frontier chart)" });
+      { key: "status_text", label: "Status", format: (v, f) => esc(v || f.status || "—") },
+      { key: "programme_from", label: "Programme from", format: v => esc(v || "—") }], frontier, { caption: "Outcome against total budget (the figures behind the frontier chart)" });
     const chart = document.getElementById("frontier-chart");
     chart.hidden = false;
     PP.plot(chart, [
@@ -454,7 +457,7 @@
     const target = document.getElementById("opt-target").value;
     const budget = Number(document.getElementById("opt-budget").value);
     const parameters = { budget_total: budget, horizon_years: Number(document.getElementById("opt-horizon").value),
-      solve: { time_limit_seconds: Number(document.getElementById("opt-time").value), relative_gap: 0.005 },
+      solve: { time_limit_seconds: Number(document.getElementById("opt-time").value), relative_gap: 0.0001 },
       frontier_fractions: [0, 0.25, 0.5, 1, 1.5] };
     const body = target ? { kind: "expansion", scenario_id: Number(target), parameters } : { kind: "expansion", instance_id: ctx.instanceId, parameters };
     try {
