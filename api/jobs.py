@@ -543,7 +543,7 @@ def load_run_for(
     learners = learners_in_result(run.kind, run.result) if count_learners and with_result else None
     record_audit(session, principal, request, action=action, resource_type="run", resource_id=run.id,
                  instance_id=str(council) if council is not None else None,
-                 learner_count=learners if run.result is not None else None)
+                 learner_count=learners)  # never touch run.result here: unread (deferred) when polling
     return run
 
 

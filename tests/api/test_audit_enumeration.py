@@ -128,3 +128,22 @@ def test_run_results_and_learner_reads_never_carry_a_home_to_the_metre(sqlite_se
     assert len(homes) == 5
     points = homes + _points(placement["result"]) + _points(transitions["result"])
     assert all(p["easting"] % 100 == 0 and p["northing"] % 100 == 0 for p in points), points
+
+
+def test_polling_a_run_never_reads_its_result(sqlite_service: Service) -> None:
+    """A poll (`include_result=false`) leaves the megabyte result column unread: the audit must not touch it
+    (reading `run.result` to decide the event's learner count loaded it on every poll and cut the service's
+    throughput under load)."""
+    from sqlalchemy import inspect
+    from sqlmodel import Session
+
+    from api.auth import Principal, Role
+    from api.jobs import load_run_for
+
+    service = sqlite_service
+    run = _run(service, "placement", {})
+    admin = Principal(user_id=0, user_name="test-admin", role=Role.ADMIN, key_id="test")
+    with Session(service.engine) as session:
+        polled = load_run_for(session, admin, run["id"], None, with_result=False, count_learners=True)
+        assert "result" in inspect(polled).unloaded  # still deferred after the audit event was written
+        session.rollback()
