@@ -231,8 +231,10 @@ def _resolve(ref: RunFunctionRef) -> Callable[[Instance, dict[str, Any], Any], d
 
 
 def _json_safe(value: Any) -> Any:
-    """The result as plain JSON (dates and enums become strings), so it stores the same on every database."""
-    return json.loads(json.dumps(value, default=str))
+    """The result as plain JSON (dates and enums become strings), so it stores the same on every database.
+    Non-finite numbers (an unproven bound's infinite gap) become null: JSON has no Infinity or NaN, and a browser's
+    JSON.parse refuses the whole result when Python writes them."""
+    return json.loads(json.dumps(value, default=str), parse_constant=lambda _name: None)
 
 
 def _finish(engine: Engine, run_id: str, **values: Any) -> None:

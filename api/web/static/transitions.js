@@ -4,7 +4,9 @@
 (function () {
   const { esc, num, table, runAndWait, latestRun, status } = PP;
   let ctx = null, run = null;
-  const label = s => PP.label("status", s);  // "OPTIMAL" -> "Optimal", "primary_to_secondary" -> "primary to secondary"
+  const label = s => PP.label("status", s);
+  // "SEMH outreach (T-SEMH)": a team shown with its name, not its code alone
+  const teamName = v => { if (!v) return "—"; const t = ((run && run.result.teams) || []).find(x => x.team_id === v); return esc(PP.named(t && t.name, v)); };  // "OPTIMAL" -> "Optimal", "primary_to_secondary" -> "primary to secondary"
   const date = d => d ? new Date(d + "T00:00:00").toLocaleDateString("en-GB", { day: "numeric", month: "short", year: "numeric" }) : "—";
   const maxLate = c => Math.max(0, ...c.activities.map(a => a.weeks_late || 0));
   const unscheduled = c => c.activities.filter(a => !a.scheduled).length;
@@ -25,7 +27,7 @@
     table("cases", [{ key: "deadline", label: "Deadline", format: (v, c) => `${date(v)}${c.statutory ? "" : " (local rule)"}` },
       { key: "learner_id", label: "Learner" },
       { key: "transition", label: "Transition", format: label }, { key: "ncy_now", label: "Year group", format: (v, c) => `${esc(v)} → ${esc(c.ncy_next)}` },
-      { key: "need", label: "Need" }, { key: "tier", label: "Support", format: label }, { key: "team_id", label: "Team", format: v => esc(v || "—") },
+      { key: "need", label: "Need" }, { key: "tier", label: "Support", format: label }, { key: "team_id", label: "Team", format: teamName },
       { key: "receiving_setting_id", label: "Receiving setting", format: (v, c) => v ? `${esc(v)} <span class="muted">(${esc(sourceText[c.receiving_source] || c.receiving_source || "")})</span>` : "to be named" },
       { key: "slack_weeks", label: "Slack", numeric: true, format: (v, c) => esc(slackText(c)) },
       { key: "misses_deadline", label: "Deadline met?", format: (v, c) => v ? `<span class="tag bad">will miss</span> ${esc(c.reason)}` : '<span class="tag good">on time</span>' }],
@@ -103,7 +105,7 @@
       ["Will miss a deadline", num(late.length), late.length ? "bad" : ""], ["Without a team", num((r.unallocated || []).length), (r.unallocated || []).length ? "warn" : ""]];
     document.getElementById("tr-kpis").innerHTML = cards.map(([l, v, c]) => `<div class="kpi ${c}"><span class="label">${esc(l)}</span><span class="value">${esc(v)}</span></div>`).join("");
     table("late-list", [{ key: "learner_id", label: "Learner" }, { key: "deadline", label: "Deadline", format: date },
-      { key: "transition", label: "Transition", format: label }, { key: "team_id", label: "Team", format: v => esc(v || "—") },
+      { key: "transition", label: "Transition", format: label }, { key: "team_id", label: "Team", format: teamName },
       { key: "slack_weeks", label: "Slack", numeric: true, format: (v, c) => esc(slackText(c)) },
       { key: "reason", label: "Why it will miss the deadline", format: (v, c) => esc(v || (unscheduled(c) ? `${unscheduled(c)} activities unscheduled` : `${maxLate(c)} weeks late`)) }],
       late, { caption: late.length ? `${late.length} ${late.length === 1 ? "case" : "cases"} will miss a deadline` : "No case will miss a deadline", id: "late-table" });
