@@ -18,12 +18,13 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from planner.costs.assumptions import cost_assumptions
 from planner.costs.projection import money_view
 from planner.domain.codes import Phase
 from planner.domain.models import Instance
+from planner.domain.parsing import validate_or_explain
 from planner.forecast.levers import ForecastLevers, forecast_parameters
 from planner.forecast.simulation import ForecastParameters, MoveShift, forecast
 from planner.solving.progress import Progress, ScaledProgress
@@ -93,12 +94,7 @@ class ScenarioRunParameters(BaseModel):
 
 def parse_run_parameters(parameters: Mapping[str, Any]) -> ScenarioRunParameters:
     """Validate run parameters; a ValueError names the field."""
-    try:
-        return ScenarioRunParameters.model_validate(dict(parameters))
-    except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise ValueError(f"scenario parameter {where}: {first['msg'].removeprefix('Value error, ')}") from error
+    return validate_or_explain(ScenarioRunParameters, dict(parameters), "scenario parameter")
 
 
 

@@ -24,6 +24,8 @@ from rich.table import Table
 from api.cli.instance_source import FileOption, PresetOption, StoredOption
 from api.cli.tables import CsvOption, results_console, show_table
 
+# --seed beside --stored/--file/--preset on every scenario command that builds a preset
+SeedOption = Annotated[int | None, typer.Option(help="With --preset: the generator's seed (alone: the demo preset)")]
 console = Console(soft_wrap=True)
 error_console = Console(stderr=True)
 
@@ -189,8 +191,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         stored: StoredOption = None,
         file: FileOption = None,
         preset: PresetOption = None,
-        seed: Annotated[int | None, typer.Option(help="With --preset: the generator's seed (alone: the demo preset)")]
-        = None,
+        seed: SeedOption = None,
         csv_target: CsvOption = None,
         output: Annotated[Path | None, typer.Option("--json", help="Write the full result as JSON")] = None,
     ) -> None:
@@ -224,8 +225,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         stored: StoredOption = None,
         file: FileOption = None,
         preset: PresetOption = None,
-        seed: Annotated[int | None, typer.Option(help="With --preset: the generator's seed (alone: the demo preset)")]
-        = None,
+        seed: SeedOption = None,
         csv_path: Annotated[str | None, typer.Option(
             "--csv", metavar="PATH|-", help="Write the comparison per scenario and year as CSV to PATH; '-' writes it "
                                             "to stdout instead of the table")] = None,
@@ -321,8 +321,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         stored: StoredOption = None,
         file: FileOption = None,
         preset: PresetOption = None,
-        seed: Annotated[int | None, typer.Option(help="With --preset: the generator's seed (alone: the demo preset)")]
-        = None,
+        seed: SeedOption = None,
         csv_target: CsvOption = None,
         candidates: Annotated[int, typer.Option(help="Candidate projects to generate")] = 40,
         years: Annotated[int, typer.Option(help="Horizon in academic years")] = 10,

@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from planner.domain.codes import DEFAULT_COST_PER_PLACE, Need, Phase, SettingKind
 from planner.domain.models import Instance, Setting
+from planner.domain.parsing import validate_or_explain
 
 # Annual cost per place, GBP, by type of provision (taken as base-year prices). Sources:
 # - Special schools, AP/PRU: place funding of GBP 10,000 a place (elements 1 and 2) plus the commissioning council's
@@ -131,9 +132,4 @@ def cost_assumptions(instance: Instance, overrides: Mapping[str, Any] | None = N
     """The council's assumptions (instance metadata) under a run's overrides; a ValueError names the field."""
     council = dict(instance.metadata.get("cost_assumptions", {}) or {})
     merged = {**council, **dict(overrides or {})}
-    try:
-        return CostAssumptions.model_validate(merged)
-    except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise ValueError(f"cost assumption {where}: {first['msg'].removeprefix('Value error, ')}") from error
+    return validate_or_explain(CostAssumptions, merged, "cost assumption")

@@ -22,11 +22,12 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from planner.costs.assumptions import cost_assumptions
 from planner.domain.codes import DEFAULT_COST_PER_PLACE, Need, Phase, SettingKind, SettingStatus
 from planner.domain.models import Instance, Point, Setting
+from planner.domain.parsing import validate_or_explain
 from planner.domain.travel import TravelModel, complete_journey_limits
 from planner.expansion.demand import (
     AllocationRules,
@@ -369,12 +370,7 @@ def parse_expansion_parameters(parameters: dict[str, Any] | ExpansionParameters)
     """Validate run parameters; a ValueError names the field."""
     if isinstance(parameters, ExpansionParameters):
         return parameters
-    try:
-        return ExpansionParameters.model_validate(parameters)
-    except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise ValueError(f"expansion parameter {where}: {first['msg'].removeprefix('Value error, ')}") from error
+    return validate_or_explain(ExpansionParameters, parameters, "expansion parameter")
 
 
 # How the one time limit of a run is shared after the forecast and the model are built: the main solve first,

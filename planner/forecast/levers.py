@@ -20,10 +20,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from planner.domain.codes import PHASE_NCY_RANGES, Need, Phase
 from planner.domain.models import Instance
+from planner.domain.parsing import validate_or_explain
 from planner.forecast.rates import estimate_rates
 from planner.forecast.simulation import ForecastParameters, MoveShift
 
@@ -72,12 +73,7 @@ class ForecastLevers(BaseModel):
 
 def parse_levers(data: dict[str, Any]) -> ForecastLevers:
     """Validate levers; a ValueError names the field."""
-    try:
-        return ForecastLevers.model_validate(data)
-    except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise ValueError(f"{where}: {first['msg'].removeprefix('Value error, ')}") from error
+    return validate_or_explain(ForecastLevers, data)
 
 
 def forecast_parameters(instance: Instance, base: ForecastParameters, levers: ForecastLevers) -> ForecastParameters:
