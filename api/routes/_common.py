@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import Path, Query, Response
 from pydantic_core import to_json
+from sqlalchemy import select as core_select
 from sqlmodel import Session
 
 from api import store
@@ -48,6 +49,15 @@ def instance_row(session: Session, instance_id: int) -> InstanceRow:
     if row is None:
         raise ProblemError(404, "Not Found", f"no instance with id {instance_id}")
     return row
+
+
+def instance_base_year(session: Session, instance_id: int) -> int:
+    """The instance's base year (404 problem when there is no such instance), without loading the row."""
+    columns = InstanceRow.__table__.c  # type: ignore[attr-defined]
+    base_year = session.execute(core_select(columns.base_year).where(columns.id == instance_id)).scalar()
+    if base_year is None:
+        raise ProblemError(404, "Not Found", f"no instance with id {instance_id}")
+    return int(base_year)
 
 
 def load(session: Session, instance_id: int) -> Instance:

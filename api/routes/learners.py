@@ -11,7 +11,8 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from sqlalchemy import delete, func
+from sqlalchemy import Row, func
+from sqlalchemy import select as core_select
 from sqlmodel import col, select
 
 from api import store
@@ -19,6 +20,7 @@ from api.audit import record_audit
 from api.auth import Principal, Role, allow, require_roles
 from api.deps import SessionDep
 from api.learner_writes import check_learner_write
+from api.learner_writes import delete_learner as delete_learner_record
 from api.minimise import learner_public
 from api.problems import ProblemError
 from api.routes._common import (
@@ -27,9 +29,8 @@ from api.routes._common import (
     Limit,
     Offset,
     RecordId,
-    checked_replace,
+    instance_base_year,
     instance_row,
-    load,
     set_total,
 )
 from api.schemas import LearnerCreate, LearnerPublic, LearnerUpdate, Page
@@ -60,9 +61,11 @@ def _domain(learner_id: str, fields: dict[str, Any]) -> Learner:
                            errors=[{"loc": ["body"], "msg": _message(error), "type": "value_error"}]) from None
 
 
-def _learner_row(session: SessionDep, instance_id: int, learner_id: str) -> LearnerRow | None:
-    return session.exec(select(LearnerRow).where(col(LearnerRow.instance_id) == instance_id,
-                                                 col(LearnerRow.learner_id) == learner_id)).first()
+def _learner_row(session: SessionDep, instance_id: int, learner_id: str) -> Row[Any] | None:
+    """The stored learner's columns (a plain row: `store.learner_from_row` reads it by column name)."""
+    table = LearnerRow.__table__  # type: ignore[attr-defined]
+    return session.execute(core_select(table).where(table.c.instance_id == instance_id,
+                                                    table.c.learner_id == learner_id)).first()
 
 
 def _message(error: ValueError) -> str:
@@ -119,11 +122,11 @@ def get_learner(instance_id: InstanceId, learner_id: RecordId, session: SessionD
              **allow(Role.OFFICER))
 def create_learner(instance_id: InstanceId, body: LearnerCreate, session: SessionDep, principal: Officer,
                    request: Request, response: Response) -> LearnerPublic:
-    base_year = instance_row(session, instance_id).base_year
+    base_year = instance_base_year(session, instance_id)
     if _learner_row(session, instance_id, body.id) is not None:
         raise ProblemError(409, "Conflict", f"learner {body.id!r} already exists in instance {instance_id}")
     learner = _domain(body.id, body.model_dump(exclude={"id"}))
-    check_learner_write(session, instance_id, learner, previous=None)  # this record's rules, not all 20,000
+    check_learner_write(session, instance_id, base_year, learner, previous=None)  # this record's rules only
     store.append_record(session, instance_id, learner)
     record_audit(session, principal, request, action="create", resource_type="learner", resource_id=learner.id,
                  instance_id=str(instance_id))
@@ -136,14 +139,14 @@ def create_learner(instance_id: InstanceId, body: LearnerCreate, session: Sessio
               **allow(Role.OFFICER))
 def update_learner(instance_id: InstanceId, learner_id: RecordId, body: LearnerUpdate, session: SessionDep,
                    principal: Officer, request: Request) -> LearnerPublic:
-    base_year = instance_row(session, instance_id).base_year
+    base_year = instance_base_year(session, instance_id)
     row = _learner_row(session, instance_id, learner_id)
     if row is None:
         raise ProblemError(404, "Not Found", f"no learner {learner_id!r} in instance {instance_id}")
     current = store.learner_from_row(row)
     learner = _domain(learner_id, {**current.model_dump(exclude={"id"}), **body.model_dump(exclude_unset=True)})
-    check_learner_write(session, instance_id, learner, previous=current)  # this record's rules, not all 20,000
-    store.update_record(session, instance_id, learner)
+    check_learner_write(session, instance_id, base_year, learner, previous=current)  # this record's rules only
+    store.update_record(session, instance_id, learner, previous=current)
     record_audit(session, principal, request, action="update", resource_type="learner", resource_id=learner_id,
                  instance_id=str(instance_id))
     session.commit()
@@ -153,16 +156,11 @@ def update_learner(instance_id: InstanceId, learner_id: RecordId, body: LearnerU
 @router.delete("/instances/{instance_id}/learners/{learner_id}", status_code=204, **allow(Role.OFFICER))
 def delete_learner(instance_id: InstanceId, learner_id: RecordId, session: SessionDep, principal: Officer,
                    request: Request) -> Response:
-    instance = load(session, instance_id)
-    if learner_id not in instance.learner_by_id:
+    row = _learner_row(session, instance_id, learner_id)
+    if row is None:
+        instance_base_year(session, instance_id)  # 404 for the instance first
         raise ProblemError(404, "Not Found", f"no learner {learner_id!r} in instance {instance_id}")
-    try:
-        checked_replace(instance, learners=tuple(x for x in instance.learners if x.id != learner_id))
-    except ProblemError as problem:  # e.g. the other member of a sibling pair would be left alone
-        raise ProblemError(409, "Conflict", f"deleting learner {learner_id!r} would break the instance: "
-                           f"{problem.detail}", errors=problem.errors) from None
-    session.execute(delete(LearnerRow).where(col(LearnerRow.instance_id) == instance_id,
-                                             col(LearnerRow.learner_id) == learner_id))
+    delete_learner_record(session, instance_id, learner_id, row.sibling_group)  # this record's rules only
     record_audit(session, principal, request, action="delete", resource_type="learner", resource_id=learner_id,
                  instance_id=str(instance_id))
     session.commit()

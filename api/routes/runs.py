@@ -146,8 +146,17 @@ def get_run(
                                                       "for polling without transferring a large result")] = True,
 ) -> Response:
     """Status, progress (fraction and message), statistics, and the result once it has succeeded (audited with
-    the number of learners in it when the result is learner-level: placement and transitions runs)."""
-    run = load_run_for(session, principal, run_id, request, with_result=include_result, count_learners=True)
+    the number of learners in it when the result is learner-level: placement and transitions runs).
+
+    A poll (``include_result=false``) returns no learner data (status, progress and aggregate statistics only), so
+    it is not audited: the run's creation, every read of its result and every download are.
+    """
+    if not include_result:
+        run = load_run_for(session, principal, run_id, request, with_result=False, audited=False)
+        response = run_response(run, include_result=False, session=session)
+        session.close()  # read only: release the connection here rather than in another thread hop
+        return response
+    run = load_run_for(session, principal, run_id, request, with_result=True, count_learners=True)
     session.commit()
     return run_response(run, include_result, session)
 

@@ -69,3 +69,29 @@ def test_post_refuses_bad_references_and_duplicates(service: Service, no_whole_i
     assert service.call("POST", _learners(service), "officer", json=body).status_code == 422
     duplicate = {**body, "id": "L-1", "current_setting_id": None}
     assert service.call("POST", _learners(service), "officer", json=duplicate).status_code == 409
+
+
+def test_delete_checks_the_learner_not_the_instance(service: Service, no_whole_instance: None) -> None:
+    """DELETE refuses to leave a sibling alone (409, nothing deleted), and takes the learner's own journey times
+    with it (a locality's journey times stay)."""
+    from sqlmodel import Session, select
+
+    from api.tables import TravelTimeRow
+
+    refused = service.call("DELETE", f"{_learners(service)}/L-2", "officer")
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["errors"][0]["loc"][-2:] == ["L-3", "sibling_group"]
+    assert service.call("GET", f"{_learners(service)}/L-2", "officer").status_code == 200
+    with Session(service.engine) as session:
+        session.add(TravelTimeRow(instance_id=service.instance_id, origin_id="L-1", destination_id="100001",
+                                  minutes=12.0))
+        session.add(TravelTimeRow(instance_id=service.instance_id, origin_id="N", destination_id="100001",
+                                  minutes=9.0))
+        session.commit()
+    assert service.call("DELETE", f"{_learners(service)}/L-1", "officer").status_code == 204
+    assert service.call("GET", f"{_learners(service)}/L-1", "officer").status_code == 404
+    with Session(service.engine) as session:
+        origins = sorted(row.origin_id for row in session.exec(
+            select(TravelTimeRow).where(TravelTimeRow.instance_id == service.instance_id)))
+    assert origins == ["N"]
+    assert service.call("DELETE", f"{_learners(service)}/L-1", "officer").status_code == 404
