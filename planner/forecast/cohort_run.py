@@ -42,7 +42,9 @@ def backtest_summary(check: ReturnsBacktest | None, horizon: int) -> dict[str, A
             "tested_years": [check.train_to + h for h in range(1, horizon + 1)],
             "ape_p50": {m: pct(check.ape("p50", horizon, m)) for m in MEASURES},
             "ape_compound_growth": {m: pct(check.ape("compound_growth", horizon, m)) for m in MEASURES},
-            "coverage_p10_p90": {m: pct(check.coverage(m)) for m in MEASURES}}
+            "coverage_p10_p90": {m: pct(check.coverage(m)) for m in MEASURES},
+            "rows": [{"measure": r.measure, "year": r.year, "actual": r.actual, "p10": r.p10, "p50": r.p50,
+                      "p90": r.p90} for r in check.rows]}
 
 
 def run_cohort_forecast(instance: Instance, parameters: dict[str, Any], progress: Progress) -> dict[str, Any]:

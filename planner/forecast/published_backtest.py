@@ -351,7 +351,9 @@ def own_backtest_summary(check: BacktestResult | None) -> dict[str, Any] | None:
     return {"train_to": check.train_to, "horizon": check.horizon,
             "tested_years": [check.train_to + h for h in range(1, check.horizon + 1)],
             "ape_p50": {m: check.ape(check.horizon, m) for m in MEASURES},
-            "coverage_p10_p90": {m: check.coverage(m) for m in MEASURES}}
+            "coverage_p10_p90": {m: check.coverage(m) for m in MEASURES},
+            "rows": [{"measure": r.measure, "year": r.year, "actual": r.actual, "p10": r.p10, "p50": r.p50,
+                      "p90": r.p90} for r in check.rows]}
 
 
 def run_published_forecast(instance: Instance, parameters: dict[str, Any], progress: Progress) -> dict[str, Any]:
