@@ -3,8 +3,8 @@ sideways on a 390 px phone, and a screenshot of each goes to test-artifacts/scre
 
 axe's JavaScript comes from the ``axe-playwright-python`` package (PyPI, dev extra), which bundles ``axe.min.js``:
 no CDN, no npm step. The runs that fill the pages (sufficiency, forecast, published forecast, scenario, placement
-round) are made through the API first, so each page shows its charts and tables when axe looks at it. The counts per page and role
-(every impact) are written to test-artifacts/axe-counts.json for the report.
+round) are made through the API first, so each page shows its charts and tables when axe looks at it. The counts
+per page and role (every impact) are written to test-artifacts/axe-counts.json for the report.
 """
 
 from __future__ import annotations
