@@ -27,13 +27,17 @@ are counted directly from consecutive returns, the same child matched by their p
   Each set runs `draws / parameter_sets` Monte Carlo runs (multinomial outcomes,
   Poisson joiners), so bands carry parameter, year-to-year and individual noise and widen with the horizon.
 
+- **Calibrated bands.** `backtest_returns` (and the CLI and run kind, through
+  `planner.forecast.cohort_calibration.forecast_returns`) spread each total's draws about their median by the
+  factor the training returns' own rolling-origin errors give, as the totals model does.
+
 Totals (all plans, special schools) are summed within each run, so their quantiles are quantiles of totals.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
@@ -90,6 +94,10 @@ class CohortSettings(BaseModel):
     prior_national: float = Field(default=20.0, gt=0, description="Pseudo-children of England's rates in the pool")
     prior_joiner_mix: float = Field(default=50.0, gt=0, description="Pseudo-joiners of England's joiner mix")
     prior_growth_years: float = Field(default=2.0, gt=0, description="Weight of England's growth, in years")
+    calibrate: bool = Field(default=True, description="Calibrate the bands on the training returns' own errors "
+                                                      "(planner.forecast.cohort_calibration)")
+    calibration_prior_errors: float = Field(
+        default=4.0, gt=0, description="Weight of the model's own spread (k = 1) in the calibration, in errors")
 
 
 @dataclass(frozen=True)
@@ -313,6 +321,7 @@ class ReturnsBacktest:
 
     train_to: int
     rows: tuple[ReturnsBacktestRow, ...]
+    spread_scales: Mapping[str, float] = field(default_factory=dict)  # sqrt(k) per measure (cohort_calibration)
 
     def ape(self, attribute: str, horizon: int, measure: str | None = None) -> float | None:
         """Median absolute percentage error of a forecast column at a horizon (over measures, or one)."""
@@ -337,19 +346,21 @@ class ReturnsBacktest:
             h = horizons[-1]
             parts.append(f"cagr_ape_h{h}={pct(self.ape('compound_growth', h))}")
             parts.append(f"last_value_ape_h{h}={pct(self.ape('last_value', h))}")
+        parts += [f"spread_scale_{m}={v:.2f}" for m, v in self.spread_scales.items()]
         return " ".join(parts)
 
 
 def backtest_returns(snapshots: Sequence[Snapshot], train_to: int, horizon: int,
                      settings: CohortSettings | None = None) -> ReturnsBacktest:
     """Fit on the returns up to `train_to` (January census year) only; forecast the later ones (up to `horizon`)."""
+    from planner.forecast.cohort_calibration import forecast_returns
     from planner.forecast.totals import compound_growth, last_value
 
     training = [s for s in snapshots if s.year <= train_to]
     later = {s.year: s for s in snapshots if train_to < s.year <= train_to + horizon}
     if not later:
         raise ValueError(f"no return after {train_to} to score the forecast against")
-    result = simulate_cohort(fit_cohort(training), max(later) - train_to, settings)
+    result, scales = forecast_returns(training, max(later) - train_to, settings)  # calibrated on `training` only
     rows = []
     for measure in MEASURES:
         history = {s.year: s.totals()[measure] for s in training}
@@ -360,4 +371,4 @@ def backtest_returns(snapshots: Sequence[Snapshot], train_to: int, horizon: int,
             if year in later:
                 rows.append(ReturnsBacktestRow(measure, year, h + 1, later[year].totals()[measure], float(q[0, h]),
                                                float(q[1, h]), float(q[2, h]), float(cagr[h]), float(last[h])))
-    return ReturnsBacktest(train_to=train_to, rows=tuple(rows))
+    return ReturnsBacktest(train_to=train_to, rows=tuple(rows), spread_scales=scales)

@@ -17,14 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from planner.domain.models import Instance
-from planner.forecast.cohort import (
-    MEASURES,
-    CohortSettings,
-    ReturnsBacktest,
-    backtest_returns,
-    fit_cohort,
-    simulate_cohort,
-)
+from planner.forecast.cohort import MEASURES, CohortSettings, ReturnsBacktest, backtest_returns
+from planner.forecast.cohort_calibration import forecast_returns
 from planner.solving.progress import Progress
 
 BACKTEST_YEARS = 3  # the backtest scores the last three returns when there are five or more
@@ -43,6 +37,7 @@ def backtest_summary(check: ReturnsBacktest | None, horizon: int) -> dict[str, A
             "ape_p50": {m: pct(check.ape("p50", horizon, m)) for m in MEASURES},
             "ape_compound_growth": {m: pct(check.ape("compound_growth", horizon, m)) for m in MEASURES},
             "coverage_p10_p90": {m: pct(check.coverage(m)) for m in MEASURES},
+            "spread_scale": dict(check.spread_scales),
             "rows": [{"measure": r.measure, "year": r.year, "actual": r.actual, "p10": r.p10, "p50": r.p50,
                       "p90": r.p90} for r in check.rows]}
 
@@ -61,7 +56,7 @@ def run_cohort_forecast(instance: Instance, parameters: dict[str, Any], progress
     settings = CohortSettings(**{k: parameters[k] for k in ("draws", "parameter_sets", "seed") if k in parameters})
     snapshots = read_returns([Path(p) for p in paths], instance.settings, secrets.token_hex(32))
     progress.report(0.2, f"{len(snapshots)} returns read")
-    result = simulate_cohort(fit_cohort(snapshots), horizon, settings)
+    result, scales = forecast_returns(snapshots, horizon, settings)
     progress.report(0.6, "forecast done")
     back = min(BACKTEST_YEARS, len(snapshots) - 2)  # at least two training returns (one year of transitions)
     check = backtest_returns(snapshots, snapshots[-1 - back].year, back, settings) if back >= 1 else None
@@ -76,5 +71,6 @@ def run_cohort_forecast(instance: Instance, parameters: dict[str, Any], progress
                      for m in MEASURES},
         "history": {m: {str(s.year): s.totals()[m] for s in snapshots} for m in MEASURES},
         "left_out": {str(s.year): s.left_out for s in snapshots},
+        "spread_scale": scales,  # sqrt(k) per measure: the bands' calibration (planner.forecast.cohort_calibration)
         "backtest": backtest_summary(check, back),
     }
