@@ -3,11 +3,15 @@ sentence giving the model's 3-year error from the run's own out-of-sample backte
 and planners see it, an officer gets the role notice and the API refuses the run kind.
 
 The run is made through the API (as the a11y test does); the page reads the newest finished run of the council.
+A planner also runs the cohort model from the page on Vale of Zed's returns put in the service's returns folder.
 """
 
 from __future__ import annotations
 
 import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,6 +22,7 @@ from tests.web.test_accessibility import run_through_api
 from tests.web.test_dashboard import assert_only_local, nav_titles
 
 pytestmark = pytest.mark.slow
+REALSHAPE = Path(__file__).resolve().parents[1] / "data" / "realshape"
 SENTENCE = re.compile(r"This model's 3-year error for your council was (\d+\.\d)% \(median absolute percentage "
                       r"error, trained to (\d{4}), tested on (\d{4})–(\d{4})\)\.")
 
@@ -83,3 +88,43 @@ def test_an_officer_gets_the_role_notice_and_the_api_refuses(live_server: LiveSe
         assert listed["items"] == []
         body = {**published_forecast_body(horizon=1, draws=20), "instance_id": live_server.instance_id}
         assert client.post("/api/v1/runs", json=body).status_code == 403
+
+
+@pytest.fixture(scope="module")
+def returns_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Vale of Zed's five returns (tests/data/realshape/sen2_history) in the service's returns folder; the live
+    server's run threads read PLACEPLAN_SEN2_RETURNS_DIR when a run starts (api.cohort_inputs)."""
+    root = tmp_path_factory.mktemp("returns")
+    shutil.copytree(REALSHAPE / "sen2_history", root / "vale-of-zed")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PLACEPLAN_SEN2_RETURNS_DIR", str(root))
+        yield "vale-of-zed"
+
+
+def test_a_planner_runs_the_cohort_model_from_the_page(live_server: LiveServer, visit: Visit,
+                                                       returns_folder: str) -> None:
+    page = visit.page
+    sign_in(visit, live_server, "planner")
+    page.get_by_role("link", name="Forecast", exact=True).click()
+    page.wait_for_selector("body[data-ready=true]")
+    page.locator("#fc-cohort-box > summary").click()
+    page.get_by_label("Folder of SEN2 returns").fill(returns_folder)
+    page.get_by_role("button", name="Run the cohort forecast").click()
+    page.wait_for_selector("#fc-progress[data-status=succeeded]", timeout=240_000)
+    assert page.locator("#fc-model").input_value() == "cohort_forecast"
+    run_id = page.locator("#fc-progress").get_attribute("data-run-id")
+    headers = {"Authorization": f"Bearer {live_server.keys['planner']}"}
+    with httpx.Client(base_url=live_server.base_url, headers=headers, timeout=60) as client:
+        result = client.get(f"/api/v1/runs/{run_id}").json()["result"]
+    back = result["backtest"]
+    assert (back["train_to"], back["tested_years"]) == (2022, [2023, 2024, 2025])
+    assert result["history"]["all_plans"]["2021"] == 1500  # tests/data/realshape/README.md: persons_active=1500
+    for measure in ("all_plans", "special_schools"):
+        found = SENTENCE.search(page.inner_text(f"#fc-{measure}-error"))
+        assert found and float(found.group(1)) == round(back["ape_p50"][measure], 1)
+    # A name that is not a plain folder is refused by the API, and the page says so
+    page.get_by_label("Folder of SEN2 returns").fill("../etc")
+    page.get_by_role("button", name="Run the cohort forecast").click()
+    page.wait_for_selector("#status.error")
+    assert "returns" in page.inner_text("#status")
+    assert_only_local(visit)

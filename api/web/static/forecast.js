@@ -66,21 +66,37 @@
     for (const [measure, title] of MEASURES) drawMeasure(r, measure, title);
   }
 
+  /* The models with a finished run in the select (the chosen one, else the first), and their fans drawn. */
+  function showModels(chosen) {
+    const available = MODELS.filter(([kind]) => runs[kind]);
+    const select = $("fc-model");
+    select.disabled = !available.length;
+    if (!available.length) {
+      select.innerHTML = "<option value=''>No forecast run yet</option>";
+      for (const [measure] of MEASURES) $(`fc-${measure}-chart`).innerHTML = "<p>No forecast yet for this council.</p>";
+      status("No forecast run yet for this council: run the cohort model below, or start a published_forecast run (docs/api.md).");
+      return;
+    }
+    select.innerHTML = available.map(([kind, words]) => `<option value="${esc(kind)}">${esc(words)}</option>`).join("");
+    if (chosen && runs[chosen]) select.value = chosen;
+    select.onchange = draw;
+    draw();
+  }
+
   PP.onReady(async (ctx) => {
     for (const [kind] of MODELS) {
       try { runs[kind] = await latestRun(kind, { instance_id: ctx.instanceId }); } catch (e) { runs[kind] = null; }
     }
-    const available = MODELS.filter(([kind]) => runs[kind]);
-    const select = $("fc-model");
-    if (!available.length) {
-      select.innerHTML = "<option value=''>No forecast run yet</option>";
-      select.disabled = true;
-      for (const [measure] of MEASURES) $(`fc-${measure}-chart`).innerHTML = "<p>No forecast yet for this council.</p>";
-      status("No forecast run yet for this council: a planner starts a published_forecast or cohort_forecast run (docs/api.md).");
-      return;
-    }
-    select.innerHTML = available.map(([kind, words]) => `<option value="${esc(kind)}">${esc(words)}</option>`).join("");
-    select.onchange = draw;
-    draw();
+    $("fc-run").onclick = async () => {
+      const returns = $("fc-returns").value.trim();
+      if (!returns) { status("Give the name of the folder of SEN2 returns.", "error"); $("fc-returns").focus(); return; }
+      try {
+        runs.cohort_forecast = await PP.runAndWait({ kind: "cohort_forecast", instance_id: ctx.instanceId,
+          parameters: { returns } }, "fc-progress");
+        status("Cohort forecast finished.", "ok");
+        showModels("cohort_forecast");
+      } catch (e) { status(e.message, "error"); }
+    };
+    showModels(null);
   });
 })();
