@@ -39,7 +39,8 @@ def _snapshots(console: Console, returns: list[Path], gias: Path, la_code: str |
 def returns_forecast_command(returns: list[Path], gias: Path, la_code: str | None, years: int, draws: int,
                              seed: int, out: Path) -> None:
     """Forecast from the last return, with the model's own backtest (trained two returns earlier) beside it."""
-    from planner.forecast.cohort import MEASURES, CohortSettings, backtest_returns
+    from planner.forecast.cohort import MEASURES, CohortSettings
+    from planner.forecast.cohort_backtest import backtest_returns
     from planner.forecast.cohort_calibration import forecast_returns
 
     console = Console()
@@ -76,7 +77,8 @@ def returns_forecast_command(returns: list[Path], gias: Path, la_code: str | Non
 
 def returns_backtest_command(returns: list[Path], gias: Path, la_code: str | None, train_to: int, horizon: int,
                              csv_out: Path | None, draws: int, seed: int) -> None:
-    from planner.forecast.cohort import CohortSettings, backtest_returns
+    from planner.forecast.cohort import CohortSettings
+    from planner.forecast.cohort_backtest import backtest_returns
 
     console = Console(stderr=True)
     snapshots = _snapshots(console, returns, gias, la_code)

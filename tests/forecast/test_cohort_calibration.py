@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from planner.forecast.cohort import CohortForecast, CohortSettings, Snapshot, backtest_returns
+from planner.forecast.cohort import CohortForecast, CohortSettings, Snapshot
+from planner.forecast.cohort_backtest import backtest_returns
 from planner.forecast.cohort_calibration import inner_errors, rescaled
 
 REALSHAPE = Path(__file__).resolve().parents[1] / "data" / "realshape"

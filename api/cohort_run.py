@@ -1,4 +1,5 @@
-"""Run-kind entry point of the cohort model (api/run_kinds.py, `cohort_forecast`): the council's own forecast of EHC
+"""Run-kind entry point of the cohort model (api/run_kinds.py, `cohort_forecast`; in the API layer because it
+reads files through planner.io, which a solver package may not import): the council's own forecast of EHC
 plans from several of its yearly SEN2 returns (planner.forecast.cohort), with its out-of-sample backtest beside it.
 
 The returns are files (zip, XML or module-CSV folder per year) that the service reads where the API put them:
@@ -17,8 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from planner.domain.models import Instance
-from planner.forecast.cohort import MEASURES, CohortSettings, ReturnsBacktest, backtest_returns
+from planner.forecast.cohort import MEASURES, CohortSettings
+from planner.forecast.cohort_backtest import ReturnsBacktest, backtest_returns
 from planner.forecast.cohort_calibration import forecast_returns
+from planner.io.sen2.history import read_returns
 from planner.solving.progress import Progress
 
 BACKTEST_YEARS = 3  # the backtest scores the last three returns when there are five or more
@@ -45,8 +48,6 @@ def backtest_summary(check: ReturnsBacktest | None, horizon: int) -> dict[str, A
 def run_cohort_forecast(instance: Instance, parameters: dict[str, Any], progress: Progress) -> dict[str, Any]:
     """parameters: `return_paths` (set by the API, module docstring), optional `horizon_years` (default 5),
     `draws` (default 1000), `parameter_sets`, `seed`."""
-    from planner.io.sen2.history import read_returns
-
     paths = parameters.get("return_paths")
     if not isinstance(paths, list) or len(paths) < 2:
         raise ValueError("the cohort model needs at least two yearly SEN2 returns (parameter 'returns')")
