@@ -58,6 +58,8 @@ RUN_KIND_ROLES: dict[str, tuple[Role, ...]] = {
     "placement": (Role.OFFICER,),
     "transitions": (Role.OFFICER,),
     "forecast": (Role.COMMISSIONER, Role.PLANNER),
+    "published_forecast": (Role.COMMISSIONER, Role.PLANNER),  # totals of the DfE tables: aggregates
+    "cohort_forecast": (Role.COMMISSIONER, Role.PLANNER),  # totals of draws: aggregates (api.cohort_inputs)
     "sufficiency": (Role.COMMISSIONER, Role.PLANNER),
     "scenario": (Role.COMMISSIONER, Role.PLANNER),
     "expansion": (Role.PLANNER,),
@@ -273,6 +275,11 @@ def load_run_input(session: Session, run: RunRow) -> tuple[Instance, dict[str, A
         from api.transition_inputs import with_placement_proposals
 
         parameters = with_placement_proposals(session, run, parameters)
+    if run.kind == "cohort_forecast":
+        # The council's SEN2 returns, found by folder name under the service's returns folder (api.cohort_inputs)
+        from api.cohort_inputs import with_return_paths
+
+        parameters = with_return_paths(parameters)
     if run.scenario_id is not None:
         scenario = session.get(ScenarioRow, run.scenario_id)
         if scenario is None:

@@ -24,6 +24,7 @@ RUN_KINDS: dict[str, str] = {
     "placement": "planner.placement.matching:run_placement",
     "forecast": "planner.forecast.simulation:run_forecast",
     "published_forecast": "planner.forecast.published_backtest:run_published_forecast",
+    "cohort_forecast": "api.cohort_run:run_cohort_forecast",
     "sufficiency": "planner.sufficiency:run_sufficiency",
     "scenario": "scenarios.runner:run_scenario",
     "expansion": "planner.expansion.programme:run_expansion",

@@ -22,6 +22,11 @@ class ServiceSettings(BaseSettings):
         description="SQLAlchemy URL; PostgreSQL in production. Unset: a SQLite file in data_dir.",
     )
     data_dir: Path = Field(default=Path("."), description="Folder for placeplan.db and exports")
+    sen2_returns_dir: Path | None = Field(
+        default=None,
+        description="Folder of the councils' yearly SEN2 returns for cohort_forecast runs, one sub-folder per "
+                    "council (api.cohort_inputs). Unset: data_dir/sen2-returns.",
+    )
     max_request_bytes: int = Field(default=20 * 1024 * 1024, description="Largest request body accepted")
     request_timeout_seconds: float = Field(default=30.0, description="Timeout for synchronous requests")
     download_wait_seconds: float = Field(

@@ -39,13 +39,15 @@ def _snapshots(console: Console, returns: list[Path], gias: Path, la_code: str |
 def returns_forecast_command(returns: list[Path], gias: Path, la_code: str | None, years: int, draws: int,
                              seed: int, out: Path) -> None:
     """Forecast from the last return, with the model's own backtest (trained two returns earlier) beside it."""
-    from planner.forecast.cohort import MEASURES, CohortSettings, backtest_returns, fit_cohort, simulate_cohort
+    from planner.forecast.cohort import MEASURES, CohortSettings
+    from planner.forecast.cohort_backtest import backtest_returns
+    from planner.forecast.cohort_calibration import forecast_returns
 
     console = Console()
     snapshots = _snapshots(console, returns, gias, la_code)
     settings = CohortSettings(draws=draws, seed=seed)
     try:
-        result = simulate_cohort(fit_cohort(snapshots), years, settings)
+        result, _ = forecast_returns(snapshots, years, settings)
     except ValueError as error:
         console.print(f"[red]error:[/red] {error}")
         raise typer.Exit(code=1) from None
@@ -75,7 +77,8 @@ def returns_forecast_command(returns: list[Path], gias: Path, la_code: str | Non
 
 def returns_backtest_command(returns: list[Path], gias: Path, la_code: str | None, train_to: int, horizon: int,
                              csv_out: Path | None, draws: int, seed: int) -> None:
-    from planner.forecast.cohort import CohortSettings, backtest_returns
+    from planner.forecast.cohort import CohortSettings
+    from planner.forecast.cohort_backtest import backtest_returns
 
     console = Console(stderr=True)
     snapshots = _snapshots(console, returns, gias, la_code)
@@ -85,7 +88,8 @@ def returns_backtest_command(returns: list[Path], gias: Path, la_code: str | Non
         console.print(f"[red]error:[/red] {error}")
         raise typer.Exit(code=1) from None
     if csv_out is not None:
-        _write(csv_out, [r.__dict__ for r in result.rows])
+        _write(csv_out, [{k: round(v, 1) if isinstance(v, float) else v for k, v in r.__dict__.items()}
+                         for r in result.rows])
     typer.echo(result.summary())
 
 

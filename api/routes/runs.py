@@ -75,6 +75,10 @@ def create_run(body: RunCreate, session: SessionDep, principal: CurrentPrincipal
         if scenario_edits_with_lineage(session, scenario) and importlib.util.find_spec("scenarios.what_if") is None:
             raise ProblemError(422, "Scenario edits unsupported", "this service cannot apply scenario edits yet "
                                "(scenarios.what_if is not installed)", type_slug="scenario-edits-unsupported")
+    if body.kind == "cohort_forecast":
+        from api.cohort_inputs import check_returns_name
+
+        check_returns_name(body.parameters or {})
     run = RunRow(kind=body.kind, instance_id=body.instance_id, scenario_id=body.scenario_id,
                  parameters=body.parameters, created_by=principal.user_name, council_id=council_id,
                  owner_user_id=principal.user_id, owner_role=role.value)

@@ -47,6 +47,8 @@ PAGES: tuple[Page, ...] = (
          summary="Headline figures for a scenario and year"),
     Page("sufficiency", "Sufficiency", "sufficiency.html", AGGREGATE_ROLES,
          summary="Places against forecast need by need and locality"),
+    Page("forecast", "Forecast", "forecast.html", AGGREGATE_ROLES,
+         summary="EHC plans forecast as a fan, with the model's own backtest error for the council"),
     Page("map", "Map", "map.html", AGGREGATE_ROLES,
          summary="Settings and demand drawn on the council's own grid"),
     Page("scenarios", "Scenarios", "scenarios.html", AGGREGATE_ROLES,

@@ -343,6 +343,19 @@ def own_backtest(tables: PublishedTables, la_code: str, settings: TotalsSettings
     return backtest_tables(training, later, train_to, years_back, [la_code], settings)
 
 
+def own_backtest_summary(check: BacktestResult | None) -> dict[str, Any] | None:
+    """What the dashboard says beside the fan (api/web/static/forecast.js): the model's median absolute percentage
+    error of the p50 at the last horizon for each measure, the last training year and the years scored."""
+    if check is None or not check.las:
+        return None
+    return {"train_to": check.train_to, "horizon": check.horizon,
+            "tested_years": [check.train_to + h for h in range(1, check.horizon + 1)],
+            "ape_p50": {m: check.ape(check.horizon, m) for m in MEASURES},
+            "coverage_p10_p90": {m: check.coverage(m) for m in MEASURES},
+            "rows": [{"measure": r.measure, "year": r.year, "actual": r.actual, "p10": r.p10, "p50": r.p50,
+                      "p90": r.p90} for r in check.rows]}
+
+
 def run_published_forecast(instance: Instance, parameters: dict[str, Any], progress: Progress) -> dict[str, Any]:
     """Run-kind entry point (api/run_kinds.py, `published_forecast`): a council's totals forecast from the
     published tables' totals passed in `parameters`, with its own 3-year backtest error beside it.
@@ -369,6 +382,7 @@ def run_published_forecast(instance: Instance, parameters: dict[str, Any], progr
         "forecast": {m: {"p10": list(q[0]), "p50": list(q[1]), "p90": list(q[2])} for m, q in result.quantiles.items()},
         "history": {m: {str(y): v for y, v in h.items()} for m, h in result.history.items()},
         "backtest_ape_p50_h3": ({m: check.ape(3, m) for m in MEASURES} if check is not None and check.las else None),
+        "backtest": own_backtest_summary(check),
         "model": {m: {"damping": f.damping, "between_variance": f.between_variance,
                       "within_variance": f.within_variance, "las_used": f.las_used,
                       "spread_scale": f.spread_scale}

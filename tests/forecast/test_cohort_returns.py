@@ -15,11 +15,11 @@ from planner.forecast.cohort import (
     CohortSettings,
     Snapshot,
     _advance,
-    backtest_returns,
     draw_parameters,
     fit_cohort,
     year_counts,
 )
+from planner.forecast.cohort_backtest import backtest_returns
 from planner.forecast.rates import KIND_INDEX, NEED_INDEX
 
 REALSHAPE = Path(__file__).resolve().parents[1] / "data" / "realshape"

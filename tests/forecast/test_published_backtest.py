@@ -211,5 +211,13 @@ def test_run_kind_gives_the_cli_forecast(tiny_instance) -> None:  # type: ignore
     assert answer["years"] == [2026, 2027, 2028]
     assert answer["forecast"]["all_plans"]["p50"] == list(direct.quantiles["all_plans"][1])
     assert set(answer["backtest_ape_p50_h3"]) == set(MEASURES)
+    # The dashboard's sentence: trained three census years before the last (2025), scored on 2023..2025
+    back = answer["backtest"]
+    assert (back["train_to"], back["horizon"], back["tested_years"]) == (2022, 3, [2023, 2024, 2025])
+    assert back["ape_p50"] == answer["backtest_ape_p50_h3"]
+    for measure in MEASURES:
+        row = next(r for r in back["rows"] if r["measure"] == measure and r["year"] == 2025)
+        assert row["actual"] == read_caseload(REAL_TABLES, [2025]).la(TRAFFORD).value(measure, 2025)
+        assert back["ape_p50"][measure] == pytest.approx(100 * abs(row["p50"] - row["actual"]) / row["actual"])
     with pytest.raises(ValueError, match="la_code"):
         run(tiny_instance, {"areas": areas}, NullProgress())

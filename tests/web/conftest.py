@@ -151,3 +151,19 @@ def axe_blocking(visit: Visit) -> list[str]:
     result = visit.page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
     return [f"{v['id']} ({v['impact']}): {v['nodes'][0]['target'] if v['nodes'] else ''}"
             for v in result["violations"] if v["impact"] in ("serious", "critical")]
+
+
+SEN2_TABLES = Path(__file__).resolve().parents[1] / "data" / "sen2-2025"  # the DfE tables, four LAs (copied)
+TRAFFORD = "E08000009"
+
+
+def published_forecast_body(horizon: int = 3, draws: int = 200) -> dict[str, Any]:
+    """A `published_forecast` run of Trafford from the DfE tables in tests/data (England and the four LAs)."""
+    from planner.forecast.published import available_years, read_caseload
+
+    tables = read_caseload(SEN2_TABLES, available_years(SEN2_TABLES))
+    areas = [{"code": a.code, "name": a.name, "level": a.level,
+              "values": {m: {str(y): v for y, v in by_year.items()} for m, by_year in a.values.items()}}
+             for a in (*tables.local_authorities, tables.national) if a is not None]
+    return {"kind": "published_forecast",
+            "parameters": {"la_code": TRAFFORD, "areas": areas, "horizon_years": horizon, "draws": draws}}

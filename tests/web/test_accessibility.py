@@ -2,9 +2,9 @@
 sideways on a 390 px phone, and a screenshot of each goes to test-artifacts/screenshots/.
 
 axe's JavaScript comes from the ``axe-playwright-python`` package (PyPI, dev extra), which bundles ``axe.min.js``:
-no CDN, no npm step. The runs that fill the pages (sufficiency, forecast, scenario, placement round) are made
-through the API first, so each page shows its charts and tables when axe looks at it. The counts per page and role
-(every impact) are written to test-artifacts/axe-counts.json for the report.
+no CDN, no npm step. The runs that fill the pages (sufficiency, forecast, published forecast, scenario, placement
+round) are made through the API first, so each page shows its charts and tables when axe looks at it. The counts
+per page and role (every impact) are written to test-artifacts/axe-counts.json for the report.
 """
 
 from __future__ import annotations
@@ -17,7 +17,13 @@ from typing import Any
 import pytest
 
 from api.web.pages import PAGES
-from tests.web.conftest import SCREENSHOTS, LiveServer, Visit, sign_in  # shared helpers (importlib mode)
+from tests.web.conftest import (  # shared helpers (importlib mode)
+    SCREENSHOTS,
+    LiveServer,
+    Visit,
+    published_forecast_body,
+    sign_in,
+)
 
 pytestmark = pytest.mark.slow
 ROLES = ("officer", "commissioner", "planner", "admin")
@@ -62,6 +68,7 @@ def run_through_api(server: LiveServer, role: str, body: dict[str, Any]) -> None
 def filled_server(live_server: LiveServer) -> LiveServer:
     for role, body in RUNS:
         run_through_api(live_server, role, body)
+    run_through_api(live_server, "planner", published_forecast_body())  # the Forecast page's fan
     return live_server
 
 

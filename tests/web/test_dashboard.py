@@ -58,7 +58,7 @@ def test_sign_in_rejects_a_bad_key(live_server: LiveServer, visit: Visit) -> Non
 def test_commissioner_scenarios_run_and_compare(live_server: LiveServer, visit: Visit) -> None:
     page = visit.page
     sign_in(visit, live_server, "commissioner")
-    assert nav_titles(page) == ["Overview", "Sufficiency", "Map", "Scenarios", "Settings"]
+    assert nav_titles(page) == ["Overview", "Sufficiency", "Forecast", "Map", "Scenarios", "Settings"]
     open_page(page, "Scenarios")
     page.wait_for_selector("#scenario-list p, #scenario-table")
     # Create a scenario with the form's edit rows: expand the first special school by 40 places.
