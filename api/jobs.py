@@ -32,7 +32,7 @@ from typing import Any, Literal
 from fastapi import Request
 from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from sqlalchemy import update
+from sqlalchemy import or_, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col
@@ -41,6 +41,7 @@ from api.audit import learners_in_result, record_audit
 from api.auth import Principal, Role, normalise_roles
 from api.problems import ProblemError
 from api.run_kinds import RUN_KINDS
+from api.runners import live_runner_ids, new_runner_id, register_runner
 from api.scoping import council_of_run, run_council
 from api.service_tables import RunCancellationRow
 from api.tables import FINISHED_RUN_STATUSES, RunRow, RunStatus, ScenarioRow, utc_now
@@ -383,6 +384,8 @@ class JobRunner:
     kind_roles: dict[str, tuple[Role, ...]] = field(default_factory=dict)
     _executor: Executor | None = None
     _futures: dict[str, Future[str]] = field(default_factory=dict)
+    # This process's id among the service processes sharing the database (api.runners); runs it queues carry it.
+    runner_id: str = field(default_factory=new_runner_id)
 
     @classmethod
     def build(
@@ -410,11 +413,22 @@ class JobRunner:
 
     # -- start-up and shutdown
 
-    def mark_interrupted(self) -> int:
-        """Runs a dead process left queued or running become `interrupted` (resubmit them). Returns how many."""
+    def register(self) -> None:
+        """Record this process as a runner (api.runners), before `mark_interrupted` at start-up."""
+        register_runner(self.engine, self.runner_id)
+
+    def mark_interrupted(self, *, own_only: bool = False) -> int:
+        """Runs left queued or running by a process that is gone (or, `own_only`, by this one, at shutdown) become
+        `interrupted` (resubmit them); a sibling worker's runs are left alone. Returns how many."""
+        unfinished = col(RunRow.status).in_([RunStatus.QUEUED.value, RunStatus.RUNNING.value])
         with Session(self.engine) as session:
+            if own_only:
+                orphaned = col(RunRow.runner_id) == self.runner_id
+            else:
+                live = live_runner_ids(session, self.runner_id)
+                orphaned = or_(col(RunRow.runner_id).is_(None), col(RunRow.runner_id).not_in(live))
             result = session.execute(
-                update(RunRow).where(col(RunRow.status).in_([RunStatus.QUEUED.value, RunStatus.RUNNING.value]))
+                update(RunRow).where(unfinished, orphaned)
                 .values(status=RunStatus.INTERRUPTED.value, finished_at=utc_now(),
                         message="the service stopped before this run finished; resubmit it")
             )
@@ -454,7 +468,7 @@ class JobRunner:
                 future.result(timeout=max(0.0, deadline - time.monotonic()))
         self._executor.shutdown(wait=False, cancel_futures=True)
         self._executor = None
-        self.mark_interrupted()
+        self.mark_interrupted(own_only=True)
 
     # -- submitting and cancelling
 

@@ -253,6 +253,7 @@ def create_app(
         _sqlite_normal_sync(engine)
     jobs = JobRunner.build(engine, database_url, settings.run_workers, job_settings, extra_run_kinds,
                            extra_run_kind_roles)
+    jobs.register()
     jobs.mark_interrupted()
 
     @asynccontextmanager

@@ -7,12 +7,15 @@ database (and, on PostgreSQL, the search_path schema) they will use.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from api.db import make_engine
@@ -49,9 +52,41 @@ def upgrade_to_head(engine_or_url: Engine | str) -> None:
     engine = make_engine(engine_or_url) if isinstance(engine_or_url, str) else engine_or_url
     try:
         config = alembic_config()
-        with engine.begin() as connection:
+        with _migration_lock(engine), engine.begin() as connection:
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
     finally:
         if isinstance(engine_or_url, str):
             engine.dispose()
+
+
+# pg_advisory_lock's key for migrations: any constant no other code uses ("placeplan" in ASCII, as an integer).
+MIGRATION_LOCK_KEY = int.from_bytes(b"placepln", "big") >> 1
+
+
+@contextmanager
+def _migration_lock(engine: Engine) -> Iterator[None]:
+    """One migration at a time per database: service processes started together (uvicorn --workers) would otherwise
+    both create the same tables. PostgreSQL: a session advisory lock; an SQLite file: an exclusive lock on a file
+    beside it; an in-memory database has one user."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as connection:
+            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+            try:
+                yield
+            finally:
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY})
+                connection.commit()
+        return
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not database or database == ":memory:" or database.startswith("file:"):
+        yield
+        return
+    import fcntl  # POSIX: the service runs on Linux
+
+    with open(f"{database}-migrate.lock", "a+b") as lock_file:
+        fcntl.flock(lock_file, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock_file, fcntl.LOCK_UN)

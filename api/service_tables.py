@@ -2,9 +2,9 @@
 cancellation requests.
 
 Kept apart from `api/tables.py` (the planning data) because they describe who uses the service, not the
-council's provision. Created by the Alembic revisions `0002_service` and `0004_council_scoping` (memberships and
-the audit's learner count, purpose and channel). Timestamps are timezone-aware UTC, stored
-with `api.tables.UtcDateTime` like every other table.
+council's provision. Created by the Alembic revisions `0002_service`, `0004_council_scoping` (memberships and
+the audit's learner count, purpose and channel) and `0006_run_runner` (the service processes that run solves).
+Timestamps are timezone-aware UTC, stored with `api.tables.UtcDateTime` like every other table.
 """
 
 from __future__ import annotations
@@ -101,3 +101,17 @@ class RunCancellationRow(SQLModel, table=True):
     run_id: str = Field(sa_column=Column(String(32), primary_key=True))
     requested_at: datetime = Field(default_factory=utc_now, sa_column=_timestamp())
     requested_by: str | None = Field(default=None, sa_column=Column(String(120), nullable=True))
+
+
+class ServiceRunnerRow(SQLModel, table=True):
+    """One service process that runs solves (`api.jobs.JobRunner`): where it runs, so that another process can tell
+    whether the runs it owns are still being worked on (`api.runners`)."""
+
+    __tablename__ = "service_runners"
+
+    id: str = Field(sa_column=Column(String(32), primary_key=True))
+    host: str = Field(sa_column=Column(String(255), nullable=False))
+    pid: int = Field(sa_column=Column(Integer, nullable=False))
+    process_token: str = Field(sa_column=Column(String(40), nullable=False),
+                               description="The process's start time as the OS gives it: a reused pid differs")
+    started_at: datetime = Field(default_factory=utc_now, sa_column=_timestamp())

@@ -365,6 +365,9 @@ class RunRow(SQLModel, table=True):
         Integer, ForeignKey("instances.id", ondelete="SET NULL"), nullable=True, index=True))
     owner_user_id: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
     owner_role: str | None = Field(default=None, sa_column=Column(String(20), nullable=True))
+    # The service process (api.service_tables.ServiceRunnerRow) that queued the run and executes it: when that
+    # process is gone, the run is marked interrupted (api.runners); NULL for runs queued before 0006.
+    runner_id: str | None = Field(default=None, sa_column=Column(String(32), nullable=True))
 
 
 # The records of an instance (what load_instance reads back), in insertion order.

@@ -79,11 +79,11 @@ def _prepare_database(url: str, preset: str) -> tuple[str, int, list[str]]:
     return key, instance_id, [learner.id for learner in instance.learners]
 
 
-def _start_server(url: str, port: int, log: Path) -> subprocess.Popen[bytes]:
+def _start_server(url: str, port: int, log: Path, workers: int = 1) -> subprocess.Popen[bytes]:
     env = {**os.environ, "DATABASE_URL": url, "PLACEPLAN_RUN_WORKERS": "1", "PLACEPLAN_ENABLE_TEST_RUN_KINDS": "1"}
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "api.main:create_app", "--factory", "--host", "127.0.0.1", "--port",
-         str(port), "--log-level", "warning", "--no-access-log"],
+         str(port), "--log-level", "warning", "--no-access-log", "--workers", str(workers)],
         env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True,
     )
     deadline = time.monotonic() + 60
@@ -216,15 +216,27 @@ async def _reader(base: str, headers: dict[str, str], work: Workload, stop: asyn
         await client.close()
 
 
-def _cpu_seconds(pid: int | None) -> float:
-    """User + system CPU time of one process (Linux /proc; 0 elsewhere or without a pid)."""
+def _stat_fields(pid: int) -> list[str]:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return []
+
+
+def _cpu_seconds(pid: int | None, workers: int = 1) -> float:
+    """User + system CPU time of the server (Linux /proc; 0 elsewhere or without a pid): the process itself, or with
+    several workers its worker processes (uvicorn's supervisor's children; never the solve processes below them)."""
     if pid is None:
         return 0.0
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    pids = [pid]
+    if workers > 1:
+        pids += [int(entry.name) for entry in Path("/proc").iterdir()
+                 if entry.name.isdigit() and (fields := _stat_fields(int(entry.name))) and fields[1] == str(pid)]
+    total = 0
+    for each in pids:
+        fields = _stat_fields(each)
+        total += int(fields[11]) + int(fields[12]) if fields else 0
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def _quantiles(values: list[float]) -> list[float]:
@@ -232,12 +244,12 @@ def _quantiles(values: list[float]) -> list[float]:
 
 
 async def _idle_patches(base: str, headers: dict[str, str], work: Workload, server_pid: int | None,
-                        count: int = 50) -> None:
+                        workers: int = 1, count: int = 50) -> None:
     """`count` PATCHes one after another with nothing else running: one learner write's own latency, and the
     server's CPU time per PATCH (which, unlike latency, hardly depends on what else the machine is doing)."""
     if not work.learner_ids:
         return
-    cpu_before = _cpu_seconds(server_pid)
+    cpu_before = _cpu_seconds(server_pid, workers)
     address = urlsplit(base)
     client = KeepAliveClient(address.hostname or "127.0.0.1", address.port or 80, headers)
     timings, statuses = [], []
@@ -250,17 +262,17 @@ async def _idle_patches(base: str, headers: dict[str, str], work: Workload, serv
     finally:
         await client.close()
     q = _quantiles(timings)
-    cpu_ms = (_cpu_seconds(server_pid) - cpu_before) * 1000 / count
+    cpu_ms = (_cpu_seconds(server_pid, workers) - cpu_before) * 1000 / count
     print(f"patch_idle: learners={len(work.learner_ids)} patches={count} p50_ms={q[49]:.1f} p95_ms={q[94]:.1f} "
           f"max_ms={max(timings):.1f} errors={sum(s != 200 for s in statuses)}"
           + (f" server_cpu_ms_per_patch={cpu_ms:.2f}" if server_pid else ""))
 
 
 async def _measure(base: str, key: str, work: Workload, clients: int, seconds: float, think: float,
-                   kind: str, server_pid: int | None = None) -> None:
+                   kind: str, server_pid: int | None = None, workers: int = 1) -> None:
     headers = {"Authorization": f"Bearer {key}"}
     instance_id = work.instance_id
-    await _idle_patches(base, headers, work, server_pid)
+    await _idle_patches(base, headers, work, server_pid, workers)
     load_before = os.getloadavg()
     stop = asyncio.Event()
     state: dict[str, object] = {}
@@ -268,7 +280,7 @@ async def _measure(base: str, key: str, work: Workload, clients: int, seconds: f
     while "run_id" not in state:
         await asyncio.sleep(0.05)
     await asyncio.sleep(1.0)  # let the solve get going before measuring
-    cpu_before = _cpu_seconds(server_pid)
+    cpu_before = _cpu_seconds(server_pid, workers)
     client_cpu_before = time.process_time()
     started = time.perf_counter()
     readers = [asyncio.create_task(_reader(base, headers, work, stop, think, state)) for _ in range(clients)]
@@ -277,7 +289,7 @@ async def _measure(base: str, key: str, work: Workload, clients: int, seconds: f
     await asyncio.gather(*readers)
     elapsed = time.perf_counter() - started
     load_after = os.getloadavg()
-    server_cpu = _cpu_seconds(server_pid) - cpu_before
+    server_cpu = _cpu_seconds(server_pid, workers) - cpu_before
     client_cpu = time.process_time() - client_cpu_before
     driver.cancel()
     with suppress(asyncio.CancelledError, httpx.HTTPError):
@@ -289,7 +301,8 @@ async def _measure(base: str, key: str, work: Workload, clients: int, seconds: f
           f"wall_seconds={state.get('walls', [])} (one always running during the window)")
     if errors:
         print(f"first errors: {errors[:5]}")
-    print(f"load_api: clients={clients} seconds={elapsed:.1f} think_ms={think * 1000:.0f} requests={len(latencies)} "
+    print(f"load_api: server_workers={workers} clients={clients} seconds={elapsed:.1f} "
+          f"think_ms={think * 1000:.0f} requests={len(latencies)} "
           f"rps={len(latencies) / elapsed:.1f} p50_ms={quantiles[49]:.1f} p95_ms={quantiles[94]:.1f} "
           f"p99_ms={quantiles[98]:.1f} writes={len(work.write_latencies)} write_p95_ms={write_q[94]:.1f} "
           f"errors={len(errors)} "
@@ -337,6 +350,8 @@ def main() -> None:
                              f"(default {DEFAULT_POSTGRES_URL})")
     parser.add_argument("--database-url", help="PostgreSQL server URL: the benchmark creates (and drops) a "
                         "temporary database on it (implies --database postgres)")
+    parser.add_argument("--server-workers", type=int, default=1,
+                        help="uvicorn worker processes (placeplan serve --workers), each with one solve worker")
     parser.add_argument("--write-share", type=float, default=0.2,
                         help="Share of client requests that PATCH a learner (0 = reads only)")
     args = parser.parse_args()
@@ -352,11 +367,11 @@ def main() -> None:
         key, instance_id, learner_ids = _prepare_database(url, args.preset)
         work = Workload(instance_id, learner_ids, args.write_share)
         port = _free_port()
-        server = _start_server(url, port, Path(folder) / "server.log")
+        server = _start_server(url, port, Path(folder) / "server.log", args.server_workers)
         try:
             print(f"database: {url.split('://')[0]} preset={args.preset}")
             asyncio.run(_measure(f"http://127.0.0.1:{port}", key, work, args.clients, args.seconds,
-                                 args.think_ms / 1000, args.kind, server.pid))
+                                 args.think_ms / 1000, args.kind, server.pid, args.server_workers))
         finally:
             os.killpg(server.pid, signal.SIGTERM)
             try:

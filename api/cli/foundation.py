@@ -245,11 +245,14 @@ def db_upgrade_command() -> None:
     run_command(console, body)
 
 
-def serve_command(host: str, port: int, reload: bool) -> None:
+def serve_command(host: str, port: int, reload: bool, workers: int = 1) -> None:
     import uvicorn
 
-    # proxy_headers off: the app believes X-Forwarded-For only from PLACEPLAN_TRUSTED_PROXIES (api.guards)
-    uvicorn.run("api.main:create_app", factory=True, host=host, port=port, reload=reload, proxy_headers=False)
+    # proxy_headers off: the app believes X-Forwarded-For only from PLACEPLAN_TRUSTED_PROXIES (api.guards).
+    # Several workers share the database safely: migrations run once, and each process marks interrupted only the
+    # runs of processes that are gone (api.runners); all workers must run on this one host.
+    uvicorn.run("api.main:create_app", factory=True, host=host, port=port, reload=reload, proxy_headers=False,
+                workers=None if reload else workers)
 
 
 def register(app: typer.Typer, bench: typer.Typer) -> None:
@@ -307,8 +310,11 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on"),
         port: int = typer.Option(8000, "--port", help="TCP port"),
         reload: bool = typer.Option(False, "--reload", help="Restart on code changes (development)"),
+        workers: int = typer.Option(1, "--workers", min=1, max=64,
+                                    help="Service processes (one per core serves the most requests; each runs "
+                                         "PLACEPLAN_RUN_WORKERS solves)"),
     ) -> None:
         """Start the web API (uvicorn, api.main:create_app)."""
-        serve_command(host, port, reload)
+        serve_command(host, port, reload, workers)
 
     register_import(app)

@@ -45,6 +45,7 @@ def _check_kind_role(jobs: JobRunner, principal: Principal, kind: str, council_i
 def _queue(session: Session, jobs: JobRunner, run: RunRow, principal: Principal, request: Request,
            response: Response, action: str) -> RunPublic:
     stamp_run(session, run)
+    run.runner_id = jobs.runner_id  # this process executes it (api.runners)
     session.add(run)
     session.flush()
     record_audit(session, principal, request, action=action, resource_type="run", resource_id=run.id,

@@ -57,7 +57,7 @@ def _queue(request: Request, principal: Principal, instance_id: int, parameters:
         if run is not None and jobs.future_of(run.id) is not None:
             return run
         run = RunRow(kind=downloads.DOWNLOAD_KIND, instance_id=instance_id, parameters=parameters,
-                     created_by=principal.user_name)
+                     created_by=principal.user_name, runner_id=jobs.runner_id)
         session.add(run)
         session.flush()
         record_audit(session, principal, request, action="create", resource_type="run", resource_id=run.id,
