@@ -400,6 +400,14 @@
     if (setting.status === "proposed" && (setting.opens_year === null || setting.opens_year === undefined)) return false;
     return setting.closes_year === null || setting.closes_year === undefined || year < setting.closes_year;
   }
+  /* Scrollable table frames take keyboard focus (so their content can be scrolled without a mouse); a frame
+     that shows all of its table does not, so it is not an extra Tab stop. Called after drawing and on resize. */
+  function focusWhenScrolling(root) {
+    for (const wrap of root.querySelectorAll(".table-wrap")) {
+      const scrolls = wrap.scrollWidth > wrap.clientWidth + 1 || wrap.scrollHeight > wrap.clientHeight + 1;
+      if (scrolls) wrap.setAttribute("tabindex", "0"); else wrap.removeAttribute("tabindex");
+    }
+  }
   async function allPages(path) {
     const items = [];
     for (let offset = 0; ; offset += 500) {
@@ -412,7 +420,7 @@
 
   window.PP = { api, raw, key, status, esc, num, money, academicYear, table, runAndWait, latestRun, onReady,
     download, downloadFrom, csv, plotConfig, plot, wholeTicks, pagedTable, label, needLabel, named, inOrder, PALETTE,
-    isOpenIn, allPages, SPECIALIST_KINDS, ApiError, KEY, ROLE,
+    isOpenIn, allPages, focusWhenScrolling, SPECIALIST_KINDS, ApiError, KEY, ROLE,
     detectRole, signOut, hasRole };
   document.addEventListener("DOMContentLoaded", boot);
 })();
