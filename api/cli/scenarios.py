@@ -10,17 +10,15 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, TextColumn, TimeElapsedColumn
-from rich.progress import Progress as RichProgress
 from rich.table import Table
 
+from api.cli.common import solver_bar
 from api.cli.instance_source import FileOption, PresetOption, StoredOption
 from api.cli.tables import CsvOption, results_console, show_table
 
@@ -53,27 +51,6 @@ class DataChoice:
         if self.stored or self.preset:
             return str(self.stored or self.preset)
         return str(self._instance.name) if self._instance is not None else "stored"
-
-
-class _BarProgress:
-    """planner.solving.progress.Progress on a Rich bar."""
-
-    def __init__(self, bar: RichProgress, task: Any) -> None:
-        self._bar = bar
-        self._task = task
-
-    def report(self, fraction: float, message: str) -> None:
-        self._bar.update(self._task, completed=max(0.0, min(1.0, fraction)) * 100, description=message[:60])
-
-    def should_stop(self) -> bool:
-        return False
-
-
-@contextmanager
-def _progress(label: str) -> Iterator[_BarProgress]:
-    with RichProgress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=error_console,
-                      transient=True) as bar:
-        yield _BarProgress(bar, bar.add_task(label, total=100))
 
 
 def _fail(message: str) -> None:
@@ -203,7 +180,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
             choice.base()
             error_console.print("running the scenario: a forecast, a sufficiency flow per year and a placement round "
                                 "(the 3,500-learner demo: about 5 s)", highlight=False)
-            with _progress(f"scenario {name}") as progress:
+            with solver_bar(f"scenario {name}") as progress:
                 result = _run_named(name, choice, progress)
             show_table(_kpi_table(f"scenario {name}", result), csv_target, transpose=True, corner="year")
             headline = result.get("placement")
@@ -243,7 +220,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
             choice.base()
             error_console.print(f"comparing {len(names)} scenarios: each a forecast, a sufficiency flow per year and a "
                                 "placement round (the 3,500-learner demo: about 5 s each)", highlight=False)
-            with _progress("comparing") as progress:
+            with solver_bar("comparing") as progress:
                 for name in names:
                     runs[name] = _run_named(name, choice, progress)
             table_data = compare_runs(runs)
@@ -300,7 +277,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
                     raise ValueError(f"{assumptions.name}: expected a mapping of cost assumptions")
                 overrides = loaded
             runs = {}
-            with _progress("costing") as progress:
+            with solver_bar("costing") as progress:
                 for name in names:
                     runs[name] = _run_named(name, choice, progress, {"costs": overrides})
             money = compare_money(runs)
@@ -369,7 +346,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
                 from planner.expansion.candidates_csv import read_candidates_csv
 
                 parameters["candidates"] = [c.model_dump() for c in read_candidates_csv(projects, instance)]
-            with _progress("optimising") as progress:
+            with solver_bar("optimising") as progress:
                 result = run_expansion(instance, parameters, progress)
             table = Table(title=f"programme ({result['status_text']})")
             for column in ("project", "places", "opens", "capital GBP", "marginal value GBP"):
@@ -472,11 +449,11 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
             params = ExpansionParameters(candidate_count=candidates, horizon_years=years,
                                          forecast=ForecastParameters(runs=runs),
                                          solve=SolveOptions(time_limit_seconds=time_limit, relative_gap=gap))
-            with _progress("forecasting") as progress:
+            with solver_bar("forecasting") as progress:
                 projection = project_forecast(instance, params, progress)
             started = time.perf_counter()
             data, _ = build_expansion_data(instance, params, projection=projection)
-            with _progress("solving") as progress:
+            with solver_bar("solving") as progress:
                 solution = solve_expansion_data(data, params.weights, params.solve, progress)
             wall = time.perf_counter() - started
             console.print(f"forecast: {projection.runs} runs, {len(projection.years)} years, "
@@ -504,7 +481,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         from scenarios.sweep import sweep_benchmark
 
         def body() -> None:
-            with _progress("sweeping") as progress:
+            with solver_bar("sweeping") as progress:
                 figures = sweep_benchmark(cases, workers, dask_workers, progress)
             console.print(
                 f"sweep: cases={figures['cases']} local_pool_wall={figures['local_wall']:.1f} s"

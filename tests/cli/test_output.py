@@ -171,3 +171,29 @@ def test_validation_reports_and_errors_go_to_stderr(app: typer.Typer, runner: Cl
     assert good.exit_code == 0 and "created instance Testshire" in good.stdout
     missing = runner.invoke(app, ["settings", "list", "--stored", "Nowhere"])
     assert missing.exit_code == 1 and missing.stdout == "" and "Nowhere" in missing.stderr
+
+
+@pytest.mark.parametrize("args", [
+    ["scenario", "run", "baseline", "--preset", "demo"],
+    ["sufficiency", "--preset", "demo", "--years", "2", "--runs", "20"],
+    ["transitions", "plan", "--preset", "demo", "--year", "2027"],
+], ids=["scenario", "sufficiency", "transitions"])
+def test_piped_output_has_no_blank_line_from_the_progress_bars(args: list[str], app: typer.Typer, runner: CliRunner,
+                                                                data_dir: Path, tmp_path: Path) -> None:
+    """Piped (not a terminal, as under CliRunner) a command's bars are off: Rich's live display left an empty line
+    on stderr after each one, between the notes and the table in `placeplan ... 2>&1 | less`."""
+    extra = ["--out", str(tmp_path / "out")] if args[0] == "sufficiency" else []
+    result = runner.invoke(app, [*args, *extra])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() and result.stdout == result.stdout.strip("\n") + "\n"
+    assert [line for line in result.stderr.splitlines() if not line.strip()] == []
+    assert [line for line in result.output.splitlines() if not line.strip()] == []
+
+
+def test_forecast_returns_errors_go_to_stderr(app: typer.Typer, runner: CliRunner, data_dir: Path,
+                                              tmp_path: Path) -> None:
+    """`forecast returns` printed its errors on stdout (its results console)."""
+    result = runner.invoke(app, ["forecast", "returns", "--sen2-returns", str(tmp_path),
+                                 "--gias", str(tmp_path / "missing.csv"), "--out", str(tmp_path / "out")])
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr.startswith("error: ") and "missing.csv" in result.stderr

@@ -245,6 +245,7 @@
   /* Labels, orders and palettes from the server (api/web/labels.py), embedded in every page as JSON. */
   const DATA = JSON.parse((document.getElementById("pp-data") || { textContent: "{}" }).textContent || "{}");
   const LABELS = DATA.labels || {}, ORDER = DATA.order || {}, PALETTE = DATA.palette || { categorical: [] };
+  const POOL_OF_KIND = DATA.pool_of_kind || {};
   /* Words for a code: label("kind", "resourced_provision") -> "Resourced provision"; unknown codes are made readable. */
   function label(group, code) {
     if (code === null || code === undefined || code === "") return "—";
@@ -420,7 +421,7 @@
 
   window.PP = { api, raw, key, status, esc, num, money, academicYear, table, runAndWait, latestRun, onReady,
     download, downloadFrom, csv, plotConfig, plot, wholeTicks, pagedTable, label, needLabel, named, inOrder, PALETTE,
-    isOpenIn, allPages, focusWhenScrolling, SPECIALIST_KINDS, ApiError, KEY, ROLE,
+    isOpenIn, allPages, focusWhenScrolling, SPECIALIST_KINDS, POOL_OF_KIND, ORDER, ApiError, KEY, ROLE,
     detectRole, signOut, hasRole };
   document.addEventListener("DOMContentLoaded", boot);
 })();
