@@ -101,9 +101,20 @@ def _run_named(name_or_file: str, choice: DataChoice, progress: Any,
     return run_scenario(instance, {**all_parameters(spec, _lookup(spec)), **overrides, **(extra or {})}, progress)
 
 
-def _figure(value: float) -> str:
-    """A KPI as printed: whole numbers from 1,000 up (pounds, learner counts), one decimal below (minutes)."""
-    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:,.1f}"
+def kpi_label(name: str) -> str:
+    """A KPI's row label with its unit when it is money: "out of area cost (GBP)" (scenarios.comparison.UNITS)."""
+    from scenarios.comparison import UNITS
+
+    return name.replace("_", " ") + (" (GBP)" if UNITS.get(name) == "GBP" else "")
+
+
+def kpi_text(name: str, value: float, *, signed: bool = False) -> str:
+    """A KPI as printed, one format per measure whatever its size: minutes to one decimal, everything else (learners,
+    whole pounds) as a whole number with thousands separators, so "0" and "1,500,000" share a row, never "0.0"."""
+    from scenarios.comparison import UNITS
+
+    decimals = 1 if UNITS.get(name) == "minutes" else 0
+    return f"{value:{'+' if signed else ''},.{decimals}f}"
 
 
 def _kpi_table(title: str, run: dict[str, Any]) -> Table:
@@ -112,10 +123,29 @@ def _kpi_table(title: str, run: dict[str, Any]) -> Table:
     table = Table(title=title)
     table.add_column("year", justify="right")
     for name, _ in KPI_FIELDS:
-        table.add_column(name.replace("_", " "), justify="right")
+        table.add_column(kpi_label(name), justify="right")
     for year in run["years"]:
         row = run["kpis"][year]
-        table.add_row(year, *[_figure(row[name]) for name, _ in KPI_FIELDS])
+        table.add_row(year, *[kpi_text(name, row[name]) for name, _ in KPI_FIELDS])
+    return table
+
+
+def compare_table(table_data: dict[str, Any]) -> Table:
+    """`scenario compare`'s totals: a row per scenario, then one per other scenario's difference against the
+    baseline ("NAME minus BASELINE"); money in whole pounds throughout (no "4.1m" beside "234,000")."""
+    from scenarios.runner import KPI_FIELDS
+
+    table = Table(title=f"totals over the horizon (differences against {table_data['baseline']})")
+    table.add_column("scenario")
+    names_shown = [n for n, _ in KPI_FIELDS if not n.endswith("journey_minutes")]
+    for metric in names_shown:
+        table.add_column(kpi_label(metric), justify="right")
+    for name, totals in table_data["totals"].items():
+        table.add_row(name, *[kpi_text(m, totals[m]) for m in names_shown])
+    for name, diff in table_data["totals_vs_baseline"].items():
+        if name != table_data["baseline"]:
+            table.add_row(f"{name} minus {table_data['baseline']}", *[kpi_text(m, diff[m], signed=True)
+                                                                      for m in names_shown])
     return table
 
 
@@ -211,7 +241,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         output: Annotated[Path | None, typer.Option("--json", help="Write the comparison as JSON")] = None,
     ) -> None:
         """Compare scenarios side by side per year (table, CSV/XLSX, PNG/SVG chart)."""
-        from scenarios.runner import KPI_FIELDS, compare_runs, comparison_chart, comparison_csv, comparison_xlsx
+        from scenarios.runner import compare_runs, comparison_chart, comparison_csv, comparison_xlsx
 
         choice = DataChoice(stored, file, preset, seed)
 
@@ -224,13 +254,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
                 for name in names:
                     runs[name] = _run_named(name, choice, progress)
             table_data = compare_runs(runs)
-            table = Table(title="totals over the horizon")
-            table.add_column("scenario")
-            names_shown = [n for n, _ in KPI_FIELDS if not n.endswith("journey_minutes")]
-            for metric in names_shown:
-                table.add_column(metric.replace("_", " "), justify="right")
-            for name, totals in table_data["totals"].items():
-                table.add_row(name, *[f"{totals[m]:,.0f}" for m in names_shown])
+            table = compare_table(table_data)
             if csv_path == "-":
                 typer.echo(comparison_csv(table_data), nl=False)
             else:

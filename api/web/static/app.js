@@ -82,6 +82,12 @@
     if (Math.abs(v) >= 1e6) return "£" + fmt1.format(v / 1e6) + "m";
     return "£" + fmtInt.format(v);
   }
+  /* Money in a table: whole pounds, always ("£234,000", "£4,123,000"), so a column never mixes "£234,000" with
+     "£4.1m" (money() abbreviates millions: for a figure in a sentence or a card). */
+  function pounds(v) {
+    if (v === null || v === undefined || Number.isNaN(v)) return "—";
+    return "£" + fmtInt.format(Math.round(v));
+  }
   function academicYear(y) { y = Number(y); return `${y}/${String((y + 1) % 100).padStart(2, "0")}`; }
 
   /* A table: columns [{key, label, format?, numeric?}], rows of objects. Returns the <table>. */
@@ -419,7 +425,7 @@
     }
   }
 
-  window.PP = { api, raw, key, status, esc, num, money, academicYear, table, runAndWait, latestRun, onReady,
+  window.PP = { api, raw, key, status, esc, num, money, pounds, academicYear, table, runAndWait, latestRun, onReady,
     download, downloadFrom, csv, plotConfig, plot, wholeTicks, pagedTable, label, needLabel, named, inOrder, PALETTE,
     isOpenIn, allPages, focusWhenScrolling, SPECIALIST_KINDS, POOL_OF_KIND, ORDER, ApiError, KEY, ROLE,
     detectRole, signOut, hasRole };

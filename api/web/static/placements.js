@@ -139,7 +139,7 @@
         (preferenceNotMet(d) ? ' <span class="tag warn">preference not met</span>' : "") + (d.over_capacity ? ' <span class="tag bad">over capacity</span>' : "") },
       { key: "preference_rank", label: "Choice met", numeric: true, format: (v, d) => esc(preferenceText(d)) },
       { key: "travel_minutes", label: "Journey (min)", numeric: true, format: v => num(v) },
-      { key: "cost", label: "Cost a year", numeric: true, format: money },
+      { key: "cost", label: "Cost a year", numeric: true, format: PP.pounds },
     ], rows, { caption: `${num(rows.length)} proposal${rows.length === 1 ? "" : "s"}`, pagerLabel: "proposals", id: "decision-table", resetPage });
   }
 
