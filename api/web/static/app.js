@@ -342,6 +342,9 @@
     }
     if (narrow) {
       lay.margin = Object.assign({}, lay.margin, { l: Math.min((lay.margin || {}).l || 60, 56), r: Math.min((lay.margin || {}).r || 20, 10) });
+      // Tick labels turned on a phone ("2036/37", "Northvale Town") get the room they need, not cut at the edge.
+      lay.xaxis = Object.assign({}, lay.xaxis, { automargin: true });
+      lay.yaxis = Object.assign({}, lay.yaxis, { automargin: true });
       if (lay.legend && !opts.keepLegend) lay.legend = Object.assign({}, lay.legend, { orientation: "h", y: -0.5 });
       if (lay.legend && !opts.keepLegend && !lay.height) lay.margin.b = Math.max(lay.margin.b || 50, 120);
     }

@@ -58,9 +58,6 @@
         name: l.name, showlegend: false, hoverinfo: "text", hoveron: "fills",
         text: `${l.name}: specialist demand ${num(d)}, not met in area ${num(unmet[l.id] || 0)}` };
     });
-    traces.push({ type: "scatter", mode: "text", x: inArea.map(l => l.centroid.easting), y: inArea.map(l => l.centroid.northing),
-      text: inArea.map(l => `<b>${esc(l.name)}</b><br>${run ? "demand " + num(demand[l.id] || 0) : ""}`), textfont: { size: 12, color: "#1b1f24" },
-      hoverinfo: "skip", showlegend: false });
     const spare = run ? Object.fromEntries(run.result.spare_places.filter(s => s.academic_year === year).map(s => [s.setting_id, s])) : {};
     const specialist = open.filter(s => s.kind !== "mainstream" && s.kind !== "fe_college");
     const fill = s => spare[s.id] && spare[s.id].capacity ? spare[s.id].used / spare[s.id].capacity : null;
@@ -80,6 +77,10 @@
           `<br>needs: ${s.designations.join(", ") || "any"}`),
         hoverinfo: "text" });
     });
+    // Locality names last, so they are drawn over the settings' symbols rather than hidden under them.
+    traces.push({ type: "scatter", mode: "text", x: inArea.map(l => l.centroid.easting), y: inArea.map(l => l.centroid.northing),
+      text: inArea.map(l => `<b>${esc(l.name)}</b><br>${run ? "demand " + num(demand[l.id] || 0) : ""}`), textfont: { size: 12, color: "#1b1f24" },
+      hoverinfo: "skip", showlegend: false });
     PP.plot("map", traces, { margin: { t: narrow ? 130 : 40, r: 20, b: narrow ? 110 : 50, l: 70 }, hovermode: "closest",
       legend: narrow ? { orientation: "h", x: 0, y: 1.02, yanchor: "bottom" } : { orientation: "h", x: 0, y: 1.06 },
       xaxis: { title: { text: "Easting (m)" }, range: [box.x0, box.x1], showgrid: false, zeroline: false },

@@ -84,7 +84,6 @@
     const dashes = ["solid", "dot", "solid", "dash", "dashdot"];
     const which = pool ? PP.label("pool", pool) : "Specialist and alternative provision together (an older run)";
     document.getElementById("trend-section").hidden = false;
-    document.getElementById("trend-chart").dataset.alt = `${which}: demand, placed in area, not met in area, out of area and unmet need by year`;
     PP.plot("trend-chart", series.map(([k, name], i) => ({ type: "scatter", mode: "lines+markers", name, x, y: r.years.map(y => at(y, k)),
       line: { dash: dashes[i], width: 2.5 } })),
     { title: { text: which }, margin: { t: 50, r: 20, b: 50, l: 60 }, legend: { orientation: "h", y: -0.25 }, xaxis: { title: { text: "Academic year" } },

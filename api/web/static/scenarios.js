@@ -123,7 +123,7 @@
     if (!run) return "never";
     const kind = run.status === "succeeded" ? "good" : run.status === "failed" ? "bad" : "warn";
     const stale = run.stale ? ` <span class="tag warn" title="${esc(run.stale_reason)}">stale</span>` : "";
-    return `<span class="tag ${kind}">${esc(run.status)}</span>${stale} ${esc(new Date(run.created_at).toLocaleString("en-GB"))}`;
+    return `<span class="tag ${kind}">${esc(PP.label("status", run.status))}</span>${stale} ${esc(new Date(run.created_at).toLocaleString("en-GB"))}`;
   }
 
   function actions(entry) {
@@ -217,7 +217,7 @@
       total: k in r.totals ? f(r.totals[k]) : "—" }));
     const lineage = (r.scenario.lineage || []).length > 1 ? ` (builds on ${r.scenario.lineage.slice(0, -1).join(" › ")})` : "";
     const box = document.getElementById("run-result");
-    box.innerHTML = `<h3>${esc(r.scenario.name)}${esc(lineage)}: ${esc(r.status)}</h3><div id="run-kpis"></div><div id="run-money"></div>`;
+    box.innerHTML = `<h3>${esc(r.scenario.name)}${esc(lineage)}: ${esc(PP.label("status", r.status))}</h3><div id="run-kpis"></div><div id="run-money"></div>`;
     table("run-kpis", [{ key: "label", label: "Measure" }, { key: "first", label: academicYear(first), numeric: true },
       { key: "last", label: academicYear(last), numeric: true }, { key: "total", label: "All years", numeric: true }],
     rows, { caption: `${r.scenario.name}: results, ${academicYear(first)} to ${academicYear(last)}`, rowHeaders: true });
