@@ -341,12 +341,20 @@
       lay.margin = Object.assign({}, lay.margin, { t: 24 + 20 * lines.length });
     }
     if (narrow) {
-      lay.margin = Object.assign({}, lay.margin, { l: Math.min((lay.margin || {}).l || 60, 56), r: Math.min((lay.margin || {}).r || 20, 10) });
-      // Tick labels turned on a phone ("2036/37", "Northvale Town") get the room they need, not cut at the edge.
-      lay.xaxis = Object.assign({}, lay.xaxis, { automargin: true });
-      lay.yaxis = Object.assign({}, lay.yaxis, { automargin: true });
-      if (lay.legend && !opts.keepLegend) lay.legend = Object.assign({}, lay.legend, { orientation: "h", y: -0.5 });
-      if (lay.legend && !opts.keepLegend && !lay.height) lay.margin.b = Math.max(lay.margin.b || 50, 120);
+      // Room on the right for the last x label ("2036/37"), which Plotly slants to the right on a phone; x labels
+      // slanted at 45 degrees (Plotly's own choice, 90, cut long ones such as "Northvale Town" at the bottom).
+      lay.margin = Object.assign({}, lay.margin, { l: Math.min((lay.margin || {}).l || 60, 56), r: Math.max(Math.min((lay.margin || {}).r || 20, 10), 28) });
+      lay.xaxis = Object.assign({ tickangle: -45 }, lay.xaxis);
+      if (lay.legend && !opts.keepLegend) {
+        // The legend at the foot of the figure (container coordinates), below the slanted labels and the axis
+        // title rather than over them; the figure grows by a line per legend entry.
+        const entries = traces.filter(t => t.showlegend !== false && t.name).length;
+        lay.legend = Object.assign({}, lay.legend, { orientation: "h", x: 0, xanchor: "left", yref: "container", y: 0, yanchor: "bottom" });
+        if (!lay.height) {
+          lay.margin.b = Math.max(lay.margin.b || 50, 100) + 22 * entries;
+          lay.height = 330 + (lay.margin.t || 50) + lay.margin.b;
+        }
+      }
     }
     return Plotly.react(el, traces, lay, Object.assign({}, plotConfig, narrow ? { displayModeBar: false } : {}));
   }
