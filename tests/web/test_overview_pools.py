@@ -22,30 +22,42 @@ def figure(text: str) -> int:
 def group_figures(page: Any, heading: str) -> dict[str, int]:
     group = page.locator(".kpi-group", has=page.get_by_role("heading", name=heading, exact=True))
     cards = group.locator(".kpi")
-    return {cards.nth(i).locator(".label").inner_text(): figure(cards.nth(i).locator(".value").inner_text())
-            for i in range(cards.count())}
+    return {
+        cards.nth(i).locator(".label").inner_text(): figure(cards.nth(i).locator(".value").inner_text())
+        for i in range(cards.count())
+    }
 
 
 def test_overview_shows_specialist_and_ap_figures_apart(live_server: LiveServer, visit: Visit) -> None:
     run_through_api(live_server, "planner", {"kind": "scenario", "parameters": {}})
     headers = {"Authorization": f"Bearer {live_server.keys['planner']}"}
     with httpx.Client(base_url=live_server.base_url + "/api/v1", headers=headers, timeout=60) as client:
-        run = client.get("/runs", params={"kind": "scenario", "status": "succeeded", "limit": 1,
-                                          "instance_id": live_server.instance_id}).json()["items"][0]
+        run = client.get(
+            "/runs",
+            params={"kind": "scenario", "status": "succeeded", "limit": 1, "instance_id": live_server.instance_id},
+        ).json()["items"][0]
         result = client.get(f"/runs/{run['id']}").json()["result"]
         settings = client.get(f"/instances/{live_server.instance_id}/settings", params={"limit": 500}).json()["items"]
     year = result["years"][0]
     # AP places by hand: open, in-area pupil referral units / AP in the first year (the demo opens nothing later).
-    ap_places = sum(s["capacity"] for s in settings if s["kind"] == "pru_ap" and s["in_area"]
-                    and (s["opens_year"] is None or s["opens_year"] <= int(year)) and s["status"] != "proposed"
-                    and (s["closes_year"] is None or int(year) < s["closes_year"]))
+    ap_places = sum(
+        s["capacity"]
+        for s in settings
+        if s["kind"] == "pru_ap"
+        and s["in_area"]
+        and (s["opens_year"] is None or s["opens_year"] <= int(year))
+        and s["status"] != "proposed"
+        and (s["closes_year"] is None or int(year) < s["closes_year"])
+    )
     assert ap_places > 0
 
     sign_in(visit, live_server, "planner")
     page = visit.page
     page.wait_for_selector("#kpis .kpi-group")
-    shown = {pool: group_figures(page, heading) for pool, heading in
-             (("specialist", "Specialist places"), ("alternative_provision", "Alternative provision"))}
+    shown = {
+        pool: group_figures(page, heading)
+        for pool, heading in (("specialist", "Specialist places"), ("alternative_provision", "Alternative provision"))
+    }
     for pool, figures in shown.items():
         k = result["kpis_by_pool"][year][pool]
         assert figures["Learners needing a place"] == k["demand"]
