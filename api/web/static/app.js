@@ -190,7 +190,13 @@
     document.getElementById("who").textContent = `Signed in as ${role}`;
     document.getElementById("sign-out").onclick = () => signOut();
     for (const li of document.querySelectorAll("#main-nav li")) li.hidden = !hasRole(li.dataset.roles);
-    if (!hasRole(pageRoles)) { document.getElementById("role-denied").hidden = false; return; }
+    if (!hasRole(pageRoles)) {
+      // Nothing is fetched for a page the role may not use, so no empty "Council data" list either.
+      document.getElementById("role-denied").hidden = false;
+      const bar = document.querySelector(".context-bar");
+      if (bar) bar.hidden = true;
+      return;
+    }
     document.getElementById("page-body").hidden = false;
     let instance = null;
     try { instance = await chooseInstance(role); } catch (e) { status("Could not list council data: " + e.message, "error"); return; }
