@@ -177,6 +177,7 @@
     $("suff-need").innerHTML = options;
     $("suff-need").value = ns.includes(keep) ? keep : ns.includes("ASD") ? "ASD" : ns[0];
     $("cell-need").innerHTML = options;
+    if (!cell) $("cell-need").value = $("suff-need").value; // the drill-down starts at the need the answer is about
     $("cell-locality").innerHTML = localities.map(l => `<option value="${esc(l.id)}">${esc(PP.named(l.name, l.id))}</option>`).join("");
     $("suff-info").textContent = `Run ${run.id.slice(0, 8)}: ${run.result.years.length} forecast years, ` +
       `${academicYear(run.result.years[0])} to ${academicYear(run.result.years[run.result.years.length - 1])}, demand at the forecast quantile ${run.result.quantile}.`;
@@ -202,7 +203,7 @@
     localities = localities.filter(l => l.in_area);
     $("suff-measure").onchange = drawHeatmap;
     $("suff-pool").onchange = () => run && drawAll();
-    $("suff-need").onchange = () => run && drawNotMet();
+    $("suff-need").onchange = () => { if (!run) return; drawNotMet(); if (!cell) $("cell-need").value = $("suff-need").value; };
     $("cell-show").onclick = () => run && showCell($("cell-need").value, $("cell-locality").value);
     $("suff-run").onclick = async () => {
       try { run = await runAndWait({ kind: "sufficiency", instance_id: ctx.instanceId, parameters: RUN_PARAMETERS }, "suff-progress"); setupRun(); status("Sufficiency finished.", "ok"); }
