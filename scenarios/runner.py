@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from planner.costs.assumptions import cost_assumptions
 from planner.costs.projection import money_view
-from planner.domain.codes import Phase
+from planner.domain.codes import Phase, SettingKind
 from planner.domain.models import Instance
 from planner.domain.parsing import validate_or_explain
 from planner.forecast.levers import ForecastLevers, forecast_parameters
@@ -30,6 +30,8 @@ from planner.forecast.simulation import ForecastParameters, MoveShift, forecast
 from planner.solving.progress import Progress, ScaledProgress
 from planner.sufficiency import (
     DEFAULT_JOURNEY_LIMITS,
+    POOL_OF_KIND,
+    POOLS,
     SufficiencyParameters,
     SufficiencyResult,
     SufficiencyWeights,
@@ -135,6 +137,30 @@ def kpis_from_sufficiency(instance: Instance, result: SufficiencyResult) -> dict
     return per_year
 
 
+POOL_FIELDS = ("demand", "placed_in_area", "short_of_capacity", "out_of_reach", "placed_out_of_area")
+
+
+def kpis_by_pool(instance: Instance, result: SufficiencyResult) -> dict[str, dict[str, dict[str, float]]]:
+    """Per year and pool of places ("specialist", "alternative_provision": planner.sufficiency.POOLS) the
+    sufficiency cells' demand, placed in area, short of places, out of reach and placed out of area, and the annual
+    cost of the out-of-area places by the pool of the setting's kind (POOL_OF_KIND). The pools are separate demand
+    met by separate places, so the dashboard shows them apart; each figure over both pools is the year's KPI."""
+    settings = instance.setting_by_id
+    out: dict[str, dict[str, dict[str, float]]] = {}
+    for year in result.years:
+        by_pool = {pool: dict.fromkeys((*POOL_FIELDS, "out_of_area_cost"), 0.0) for pool in POOLS}
+        for row in result.rows:
+            if row["academic_year"] == year:
+                for name in POOL_FIELDS:
+                    by_pool[row["pool"]][name] += float(row[name])
+        for spare in result.spare:
+            if spare["academic_year"] == year and spare["out_of_area"]:
+                pool = POOL_OF_KIND[SettingKind(spare["kind"])]
+                by_pool[pool]["out_of_area_cost"] += spare["used"] * setting_cost(settings[spare["setting_id"]])
+        out[str(year)] = by_pool
+    return out
+
+
 def _placement_headline(instance: Instance, params: ScenarioRunParameters, progress: Progress) -> dict[str, Any]:
     """Next year's placement round in brief: placed, unplaced, and requested settings named."""
     from planner.placement.matching import run_placement
@@ -195,6 +221,7 @@ def run_scenario(instance: Instance, parameters: dict[str, Any], progress: Progr
         "scenario": {"name": name, "lineage": lineage},
         "years": [str(y) for y in sufficiency.years],
         "kpis": per_year,
+        "kpis_by_pool": kpis_by_pool(instance, sufficiency),
         "totals": totals,
         "quantile": params.quantile,
         "statistics": {"objective": objective, "bound": objective, "gap": 0.0, "runs": projection.runs,

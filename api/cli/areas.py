@@ -30,7 +30,7 @@ from api.cli.common import (
     run_command,
     save_stored,
 )
-from api.cli.tables import CsvOption, results_console, show_table
+from api.cli.tables import CsvOption, print_fitted, results_console, show_table
 from planner.domain.codes import Need
 from planner.domain.models import Instance, Locality, OutreachTeam
 from planner.io.report import ImportReport, ImportValidationError
@@ -76,7 +76,7 @@ def _read(console: Console, path: Path, reader: Callable[[], Any]) -> Any:
 
 def _print_skipped(console: Console, report: ImportReport) -> None:
     if report.problems:
-        console.print(report_table(report.problems, "Rows skipped (--skip-invalid)", "yellow"))
+        print_fitted(error_console(), report_table(report.problems, "Rows skipped (--skip-invalid)", "yellow"))
 
 
 # --------------------------------------------------------------------------------------------------------------

@@ -16,7 +16,15 @@ from typing import BinaryIO, TypeVar
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    Progress,
+    SpinnerColumn,
+    TaskID,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import OperationalError
@@ -141,6 +149,31 @@ def progress_bar(console: Console) -> Progress:
     errors = error_console()
     return Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
                     console=errors, transient=True, disable=not errors.is_terminal)
+
+
+class BarProgress:
+    """planner.solving.progress.Progress on a Rich bar (the fraction clipped to 0-1, the message to 60 characters)."""
+
+    def __init__(self, bar: Progress, task: TaskID) -> None:
+        self._bar = bar
+        self._task = task
+
+    def report(self, fraction: float, message: str) -> None:
+        self._bar.update(self._task, completed=max(0.0, min(1.0, fraction)) * 100, description=message[:60])
+
+    def should_stop(self) -> bool:
+        return False
+
+
+@contextmanager
+def solver_bar(label: str) -> Iterator[BarProgress]:
+    """A transient bar with a percentage on stderr for a forecasting or solving command, shown only on a terminal:
+    on a pipe or a file Rich's live display leaves an empty line behind (`cmd 2>&1 | less` showed a stray blank
+    line after every bar)."""
+    errors = error_console()
+    with Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn(),
+                  console=errors, transient=True, disable=not errors.is_terminal) as bar:
+        yield BarProgress(bar, bar.add_task(label, total=100))
 
 
 def resolve_instance_id(session: Session, name: str | None, instance_id: int | None) -> int:

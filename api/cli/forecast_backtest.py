@@ -23,6 +23,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from api.cli.common import error_console
 from api.cli.tables import results_console, show_table
 
 SCHEDULER_ENV = "PLACEPLAN_DASK_SCHEDULER"  # as scenarios/sweep.py
@@ -66,11 +67,12 @@ def backtest_command(sen2_tables: Path, train_to: int, horizon: int, la_code: li
     write_dict_csv(csv_out, CSV_COLUMNS, (r.csv_row() for r in result.rows))  # la_code..p90, one row each
     _print_measures(console, result)
     if result.skipped:
-        console.print(f"skipped {len(result.skipped)} LA(s) with missing values: "
+        error_console().print(f"skipped {len(result.skipped)} LA(s) with missing values: "
                       + "; ".join(f"{code} ({reason})" for code, reason in result.skipped[:10])
                       + (" ..." if len(result.skipped) > 10 else ""))
     where = f"Dask at {address}" if address else "this machine"
-    console.print(f"wrote {csv_out} ({len(result.rows)} rows; {time.perf_counter() - started:.1f} s on {where})")
+    seconds = time.perf_counter() - started
+    error_console().print(f"wrote {csv_out} ({len(result.rows)} rows; {seconds:.1f} s on {where})", soft_wrap=True)
     typer.echo(result.summary_line())
     typer.echo(result.measures_line())
 

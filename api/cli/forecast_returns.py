@@ -15,7 +15,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from api.cli.common import fresh_settings
+from api.cli.common import error_console, fresh_settings, print_error
+from api.cli.tables import print_fitted
 from planner.io.cells import SafeDictWriter
 
 
@@ -28,11 +29,11 @@ def _snapshots(console: Console, returns: list[Path], gias: Path, la_code: str |
         settings = read_gias(gias, la_code=la_code, skip_invalid=True).settings
         snapshots = read_returns(return_sources(returns), settings, fresh_settings().resolved_pseudonym_key())
     except (ImportValidationError, ValueError, OSError) as error:
-        console.print(f"[red]error:[/red] {error}")
+        print_error(str(error))
         raise typer.Exit(code=1) from None
     for snap in snapshots:
         note = f" ({snap.left_out} left out: problems under the return's rules)" if snap.left_out else ""
-        console.print(f"return January {snap.year}: {len(snap.ids)} children with an active plan{note}")
+        error_console().print(f"return January {snap.year}: {len(snap.ids)} children with an active plan{note}")
     return snapshots
 
 
@@ -49,7 +50,7 @@ def returns_forecast_command(returns: list[Path], gias: Path, la_code: str | Non
     try:
         result, _ = forecast_returns(snapshots, years, settings)
     except ValueError as error:
-        console.print(f"[red]error:[/red] {error}")
+        print_error(str(error))
         raise typer.Exit(code=1) from None
     table = Table(title=f"EHC plans from {len(snapshots)} returns (to January {result.base_year}): p50 and p10-p90")
     table.add_column("January", justify="right")
@@ -64,7 +65,7 @@ def returns_forecast_command(returns: list[Path], gias: Path, la_code: str | Non
         rows.extend({"measure": m, "year": year, "p10": round(float(quantiles[m][0, h]), 1),
                      "p50": round(float(quantiles[m][1, h]), 1), "p90": round(float(quantiles[m][2, h]), 1)}
                     for m in MEASURES)
-    console.print(table)
+    print_fitted(console, table)
     if len(snapshots) >= 4:
         check = backtest_returns(snapshots, snapshots[-3].year, 2, settings)
         console.print(f"This model's 2-year error on your returns (trained to January {check.train_to}): "
@@ -72,7 +73,7 @@ def returns_forecast_command(returns: list[Path], gias: Path, la_code: str | Non
                                   f"{100 * (check.ape('compound_growth', 2, m) or 0):.1f}%)" for m in MEASURES))
     out.mkdir(parents=True, exist_ok=True)
     _write(out / "returns_forecast.csv", rows)
-    console.print(f"wrote {out}/returns_forecast.csv")
+    error_console().print(f"wrote {out}/returns_forecast.csv", soft_wrap=True)
 
 
 def returns_backtest_command(returns: list[Path], gias: Path, la_code: str | None, train_to: int, horizon: int,
@@ -85,7 +86,7 @@ def returns_backtest_command(returns: list[Path], gias: Path, la_code: str | Non
     try:
         result = backtest_returns(snapshots, train_to, horizon, CohortSettings(draws=draws, seed=seed))
     except ValueError as error:
-        console.print(f"[red]error:[/red] {error}")
+        print_error(str(error))
         raise typer.Exit(code=1) from None
     if csv_out is not None:
         _write(csv_out, [{k: round(v, 1) if isinstance(v, float) else v for k, v in r.__dict__.items()}

@@ -10,17 +10,15 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, TextColumn, TimeElapsedColumn
-from rich.progress import Progress as RichProgress
 from rich.table import Table
 
+from api.cli.common import solver_bar
 from api.cli.instance_source import FileOption, PresetOption, StoredOption
 from api.cli.tables import CsvOption, results_console, show_table
 
@@ -53,27 +51,6 @@ class DataChoice:
         if self.stored or self.preset:
             return str(self.stored or self.preset)
         return str(self._instance.name) if self._instance is not None else "stored"
-
-
-class _BarProgress:
-    """planner.solving.progress.Progress on a Rich bar."""
-
-    def __init__(self, bar: RichProgress, task: Any) -> None:
-        self._bar = bar
-        self._task = task
-
-    def report(self, fraction: float, message: str) -> None:
-        self._bar.update(self._task, completed=max(0.0, min(1.0, fraction)) * 100, description=message[:60])
-
-    def should_stop(self) -> bool:
-        return False
-
-
-@contextmanager
-def _progress(label: str) -> Iterator[_BarProgress]:
-    with RichProgress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=error_console,
-                      transient=True) as bar:
-        yield _BarProgress(bar, bar.add_task(label, total=100))
 
 
 def _fail(message: str) -> None:
@@ -124,9 +101,20 @@ def _run_named(name_or_file: str, choice: DataChoice, progress: Any,
     return run_scenario(instance, {**all_parameters(spec, _lookup(spec)), **overrides, **(extra or {})}, progress)
 
 
-def _figure(value: float) -> str:
-    """A KPI as printed: whole numbers from 1,000 up (pounds, learner counts), one decimal below (minutes)."""
-    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:,.1f}"
+def kpi_label(name: str) -> str:
+    """A KPI's row label with its unit when it is money: "out of area cost (GBP)" (scenarios.comparison.UNITS)."""
+    from scenarios.comparison import UNITS
+
+    return name.replace("_", " ") + (" (GBP)" if UNITS.get(name) == "GBP" else "")
+
+
+def kpi_text(name: str, value: float, *, signed: bool = False) -> str:
+    """A KPI as printed, one format per measure whatever its size: minutes to one decimal, everything else (learners,
+    whole pounds) as a whole number with thousands separators, so "0" and "1,500,000" share a row, never "0.0"."""
+    from scenarios.comparison import UNITS
+
+    decimals = 1 if UNITS.get(name) == "minutes" else 0
+    return f"{value:{'+' if signed else ''},.{decimals}f}"
 
 
 def _kpi_table(title: str, run: dict[str, Any]) -> Table:
@@ -135,10 +123,29 @@ def _kpi_table(title: str, run: dict[str, Any]) -> Table:
     table = Table(title=title)
     table.add_column("year", justify="right")
     for name, _ in KPI_FIELDS:
-        table.add_column(name.replace("_", " "), justify="right")
+        table.add_column(kpi_label(name), justify="right")
     for year in run["years"]:
         row = run["kpis"][year]
-        table.add_row(year, *[_figure(row[name]) for name, _ in KPI_FIELDS])
+        table.add_row(year, *[kpi_text(name, row[name]) for name, _ in KPI_FIELDS])
+    return table
+
+
+def compare_table(table_data: dict[str, Any]) -> Table:
+    """`scenario compare`'s totals: a row per scenario, then one per other scenario's difference against the
+    baseline ("NAME minus BASELINE"); money in whole pounds throughout (no "4.1m" beside "234,000")."""
+    from scenarios.runner import KPI_FIELDS
+
+    table = Table(title=f"totals over the horizon (differences against {table_data['baseline']})")
+    table.add_column("scenario")
+    names_shown = [n for n, _ in KPI_FIELDS if not n.endswith("journey_minutes")]
+    for metric in names_shown:
+        table.add_column(kpi_label(metric), justify="right")
+    for name, totals in table_data["totals"].items():
+        table.add_row(name, *[kpi_text(m, totals[m]) for m in names_shown])
+    for name, diff in table_data["totals_vs_baseline"].items():
+        if name != table_data["baseline"]:
+            table.add_row(f"{name} minus {table_data['baseline']}", *[kpi_text(m, diff[m], signed=True)
+                                                                      for m in names_shown])
     return table
 
 
@@ -203,7 +210,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
             choice.base()
             error_console.print("running the scenario: a forecast, a sufficiency flow per year and a placement round "
                                 "(the 3,500-learner demo: about 5 s)", highlight=False)
-            with _progress(f"scenario {name}") as progress:
+            with solver_bar(f"scenario {name}") as progress:
                 result = _run_named(name, choice, progress)
             show_table(_kpi_table(f"scenario {name}", result), csv_target, transpose=True, corner="year")
             headline = result.get("placement")
@@ -234,7 +241,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         output: Annotated[Path | None, typer.Option("--json", help="Write the comparison as JSON")] = None,
     ) -> None:
         """Compare scenarios side by side per year (table, CSV/XLSX, PNG/SVG chart)."""
-        from scenarios.runner import KPI_FIELDS, compare_runs, comparison_chart, comparison_csv, comparison_xlsx
+        from scenarios.runner import compare_runs, comparison_chart, comparison_csv, comparison_xlsx
 
         choice = DataChoice(stored, file, preset, seed)
 
@@ -243,17 +250,11 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
             choice.base()
             error_console.print(f"comparing {len(names)} scenarios: each a forecast, a sufficiency flow per year and a "
                                 "placement round (the 3,500-learner demo: about 5 s each)", highlight=False)
-            with _progress("comparing") as progress:
+            with solver_bar("comparing") as progress:
                 for name in names:
                     runs[name] = _run_named(name, choice, progress)
             table_data = compare_runs(runs)
-            table = Table(title="totals over the horizon")
-            table.add_column("scenario")
-            names_shown = [n for n, _ in KPI_FIELDS if not n.endswith("journey_minutes")]
-            for metric in names_shown:
-                table.add_column(metric.replace("_", " "), justify="right")
-            for name, totals in table_data["totals"].items():
-                table.add_row(name, *[f"{totals[m]:,.0f}" for m in names_shown])
+            table = compare_table(table_data)
             if csv_path == "-":
                 typer.echo(comparison_csv(table_data), nl=False)
             else:
@@ -300,7 +301,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
                     raise ValueError(f"{assumptions.name}: expected a mapping of cost assumptions")
                 overrides = loaded
             runs = {}
-            with _progress("costing") as progress:
+            with solver_bar("costing") as progress:
                 for name in names:
                     runs[name] = _run_named(name, choice, progress, {"costs": overrides})
             money = compare_money(runs)
@@ -369,7 +370,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
                 from planner.expansion.candidates_csv import read_candidates_csv
 
                 parameters["candidates"] = [c.model_dump() for c in read_candidates_csv(projects, instance)]
-            with _progress("optimising") as progress:
+            with solver_bar("optimising") as progress:
                 result = run_expansion(instance, parameters, progress)
             table = Table(title=f"programme ({result['status_text']})")
             for column in ("project", "places", "opens", "capital GBP", "marginal value GBP"):
@@ -472,11 +473,11 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
             params = ExpansionParameters(candidate_count=candidates, horizon_years=years,
                                          forecast=ForecastParameters(runs=runs),
                                          solve=SolveOptions(time_limit_seconds=time_limit, relative_gap=gap))
-            with _progress("forecasting") as progress:
+            with solver_bar("forecasting") as progress:
                 projection = project_forecast(instance, params, progress)
             started = time.perf_counter()
             data, _ = build_expansion_data(instance, params, projection=projection)
-            with _progress("solving") as progress:
+            with solver_bar("solving") as progress:
                 solution = solve_expansion_data(data, params.weights, params.solve, progress)
             wall = time.perf_counter() - started
             console.print(f"forecast: {projection.runs} runs, {len(projection.years)} years, "
@@ -504,7 +505,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         from scenarios.sweep import sweep_benchmark
 
         def body() -> None:
-            with _progress("sweeping") as progress:
+            with solver_bar("sweeping") as progress:
                 figures = sweep_benchmark(cases, workers, dask_workers, progress)
             console.print(
                 f"sweep: cases={figures['cases']} local_pool_wall={figures['local_wall']:.1f} s"

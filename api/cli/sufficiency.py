@@ -16,9 +16,9 @@ from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from api.cli.common import BarProgress, error_console, solver_bar
 from api.cli.forecast_backtest import register_backtest
 from api.cli.forecast_returns import register_returns
 from api.cli.instance_source import FileOption, LegacyFileOption, PresetOption, StoredOption, resolve_instance
@@ -28,24 +28,9 @@ from planner.domain.models import Instance
 T = TypeVar("T")
 
 
-class _BarProgress:
-    """planner.solving.progress.Progress shown as a Rich bar."""
-
-    def __init__(self, bar: Progress, task: Any) -> None:
-        self.bar, self.task = bar, task
-
-    def report(self, fraction: float, message: str) -> None:
-        self.bar.update(self.task, completed=fraction * 100, description=message)
-
-    def should_stop(self) -> bool:
-        return False
-
-
-def _with_bar(console: Console, label: str, work: Callable[[_BarProgress], T]) -> T:
-    with Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn(),
-                  console=console, transient=True) as bar:
-        task = bar.add_task(label, total=100)
-        return work(_BarProgress(bar, task))
+def _with_bar(label: str, work: Callable[[BarProgress], T]) -> T:
+    with solver_bar(label) as bar:
+        return work(bar)
 
 
 def _load_instance(preset: str | None, instance_file: Path | None, seed: int, stored: str | None = None,
@@ -86,7 +71,7 @@ def forecast_command(preset: str | None, instance_file: Path | None, years: int,
             raise ValueError(f"--measure must be one of {', '.join(MEASURES)}, got {measure!r}")
         instance = _load_instance(preset, instance_file, seed, stored, legacy_file=legacy_file)
         announce_forecast(instance, runs, years, ", then the charts")
-        result = _with_bar(Console(stderr=True), "forecast", lambda p: forecast(
+        result = _with_bar("forecast", lambda p: forecast(
             instance, {"horizon_years": years, "runs": runs, "seed": seed}, p))
         out.mkdir(parents=True, exist_ok=True)
         (out / "forecast.csv").write_text(rows_to_csv(result.table()), encoding="utf-8")
@@ -107,7 +92,7 @@ def forecast_command(preset: str | None, instance_file: Path | None, years: int,
     low, mid, high = (result.total_quantile(q, measure) for q in (0.1, 0.5, 0.9))
     table.add_row("all needs", *[f"{mid[y]:.0f}" for y in range(len(result.years))], f"{low[-1]:.0f}-{high[-1]:.0f}")
     show_table(table, csv_target)
-    console.print(f"wrote {out}/forecast.csv, forecast_fan.png, forecast_fan.svg "
+    error_console().print(f"wrote {out}/forecast.csv, forecast_fan.png, forecast_fan.svg "
                   f"({result.runs} runs in {result.wall_seconds:.1f} s)")
 
 
@@ -125,9 +110,8 @@ def sufficiency_command(preset: str | None, instance_file: Path | None, years: i
         announce_forecast(instance, runs, years, ", then the sufficiency flow and the workbook (seconds more)")
         params: dict[str, Any] = {"quantile": quantile,
                                   "forecast": {"horizon_years": years, "runs": runs, "seed": seed}}
-        bars = Console(stderr=True)
-        projection = _with_bar(bars, "forecast", lambda p: forecast(instance, params["forecast"], p))
-        result = _with_bar(bars, "sufficiency", lambda p: assess_sufficiency(instance, projection, params, p))
+        projection = _with_bar("forecast", lambda p: forecast(instance, params["forecast"], p))
+        result = _with_bar("sufficiency", lambda p: assess_sufficiency(instance, projection, params, p))
         out.mkdir(parents=True, exist_ok=True)
         (out / "sufficiency.csv").write_text(rows_to_csv(result.rows), encoding="utf-8")
         (out / "spare_places.csv").write_text(rows_to_csv(result.spare), encoding="utf-8")
@@ -148,7 +132,7 @@ def sufficiency_command(preset: str | None, instance_file: Path | None, years: i
                       str(t["short_of_capacity"]), str(t["out_of_reach"]), str(t["placed_out_of_area"]),
                       f"{t['cost_gbp'] / 1e6:.1f}")
     show_table(table, csv_target)
-    console.print(f"wrote {out}/sufficiency.csv, spare_places.csv, sufficiency.xlsx, scap.csv, scap.xlsx, "
+    error_console().print(f"wrote {out}/sufficiency.csv, spare_places.csv, sufficiency.xlsx, scap.csv, scap.xlsx, "
                   "sufficiency_heatmap.png, sufficiency_heatmap.svg")
 
 

@@ -9,29 +9,14 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from api.cli.common import audit_cli, run_command
+from api.cli.common import audit_cli, run_command, solver_bar
 from api.cli.instance_source import FileOption, LegacyFileOption, PresetOption, StoredOption, resolve_instance
 from api.minimise import minimise_result
 from planner.domain.models import Instance
 
 console = Console(highlight=False)
 err_console = Console(stderr=True)
-
-
-class _BarProgress:
-    """planner.solving.progress.Progress shown as a Rich bar."""
-
-    def __init__(self, bar: Progress) -> None:
-        self._bar = bar
-        self._task = bar.add_task("transitions", total=1.0)
-
-    def report(self, fraction: float, message: str) -> None:
-        self._bar.update(self._task, completed=fraction, description=message)
-
-    def should_stop(self) -> bool:
-        return False
 
 
 def _fail(message: str) -> None:
@@ -43,9 +28,8 @@ def _plan(instance: Instance, parameters: dict[str, Any]) -> dict[str, Any]:
     from planner.transitions.planning import TransitionPlanError, run_transitions
 
     try:
-        with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=err_console,
-                      transient=True) as bar:
-            return run_transitions(instance, parameters, _BarProgress(bar))
+        with solver_bar("transitions") as bar:
+            return run_transitions(instance, parameters, bar)
     except TransitionPlanError as error:
         _fail(str(error))
     raise AssertionError("unreachable")  # pragma: no cover

@@ -6,6 +6,9 @@
 - ``users revoke KEY_ID`` revokes a key; ``users rotate KEY_ID`` issues a new key and revokes the old one;
 - ``users list`` shows users, roles, councils and active keys (never a key).
 
+stdout carries only the results: the key (``add``, ``rotate``; ``KEY=$(placeplan users add ...)`` captures just the
+key) and the ``list`` table (``--csv PATH|-``). What was done, and errors, go to stderr (api/cli/common.py).
+
 Every change is recorded in the audit trail as the OS user running the command. A running service refuses a
 revoked key, and sees a changed membership, once its key cache entry expires (PLACEPLAN_AUTH_CACHE_SECONDS,
 default 5 s); a key revoked through the API (`DELETE /api/v1/keys/{key_id}`) is refused at once.
@@ -21,7 +24,8 @@ from sqlmodel import Session, col, select
 from api import store
 from api.audit import cli_user, record_cli_audit
 from api.auth import Role, create_user, grant_membership, memberships_of, remove_membership, revoke_key, rotate_key
-from api.cli.common import CliError, fresh_settings, open_database, run_command
+from api.cli.common import CliError, error_console, fresh_settings, open_database, run_command
+from api.cli.tables import CsvOption, show_table
 from api.service_tables import ApiKeyRow, UserRow
 
 COUNCIL_HELP = "A council (stored instance) by id or by name (the newest with that name); repeat for several"
@@ -49,7 +53,7 @@ def find_user(session: Session, user: str) -> UserRow:
 
 
 def _add(name: str, role: Role, councils: list[str]) -> None:
-    console = Console()
+    notes = error_console()
     if role == Role.ADMIN and councils:
         raise CliError("admins act on every council: give --council for officers, commissioners and planners")
     with open_database(fresh_settings()) as engine, Session(engine) as session:
@@ -62,13 +66,13 @@ def _add(name: str, role: Role, councils: list[str]) -> None:
         session.commit()
         where = f" in council(s) {', '.join(map(str, ids))}" if ids else (
             " in every council" if role == Role.ADMIN else " (no council yet: `placeplan users grant`)")
-        console.print(f"created user [bold]{user.name}[/bold] (id {user.id}, role {user.role}{where})")
-        console.print("API key (shown once; send it as 'Authorization: Bearer <key>'):")
+        notes.print(f"created user [bold]{user.name}[/bold] (id {user.id}, role {user.role}{where})", soft_wrap=True)
+        notes.print("API key on stdout (shown once; send it as 'Authorization: Bearer <key>')")
         typer.echo(key)
 
 
 def _grant(user_ref: str, councils: list[str], role: Role | None, remove: bool) -> None:
-    console = Console()
+    notes = error_console()
     with open_database(fresh_settings()) as engine, Session(engine) as session:
         user = find_user(session, user_ref)
         for council in councils:
@@ -78,7 +82,7 @@ def _grant(user_ref: str, councils: list[str], role: Role | None, remove: bool) 
                     raise CliError(f"{user.name} is not a member of council {instance_id}")
                 record_cli_audit(session, action="delete", resource_type="membership",
                                  resource_id=str(user.id), instance_id=instance_id)
-                console.print(f"{user.name} is no longer a member of council {instance_id}")
+                notes.print(f"{user.name} is no longer a member of council {instance_id}")
                 continue
             try:
                 row = grant_membership(session, user, instance_id, role or Role(user.role), granted_by=_me())
@@ -86,7 +90,7 @@ def _grant(user_ref: str, councils: list[str], role: Role | None, remove: bool) 
                 raise CliError(str(error)) from None
             record_cli_audit(session, action="create", resource_type="membership", resource_id=str(user.id),
                              instance_id=instance_id)
-            console.print(f"{user.name} is a member of council {instance_id} as {row.role}")
+            notes.print(f"{user.name} is a member of council {instance_id} as {row.role}")
         session.commit()
 
 
@@ -96,7 +100,7 @@ def _revoke(key_id: str) -> None:
             raise CliError(f"no API key with id {key_id!r} (the key id is the middle of pp_<key id>_<secret>)")
         record_cli_audit(session, action="delete", resource_type="api_key", resource_id=key_id)
         session.commit()
-    Console().print(f"revoked key {key_id}")
+    error_console().print(f"revoked key {key_id}")
 
 
 def _rotate(key_id: str) -> None:
@@ -109,11 +113,11 @@ def _rotate(key_id: str) -> None:
             raise CliError(f"no API key with id {key_id!r} (the key id is the middle of pp_<key id>_<secret>)")
         record_cli_audit(session, action="rotate", resource_type="api_key", resource_id=key_id)
         session.commit()
-    Console().print(f"revoked key {key_id}; the new API key (shown once):")
+    error_console().print(f"revoked key {key_id}; the new API key is on stdout (shown once)")
     typer.echo(key)
 
 
-def _list() -> None:
+def _list(csv_target: str | None) -> None:
     with open_database(fresh_settings()) as engine, Session(engine) as session:
         table = Table("id", "name", "role", "councils (id: role)", "active", "keys", "created")
         for user in session.exec(select(UserRow).order_by(col(UserRow.id))).all():
@@ -124,7 +128,7 @@ def _list() -> None:
                 f"{c}: {r.value}" for c, r in memberships_of(session, user.id)) or "none"
             table.add_row(str(user.id), user.name, user.role, councils, "yes" if user.active else "no",
                           ", ".join(keys) or "none", user.created_at.strftime("%Y-%m-%d %H:%M"))
-        Console().print(table)
+    show_table(table, csv_target)
 
 
 def _me() -> str:
@@ -168,6 +172,6 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         run_command(Console(), lambda: _rotate(key_id))
 
     @users.command("list")
-    def list_users() -> None:
+    def list_users(csv_target: CsvOption = None) -> None:
         """Users, their roles, councils and active key ids (keys themselves are never shown)."""
-        run_command(Console(), _list)
+        run_command(Console(), lambda: _list(csv_target))

@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from planner.domain.codes import NEED_LABELS, Phase, SettingKind, SettingStatus
+from planner.sufficiency import POOL_OF_KIND
 
 # Okabe-Ito: blue, orange, bluish green, vermillion, reddish purple, sky blue, black, yellow.
 OKABE_ITO: tuple[str, ...] = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000",
@@ -71,7 +72,11 @@ def page_data() -> dict[str, Any]:
             "status": dict(STATUS_LABELS),
             "pool": dict(POOL_LABELS),
         },
-        "order": {"phase": [phase.value for phase in Phase], "need": [need.value for need in NEED_LABELS]},
+        "order": {"phase": [phase.value for phase in Phase], "need": [need.value for need in NEED_LABELS],
+                  "pool": list(POOL_LABELS)},
+        # The pool of places each specialist kind belongs to (planner.sufficiency.POOL_OF_KIND): the Overview counts
+        # specialist and alternative provision places apart, as the sufficiency model allocates them.
+        "pool_of_kind": {kind.value: pool for kind, pool in POOL_OF_KIND.items()},
         "palette": {"categorical": list(OKABE_ITO), "not_met": dict(NOT_MET_COLOURS), "sequential": SEQUENTIAL,
                     "sequential_alt": SEQUENTIAL_ALT, "viridis_stops": list(VIRIDIS_STOPS)},
     }

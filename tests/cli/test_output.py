@@ -171,3 +171,64 @@ def test_validation_reports_and_errors_go_to_stderr(app: typer.Typer, runner: Cl
     assert good.exit_code == 0 and "created instance Testshire" in good.stdout
     missing = runner.invoke(app, ["settings", "list", "--stored", "Nowhere"])
     assert missing.exit_code == 1 and missing.stdout == "" and "Nowhere" in missing.stderr
+
+
+@pytest.mark.parametrize("args", [
+    ["scenario", "run", "baseline", "--preset", "demo"],
+    ["sufficiency", "--preset", "demo", "--years", "2", "--runs", "20"],
+    ["transitions", "plan", "--preset", "demo", "--year", "2027"],
+], ids=["scenario", "sufficiency", "transitions"])
+def test_piped_output_has_no_blank_line_from_the_progress_bars(args: list[str], app: typer.Typer, runner: CliRunner,
+                                                                data_dir: Path, tmp_path: Path) -> None:
+    """Piped (not a terminal, as under CliRunner) a command's bars are off: Rich's live display left an empty line
+    on stderr after each one, between the notes and the table in `placeplan ... 2>&1 | less`."""
+    extra = ["--out", str(tmp_path / "out")] if args[0] == "sufficiency" else []
+    result = runner.invoke(app, [*args, *extra])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() and result.stdout == result.stdout.strip("\n") + "\n"
+    assert [line for line in result.stderr.splitlines() if not line.strip()] == []
+    assert [line for line in result.output.splitlines() if not line.strip()] == []
+
+
+def test_forecast_returns_errors_go_to_stderr(app: typer.Typer, runner: CliRunner, data_dir: Path,
+                                              tmp_path: Path) -> None:
+    """`forecast returns` printed its errors on stdout (its results console)."""
+    result = runner.invoke(app, ["forecast", "returns", "--sen2-returns", str(tmp_path),
+                                 "--gias", str(tmp_path / "missing.csv"), "--out", str(tmp_path / "out")])
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr.startswith("error: ") and "missing.csv" in result.stderr
+
+
+def _run_kpis(capital: float, out_cost: float) -> dict[str, float]:
+    from scenarios.runner import KPI_FIELDS
+
+    kpis = dict.fromkeys((name for name, _ in KPI_FIELDS), 10.0)
+    kpis.update(capital_spent=capital, out_of_area_cost=out_cost, revenue_cost=28_726_100.0,
+                mean_journey_minutes=32.44)
+    return kpis
+
+
+def test_scenario_tables_print_money_in_whole_pounds_in_every_row_and_column() -> None:
+    """`scenario compare` and `scenario run`: one format per measure, money in whole pounds with its unit named,
+    whatever the size ("234,000" and "4,100,000", never "4.1m" or "0.0" beside "1,500,000")."""
+    from api.cli.scenarios import _kpi_table, compare_table
+    from api.cli.tables import table_cells
+
+    totals = {"baseline": _run_kpis(0.0, 14_725_700.0), "phase2": _run_kpis(4_100_000.0, 14_491_700.0)}
+    data = {"baseline": "baseline", "totals": totals,
+            "totals_vs_baseline": {name: {k: v - totals["baseline"][k] for k, v in t.items()}
+                                   for name, t in totals.items()}}
+    header, rows = table_cells(compare_table(data))
+    by_scenario = {row[0]: dict(zip(header, row, strict=True)) for row in rows}
+    assert list(by_scenario) == ["baseline", "phase2", "phase2 minus baseline"]
+    assert [by_scenario[s]["capital spent (GBP)"] for s in by_scenario] == ["0", "4,100,000", "+4,100,000"]
+    assert [by_scenario[s]["out of area cost (GBP)"] for s in by_scenario] == ["14,725,700", "14,491,700",
+                                                                                "-234,000"]
+    assert by_scenario["phase2 minus baseline"]["revenue cost (GBP)"] == "+0"
+
+    run = {"years": ["2027", "2028"], "kpis": {"2027": _run_kpis(0.0, 14_725_700.0),
+                                               "2028": _run_kpis(1_500_000.0, 14_725_700.0)}}
+    header, rows = table_cells(_kpi_table("scenario x", run))
+    capital = [dict(zip(header, row, strict=True))["capital spent (GBP)"] for row in rows]
+    minutes = [dict(zip(header, row, strict=True))["mean journey minutes"] for row in rows]
+    assert (capital, minutes) == (["0", "1,500,000"], ["32.4", "32.4"])

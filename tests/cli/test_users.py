@@ -75,3 +75,41 @@ def test_users_add_grant_revoke_rotate_and_list(app: typer.Typer, runner: CliRun
         ("delete", "api_key")]
     assert {(e.user_name, e.channel) for e in events} == {(getpass.getuser(), "cli")}
     engine.dispose()
+
+
+def test_users_print_only_keys_and_tables_on_stdout(app: typer.Typer, runner: CliRunner, data_dir: Path) -> None:
+    """`KEY=$(placeplan users add ...)` captures the key alone: what was done and every error go to stderr."""
+    engine = make_engine(f"sqlite:///{data_dir / 'placeplan.db'}")
+    upgrade_to_head(engine)
+    with Session(engine) as session:
+        north = store.save_instance(session, build_small_instance(), "t")
+        session.commit()
+    engine.dispose()
+
+    added = runner.invoke(app, ["users", "add", "b.planner", "--role", "planner", "--council", "Testshire"])
+    assert added.exit_code == 0, added.output
+    key = added.stdout.strip()
+    assert key.startswith("pp_") and "\n" not in key and "created user b.planner" in added.stderr
+
+    granted = runner.invoke(app, ["users", "grant", "b.planner", "--council", str(north), "--role", "officer"])
+    assert (granted.exit_code, granted.stdout) == (0, "")
+    assert f"b.planner is a member of council {north} as officer" in granted.stderr
+
+    for args in (["users", "add", "x", "--role", "planner", "--council", "Nowhere"],
+                 ["users", "grant", "nobody", "--council", str(north)],
+                 ["users", "revoke", "abcdef123456"]):
+        failed = runner.invoke(app, args)
+        assert (failed.exit_code, failed.stdout) == (1, ""), args
+        assert failed.stderr.startswith("error: "), failed.stderr
+
+    rotated = runner.invoke(app, ["users", "rotate", key.split("_")[1]])
+    new_key = rotated.stdout.strip()
+    assert rotated.exit_code == 0 and new_key.startswith("pp_") and new_key != key and "\n" not in new_key
+    assert "revoked key" in rotated.stderr
+    revoked = runner.invoke(app, ["users", "revoke", new_key.split("_")[1]])
+    assert (revoked.exit_code, revoked.stdout) == (0, "") and "revoked key" in revoked.stderr
+
+    listed = runner.invoke(app, ["users", "list", "--csv", "-"])
+    assert listed.exit_code == 0 and listed.stderr == ""
+    assert listed.stdout.splitlines()[0] == "id,name,role,councils (id: role),active,keys,created"
+    assert listed.stdout.splitlines()[1].startswith(f"1,b.planner,planner,{north}: officer,yes,none,")

@@ -164,3 +164,26 @@ class _StopAtOnce:
 def test_a_cancelled_run_stops(demo: Instance) -> None:
     with pytest.raises(RunCancelled):
         run_scenario(demo, FAST, _StopAtOnce())
+
+
+def test_kpis_by_pool_are_the_report_cells_of_each_pool(demo: Instance) -> None:
+    """Specialist and AP figures apart (the Overview shows them so): each is the sum of the sufficiency report's
+    cells of that pool, and the two pools add up to the year's KPI."""
+    run = run_scenario(demo, {**FAST, "placement_kpis": False}, NullProgress())
+    report = run_sufficiency(demo, {"forecast": FAST}, NullProgress())
+    names = {"demand": "demand", "placed_in_area": "placed_in_area", "short_of_capacity": "short_of_capacity",
+             "out_of_reach": "out_of_reach", "placed_out_of_area": "out_of_area_placements"}
+    for year in run["years"]:
+        pools = run["kpis_by_pool"][year]
+        assert set(pools) == {"specialist", "alternative_provision"}
+        for pool, figures in pools.items():
+            cells = [r for r in report["rows"] if str(r["academic_year"]) == year and r["pool"] == pool]
+            for name in names:
+                assert figures[name] == sum(r[name] for r in cells), (year, pool, name)
+        for name, kpi in names.items():
+            assert sum(p[name] for p in pools.values()) == run["kpis"][year][kpi]
+        cost = sum(p["out_of_area_cost"] for p in pools.values())
+        assert cost == pytest.approx(run["kpis"][year]["out_of_area_cost"])
+    # The demo council has AP demand and places: both pools carry learners, so the split is not trivial.
+    first = run["kpis_by_pool"][run["years"][0]]
+    assert first["alternative_provision"]["demand"] > 0 and first["specialist"]["demand"] > 0

@@ -152,6 +152,7 @@ def test_commissioner_cannot_reach_learner_pages(live_server: LiveServer, visit:
         page.goto(f"{live_server.base_url}/{slug}")
         page.wait_for_selector("#role-denied:not([hidden])")
         assert page.locator("#page-body").is_hidden()
+        assert page.locator(".context-bar").is_hidden()  # nothing fetched, so no empty council list either
         assert "Not available to your role" in page.inner_text("main")
     status = page.evaluate(f"""async () => (await fetch('/api/v1/instances/{live_server.instance_id}/learners?limit=1',
         {{headers: {{Authorization: 'Bearer ' + sessionStorage.getItem('placeplan.key')}}}})).status""")

@@ -6,6 +6,7 @@ and shown stale."""
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -50,6 +51,26 @@ def _store_fixture_runs(server: LiveServer) -> list[int]:
     return [int(y) for y in result["years"]]
 
 
+WHOLE_POUNDS = re.compile(r"^[+−]?£\d{1,3}(,\d{3})*$")
+
+
+def table_cells(page: Any, selector: str, *, skip_first: bool) -> list[str]:
+    """The body cells of a table, row by row (without the row header when `skip_first`)."""
+    rows = page.locator(f"{selector} tbody tr")
+    return [cell for i in range(rows.count())
+            for cell in rows.nth(i).locator("th, td").all_inner_texts()[1 if skip_first else 0:]]
+
+
+def row_cells(page: Any, selector: str, label: str) -> list[str]:
+    row = page.locator(f"{selector} tbody tr", has=page.locator("th", has_text=label)).first
+    return row.locator("td").all_inner_texts()
+
+
+def assert_whole_pounds(cells: list[str]) -> None:
+    """Every money cell in whole pounds with thousands separators ("—" for no figure): no "£4.1m" among them."""
+    assert cells and [c for c in cells if c.strip() != "—" and not WHOLE_POUNDS.match(c.strip())] == [], cells
+
+
 def test_planner_compares_the_baseline_and_a_shipped_scenario_with_money(live_server: LiveServer,
                                                                           visit: Visit) -> None:
     years = _store_fixture_runs(live_server)
@@ -72,17 +93,25 @@ def test_planner_compares_the_baseline_and_a_shipped_scenario_with_money(live_se
     assert "minus baseline" in page.inner_text("#compare-chart-table thead")
     page.get_by_label("Chart measure").select_option("revenue_cost")
     assert page.locator("#compare-chart .ytitle").text_content() == "Revenue cost of in-area places (GBP m)"
+    # One money format in every column: whole pounds (the scenario's revenue cost is millions a year, its
+    # difference against the baseline may be thousands; "£4.1m" above "+£234,000" was the old mix).
+    assert_whole_pounds(table_cells(page, "#compare-chart-table", skip_first=True))
+    for measure in ("Out-of-area / independent cost", "Capital spent", "Revenue cost of in-area places"):
+        assert_whole_pounds(row_cells(page, "#comparison", measure))
     money = page.inner_text("#money-compare-table")
     spend = page.locator("#money-compare-table tr", has_text="Spend minus baseline").inner_text()
-    assert spend.split("\t")[1:] == ["£0", "−£12m"]  # GBP 4m a year less over 3 years
+    assert spend.split("\t")[1:] == ["£0", "−£12,000,000"]  # GBP 4m a year less over 3 years
     saving = page.locator("#money-compare-table tr", has_text="Savings against the baseline").inner_text()
     # the baseline saves nothing against itself (GBP 0), the scenario GBP 12m over three years; its GBP 10m of
     # capital is paid back in the third year (4m + 4m + 4m >= 10m), recomputed against the compared baseline
-    assert saving.split("\t")[1:] == ["£0", "£12m"]
+    assert saving.split("\t")[1:] == ["£0", "£12,000,000"]
+    for measure in ("Capital", "High-needs spend, total", "of which home-to-school transport"):
+        assert_whole_pounds(row_cells(page, "#money-compare-table", measure))
     payback = page.locator("#money-compare-table tr", has_text="Payback year").inner_text()
     assert payback.split("\t")[1:] == ["—", f"{years[2]}/{(years[2] + 1) % 100:02d}"], money
     assert page.locator("#money-chart .ytitle").text_content() == "High-needs spend (GBP m)"
-    assert "£36m" in page.inner_text("#money-chart-table")
+    assert "£36,000,000" in page.inner_text("#money-chart-table")
+    assert_whole_pounds(table_cells(page, "#money-chart-table", skip_first=True))
     screenshot(visit, "04b-scenarios-compare-money")
     page.set_viewport_size({"width": 390, "height": 844})  # a phone: the comparison fits without sideways scroll
     page.wait_for_timeout(300)

@@ -59,6 +59,7 @@ def test_where_and_when_asd_places_run_short(live_server: LiveServer, visit: Vis
     assert page.locator("#suff-need").input_value() == "ASD"
     assert page.locator("#suff-pool").input_value() == "specialist"
     assert page.locator("#suff-measure").input_value() == "not_met"
+    assert page.locator("#cell-need").input_value() == "ASD"  # the drill-down starts at the need asked about
     by_year = page_by_year(page)
     assert len(by_year) == 10, "every forecast year is on the page"
     answer = page.inner_text("#notmet-answer")

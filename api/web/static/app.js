@@ -82,6 +82,12 @@
     if (Math.abs(v) >= 1e6) return "£" + fmt1.format(v / 1e6) + "m";
     return "£" + fmtInt.format(v);
   }
+  /* Money in a table: whole pounds, always ("£234,000", "£4,123,000"), so a column never mixes "£234,000" with
+     "£4.1m" (money() abbreviates millions: for a figure in a sentence or a card). */
+  function pounds(v) {
+    if (v === null || v === undefined || Number.isNaN(v)) return "—";
+    return "£" + fmtInt.format(Math.round(v));
+  }
   function academicYear(y) { y = Number(y); return `${y}/${String((y + 1) % 100).padStart(2, "0")}`; }
 
   /* A table: columns [{key, label, format?, numeric?}], rows of objects. Returns the <table>. */
@@ -184,7 +190,13 @@
     document.getElementById("who").textContent = `Signed in as ${role}`;
     document.getElementById("sign-out").onclick = () => signOut();
     for (const li of document.querySelectorAll("#main-nav li")) li.hidden = !hasRole(li.dataset.roles);
-    if (!hasRole(pageRoles)) { document.getElementById("role-denied").hidden = false; return; }
+    if (!hasRole(pageRoles)) {
+      // Nothing is fetched for a page the role may not use, so no empty "Council data" list either.
+      document.getElementById("role-denied").hidden = false;
+      const bar = document.querySelector(".context-bar");
+      if (bar) bar.hidden = true;
+      return;
+    }
     document.getElementById("page-body").hidden = false;
     let instance = null;
     try { instance = await chooseInstance(role); } catch (e) { status("Could not list council data: " + e.message, "error"); return; }
@@ -245,6 +257,7 @@
   /* Labels, orders and palettes from the server (api/web/labels.py), embedded in every page as JSON. */
   const DATA = JSON.parse((document.getElementById("pp-data") || { textContent: "{}" }).textContent || "{}");
   const LABELS = DATA.labels || {}, ORDER = DATA.order || {}, PALETTE = DATA.palette || { categorical: [] };
+  const POOL_OF_KIND = DATA.pool_of_kind || {};
   /* Words for a code: label("kind", "resourced_provision") -> "Resourced provision"; unknown codes are made readable. */
   function label(group, code) {
     if (code === null || code === undefined || code === "") return "—";
@@ -334,9 +347,20 @@
       lay.margin = Object.assign({}, lay.margin, { t: 24 + 20 * lines.length });
     }
     if (narrow) {
-      lay.margin = Object.assign({}, lay.margin, { l: Math.min((lay.margin || {}).l || 60, 56), r: Math.min((lay.margin || {}).r || 20, 10) });
-      if (lay.legend && !opts.keepLegend) lay.legend = Object.assign({}, lay.legend, { orientation: "h", y: -0.5 });
-      if (lay.legend && !opts.keepLegend && !lay.height) lay.margin.b = Math.max(lay.margin.b || 50, 120);
+      // Room on the right for the last x label ("2036/37"), which Plotly slants to the right on a phone; x labels
+      // slanted at 45 degrees (Plotly's own choice, 90, cut long ones such as "Northvale Town" at the bottom).
+      lay.margin = Object.assign({}, lay.margin, { l: Math.min((lay.margin || {}).l || 60, 56), r: Math.max(Math.min((lay.margin || {}).r || 20, 10), 28) });
+      lay.xaxis = Object.assign({ tickangle: -45 }, lay.xaxis);
+      if (lay.legend && !opts.keepLegend) {
+        // The legend at the foot of the figure (container coordinates), below the slanted labels and the axis
+        // title rather than over them; the figure grows by a line per legend entry.
+        const entries = traces.filter(t => t.showlegend !== false && t.name).length;
+        lay.legend = Object.assign({}, lay.legend, { orientation: "h", x: 0, xanchor: "left", yref: "container", y: 0, yanchor: "bottom" });
+        if (!lay.height) {
+          lay.margin.b = Math.max(lay.margin.b || 50, 100) + 22 * entries;
+          lay.height = 330 + (lay.margin.t || 50) + lay.margin.b;
+        }
+      }
     }
     return Plotly.react(el, traces, lay, Object.assign({}, plotConfig, narrow ? { displayModeBar: false } : {}));
   }
@@ -400,6 +424,14 @@
     if (setting.status === "proposed" && (setting.opens_year === null || setting.opens_year === undefined)) return false;
     return setting.closes_year === null || setting.closes_year === undefined || year < setting.closes_year;
   }
+  /* Scrollable table frames take keyboard focus (so their content can be scrolled without a mouse); a frame
+     that shows all of its table does not, so it is not an extra Tab stop. Called after drawing and on resize. */
+  function focusWhenScrolling(root) {
+    for (const wrap of root.querySelectorAll(".table-wrap")) {
+      const scrolls = wrap.scrollWidth > wrap.clientWidth + 1 || wrap.scrollHeight > wrap.clientHeight + 1;
+      if (scrolls) wrap.setAttribute("tabindex", "0"); else wrap.removeAttribute("tabindex");
+    }
+  }
   async function allPages(path) {
     const items = [];
     for (let offset = 0; ; offset += 500) {
@@ -410,9 +442,9 @@
     }
   }
 
-  window.PP = { api, raw, key, status, esc, num, money, academicYear, table, runAndWait, latestRun, onReady,
+  window.PP = { api, raw, key, status, esc, num, money, pounds, academicYear, table, runAndWait, latestRun, onReady,
     download, downloadFrom, csv, plotConfig, plot, wholeTicks, pagedTable, label, needLabel, named, inOrder, PALETTE,
-    isOpenIn, allPages, SPECIALIST_KINDS, ApiError, KEY, ROLE,
+    isOpenIn, allPages, focusWhenScrolling, SPECIALIST_KINDS, POOL_OF_KIND, ORDER, ApiError, KEY, ROLE,
     detectRole, signOut, hasRole };
   document.addEventListener("DOMContentLoaded", boot);
 })();

@@ -58,9 +58,6 @@
         name: l.name, showlegend: false, hoverinfo: "text", hoveron: "fills",
         text: `${l.name}: specialist demand ${num(d)}, not met in area ${num(unmet[l.id] || 0)}` };
     });
-    traces.push({ type: "scatter", mode: "text", x: inArea.map(l => l.centroid.easting), y: inArea.map(l => l.centroid.northing),
-      text: inArea.map(l => `<b>${esc(l.name)}</b><br>${run ? "demand " + num(demand[l.id] || 0) : ""}`), textfont: { size: 12, color: "#1b1f24" },
-      hoverinfo: "skip", showlegend: false });
     const spare = run ? Object.fromEntries(run.result.spare_places.filter(s => s.academic_year === year).map(s => [s.setting_id, s])) : {};
     const specialist = open.filter(s => s.kind !== "mainstream" && s.kind !== "fe_college");
     const fill = s => spare[s.id] && spare[s.id].capacity ? spare[s.id].used / spare[s.id].capacity : null;
@@ -73,16 +70,20 @@
         x: group.map(s => s.location.easting), y: group.map(s => s.location.northing),
         marker: { symbol: symbols[kind] || "circle", size: group.map(s => 8 + 2.2 * Math.sqrt(s.capacity)), sizemode: "diameter",
           color: group.map(s => fill(s) === null ? 0 : fill(s)), cmin: 0, cmax: 1, colorscale: PP.PALETTE.sequential_alt || "Cividis",
-          showscale: k === 0, colorbar: narrow ? { title: { text: "Fill rate" }, tickformat: ".0%", orientation: "h", y: -0.55, thickness: 12 }
+          showscale: k === 0, colorbar: narrow ? { title: { text: "Fill rate" }, tickformat: ".0%", orientation: "h", yref: "container", y: 0.01, yanchor: "bottom", thickness: 12 }
             : { title: { text: "Fill rate" }, tickformat: ".0%", x: 1.02 }, line: { color: "#222", width: 1 } },
         text: group.map(s => `${s.name} (${s.id})<br>${PP.label("kind", kind)} · ${s.capacity} places` +
           (spare[s.id] ? `<br>used ${spare[s.id].used}, spare ${spare[s.id].spare_places} (${Math.round(100 * fill(s))}% full)` : "<br>fill rate: run sufficiency") +
           `<br>needs: ${s.designations.join(", ") || "any"}`),
         hoverinfo: "text" });
     });
-    PP.plot("map", traces, { margin: { t: narrow ? 130 : 40, r: 20, b: narrow ? 110 : 50, l: 70 }, hovermode: "closest",
+    // Locality names last, so they are drawn over the settings' symbols rather than hidden under them.
+    traces.push({ type: "scatter", mode: "text", x: inArea.map(l => l.centroid.easting), y: inArea.map(l => l.centroid.northing),
+      text: inArea.map(l => `<b>${esc(l.name)}</b><br>${run ? "demand " + num(demand[l.id] || 0) : ""}`), textfont: { size: 12, color: "#1b1f24" },
+      hoverinfo: "skip", showlegend: false });
+    PP.plot("map", traces, { margin: { t: narrow ? 130 : 40, r: 20, b: narrow ? 130 : 50, l: 70 }, hovermode: "closest",
       legend: narrow ? { orientation: "h", x: 0, y: 1.02, yanchor: "bottom" } : { orientation: "h", x: 0, y: 1.06 },
-      xaxis: { title: { text: "Easting (m)" }, range: [box.x0, box.x1], showgrid: false, zeroline: false },
+      xaxis: { title: { text: "Easting (m)" }, range: [box.x0, box.x1], showgrid: false, zeroline: false, tickangle: 0 },
       yaxis: { title: { text: "Northing (m)" }, range: [box.y0, box.y1], scaleanchor: "x", scaleratio: 1, showgrid: false, zeroline: false },
       plot_bgcolor: "#ffffff" }, { table: false, alt: `Map of the council's localities shaded by specialist demand in ${academicYear(year)}, with specialist settings sized by places and coloured by how full they are`,
       tableNote: "The figures for each locality are in the Localities table after the map.", keepLegend: true });

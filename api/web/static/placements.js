@@ -139,7 +139,7 @@
         (preferenceNotMet(d) ? ' <span class="tag warn">preference not met</span>' : "") + (d.over_capacity ? ' <span class="tag bad">over capacity</span>' : "") },
       { key: "preference_rank", label: "Choice met", numeric: true, format: (v, d) => esc(preferenceText(d)) },
       { key: "travel_minutes", label: "Journey (min)", numeric: true, format: v => num(v) },
-      { key: "cost", label: "Cost a year", numeric: true, format: money },
+      { key: "cost", label: "Cost a year", numeric: true, format: PP.pounds },
     ], rows, { caption: `${num(rows.length)} proposal${rows.length === 1 ? "" : "s"}`, pagerLabel: "proposals", id: "decision-table", resetPage });
   }
 
@@ -241,6 +241,7 @@
     }
     parts.push(...optionsPart(options, n, decision));
     body.replaceChildren(...parts);
+    PP.focusWhenScrolling(body); // tables that fit are no Tab stop: the pin form is the next Tab from the panel
     fillPin(pinChoices, pinHint, rec);
     pinForm.dataset.learner = id;
     pinForm.hidden = false;
@@ -408,6 +409,7 @@
       showLearner(true);
     });
     document.getElementById("back-to-list").addEventListener("click", backToList);
+    window.addEventListener("resize", () => PP.focusWhenScrolling(document.getElementById("learner-body")));
     document.getElementById("pin-form").addEventListener("submit", e => { e.preventDefault(); pin(document.getElementById("pin-setting").value); });
     document.getElementById("unpin-btn").addEventListener("click", () => pin(null));
     run = await latestRun("placement", { instance_id: ctx.instanceId });

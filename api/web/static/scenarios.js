@@ -2,15 +2,15 @@
    create, edit and delete (runs kept, marked stale), and the expansion optimiser. Every chart has its table. */
 "use strict";
 (function () {
-  const { api, esc, num, money, table, runAndWait, status, academicYear } = PP;
+  const { api, esc, num, money, pounds, table, runAndWait, status, academicYear } = PP;
   const KPI_LABELS = [
     ["demand", "Learners needing a specialist place", num, "learners"],
     ["placed_in_area", "Placed in area", num, "learners"],
     ["unmet_need", "Unmet need", num, "learners"],
     ["out_of_area_placements", "Out-of-area / independent placements", num, "learners"],
-    ["out_of_area_cost", "Out-of-area / independent cost", money, "GBP"],
-    ["capital_spent", "Capital spent", money, "GBP"],
-    ["revenue_cost", "Revenue cost of in-area places", money, "GBP"],
+    ["out_of_area_cost", "Out-of-area / independent cost", pounds, "GBP"],
+    ["capital_spent", "Capital spent", pounds, "GBP"],
+    ["revenue_cost", "Revenue cost of in-area places", pounds, "GBP"],
     ["mean_journey_minutes", "Mean journey (minutes)", v => num(v, 1), "minutes"],
     ["p95_journey_minutes", "95th percentile journey (minutes)", v => num(v, 1), "minutes"],
   ];
@@ -123,7 +123,7 @@
     if (!run) return "never";
     const kind = run.status === "succeeded" ? "good" : run.status === "failed" ? "bad" : "warn";
     const stale = run.stale ? ` <span class="tag warn" title="${esc(run.stale_reason)}">stale</span>` : "";
-    return `<span class="tag ${kind}">${esc(run.status)}</span>${stale} ${esc(new Date(run.created_at).toLocaleString("en-GB"))}`;
+    return `<span class="tag ${kind}">${esc(PP.label("status", run.status))}</span>${stale} ${esc(new Date(run.created_at).toLocaleString("en-GB"))}`;
   }
 
   function actions(entry) {
@@ -195,15 +195,15 @@
     if (!moneyView || !moneyView.years) { el.innerHTML = ""; return; }
     el.innerHTML = `<h4>${esc(title)}</h4><div id="${container}-summary"></div><div id="${container}-years"></div>`;
     table(`${container}-summary`, [{ key: "label", label: "Money" }, { key: "value", label: "Value", numeric: true }], [
-      { label: "Capital", value: money(moneyView.capital) },
-      { label: "Savings against the baseline (all years)", value: moneyView.savings_vs_baseline ? money(moneyView.savings_vs_baseline.reduce((a, b) => a + b, 0)) : "—" },
+      { label: "Capital", value: pounds(moneyView.capital) },
+      { label: "Savings against the baseline (all years)", value: moneyView.savings_vs_baseline ? pounds(moneyView.savings_vs_baseline.reduce((a, b) => a + b, 0)) : "—" },
       { label: "Payback year", value: moneyView.payback_year ? academicYear(moneyView.payback_year) : "not within the projection" },
     ], { caption: "Capital, savings and payback (cost model)", rowHeaders: true });
     const types = Object.keys(moneyView.by_type || {});
     table(`${container}-years`, [{ key: "year", label: "Year", format: academicYear }]
-      .concat(types.map(t => ({ key: "t:" + t, label: t, numeric: true, format: money })))
-      .concat([{ key: "transport", label: "Transport", numeric: true, format: money }, { key: "unmet", label: "Unmet need (priced)", numeric: true, format: money },
-        { key: "total", label: "Total", numeric: true, format: money }, { key: "savings", label: "Saving against the baseline", numeric: true, format: money }]),
+      .concat(types.map(t => ({ key: "t:" + t, label: t, numeric: true, format: pounds })))
+      .concat([{ key: "transport", label: "Transport", numeric: true, format: pounds }, { key: "unmet", label: "Unmet need (priced)", numeric: true, format: pounds },
+        { key: "total", label: "Total", numeric: true, format: pounds }, { key: "savings", label: "Saving against the baseline", numeric: true, format: pounds }]),
     moneyView.years.map((y, i) => ({ year: y, transport: (moneyView.transport || [])[i], unmet: (moneyView.unmet || [])[i], total: (moneyView.total || [])[i],
       savings: moneyView.savings_vs_baseline ? moneyView.savings_vs_baseline[i] : null,
       ...Object.fromEntries(types.map(t => ["t:" + t, moneyView.by_type[t][i]])) })),
@@ -217,7 +217,7 @@
       total: k in r.totals ? f(r.totals[k]) : "—" }));
     const lineage = (r.scenario.lineage || []).length > 1 ? ` (builds on ${r.scenario.lineage.slice(0, -1).join(" › ")})` : "";
     const box = document.getElementById("run-result");
-    box.innerHTML = `<h3>${esc(r.scenario.name)}${esc(lineage)}: ${esc(r.status)}</h3><div id="run-kpis"></div><div id="run-money"></div>`;
+    box.innerHTML = `<h3>${esc(r.scenario.name)}${esc(lineage)}: ${esc(PP.label("status", r.status))}</h3><div id="run-kpis"></div><div id="run-money"></div>`;
     table("run-kpis", [{ key: "label", label: "Measure" }, { key: "first", label: academicYear(first), numeric: true },
       { key: "last", label: academicYear(last), numeric: true }, { key: "total", label: "All years", numeric: true }],
     rows, { caption: `${r.scenario.name}: results, ${academicYear(first)} to ${academicYear(last)}`, rowHeaders: true });
@@ -285,7 +285,7 @@
     PP.plot("compare-chart", traces, { title: { text: `${short} by year` }, margin: { t: 50, r: 20, b: 60, l: 80 },
       legend: { orientation: "h" }, xaxis: { title: { text: "Academic year" } }, yaxis: { title: { text: `${short} (${unit})` } } }, { table: false, tableNote: "The figures are in the table below the chart." });
     document.getElementById("compare-chart").setAttribute("aria-label", `${info.label} by year for ${labels.join(", ")}; the table below gives the figures`);
-    const fmt = info.unit === "GBP" ? money : v => num(v, 1);
+    const fmt = info.unit === "GBP" ? pounds : v => num(v, 1); // one format per column: whole pounds
     const others = labels.filter(l => l !== served.baseline);
     table("compare-chart-table", [{ key: "year", label: "Year", format: academicYear }]
       .concat(labels.map(l => ({ key: l, label: l, numeric: true, format: fmt })))
@@ -302,11 +302,11 @@
     box.innerHTML = `<h3>Money</h3><div id="money-compare-table"></div><div id="money-chart" class="chart"></div><div id="money-chart-table"></div>`;
     const m = served.money;
     table("money-compare-table", [{ key: "label", label: "Money (all years of the projection)" }].concat(names.map(l => ({ key: l, label: l, numeric: true }))), [
-      { label: "Capital", ...Object.fromEntries(names.map(l => [l, money(m[l].capital)])) },
-      { label: "High-needs spend, total", ...Object.fromEntries(names.map(l => [l, money(m[l].spend_total)])) },
-      { label: `Spend minus ${served.baseline}`, ...Object.fromEntries(names.map(l => [l, signed(money)(m[l].spend_total_vs_baseline)])) },
-      { label: "of which home-to-school transport", ...Object.fromEntries(names.map(l => [l, money(m[l].transport_total)])) },
-      { label: "Savings against the baseline (cost model)", ...Object.fromEntries(names.map(l => [l, money(m[l].savings_vs_baseline_total)])) },
+      { label: "Capital", ...Object.fromEntries(names.map(l => [l, pounds(m[l].capital)])) },
+      { label: "High-needs spend, total", ...Object.fromEntries(names.map(l => [l, pounds(m[l].spend_total)])) },
+      { label: `Spend minus ${served.baseline}`, ...Object.fromEntries(names.map(l => [l, signed(pounds)(m[l].spend_total_vs_baseline)])) },
+      { label: "of which home-to-school transport", ...Object.fromEntries(names.map(l => [l, pounds(m[l].transport_total)])) },
+      { label: "Savings against the baseline (cost model)", ...Object.fromEntries(names.map(l => [l, pounds(m[l].savings_vs_baseline_total)])) },
       { label: "Payback year", ...Object.fromEntries(names.map(l => [l, m[l].payback_year ? academicYear(m[l].payback_year) : "—"])) },
     ], { caption: "Capital, revenue, transport, savings and payback", rowHeaders: true });
     const years = [...new Set(served.rows.map(r => r.academic_year))].sort();
@@ -315,7 +315,7 @@
       y: years.map(y => value(l, y) === null ? null : value(l, y) / 1e6) })), { title: { text: "High-needs spend by year" },
       xaxis: { title: { text: "Academic year" } }, yaxis: { title: { text: "High-needs spend (GBP m)" } }, margin: { t: 50, r: 20, b: 60, l: 80 }, legend: { orientation: "h" } }, { table: false, tableNote: "The figures are in the table below the chart." });
     document.getElementById("money-chart").setAttribute("aria-label", "High-needs spend by year for each scenario; the table below gives the figures");
-    table("money-chart-table", [{ key: "year", label: "Year", format: academicYear }].concat(names.map(l => ({ key: l, label: l, numeric: true, format: money }))),
+    table("money-chart-table", [{ key: "year", label: "Year", format: academicYear }].concat(names.map(l => ({ key: l, label: l, numeric: true, format: pounds }))),
       years.map(y => Object.fromEntries([["year", y], ...names.map(l => [l, value(l, y)])])), { caption: "The figures behind the chart: high-needs spend (GBP a year)", rowHeaders: true });
   }
 
@@ -419,7 +419,7 @@
 
   function marginal(v) {
     if (v === null || v === undefined) return "—";
-    return typeof v === "number" ? money(v) : esc(v);
+    return typeof v === "number" ? pounds(v) : esc(v);
   }
 
   function showProgramme(r, budget) {
@@ -429,15 +429,15 @@
     table("programme", [{ key: "name", label: "Project" }, { key: "kind", label: "Kind" },
       { key: "designations", label: "Needs", format: v => esc((v || []).join(", ")) }, { key: "locality_id", label: "Locality" },
       { key: "places", label: "Places", numeric: true, format: v => num(v) }, { key: "open_year", label: "Opens", format: v => academicYear(v) },
-      { key: "capital", label: "Capital", numeric: true, format: money },
+      { key: "capital", label: "Capital", numeric: true, format: pounds },
       { key: "marginal_value", label: "Value if dropped (see below)", numeric: true,
         format: (v, p) => (v === null || v === undefined) && p.marginal_value_note ? esc(p.marginal_value_note) : marginal(v) }],
     r.programme, { caption: `${r.programme.length} projects chosen` });
   }
 
   function showFrontier(frontier) {
-    table("frontier", [{ key: "budget_total", label: "Budget", numeric: true, format: money },
-      { key: "capital_used", label: "Capital used", numeric: true, format: money },
+    table("frontier", [{ key: "budget_total", label: "Budget", numeric: true, format: pounds },
+      { key: "capital_used", label: "Capital used", numeric: true, format: pounds },
       { key: "unmet_learner_years", label: "Unmet learner-years", numeric: true, format: v => num(v, 1) },
       { key: "out_of_area_learner_years", label: "Out-of-area learner-years", numeric: true, format: v => num(v, 1) },
       { key: "projects", label: "Projects", numeric: true },

@@ -4,7 +4,7 @@
    workbook. Figures are for one pool of places at a time (specialist or alternative provision), never mixed. */
 "use strict";
 (function () {
-  const { api, esc, num, money, table, runAndWait, latestRun, status, academicYear, label, needLabel } = PP;
+  const { api, esc, num, money, pounds, table, runAndWait, latestRun, status, academicYear, label, needLabel } = PP;
   let ctx = null, run = null, forecastRun = null, settings = [], localities = [], cell = null;
   const PARTS = [["short_of_capacity", "Short of places"], ["out_of_reach", "Out of reach"],
     ["placed_out_of_area", "Placed out of area / independent"]];
@@ -64,7 +64,7 @@
       { key: "out_of_reach", label: "Out of reach", numeric: true, format: v => num(v) },
       { key: "placed_out_of_area", label: "Out of area / independent", numeric: true, format: v => num(v) },
       { key: "not_met", label: "Not met in area", numeric: true, format: v => `<strong>${num(v)}</strong>` },
-      { key: "out_of_area_cost_gbp", label: "Out-of-area cost a year", numeric: true, format: v => (v === null ? "not costed (run again)" : money(v)) }],
+      { key: "out_of_area_cost_gbp", label: "Out-of-area cost a year", numeric: true, format: v => (v === null ? "not costed (run again)" : pounds(v)) }],
     years, { caption: `${needLabel(need)}, ${label("pool", pool()).toLowerCase()}: every forecast year (cost: each setting's cost per place, else the indicative cost of its kind)`,
       rowHeaders: true, id: "year-detail-table" });
   }
@@ -130,7 +130,7 @@
       { key: "placed_in_area", label: "Placed in area", numeric: true }, { key: "short_of_capacity", label: "Short of places", numeric: true },
       { key: "out_of_reach", label: "Out of reach", numeric: true }, { key: "placed_out_of_area", label: "Out of area", numeric: true },
       { key: "mean_journey_minutes", label: "Mean journey (min)", numeric: true, format: v => num(v, 1) },
-      { key: "out_of_area_cost_gbp", label: "Out-of-area cost", numeric: true, format: money }, { key: "cost_gbp", label: "Cost of all places", numeric: true, format: money }],
+      { key: "out_of_area_cost_gbp", label: "Out-of-area cost", numeric: true, format: pounds }, { key: "cost_gbp", label: "Cost of all places", numeric: true, format: pounds }],
     rows, { caption: rows.length ? "Demand in this cell by phase" : "No forecast demand in this cell", id: "cell-demand-table" });
     table("cell-settings", [{ key: "name", label: "Setting designated for " + need }, { key: "kind", label: "Kind", format: v => esc(label("kind", v)) },
       { key: "capacity", label: "Places", numeric: true }, { key: "id", label: "Used", numeric: true, format: v => spare[v] ? num(spare[v].used) : "—" },
@@ -177,6 +177,7 @@
     $("suff-need").innerHTML = options;
     $("suff-need").value = ns.includes(keep) ? keep : ns.includes("ASD") ? "ASD" : ns[0];
     $("cell-need").innerHTML = options;
+    if (!cell) $("cell-need").value = $("suff-need").value; // the drill-down starts at the need the answer is about
     $("cell-locality").innerHTML = localities.map(l => `<option value="${esc(l.id)}">${esc(PP.named(l.name, l.id))}</option>`).join("");
     $("suff-info").textContent = `Run ${run.id.slice(0, 8)}: ${run.result.years.length} forecast years, ` +
       `${academicYear(run.result.years[0])} to ${academicYear(run.result.years[run.result.years.length - 1])}, demand at the forecast quantile ${run.result.quantile}.`;
@@ -202,7 +203,7 @@
     localities = localities.filter(l => l.in_area);
     $("suff-measure").onchange = drawHeatmap;
     $("suff-pool").onchange = () => run && drawAll();
-    $("suff-need").onchange = () => run && drawNotMet();
+    $("suff-need").onchange = () => { if (!run) return; drawNotMet(); if (!cell) $("cell-need").value = $("suff-need").value; };
     $("cell-show").onclick = () => run && showCell($("cell-need").value, $("cell-locality").value);
     $("suff-run").onclick = async () => {
       try { run = await runAndWait({ kind: "sufficiency", instance_id: ctx.instanceId, parameters: RUN_PARAMETERS }, "suff-progress"); setupRun(); status("Sufficiency finished.", "ok"); }

@@ -114,6 +114,8 @@
     const teams = r.teams.map(t => `<option value="${esc(t.team_id)}">${esc(t.name)}</option>`).join("");
     document.getElementById("tr-team-filter").innerHTML = `<option value="">All teams</option>` + teams;
     document.getElementById("tr-team").innerHTML = teams;
+    // The lists, calendars and downloads appear once there is a plan (empty headings and an empty chart before).
+    document.getElementById("tr-results").hidden = false;
     drawCases(); drawTeam(); csvLinks();
   }
 
