@@ -289,7 +289,22 @@ def load_run_input(session: Session, run: RunRow) -> tuple[Instance, dict[str, A
         return instance, run_parameters(run.kind, instance, overrides, parameters)
     if run.instance_id is None:
         raise ValueError("the run's instance no longer exists")
-    return store.load_instance(session, run.instance_id), parameters
+    base = store.load_instance(session, run.instance_id)
+    shipped = parameters.get("scenario") if run.kind != "scenario" else None  # scenario runs materialise it
+    if shipped is None:
+        return base, parameters
+    return _on_shipped(run.kind, str(shipped), base, {k: v for k, v in parameters.items() if k != "scenario"})
+
+
+def _on_shipped(kind: str, name: str, base: Instance, parameters: dict[str, Any]) -> tuple[Instance, dict[str, Any]]:
+    """A shipped scenario as the target of another kind (expansion, sufficiency, forecast, placement): its edits
+    resolved and applied to the council's data, its overrides mapped onto the kind's parameters under the request's
+    (scenarios.what_if.run_parameters), as for a stored scenario."""
+    from scenarios.registry import materialise_shipped
+    from scenarios.what_if import run_parameters
+
+    instance, overrides = materialise_shipped(name, base)
+    return instance, run_parameters(kind, instance, overrides, parameters)
 
 
 def execute_run(database: Engine | str, run_id: str, function_ref: RunFunctionRef, options: JobSettings) -> str:

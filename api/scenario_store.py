@@ -67,7 +67,7 @@ def run_snapshot(session: Session, run: RunRow) -> tuple[str | None, list[dict[s
         rows = lineage_rows(session, row)
         return row.name, stored_snapshot(rows)
     shipped = (run.parameters or {}).get("scenario")
-    if run.kind == "scenario" and isinstance(shipped, str):
+    if isinstance(shipped, str):  # a shipped scenario on the council's data (scenario, expansion, sufficiency...)
         try:
             return shipped, shipped_snapshot(shipped)
         except (KeyError, ValueError):
@@ -202,19 +202,27 @@ def baseline_entry(instance_id: int) -> dict[str, Any]:
             "version": 0, "run_target": {"instance_id": instance_id}, "created_at": None, "created_by": None}
 
 
+def shipped_fit_reasons(session: Session, instance_id: int, only: str | None = None) -> dict[str, str | None]:
+    """Per shipped scenario, None when it applies to this council's data, else why not ('does not fit: no SEMH
+    special school ...'): its edits are resolved against the council's own settings, localities and learners
+    (scenarios.fitting) and applied, as a run would. `only`: that scenario alone."""
+    from api import store
+    from scenarios.registry import shipped_fit
+
+    return shipped_fit(store.load_instance(session, instance_id), only)
+
+
 def shipped_entries(session: Session, instance_id: int) -> list[dict[str, Any]]:
-    """The shipped scenarios (scenarios/data) whose edits, with their parents', fit this council: every setting
-    and locality they name exists here (or is added by an earlier edit) and no year is before its base year."""
-    from scenarios.registry import get_scenario, scenario_names
+    """The shipped scenarios (scenarios/data) that fit this council (`shipped_fit_reasons`)."""
+    from scenarios.registry import get_scenario
     from scenarios.spec import lineage
 
-    council = CouncilRecords.load(session, instance_id)
     entries = []
-    for name in scenario_names():
+    for name, reason in shipped_fit_reasons(session, instance_id).items():
+        if reason is not None:
+            continue
         spec = get_scenario(name)
         chain = lineage(spec, get_scenario)
-        if council_edit_problem([m.edits for m in chain], council) is not None:
-            continue
         entries.append({
             "id": None, "key": f"shipped:{name}", "source": "shipped", "editable": False, "name": name,
             "description": spec.description.strip(), "edits": list(spec.edits), "base_instance_id": instance_id,
