@@ -293,18 +293,10 @@ def load_run_input(session: Session, run: RunRow) -> tuple[Instance, dict[str, A
     shipped = parameters.get("scenario") if run.kind != "scenario" else None  # scenario runs materialise it
     if shipped is None:
         return base, parameters
-    return _on_shipped(run.kind, str(shipped), base, {k: v for k, v in parameters.items() if k != "scenario"})
+    # A shipped scenario as the target of another kind (expansion, sufficiency...): scenarios.registry.
+    from scenarios.registry import shipped_run_input
 
-
-def _on_shipped(kind: str, name: str, base: Instance, parameters: dict[str, Any]) -> tuple[Instance, dict[str, Any]]:
-    """A shipped scenario as the target of another kind (expansion, sufficiency, forecast, placement): its edits
-    resolved and applied to the council's data, its overrides mapped onto the kind's parameters under the request's
-    (scenarios.what_if.run_parameters), as for a stored scenario."""
-    from scenarios.registry import materialise_shipped
-    from scenarios.what_if import run_parameters
-
-    instance, overrides = materialise_shipped(name, base)
-    return instance, run_parameters(kind, instance, overrides, parameters)
+    return shipped_run_input(run.kind, str(shipped), base, {k: v for k, v in parameters.items() if k != "scenario"})
 
 
 def execute_run(database: Engine | str, run_id: str, function_ref: RunFunctionRef, options: JobSettings) -> str:

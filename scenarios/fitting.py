@@ -7,7 +7,8 @@ the council's own settings, localities and learners into the ordinary edits of `
 
 - `expand_chosen`: add places (a number, or a percentage of capacity) at the chosen setting(s) from
   `years_from_base` years after the base year; with `ncy_from`, only for those ages (an annex for ages `ncy_from`
-  up to the setting's top age, hosted by it: e.g. post-16 places at a special school);
+  up to the setting's top age, hosted by it and with its designations: e.g. post-16 places at a special school;
+  a special school recorded with no designation gets none);
 - `reduce_chosen`: take places (a number or a percentage) away from the chosen setting(s);
 - `close_chosen`, `redesignate_chosen`: close or redesignate the chosen setting(s);
 - `open_where_needed`: open a setting in the in-area locality with most learners of a need placed out of area
@@ -270,7 +271,12 @@ def _expand(instance: Instance, edit: ExpandChosen, taken: set[str]) -> list[dic
     choosing the same school) gets a second annex of its own rather than what_if's 'same change twice'."""
     year = instance.base_year + edit.years_from_base
     edits = []
-    for setting in choose(instance, edit.pick):
+    chosen = choose(instance, edit.pick)
+    if edit.ncy_from is not None:  # an annex is a setting of its own: it needs the host's designations
+        chosen = [s for s in chosen if s.designations or not s.kind.is_specialist]
+        if not chosen:
+            raise DoesNotFit(f"no {edit.pick.describe()} with a designation to give its NCY {edit.ncy_from}+ places")
+    for setting in chosen:
         places = _amount(setting, edit.places, edit.percent)
         capital = places * edit.capital_per_place
         plain_id = f"{setting.id}:exp{year}"

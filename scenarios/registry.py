@@ -61,3 +61,15 @@ def shipped_fit(base: Instance, only: str | None = None) -> dict[str, str | None
 
     names = SHIPPED_SCENARIOS if only is None else (only,)
     return {name: does_not_fit(base, shipped_edits(name)[0]) for name in names}
+
+
+def shipped_run_input(kind: str, name: str, base: Instance, parameters: dict[str, Any]
+                      ) -> tuple[Instance, dict[str, Any]]:
+    """What a run of `kind` (expansion, sufficiency, forecast, placement) solves on a shipped scenario: its edits
+    resolved and applied to the council's data, its overrides mapped onto the kind's parameters under the given
+    ones (scenarios.what_if.run_parameters), as for a stored scenario. The service (api.jobs) and the CLI's
+    `--scenario NAME` both come here."""
+    from scenarios.what_if import run_parameters
+
+    instance, overrides = materialise_shipped(name, base)
+    return instance, run_parameters(kind, instance, overrides, parameters)
