@@ -82,20 +82,38 @@ def run_snapshot(session: Session, run: RunRow) -> tuple[str | None, list[dict[s
 
 
 def stamp_run(session: Session, run: RunRow) -> None:
-    """Record on the run what it is of (called when it is queued and when it starts)."""
+    """Record on the run what it is of and the version of the council's data it reads (called when it is queued
+    and again when it starts, so the version is the one it read)."""
     run.scenario_name, run.scenario_lineage = run_snapshot(session, run)
+    council = session.get(InstanceRow, run.council_id) if run.council_id is not None else None
+    run.data_version = council.data_version if council is not None else None
+
+
+DATA_CHANGED = "the council's data (learners, settings) have changed since this run"
+
+
+def _data_versions(session: Session, runs: Sequence[RunRow]) -> dict[int, int]:
+    """The current data_version of each council the runs read (those that recorded one)."""
+    ids = {r.council_id for r in runs if r.data_version is not None and r.council_id is not None}
+    if not ids:
+        return {}
+    rows = session.exec(select(InstanceRow.id, InstanceRow.data_version).where(col(InstanceRow.id).in_(ids)))
+    return {int(i): int(v) for i, v in rows if i is not None}
 
 
 def stale_reasons(session: Session, runs: Iterable[RunRow]) -> dict[str, str | None]:
-    """Per run id: why its figures no longer describe its scenario (edited or deleted since), or None."""
+    """Per run id: why its figures no longer describe its scenario (edited or deleted since) or the council's data
+    (changed since: a baseline run too), or None. A scenario's change is named before the data's."""
     runs = list(runs)
     ids = {m["id"] for r in runs for m in (r.scenario_lineage or []) if m.get("source") == "stored"}
     current = {row.id: row for row in session.exec(select(ScenarioRow).where(col(ScenarioRow.id).in_(ids)))} \
         if ids else {}
     versions: dict[str, str | None] = {}
     reasons: dict[str, str | None] = {}
+    data = _data_versions(session, runs)
     for run in runs:
-        reasons[run.id] = None
+        now_data = data.get(run.council_id or 0)
+        reasons[run.id] = DATA_CHANGED if now_data is not None and now_data != run.data_version else None
         for member in run.scenario_lineage or []:
             if member.get("source") == "stored":
                 row = current.get(member["id"])

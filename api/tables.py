@@ -109,6 +109,9 @@ class InstanceRow(SQLModel, table=True):
     meta: dict[str, Any] = Field(default_factory=dict, sa_column=Column("metadata", JSON, nullable=False),
                                  description="Instance.metadata (provenance); the column is named metadata")
     created_at: datetime = Field(default_factory=utc_now, sa_column=_timestamp())
+    # Raised by every change to the instance's learners or settings (store.touch_data); a run records the version it
+    # read, so its figures are shown stale once the data change (migration 0006_data_version).
+    data_version: int = Field(default=1, sa_column=Column(Integer, nullable=False, server_default="1"))
 
 
 class LocalityRow(SQLModel, table=True):
@@ -365,6 +368,8 @@ class RunRow(SQLModel, table=True):
         Integer, ForeignKey("instances.id", ondelete="SET NULL"), nullable=True, index=True))
     owner_user_id: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
     owner_role: str | None = Field(default=None, sa_column=Column(String(20), nullable=True))
+    # The council's data_version when the run read it (api.scenario_store.stamp_run); stale once it has changed.
+    data_version: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
 
 
 # The records of an instance (what load_instance reads back), in insertion order.

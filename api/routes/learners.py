@@ -161,6 +161,7 @@ def delete_learner(instance_id: InstanceId, learner_id: RecordId, session: Sessi
     except ProblemError as problem:  # e.g. the other member of a sibling pair would be left alone
         raise ProblemError(409, "Conflict", f"deleting learner {learner_id!r} would break the instance: "
                            f"{problem.detail}", errors=problem.errors) from None
+    store.touch_data(session, instance_id)  # runs on the old data are stale from now on
     session.execute(delete(LearnerRow).where(col(LearnerRow.instance_id) == instance_id,
                                              col(LearnerRow.learner_id) == learner_id))
     record_audit(session, principal, request, action="delete", resource_type="learner", resource_id=learner_id,

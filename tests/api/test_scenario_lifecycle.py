@@ -225,3 +225,24 @@ def test_a_scenario_the_councils_new_data_no_longer_fits_says_why(service: Servi
                           params={"base_instance_id": service.instance_id}).json()["items"]
     assert [s["problem"] for s in listed] == [
         "scenario 'Vale SEMH annex', edit 1: setting '100003' does not exist in this council"]
+
+
+def test_baseline_runs_go_stale_when_the_councils_data_change(service: Service) -> None:
+    changed = "the council's data (learners, settings) have changed since this run"
+    baseline = _run(service, instance_id=service.instance_id)
+    scenario_run = _run(service, scenario_id=_scenario(service, "Riverside annex", [EXPAND]))
+    assert baseline["stale"] is False and scenario_run["stale"] is False
+    # A change to a setting (admin) makes every run on the old data stale, the baseline's first of all.
+    patched = service.call("PATCH", f"{V1}/instances/{service.instance_id}/settings/100002", "admin",
+                           json={"capacity": 90})
+    assert patched.status_code == 200, patched.text
+    again = service.call("GET", f"{V1}/runs/{baseline['id']}", "planner").json()
+    assert (again["stale"], again["stale_reason"]) == (True, changed)
+    assert service.call("GET", f"{V1}/runs/{scenario_run['id']}", "planner").json()["stale_reason"] == changed
+    fresh = _run(service, instance_id=service.instance_id)
+    assert fresh["stale"] is False
+    # So does a learner's removal (officer); the list shows the same reasons as the single reads.
+    removed = service.call("DELETE", f"{V1}/instances/{service.instance_id}/learners/L-4", "officer")
+    assert removed.status_code == 204, removed.text
+    listed = service.call("GET", f"{V1}/runs", "planner", params={"scenario_name": "baseline"}).json()["items"]
+    assert {r["id"]: r["stale_reason"] for r in listed} == {baseline["id"]: changed, fresh["id"]: changed}
