@@ -246,3 +246,37 @@ def test_baseline_runs_go_stale_when_the_councils_data_change(service: Service) 
     assert removed.status_code == 204, removed.text
     listed = service.call("GET", f"{V1}/runs", "planner", params={"scenario_name": "baseline"}).json()["items"]
     assert {r["id"]: r["stale_reason"] for r in listed} == {baseline["id"]: changed, fresh["id"]: changed}
+
+
+def test_a_shipped_scenario_is_the_target_of_sufficiency_and_expansion_runs(service: Service) -> None:
+    from sqlmodel import Session
+
+    from api.jobs import load_run_input
+    from api.tables import RunRow
+
+    shipped = {"scenario": "phase2-special-expansion"}
+    queued = service.call("POST", f"{V1}/runs", "planner", json={
+        "kind": "sufficiency", "instance_id": service.instance_id,
+        "parameters": {**shipped, "forecast": {"runs": 20, "horizon_years": 3}}})
+    assert queued.status_code == 202, queued.text
+    sufficiency = service.wait_for(queued.json()["id"])
+    assert sufficiency["status"] == "succeeded", sufficiency
+    assert sufficiency["scenario_name"] == "phase2-special-expansion"
+    assert [m["source"] for m in sufficiency["scenario_lineage"]] == ["shipped"]
+    # Its places are the scenario's: the autism school it opens in 2029 (base year 2026 + 3) has 120.
+    opened = {(r["academic_year"], r["capacity"]) for r in sufficiency["result"]["spare_places"]
+              if r["setting_id"] == "NEW-ASD-SPECIAL"}
+    assert opened == {(2029, 120)}
+    queued = service.call("POST", f"{V1}/runs", "planner", json={
+        "kind": "expansion", "instance_id": service.instance_id, "parameters": {
+            **shipped, "candidate_count": 3, "horizon_years": 3, "forecast": {"runs": 20}, "robust_draws": 0,
+            "marginal_values": False, "frontier_fractions": []}})
+    assert queued.status_code == 202, queued.text
+    expansion = service.wait_for(queued.json()["id"])
+    assert expansion["status"] == "succeeded", expansion
+    assert expansion["scenario_name"] == "phase2-special-expansion" and expansion["stale"] is False
+    with Session(service.engine) as session:  # what the expansion solved: the scenario's settings, not the data's
+        row = session.get(RunRow, expansion["id"])
+        assert row is not None
+        instance, parameters = load_run_input(session, row)
+    assert instance.setting_by_id["NEW-ASD-SPECIAL"].capacity == 120 and "scenario" not in parameters
