@@ -280,3 +280,15 @@ def test_a_shipped_scenario_is_the_target_of_sufficiency_and_expansion_runs(serv
         assert row is not None
         instance, parameters = load_run_input(session, row)
     assert instance.setting_by_id["NEW-ASD-SPECIAL"].capacity == 120 and "scenario" not in parameters
+
+
+def test_a_stored_scenario_choosing_what_the_council_lacks_is_a_422(service: Service) -> None:
+    close = {"op": "close_chosen", "pick": {"kinds": ["pru_ap"]}, "years_from_base": 1}
+    refused = service.call("POST", f"{V1}/scenarios", "planner", json={
+        "name": "no PRU here", "base_instance_id": service.instance_id, "edits": [EXPAND, close]})
+    assert refused.status_code == 422
+    assert refused.json()["detail"] == ("edit 2 (close_chosen): does not fit: no pupil referral unit or AP in this "
+                                        "council")
+    assert refused.json()["errors"][0]["loc"] == ["body", "edits", 1, "pick"]
+    fits = {**close, "pick": {"kinds": ["semh_special"], "need": "SEMH"}}
+    _scenario(service, "close the SEMH school", [fits])
