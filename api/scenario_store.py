@@ -201,7 +201,7 @@ def council_edit_problem(chain: Sequence[Sequence[dict[str, Any]]], council: Cou
             problem = _edit_problem(edit, known, council)
             if problem is not None:
                 return CouncilEditProblem(member, index, *problem)
-            if edit.get("op") == "add_setting" and edit.get("id"):
+            if edit.get("op") in ("add_setting", "open_where_needed") and edit.get("id"):
                 known.add(str(edit["id"]))
             if edit.get("op") == "expand_places" and edit.get("setting_id"):
                 known.add(f"{edit['setting_id']}:exp{edit.get('from_year')}")  # the annex id what_if gives it
