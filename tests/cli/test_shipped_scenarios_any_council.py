@@ -13,8 +13,12 @@ from pathlib import Path
 
 import pytest
 import typer
+from sqlmodel import Session
 from typer.testing import CliRunner
 
+from api import store
+from api.db import make_engine
+from api.scenario_store import shipped_entries
 from tests.api.conftest import build_small_instance
 from tests.cli.test_real_council_end_to_end import _import
 
@@ -40,6 +44,13 @@ def test_shipped_scenarios_fit_and_run_on_a_real_shape_council(app: typer.Typer,
     listed = _ok(app, runner, "scenario", "list", "--stored", "Vale of Zed")
     for name in SHIPPED:
         assert f"{name}: fits" in listed, listed
+    engine = make_engine(url)
+    try:  # the dashboard's catalogue for this council (GET /scenarios?catalogue=true) lists all three
+        with Session(engine) as session:
+            zed_id = store.latest_instance_id(session, "Vale of Zed") or 0
+            assert [e["key"] for e in shipped_entries(session, zed_id)] == [f"shipped:{n}" for n in SHIPPED]
+    finally:
+        engine.dispose()
     out = _ok(app, runner, "scenario", "run", "phase2-special-expansion")  # the newest stored: Vale of Zed
     assert "scenario phase2-special-expansion: status=optimal" in out
 
