@@ -41,11 +41,15 @@ MAX_CAPITAL_GBP = 10_000_000_000  # as scenarios.what_if: above any council's wh
 
 # How a setting kind reads in a reason ("no SEMH special school ...").
 KIND_LABELS: dict[SettingKind, str] = {
-    SettingKind.MAINSTREAM: "mainstream school", SettingKind.RESOURCED_PROVISION: "resourced provision",
-    SettingKind.SEN_UNIT: "SEN unit", SettingKind.SPECIAL: "special school",
-    SettingKind.SEMH_SPECIAL: "SEMH special school", SettingKind.PRU_AP: "pupil referral unit or AP",
+    SettingKind.MAINSTREAM: "mainstream school",
+    SettingKind.RESOURCED_PROVISION: "resourced provision",
+    SettingKind.SEN_UNIT: "SEN unit",
+    SettingKind.SPECIAL: "special school",
+    SettingKind.SEMH_SPECIAL: "SEMH special school",
+    SettingKind.PRU_AP: "pupil referral unit or AP",
     SettingKind.INDEPENDENT_SPECIAL: "independent special school",
-    SettingKind.POST16_SPECIALIST: "specialist post-16 institution", SettingKind.FE_COLLEGE: "FE college",
+    SettingKind.POST16_SPECIALIST: "specialist post-16 institution",
+    SettingKind.FE_COLLEGE: "FE college",
 }
 
 
@@ -66,8 +70,10 @@ class Pick(BaseModel):
     need: Need | None = Field(default=None, description="Designated for this need")
     ncy: NcyField | None = Field(default=None, description="Its age range covers this NCY")
     rank: Literal["most_out_of_area", "largest", "smallest"] = Field(
-        default="most_out_of_area", description="most_out_of_area: nearest to most learners of `need` placed out of "
-                                                "area (any need when none is given)")
+        default="most_out_of_area",
+        description="most_out_of_area: nearest to most learners of `need` placed out of "
+        "area (any need when none is given)",
+    )
     every: bool = Field(default=False, description="Every matching setting instead of the first by rank")
 
     def describe(self) -> str:
@@ -190,9 +196,13 @@ def out_of_area_learners(instance: Instance, need: Need | None) -> list[Learner]
     from planner.sufficiency import is_out_of_area
 
     settings = instance.setting_by_id
-    return [learner for learner in instance.learners
-            if (need is None or learner.primary_need == need) and learner.current_setting_id in settings
-            and is_out_of_area(settings[learner.current_setting_id], instance)]
+    return [
+        learner
+        for learner in instance.learners
+        if (need is None or learner.primary_need == need)
+        and learner.current_setting_id in settings
+        and is_out_of_area(settings[learner.current_setting_id], instance)
+    ]
 
 
 def _nearest(items: Sequence[Any], point: Any, where: Any) -> Any:
@@ -205,8 +215,10 @@ def choose(instance: Instance, pick: Pick) -> list[Setting]:
     if not found:
         raise DoesNotFit(f"no {pick.describe()} in this council")
     if pick.rank == "most_out_of_area":
-        counts: Counter[str] = Counter(_nearest(found, learner.home, lambda s: s.location).id
-                                       for learner in out_of_area_learners(instance, pick.need))
+        counts: Counter[str] = Counter(
+            _nearest(found, learner.home, lambda s: s.location).id
+            for learner in out_of_area_learners(instance, pick.need)
+        )
         found.sort(key=lambda s: (-counts[s.id], -s.capacity, s.id))
     else:
         sign = -1 if pick.rank == "largest" else 1
@@ -225,8 +237,9 @@ def locality_most_in_need(instance: Instance, need: Need) -> Locality:
     localities = [loc for loc in instance.localities if loc.in_area]
     if not localities:
         raise DoesNotFit("no in-area locality in this council to open a setting in")
-    learners: Iterable[Learner] = out_of_area_learners(instance, need) or \
-        [lr for lr in instance.learners if lr.primary_need == need]
+    learners: Iterable[Learner] = out_of_area_learners(instance, need) or [
+        lr for lr in instance.learners if lr.primary_need == need
+    ]
     counts = Counter(_home_locality(learner, localities) for learner in learners)
     return min(localities, key=lambda loc: (-counts[loc.id], loc.id))
 
@@ -236,11 +249,19 @@ def _host(instance: Instance, locality: Locality, edit: OpenWhereNeeded) -> Sett
     school to the locality's centre when the locality has none."""
     from planner.sufficiency import is_out_of_area
 
-    hosts = [s for s in instance.settings if s.kind is SettingKind.MAINSTREAM and s.closes_year is None
-             and s.ncy_min <= edit.ncy_min and s.ncy_max >= edit.ncy_max and not is_out_of_area(s, instance)]
+    hosts = [
+        s
+        for s in instance.settings
+        if s.kind is SettingKind.MAINSTREAM
+        and s.closes_year is None
+        and s.ncy_min <= edit.ncy_min
+        and s.ncy_max >= edit.ncy_max
+        and not is_out_of_area(s, instance)
+    ]
     if not hosts:
-        raise DoesNotFit(f"no mainstream school taking NCY {edit.ncy_min}-{edit.ncy_max} to host a "
-                         f"{KIND_LABELS[edit.kind]}")
+        raise DoesNotFit(
+            f"no mainstream school taking NCY {edit.ncy_min}-{edit.ncy_max} to host a {KIND_LABELS[edit.kind]}"
+        )
     local = [s for s in hosts if s.locality_id == locality.id]
     if local:
         return min(local, key=lambda s: (-s.capacity, s.id))
@@ -255,15 +276,24 @@ def _amount(setting: Setting, places: int | None, percent: float | None) -> int:
     return places if places is not None else max(1, round(setting.capacity * (percent or 0.0) / 100))
 
 
-def _annex(setting: Setting, annex_id: str, ncy_from: int, year: int, places: int, capital: float
-           ) -> dict[str, Any]:
+def _annex(setting: Setting, annex_id: str, ncy_from: int, year: int, places: int, capital: float) -> dict[str, Any]:
     """Places at a setting for ages `ncy_from` up, as a setting it hosts (what_if's add_setting)."""
-    return {"op": "add_setting", "id": annex_id, "name": f"{setting.name} (NCY {ncy_from}+ places from {year})",
-            "kind": setting.kind.value, "designations": sorted(n.value for n in setting.designations),
-            "ncy_min": ncy_from, "ncy_max": max(ncy_from, setting.ncy_max), "places": places, "opens_year": year,
-            "capital_cost": capital, "cost_per_place": setting.cost_per_place or None,
-            "location": setting.location.model_dump(), "locality_id": setting.locality_id,
-            "host_setting_id": setting.id}
+    return {
+        "op": "add_setting",
+        "id": annex_id,
+        "name": f"{setting.name} (NCY {ncy_from}+ places from {year})",
+        "kind": setting.kind.value,
+        "designations": sorted(n.value for n in setting.designations),
+        "ncy_min": ncy_from,
+        "ncy_max": max(ncy_from, setting.ncy_max),
+        "places": places,
+        "opens_year": year,
+        "capital_cost": capital,
+        "cost_per_place": setting.cost_per_place or None,
+        "location": setting.location.model_dump(),
+        "locality_id": setting.locality_id,
+        "host_setting_id": setting.id,
+    }
 
 
 def _expand(instance: Instance, edit: ExpandChosen, taken: set[str]) -> list[dict[str, Any]]:
@@ -282,8 +312,15 @@ def _expand(instance: Instance, edit: ExpandChosen, taken: set[str]) -> list[dic
         plain_id = f"{setting.id}:exp{year}"
         if edit.ncy_from is None and plain_id not in taken:
             taken.add(plain_id)
-            edits.append({"op": "expand_places", "setting_id": setting.id, "places": places, "from_year": year,
-                          "capital_cost": capital})
+            edits.append(
+                {
+                    "op": "expand_places",
+                    "setting_id": setting.id,
+                    "places": places,
+                    "from_year": year,
+                    "capital_cost": capital,
+                }
+            )
             continue
         ncy_from = setting.ncy_min if edit.ncy_from is None else edit.ncy_from
         annex_id = f"{setting.id}:ncy{ncy_from}-{year}"
@@ -298,12 +335,23 @@ def _expand(instance: Instance, edit: ExpandChosen, taken: set[str]) -> list[dic
 def _open(instance: Instance, edit: OpenWhereNeeded) -> list[dict[str, Any]]:
     locality = locality_most_in_need(instance, edit.need)
     host = _host(instance, locality, edit) if edit.hosted else None
-    return [{"op": "add_setting", "id": edit.id, "name": edit.name.replace("{locality}", locality.name)[:200],
-             "kind": edit.kind.value, "designations": sorted(n.value for n in edit.designations),
-             "ncy_min": edit.ncy_min, "ncy_max": edit.ncy_max, "places": edit.places,
-             "opens_year": instance.base_year + edit.years_from_base, "capital_cost": edit.capital_cost,
-             "cost_per_place": edit.cost_per_place, "locality_id": host.locality_id if host else locality.id,
-             **({"host_setting_id": host.id, "location": host.location.model_dump()} if host else {})}]
+    return [
+        {
+            "op": "add_setting",
+            "id": edit.id,
+            "name": edit.name.replace("{locality}", locality.name)[:200],
+            "kind": edit.kind.value,
+            "designations": sorted(n.value for n in edit.designations),
+            "ncy_min": edit.ncy_min,
+            "ncy_max": edit.ncy_max,
+            "places": edit.places,
+            "opens_year": instance.base_year + edit.years_from_base,
+            "capital_cost": edit.capital_cost,
+            "cost_per_place": edit.cost_per_place,
+            "locality_id": host.locality_id if host else locality.id,
+            **({"host_setting_id": host.id, "location": host.location.model_dump()} if host else {}),
+        }
+    ]
 
 
 def resolve(instance: Instance, edit: FittingEdit, taken: set[str] | None = None) -> list[dict[str, Any]]:
@@ -315,12 +363,25 @@ def resolve(instance: Instance, edit: FittingEdit, taken: set[str] | None = None
     if isinstance(edit, OpenWhereNeeded):
         return _open(instance, edit)
     if isinstance(edit, ReduceChosen):
-        return [{"op": "reduce_places", "setting_id": s.id, "places": min(s.capacity, _amount(s, edit.places,
-                                                                                            edit.percent)),
-                 "from_year": year} for s in choose(instance, edit.pick)]
+        return [
+            {
+                "op": "reduce_places",
+                "setting_id": s.id,
+                "places": min(s.capacity, _amount(s, edit.places, edit.percent)),
+                "from_year": year,
+            }
+            for s in choose(instance, edit.pick)
+        ]
     if isinstance(edit, CloseChosen):
         return [{"op": "close_setting", "setting_id": s.id, "year": year} for s in choose(instance, edit.pick)]
-    return [{"op": "redesignate", "setting_id": s.id, "add": sorted(n.value for n in edit.add),
-             "remove": sorted(n.value for n in edit.remove - (edit.remove - s.designations)),
-             **({"ncy_min": edit.ncy_min} if edit.ncy_min is not None else {}),
-             **({"ncy_max": edit.ncy_max} if edit.ncy_max is not None else {})} for s in choose(instance, edit.pick)]
+    return [
+        {
+            "op": "redesignate",
+            "setting_id": s.id,
+            "add": sorted(n.value for n in edit.add),
+            "remove": sorted(n.value for n in edit.remove - (edit.remove - s.designations)),
+            **({"ncy_min": edit.ncy_min} if edit.ncy_min is not None else {}),
+            **({"ncy_max": edit.ncy_max} if edit.ncy_max is not None else {}),
+        }
+        for s in choose(instance, edit.pick)
+    ]

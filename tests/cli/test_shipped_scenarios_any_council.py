@@ -35,9 +35,9 @@ def _rows(text: str) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(text)))
 
 
-def test_shipped_scenarios_fit_and_run_on_a_real_shape_council(app: typer.Typer, runner: CliRunner, data_dir: Path,
-                                                                tmp_path: Path,
-                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_shipped_scenarios_fit_and_run_on_a_real_shape_council(
+    app: typer.Typer, runner: CliRunner, data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     url = f"sqlite:///{(data_dir / 'placeplan.db').resolve()}"
     zed = _import(app, runner, url)
@@ -66,7 +66,8 @@ def test_shipped_scenarios_fit_and_run_on_a_real_shape_council(app: typer.Typer,
     for r in rows:  # savings are the baseline's spend minus the scenario's, year by year
         if r["scenario"] == "phase2-special-expansion":
             assert float(r["savings_vs_baseline"]) == pytest.approx(
-                by_year[("baseline", r["academic_year"])] - float(r["total"]), abs=0.02)
+                by_year[("baseline", r["academic_year"])] - float(r["total"]), abs=0.02
+            )
 
     # The same council from a file gives the same figures; --stored by name too; only one source at a time.
     council_file = tmp_path / "zed.json"
@@ -81,21 +82,34 @@ def test_shipped_scenarios_fit_and_run_on_a_real_shape_council(app: typer.Typer,
     assert {r["scenario"] for r in _rows(written.read_text(encoding="utf-8"))} == {"baseline"}
 
     # A shipped scenario as the target of a sufficiency run: the autism school it opens (2027) has its places.
-    _ok(app, runner, "sufficiency", "--scenario", "phase2-special-expansion", "--years", "3", "--runs", "40",
-        "--out", str(tmp_path / "suff"))
+    _ok(
+        app,
+        runner,
+        "sufficiency",
+        "--scenario",
+        "phase2-special-expansion",
+        "--years",
+        "3",
+        "--runs",
+        "40",
+        "--out",
+        str(tmp_path / "suff"),
+    )
     spare = _rows((tmp_path / "suff" / "spare_places.csv").read_text(encoding="utf-8"))
     opened = {(r["academic_year"], r["capacity"]) for r in spare if r["setting_id"] == "NEW-ASD-SPECIAL"}
     assert opened == {("2027", "120")}
 
 
 def test_shipped_scenarios_are_refused_with_the_reason_where_they_do_not_fit(
-        app: typer.Typer, runner: CliRunner, data_dir: Path, tmp_path: Path) -> None:
+    app: typer.Typer, runner: CliRunner, data_dir: Path, tmp_path: Path
+) -> None:
     small = tmp_path / "small.json"  # a primary school, an ASD/SLD special school, an SEMH school: no PRU, no SPI
     small.write_text(build_small_instance().model_dump_json(), encoding="utf-8")
     listed = _ok(app, runner, "scenario", "list", "--file", str(small))
     assert "phase2-special-expansion: fits" in listed
-    assert "pru-restructure: does not fit: no pupil referral unit or AP in this council (edit 1, reduce_chosen)" \
-        in listed
+    assert (
+        "pru-restructure: does not fit: no pupil referral unit or AP in this council (edit 1, reduce_chosen)" in listed
+    )
     assert "post16-growth: does not fit: no specialist post-16 institution in this council" in listed
     refused = runner.invoke(app, ["scenario", "run", "pru-restructure", "--file", str(small)])
     assert refused.exit_code == 1

@@ -10,15 +10,36 @@ import pytest
 from planner.domain.models import Instance, Learner, Locality, Point, Setting
 from scenarios.what_if import ScenarioDoesNotFit, does_not_fit, materialise
 
-WEST, EAST, FAR = Point(easting=400000, northing=400000), Point(easting=420000, northing=400000), \
-    Point(easting=600000, northing=400000)
+WEST, EAST, FAR = (
+    Point(easting=400000, northing=400000),
+    Point(easting=420000, northing=400000),
+    Point(easting=600000, northing=400000),
+)
 
 
-def _school(sid: str, kind: str, at: Point, capacity: int, designations: tuple[str, ...] = (),
-            ncy: tuple[int, int] = (0, 14), locality: str | None = None, in_area: bool = True) -> Setting:
-    return Setting(id=sid, name=f"School {sid}", kind=kind, designations=frozenset(designations), ncy_min=ncy[0],
-                   ncy_max=ncy[1], capacity=capacity, cost_per_place=20000, location=at, locality_id=locality,
-                   in_area=in_area)
+def _school(
+    sid: str,
+    kind: str,
+    at: Point,
+    capacity: int,
+    designations: tuple[str, ...] = (),
+    ncy: tuple[int, int] = (0, 14),
+    locality: str | None = None,
+    in_area: bool = True,
+) -> Setting:
+    return Setting(
+        id=sid,
+        name=f"School {sid}",
+        kind=kind,
+        designations=frozenset(designations),
+        ncy_min=ncy[0],
+        ncy_max=ncy[1],
+        capacity=capacity,
+        cost_per_place=20000,
+        location=at,
+        locality_id=locality,
+        in_area=in_area,
+    )
 
 
 @pytest.fixture
@@ -33,11 +54,17 @@ def shire() -> Instance:
         _school("INDEP", "independent_special", FAR, 50, ("ASD",), in_area=False),
     )
     homes = [("L1", EAST, "E"), ("L2", EAST, "E"), ("L3", EAST, None), ("L4", WEST, "W")]
-    learners = tuple(Learner(id=lid, ncy=9, primary_need="ASD", home=home, locality_id=loc,
-                             current_setting_id="INDEP") for lid, home, loc in homes)
-    return Instance(name="Fitshire", base_year=2026, settings=settings, learners=learners,
-                    localities=(Locality(id="W", name="Westby", centroid=WEST),
-                                Locality(id="E", name="Eastby", centroid=EAST)))
+    learners = tuple(
+        Learner(id=lid, ncy=9, primary_need="ASD", home=home, locality_id=loc, current_setting_id="INDEP")
+        for lid, home, loc in homes
+    )
+    return Instance(
+        name="Fitshire",
+        base_year=2026,
+        settings=settings,
+        learners=learners,
+        localities=(Locality(id="W", name="Westby", centroid=WEST), Locality(id="E", name="Eastby", centroid=EAST)),
+    )
 
 
 def _expand(pick: dict[str, Any], **amount: Any) -> dict[str, Any]:
@@ -57,29 +84,48 @@ def test_the_school_nearest_most_learners_placed_out_of_area_is_expanded(shire: 
 def test_a_percentage_at_every_school_taking_an_age_as_places_for_those_ages(shire: Instance) -> None:
     edit = _expand({"kinds": ["special"], "ncy": 13, "every": True}, percent=10, ncy_from=12)
     result, _ = materialise(shire, [edit])
-    added = {s.id: (s.capacity, s.ncy_min, s.ncy_max, s.host_setting_id) for s in result.settings
-             if s.host_setting_id is not None}
+    added = {
+        s.id: (s.capacity, s.ncy_min, s.ncy_max, s.host_setting_id)
+        for s in result.settings
+        if s.host_setting_id is not None
+    }
     # 10% of 60 and of 40 places, for NCY 12 up to each school's top age (14).
     assert added == {"W-SP:ncy12-2028": (6, 12, 14, "W-SP"), "E-SP:ncy12-2028": (4, 12, 14, "E-SP")}
 
 
 def test_two_edits_choosing_the_same_school_add_two_annexes(shire: Instance) -> None:
-    both = [_expand({"kinds": ["special"], "need": "ASD"}, places=10),
-            _expand({"kinds": ["special"], "need": "SLD"}, places=5)]
+    both = [
+        _expand({"kinds": ["special"], "need": "ASD"}, places=10),
+        _expand({"kinds": ["special"], "need": "SLD"}, places=5),
+    ]
     result, _ = materialise(shire, both)
     assert result.setting_by_id["E-SP:exp2028"].capacity == 10
     assert result.setting_by_id["E-SP:ncy7-2028"].capacity == 5  # its whole age range, 7-14
 
 
 def test_a_new_setting_opens_where_most_learners_are_placed_out_of_area(shire: Instance) -> None:
-    unit = {"op": "open_where_needed", "id": "NEW-RP", "name": "{locality} Autism Base", "kind": "resourced_provision",
-            "need": "ASD", "designations": ["ASD"], "ncy_min": 0, "ncy_max": 6, "places": 8, "years_from_base": 1,
-            "hosted": True}
+    unit = {
+        "op": "open_where_needed",
+        "id": "NEW-RP",
+        "name": "{locality} Autism Base",
+        "kind": "resourced_provision",
+        "need": "ASD",
+        "designations": ["ASD"],
+        "ncy_min": 0,
+        "ncy_max": 6,
+        "places": 8,
+        "years_from_base": 1,
+        "hosted": True,
+    }
     result, _ = materialise(shire, [unit])
     new = result.setting_by_id["NEW-RP"]
     # L3 has no locality recorded: the nearest centroid (Eastby) counts it, so Eastby has 3 against Westby's 1.
-    assert (new.name, new.locality_id, new.host_setting_id, new.opens_year) == ("Eastby Autism Base", "E", "E-PRI",
-                                                                                2027)
+    assert (new.name, new.locality_id, new.host_setting_id, new.opens_year) == (
+        "Eastby Autism Base",
+        "E",
+        "E-PRI",
+        2027,
+    )
 
 
 def test_a_council_without_what_an_edit_chooses_is_refused_with_the_reason(shire: Instance) -> None:
@@ -87,10 +133,15 @@ def test_a_council_without_what_an_edit_chooses_is_refused_with_the_reason(shire
     with pytest.raises(ScenarioDoesNotFit) as caught:
         materialise(shire, [_expand({"kinds": ["special"]}, places=1), close])
     assert (caught.value.index, caught.value.field, caught.value.reason) == (
-        1, "pick", "no SEMH special school designated SEMH in this council")
-    assert does_not_fit(shire, [close]) == ("does not fit: no SEMH special school designated SEMH in this council "
-                                            "(edit 1, close_chosen)")
+        1,
+        "pick",
+        "no SEMH special school designated SEMH in this council",
+    )
+    assert does_not_fit(shire, [close]) == (
+        "does not fit: no SEMH special school designated SEMH in this council (edit 1, close_chosen)"
+    )
     assert does_not_fit(shire, [_expand({"kinds": ["special"]}, places=1)]) is None
     # The independent school is out of area: never chosen as the council's own.
     assert does_not_fit(shire, [_expand({"kinds": ["independent_special"]}, places=1)]) == (
-        "does not fit: no independent special school in this council (edit 1, expand_chosen)")
+        "does not fit: no independent special school in this council (edit 1, expand_chosen)"
+    )
