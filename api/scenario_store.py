@@ -231,12 +231,15 @@ def shipped_fit_reasons(session: Session, instance_id: int, only: str | None = N
 
 
 def shipped_entries(session: Session, instance_id: int) -> list[dict[str, Any]]:
-    """The shipped scenarios (scenarios/data) that fit this council (`shipped_fit_reasons`)."""
-    from scenarios.registry import get_scenario
+    """The shipped scenarios (scenarios/data) that fit this council (as `shipped_fit_reasons`), each with its edits
+    as resolved on the council's own settings and localities (`resolved_edits`)."""
+    from api import store
+    from scenarios.registry import get_scenario, shipped_fit, shipped_resolved
     from scenarios.spec import lineage
 
+    council = store.load_instance(session, instance_id)
     entries = []
-    for name, reason in shipped_fit_reasons(session, instance_id).items():
+    for name, reason in shipped_fit(council).items():
         if reason is not None:
             continue
         spec = get_scenario(name)
@@ -246,7 +249,7 @@ def shipped_entries(session: Session, instance_id: int) -> list[dict[str, Any]]:
             "description": spec.description.strip(), "edits": list(spec.edits), "base_instance_id": instance_id,
             "parent_scenario_id": None, "lineage": [m.name for m in chain], "version": shipped_version(name),
             "run_target": {"instance_id": instance_id, "parameters": {"scenario": name}},
-            "created_at": None, "created_by": None})
+            "resolved_edits": shipped_resolved(name, council), "created_at": None, "created_by": None})
     return entries
 
 

@@ -73,3 +73,12 @@ def shipped_run_input(kind: str, name: str, base: Instance, parameters: dict[str
 
     instance, overrides = materialise_shipped(name, base)
     return instance, run_parameters(kind, instance, overrides, parameters)
+
+
+def shipped_resolved(name: str, base: Instance) -> list[dict[str, Any]]:
+    """A shipped scenario's lineage-expanded edits as they apply to this council: those that fit any council
+    (scenarios.fitting) replaced by the ordinary edits they choose; ScenarioDoesNotFit when they cannot."""
+    from scenarios.what_if import parse_edits, resolve_fitting
+
+    return [edit.model_dump(mode="json", exclude_none=True)
+            for _, edit in resolve_fitting(base, parse_edits(shipped_edits(name)[0]))]

@@ -167,6 +167,13 @@ def test_the_shipped_scenarios_that_fit_are_listed_and_run_on_a_council_they_wer
     assert [(s["key"], s["source"], s["editable"]) for s in listed["items"]] == [
         ("baseline", "baseline", False), ("shipped:phase2-special-expansion", "shipped", False)]
     shipped = listed["items"][1]
+    # What its edits mean here: 100002 is the council's only ASD special school taking NCY 9 (and its largest SLD
+    # one, so the second expansion is an annex of its own); the Reception-Year 6 base goes in North Primary.
+    resolved = shipped["resolved_edits"]
+    assert resolved[0] == {"op": "expand_places", "setting_id": "100002", "places": 32, "from_year": 2028,
+                           "capital_cost": 2_400_000}
+    assert (resolved[1]["op"], resolved[1]["id"], resolved[1]["places"]) == ("add_setting", "100002:ncy0-2028", 24)
+    assert resolved[3]["host_setting_id"] == "100001" and shipped["edits"][0]["op"] == "expand_chosen"
     run = _run(service, **{**shipped["run_target"],
                            "parameters": {**FAST, **shipped["run_target"]["parameters"]}})
     assert run["scenario_name"] == "phase2-special-expansion" and run["result"]["scenario"]["name"] == shipped["name"]
