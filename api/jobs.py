@@ -297,7 +297,14 @@ def load_run_input(session: Session, run: RunRow) -> tuple[Instance, dict[str, A
         return instance, run_parameters(run.kind, instance, overrides, parameters)
     if run.instance_id is None:
         raise ValueError("the run's instance no longer exists")
-    return store.load_instance(session, run.instance_id), parameters
+    base = store.load_instance(session, run.instance_id)
+    shipped = parameters.get("scenario") if run.kind != "scenario" else None  # scenario runs materialise it
+    if shipped is None:
+        return base, parameters
+    # A shipped scenario as the target of another kind (expansion, sufficiency...): scenarios.registry.
+    from scenarios.registry import shipped_run_input
+
+    return shipped_run_input(run.kind, str(shipped), base, {k: v for k, v in parameters.items() if k != "scenario"})
 
 
 def execute_run(database: Engine | str, run_id: str, function_ref: RunFunctionRef, options: JobSettings) -> str:

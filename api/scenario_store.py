@@ -67,7 +67,7 @@ def run_snapshot(session: Session, run: RunRow) -> tuple[str | None, list[dict[s
         rows = lineage_rows(session, row)
         return row.name, stored_snapshot(rows)
     shipped = (run.parameters or {}).get("scenario")
-    if run.kind == "scenario" and isinstance(shipped, str):
+    if isinstance(shipped, str):  # a shipped scenario on the council's data (scenario, expansion, sufficiency...)
         try:
             return shipped, shipped_snapshot(shipped)
         except (KeyError, ValueError):
@@ -82,20 +82,38 @@ def run_snapshot(session: Session, run: RunRow) -> tuple[str | None, list[dict[s
 
 
 def stamp_run(session: Session, run: RunRow) -> None:
-    """Record on the run what it is of (called when it is queued and when it starts)."""
+    """Record on the run what it is of and the version of the council's data it reads (called when it is queued
+    and again when it starts, so the version is the one it read)."""
     run.scenario_name, run.scenario_lineage = run_snapshot(session, run)
+    council = session.get(InstanceRow, run.council_id) if run.council_id is not None else None
+    run.data_version = council.data_version if council is not None else None
+
+
+DATA_CHANGED = "the council's data (learners, settings) have changed since this run"
+
+
+def _data_versions(session: Session, runs: Sequence[RunRow]) -> dict[int, int]:
+    """The current data_version of each council the runs read (those that recorded one)."""
+    ids = {r.council_id for r in runs if r.data_version is not None and r.council_id is not None}
+    if not ids:
+        return {}
+    rows = session.exec(select(InstanceRow.id, InstanceRow.data_version).where(col(InstanceRow.id).in_(ids)))
+    return {int(i): int(v) for i, v in rows if i is not None}
 
 
 def stale_reasons(session: Session, runs: Iterable[RunRow]) -> dict[str, str | None]:
-    """Per run id: why its figures no longer describe its scenario (edited or deleted since), or None."""
+    """Per run id: why its figures no longer describe its scenario (edited or deleted since) or the council's data
+    (changed since: a baseline run too), or None. A scenario's change is named before the data's."""
     runs = list(runs)
     ids = {m["id"] for r in runs for m in (r.scenario_lineage or []) if m.get("source") == "stored"}
     current = {row.id: row for row in session.exec(select(ScenarioRow).where(col(ScenarioRow.id).in_(ids)))} \
         if ids else {}
     versions: dict[str, str | None] = {}
     reasons: dict[str, str | None] = {}
+    data = _data_versions(session, runs)
     for run in runs:
-        reasons[run.id] = None
+        now_data = data.get(run.council_id or 0)
+        reasons[run.id] = DATA_CHANGED if now_data is not None and now_data != run.data_version else None
         for member in run.scenario_lineage or []:
             if member.get("source") == "stored":
                 row = current.get(member["id"])
@@ -183,7 +201,7 @@ def council_edit_problem(chain: Sequence[Sequence[dict[str, Any]]], council: Cou
             problem = _edit_problem(edit, known, council)
             if problem is not None:
                 return CouncilEditProblem(member, index, *problem)
-            if edit.get("op") == "add_setting" and edit.get("id"):
+            if edit.get("op") in ("add_setting", "open_where_needed") and edit.get("id"):
                 known.add(str(edit["id"]))
             if edit.get("op") == "expand_places" and edit.get("setting_id"):
                 known.add(f"{edit['setting_id']}:exp{edit.get('from_year')}")  # the annex id what_if gives it
@@ -202,25 +220,36 @@ def baseline_entry(instance_id: int) -> dict[str, Any]:
             "version": 0, "run_target": {"instance_id": instance_id}, "created_at": None, "created_by": None}
 
 
+def shipped_fit_reasons(session: Session, instance_id: int, only: str | None = None) -> dict[str, str | None]:
+    """Per shipped scenario, None when it applies to this council's data, else why not ('does not fit: no SEMH
+    special school ...'): its edits are resolved against the council's own settings, localities and learners
+    (scenarios.fitting) and applied, as a run would. `only`: that scenario alone."""
+    from api import store
+    from scenarios.registry import shipped_fit
+
+    return shipped_fit(store.load_instance(session, instance_id), only)
+
+
 def shipped_entries(session: Session, instance_id: int) -> list[dict[str, Any]]:
-    """The shipped scenarios (scenarios/data) whose edits, with their parents', fit this council: every setting
-    and locality they name exists here (or is added by an earlier edit) and no year is before its base year."""
-    from scenarios.registry import get_scenario, scenario_names
+    """The shipped scenarios (scenarios/data) that fit this council (as `shipped_fit_reasons`), each with its edits
+    as resolved on the council's own settings and localities (`resolved_edits`)."""
+    from api import store
+    from scenarios.registry import get_scenario, shipped_fit, shipped_resolved
     from scenarios.spec import lineage
 
-    council = CouncilRecords.load(session, instance_id)
+    council = store.load_instance(session, instance_id)
     entries = []
-    for name in scenario_names():
+    for name, reason in shipped_fit(council).items():
+        if reason is not None:
+            continue
         spec = get_scenario(name)
         chain = lineage(spec, get_scenario)
-        if council_edit_problem([m.edits for m in chain], council) is not None:
-            continue
         entries.append({
             "id": None, "key": f"shipped:{name}", "source": "shipped", "editable": False, "name": name,
             "description": spec.description.strip(), "edits": list(spec.edits), "base_instance_id": instance_id,
             "parent_scenario_id": None, "lineage": [m.name for m in chain], "version": shipped_version(name),
             "run_target": {"instance_id": instance_id, "parameters": {"scenario": name}},
-            "created_at": None, "created_by": None})
+            "resolved_edits": shipped_resolved(name, council), "created_at": None, "created_by": None})
     return entries
 
 

@@ -371,6 +371,9 @@ class ScenarioPublic(ScenarioBase):
     updated_at: datetime | None = None
     problem: str | None = Field(default=None, description="Why it no longer fits the council's data as stored now "
                                 "(an edit names a setting or locality a later import removed); null when it fits")
+    resolved_edits: list[dict[str, Any]] | None = Field(
+        default=None, description="Shipped scenarios: their lineage's edits (parents' first) as resolved on this "
+                                  "council's settings and localities (docs/scenarios.md); null otherwise")
 
     model_config = _examples({**SCENARIO_EXAMPLE, "id": 3, "key": "3", "source": "stored", "editable": True,
                               "lineage": ["Expand Riverside by 20 from 2027"], "version": 1,

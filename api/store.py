@@ -461,6 +461,7 @@ def overwrite_instance(session: Session, instance_id: int, instance: Instance, s
     row.census_date = instance.census_date
     row.source = source
     row.meta = dict(instance.metadata)
+    row.data_version = (row.data_version or 1) + 1  # runs on the old data are now stale
     session.add(row)
     session.flush()
     _insert_records(session, instance_id, instance)
@@ -647,8 +648,17 @@ def _record_table(record: Setting | Learner) -> tuple[type[SQLModel], str, dict[
     return LearnerRow, "learner_id", _learner_row(record)
 
 
+def touch_data(session: Session, instance_id: int) -> None:
+    """Record that an instance's learners or settings changed: runs that read the old data are stale from now on
+    (api.scenario_store.stale_reasons). Every write to them calls this (overwrite_instance, the record writes and
+    deletes)."""
+    session.execute(update(InstanceRow).where(col(InstanceRow.id) == instance_id)
+                    .values(data_version=col(InstanceRow.data_version) + 1))
+
+
 def append_record(session: Session, instance_id: int, record: Setting | Learner) -> None:
     """Store one new setting or learner after the instance's existing ones (load order is kept)."""
+    touch_data(session, instance_id)
     table, _, row = _record_table(record)
     columns = table.__table__.c  # type: ignore[attr-defined]
     last = session.execute(select(func.max(columns.position)).where(columns.instance_id == instance_id)).scalar()
@@ -668,6 +678,7 @@ def update_record(session: Session, instance_id: int, record: Setting | Learner,
     before = _record_table(previous)[2] if previous is not None else {}
     values = {k: v for k, v in row.items() if k != id_column and (k not in before or before[k] != v)}
     if not values:
-        return
+        return  # nothing changed: runs on this data stay current
+    touch_data(session, instance_id)
     session.execute(update(table.__table__).where(columns.instance_id == instance_id,  # type: ignore[attr-defined]
                                                   columns[id_column] == row[id_column]).values(**values))

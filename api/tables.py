@@ -109,6 +109,9 @@ class InstanceRow(SQLModel, table=True):
     meta: dict[str, Any] = Field(default_factory=dict, sa_column=Column("metadata", JSON, nullable=False),
                                  description="Instance.metadata (provenance); the column is named metadata")
     created_at: datetime = Field(default_factory=utc_now, sa_column=_timestamp())
+    # Raised by every change to the instance's learners or settings (store.touch_data); a run records the version it
+    # read, so its figures are shown stale once the data change (migration 0007_data_version).
+    data_version: int = Field(default=1, sa_column=Column(Integer, nullable=False, server_default="1"))
 
 
 class LocalityRow(SQLModel, table=True):
@@ -368,6 +371,8 @@ class RunRow(SQLModel, table=True):
     # The service process (api.service_tables.ServiceRunnerRow) that queued the run and executes it: when that
     # process is gone, the run is marked interrupted (api.runners); NULL for runs queued before 0006.
     runner_id: str | None = Field(default=None, sa_column=Column(String(32), nullable=True))
+    # The council's data_version when the run read it (api.scenario_store.stamp_run); stale once it has changed.
+    data_version: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
 
 
 # The records of an instance (what load_instance reads back), in insertion order.

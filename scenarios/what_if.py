@@ -23,6 +23,17 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError,
 
 from planner.domain.codes import DEFAULT_COST_PER_PLACE, NCY_MAX, NCY_MIN, Need, Phase, SettingKind, SettingStatus
 from planner.domain.models import MAX_COST_PER_PLACE, MAX_PLACES, Instance, InstanceIntegrityError, Point, Setting
+from scenarios.fitting import (
+    FITTING_OPS,
+    CloseChosen,
+    DoesNotFit,
+    ExpandChosen,
+    FittingEdit,
+    OpenWhereNeeded,
+    RedesignateChosen,
+    ReduceChosen,
+    resolve,
+)
 
 Year = Annotated[int, Field(ge=2000, le=2100, description="Academic year (2027 = 2027/28)")]
 NcyField = Annotated[int, Field(ge=NCY_MIN, le=NCY_MAX)]
@@ -39,6 +50,14 @@ class ScenarioEditError(ValueError):
         self.op = op
         label = f"edit {index}" + (f" ({op})" if op else "")
         super().__init__(f"{label}: {field}: {message}")
+
+
+class ScenarioDoesNotFit(ScenarioEditError):
+    """An edit that fits any council (scenarios.fitting) found nothing to choose here: `reason` says what is missing."""
+
+    def __init__(self, index: int, op: str, reason: str) -> None:
+        self.reason = reason
+        super().__init__(index, "pick", f"does not fit: {reason}", op=op)
 
 
 class _Edit(BaseModel):
@@ -187,12 +206,13 @@ class ChangeCosts(_Edit):
 
 Edit = Annotated[
     AddSetting | ExpandPlaces | ReducePlaces | Redesignate | CloseSetting | ChangeRates | ShiftPlacements
-    | ChangeJourneyLimits | ChangeCosts,
+    | ChangeJourneyLimits | ChangeCosts | ExpandChosen | ReduceChosen | CloseChosen | RedesignateChosen
+    | OpenWhereNeeded,
     Field(discriminator="op"),
 ]
 EDIT_ADAPTER: TypeAdapter[Edit] = TypeAdapter(Edit)
 EDIT_OPS = ("add_setting", "expand_places", "reduce_places", "redesignate", "close_setting", "change_rates",
-            "shift_placements", "change_journey_limits", "change_costs")
+            "shift_placements", "change_journey_limits", "change_costs", *FITTING_OPS)
 
 
 def parse_edit(index: int, raw: Any) -> Edit:
@@ -218,6 +238,34 @@ def parse_edit(index: int, raw: Any) -> Edit:
 
 def parse_edits(raw_edits: Sequence[Any]) -> list[Edit]:
     return [parse_edit(i, raw) for i, raw in enumerate(raw_edits)]
+
+
+def resolve_fitting(base: Instance, parsed: Sequence[Edit]) -> list[tuple[int, Edit]]:
+    """Each edit with its index, edits that fit any council (scenarios.fitting) replaced by the ordinary edits they
+    stand for on `base`; a council they do not fit is a ScenarioEditError on `pick` saying why."""
+    steps: list[tuple[int, Edit]] = []
+    taken: set[str] = set()
+    for index, edit in enumerate(parsed):
+        if not isinstance(edit, FittingEdit):
+            steps.append((index, edit))
+            continue
+        try:
+            steps.extend((index, parse_edit(index, raw)) for raw in resolve(base, edit, taken))
+        except DoesNotFit as error:
+            raise ScenarioDoesNotFit(index, edit.op, error.reason) from None
+    return steps
+
+
+def does_not_fit(base: Instance, edits: Sequence[Any]) -> str | None:
+    """Why a scenario's edits cannot apply to this council ('does not fit: no pupil referral unit or AP in this
+    council (edit 1, reduce_chosen)'), or None when they apply (every edit resolved and applied)."""
+    try:
+        materialise(base, edits)
+    except ScenarioDoesNotFit as error:
+        return f"does not fit: {error.reason} (edit {error.index + 1}, {error.op})"
+    except ScenarioEditError as error:
+        return f"does not fit: {error}"
+    return None
 
 
 def _setting(instance: Instance, settings: dict[str, Setting], index: int, op: str, setting_id: str) -> Setting:
@@ -251,6 +299,7 @@ def materialise(base: Instance, edits: Sequence[Any]) -> tuple[Instance, dict[st
     `journey_limits` {phase: minutes}; and `cost_changes` (a log of the cost edits, already applied to the settings).
     """
     parsed = [parse_edit(i, raw) for i, raw in enumerate(edits)]
+    steps = resolve_fitting(base, parsed)
     settings: dict[str, Setting] = {s.id: s for s in base.settings}
     capital: list[dict[str, Any]] = list(base.metadata.get("scenario_capital", []))
     overrides: dict[str, Any] = {}
@@ -260,7 +309,7 @@ def materialise(base: Instance, edits: Sequence[Any]) -> tuple[Instance, dict[st
         if year < first_year:
             raise ScenarioEditError(index, field, f"{year} is before the base year {first_year}", op=op)
 
-    for index, edit in enumerate(parsed):
+    for index, edit in steps:
         op = edit.op
         if isinstance(edit, AddSetting):
             new_id = _new_id(settings, index, op, edit.id)

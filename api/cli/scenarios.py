@@ -16,6 +16,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from api.cli.common import solver_bar
@@ -178,19 +179,45 @@ def _print_money(money: dict[str, Any], console: Console) -> None:
     console.print(table)
 
 
+def _cost_assumptions(path: Path | None) -> dict[str, Any]:
+    """Cost assumption overrides from a JSON/YAML file (planner.costs), or none."""
+    if path is None:
+        return {}
+    import yaml
+
+    loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    if not isinstance(loaded, dict):
+        raise ValueError(f"{path.name}: expected a mapping of cost assumptions")
+    return loaded
+
+
 def register(app: typer.Typer, bench: typer.Typer) -> None:
     scenario = typer.Typer(help="What-if scenarios: run, compare and optimise expansion programmes.",
                            no_args_is_help=True)
     app.add_typer(scenario, name="scenario")
 
     @scenario.command("list")
-    def list_scenarios() -> None:
-        """List the shipped scenarios."""
-        from scenarios.registry import get_scenario, scenario_names
+    def list_scenarios(
+        stored: StoredOption = None,
+        file: FileOption = None,
+        preset: PresetOption = None,
+        seed: SeedOption = None,
+    ) -> None:
+        """List the shipped scenarios; with --stored/--file/--preset, whether each fits that council and why not."""
+        from scenarios.registry import get_scenario, scenario_names, shipped_fit
 
-        for name in scenario_names():
-            spec = get_scenario(name)
-            console.print(f"[bold]{name}[/bold] (parent: {spec.parent or '-'}): {spec.description.strip()}")
+        choice = DataChoice(stored, file, preset, seed)
+        given = any(value is not None for value in (stored, file, preset, seed))
+
+        def body() -> None:
+            reasons = shipped_fit(choice.base()) if given else {}
+            for name in scenario_names():
+                spec = get_scenario(name)
+                fit = "" if not given else ": fits" if reasons[name] is None else f": {escape(str(reasons[name]))}"
+                console.print(f"[bold]{name}[/bold]{fit} (parent: {spec.parent or '-'}): {spec.description.strip()}",
+                              highlight=False)
+
+        _guard(body)
 
     @scenario.command("run")
     def run(
@@ -273,41 +300,41 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
     @scenario.command("costs")
     def costs(
         names: Annotated[list[str], typer.Argument(help="Scenarios to cost ('baseline' first: savings against it)")],
-        preset: Annotated[str | None, typer.Option(help="Override the base preset (demo|county)")] = None,
-        seed: Annotated[int | None, typer.Option(help="Override the base seed")] = None,
-        stored: Annotated[str | None, typer.Option(help="Run on this stored council instead of a preset")] = None,
+        stored: StoredOption = None,
+        file: FileOption = None,
+        preset: PresetOption = None,
+        seed: SeedOption = None,
         assumptions: Annotated[Path | None, typer.Option(
             help="Cost assumptions (JSON/YAML: place_costs, setting_costs, transport_bands, unmet_cost_by_need, "
                  "inflation...)")] = None,
-        csv_path: Annotated[Path | None, typer.Option("--csv", help="Write spend per scenario and year as CSV")] = None,
+        csv_path: Annotated[str | None, typer.Option(
+            "--csv", metavar="PATH|-", help="Write spend per scenario and year as CSV to PATH; '-' writes it to "
+                                            "stdout instead of the table")] = None,
         xlsx_path: Annotated[Path | None, typer.Option("--xlsx", help="Write summary, by year, assumptions")] = None,
         chart: Annotated[Path | None, typer.Option(help="Write the spend and payback chart (.png or .svg)")] = None,
         output: Annotated[Path | None, typer.Option("--json", help="Write the money views as JSON")] = None,
     ) -> None:
         """High-needs spend over the horizon per scenario: capital, placements, transport, unmet need, savings
-        against the baseline and payback year."""
+        against the baseline and payback year. On the newest stored council unless --stored/--file/--preset."""
         from planner.io.money_export import money_chart, money_csv, money_xlsx
         from scenarios.runner import compare_money
 
-        choice = DataChoice(stored, None, preset, seed)
+        choice = DataChoice(stored, file, preset, seed)
 
         def body() -> None:
-            overrides: dict[str, Any] = {}
-            if assumptions is not None:
-                import yaml
-
-                loaded = yaml.safe_load(assumptions.read_text(encoding="utf-8")) or {}
-                if not isinstance(loaded, dict):
-                    raise ValueError(f"{assumptions.name}: expected a mapping of cost assumptions")
-                overrides = loaded
+            overrides = _cost_assumptions(assumptions)
+            choice.base()
             runs = {}
             with solver_bar("costing") as progress:
                 for name in names:
                     runs[name] = _run_named(name, choice, progress, {"costs": overrides})
             money = compare_money(runs)
-            _print_money(money, console)
-            if csv_path:
-                csv_path.write_text(money_csv(money["views"]), encoding="utf-8")
+            if csv_path == "-":
+                typer.echo(money_csv(money["views"]), nl=False)
+            else:
+                _print_money(money, console)
+            if csv_path and csv_path != "-":
+                Path(csv_path).write_text(money_csv(money["views"]), encoding="utf-8")
             if xlsx_path:
                 xlsx_path.write_bytes(money_xlsx(money["views"]))
             if chart:
@@ -345,6 +372,9 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
             help="Share of a new setting's places usable in its 1st, 2nd... year, e.g. 0.5,0.75")] = None,
         ramp_expansion: Annotated[str | None, typer.Option(
             help="Share of an expansion's places usable in its 1st, 2nd... year, e.g. 0.75")] = None,
+        scenario: Annotated[str | None, typer.Option(
+            help="Optimise on a shipped scenario on this council (placeplan scenario list) instead of its data as "
+                 "it is")] = None,
     ) -> None:
         """Choose which expansion projects to fund, how big and when, within capital budgets."""
         from planner.expansion.programme import run_expansion
@@ -366,6 +396,10 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
                      for key, text in (("new", ramp_new), ("expansion", ramp_expansion)) if text is not None}
             if ramps:
                 parameters["ramp_up"] = ramps
+            if scenario is not None:  # its edits applied, its demand levers and journey limits in the parameters
+                from scenarios.registry import shipped_run_input
+
+                instance, parameters = shipped_run_input("expansion", scenario, instance, parameters)
             if projects is not None:
                 from planner.expansion.candidates_csv import read_candidates_csv
 

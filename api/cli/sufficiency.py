@@ -98,7 +98,7 @@ def forecast_command(preset: str | None, instance_file: Path | None, years: int,
 
 def sufficiency_command(preset: str | None, instance_file: Path | None, years: int, runs: int, seed: int,
                         quantile: float, out: Path, stored: str | None = None, *, legacy_file: Path | None = None,
-                        csv_target: str | None = None) -> None:
+                        csv_target: str | None = None, scenario: str | None = None) -> None:
     from planner.forecast.simulation import forecast
     from planner.io.charts import sufficiency_heatmap
     from planner.io.sufficiency_export import rows_to_csv, scap_rows, scap_workbook, sufficiency_workbook
@@ -110,6 +110,10 @@ def sufficiency_command(preset: str | None, instance_file: Path | None, years: i
         announce_forecast(instance, runs, years, ", then the sufficiency flow and the workbook (seconds more)")
         params: dict[str, Any] = {"quantile": quantile,
                                   "forecast": {"horizon_years": years, "runs": runs, "seed": seed}}
+        if scenario is not None:  # a shipped scenario on this council (its demand levers and journey limits too)
+            from scenarios.registry import shipped_run_input
+
+            instance, params = shipped_run_input("sufficiency", scenario, instance, params)
         projection = _with_bar("forecast", lambda p: forecast(instance, params["forecast"], p))
         result = _with_bar("sufficiency", lambda p: assess_sufficiency(instance, projection, params, p))
         out.mkdir(parents=True, exist_ok=True)
@@ -121,9 +125,10 @@ def sufficiency_command(preset: str | None, instance_file: Path | None, years: i
         names = {loc.id: loc.name for loc in instance.localities}
         for fmt in ("png", "svg"):
             (out / f"sufficiency_heatmap.{fmt}").write_bytes(sufficiency_heatmap(result, names, fmt))
-    except ValueError as error:
-        raise _fail(console, str(error)) from None
-    table = Table(title=f"{instance.name}: specialist and AP sufficiency (demand at quantile {quantile})")
+    except (ValueError, KeyError) as error:
+        raise _fail(console, str(error.args[0] if isinstance(error, KeyError) else error)) from None
+    label = f"{instance.name} ({scenario})" if scenario else instance.name
+    table = Table(title=f"{label}: specialist and AP sufficiency (demand at quantile {quantile})")
     for column in ("year", "demand", "placed in area", "short of capacity", "out of reach", "out of area",
                    "cost GBP m"):
         table.add_column(column, justify="right")
@@ -216,10 +221,12 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         seed: int = typer.Option(2026, help="Random seed"),
         quantile: float = typer.Option(0.5, min=0.0, max=1.0, help="Forecast quantile used as demand"),
         out: Path = typer.Option(Path("out/sufficiency"), help="Folder for the workbook, CSVs and heatmap"),
+        scenario: str | None = typer.Option(None, help="Assess a shipped scenario on this council (placeplan "
+                                                       "scenario list) instead of its data as it is"),
     ) -> None:
         """Allocate forecast specialist demand to places year by year; writes the workbook, SCAP and heatmap."""
         sufficiency_command(preset, file, years, runs, seed, quantile, out, stored, legacy_file=legacy_file,
-                            csv_target=csv_target)
+                            csv_target=csv_target, scenario=scenario)
 
     @bench.command("sufficiency")
     def bench_sufficiency(

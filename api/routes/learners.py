@@ -161,6 +161,7 @@ def delete_learner(instance_id: InstanceId, learner_id: RecordId, session: Sessi
         instance_base_year(session, instance_id)  # 404 for the instance first
         raise ProblemError(404, "Not Found", f"no learner {learner_id!r} in instance {instance_id}")
     delete_learner_record(session, instance_id, learner_id, row.sibling_group)  # this record's rules only
+    store.touch_data(session, instance_id)  # runs on the old data are stale from now on
     record_audit(session, principal, request, action="delete", resource_type="learner", resource_id=learner_id,
                  instance_id=str(instance_id))
     session.commit()

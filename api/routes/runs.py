@@ -19,7 +19,7 @@ from api.jobs import JobRunner, is_finished, load_run_for, scenario_edits_with_l
 from api.minimise import minimise_result
 from api.problems import ProblemError
 from api.routes._common import MAX_DB_INT, Limit, Offset, instance_row, json_response, set_total
-from api.scenario_store import stale_reasons, stamp_run
+from api.scenario_store import shipped_fit_reasons, stale_reasons, stamp_run
 from api.schemas import Page, RunCreate, RunPublic, RunSummary
 from api.scoping import check_can_change, council_of_run, scenario_for
 from api.tables import RunRow, RunStatus
@@ -68,6 +68,7 @@ def create_run(body: RunCreate, session: SessionDep, principal: CurrentPrincipal
         council_id = body.instance_id
         role = _check_kind_role(jobs, principal, body.kind, council_id)
         instance_row(session, body.instance_id)
+        _check_shipped_fits(session, body.instance_id, body.parameters.get("scenario"))
     else:
         assert body.scenario_id is not None
         scenario = scenario_for(session, principal, body.scenario_id, jobs.roles_for(body.kind))
@@ -84,6 +85,23 @@ def create_run(body: RunCreate, session: SessionDep, principal: CurrentPrincipal
                  parameters=body.parameters, created_by=principal.user_name, council_id=council_id,
                  owner_user_id=principal.user_id, owner_role=role.value)
     return _queue(session, jobs, run, principal, request, response, "create")
+
+
+def _check_shipped_fits(session: Session, instance_id: int, name: Any) -> None:
+    """422 when a run names a shipped scenario that does not exist or does not fit the council (the reason from
+    scenarios.fitting: 'does not fit: no SEMH special school ...'), before anything is queued."""
+    if name is None:
+        return
+    from scenarios.registry import scenario_names
+
+    where = [{"loc": ["body", "parameters", "scenario"], "type": "value_error"}]
+    if not isinstance(name, str) or name not in scenario_names():
+        detail = f"unknown scenario {name!r}: expected one of {', '.join(scenario_names())}"
+        raise ProblemError(422, "Unknown scenario", detail, errors=[{**where[0], "msg": detail}])
+    reason = shipped_fit_reasons(session, instance_id, only=name)[name]
+    if reason is not None:
+        raise ProblemError(422, "Scenario does not fit", f"scenario {name!r} {reason}",
+                           type_slug="scenario-does-not-fit", errors=[{**where[0], "msg": reason}])
 
 
 @router.get("/runs", response_model=Page[RunSummary], **allow(*ANY_ROLE))

@@ -93,6 +93,8 @@ def _check_council(session: Session, base_instance_id: int, chain: list[Scenario
     council = CouncilRecords.load(session, base_instance_id)
     problem = council_edit_problem([r.edits or [] for r in chain] + [edits], council)
     if problem is None:
+        if subject is None:
+            _check_fitting(session, base_instance_id, edits)
         return
     message = f"edit {problem.index + 1}: {problem.message}"
     if problem.member < len(chain):
@@ -101,6 +103,27 @@ def _check_council(session: Session, base_instance_id: int, chain: list[Scenario
         message = f"scenario {subject!r} (which builds on this one) would break: {message}"
     index = problem.index if problem.member == len(chain) and subject is None else 0
     raise _edit_error(index, problem.field, message)
+
+
+def _check_fitting(session: Session, base_instance_id: int, edits: list[dict[str, Any]]) -> None:
+    """The scenario's own edits that choose the council's settings (scenarios.fitting) find something to choose."""
+    from scenarios.fitting import FITTING_OPS, DoesNotFit, FittingEdit, resolve
+    from scenarios.what_if import parse_edit
+
+    chosen = [(i, e) for i, e in enumerate(edits) if e.get("op") in FITTING_OPS]
+    if not chosen:
+        return
+    from api import store
+
+    instance = store.load_instance(session, base_instance_id)
+    for index, raw in chosen:
+        edit = parse_edit(index, raw)
+        if not isinstance(edit, FittingEdit):
+            continue
+        try:
+            resolve(instance, edit)
+        except DoesNotFit as error:
+            raise _edit_error(index, "pick", f"edit {index + 1} ({edit.op}): does not fit: {error.reason}") from None
 
 
 def _check_descendants(session: Session, row: ScenarioRow, edits: list[dict[str, Any]]) -> None:

@@ -171,6 +171,7 @@ def delete_setting(instance_id: InstanceId, setting_id: RecordId, session: Sessi
     except ProblemError as problem:
         raise ProblemError(409, "Conflict", f"setting {setting_id!r} is still referred to: {problem.detail}",
                            errors=problem.errors) from None
+    store.touch_data(session, instance_id)  # runs on the old data are stale from now on
     session.execute(delete(SettingRow).where(col(SettingRow.instance_id) == instance_id,
                                              col(SettingRow.setting_id) == setting_id))
     record_audit(session, principal, request, action="delete", resource_type="setting", resource_id=setting_id,

@@ -124,24 +124,20 @@ def test_reserved_names_are_refused(service: Service) -> None:
         assert refused.status_code == 409 and "taken by the baseline or a shipped scenario" in refused.json()["detail"]
 
 
-def _phase2_council(service: Service) -> int:
-    """The small council plus the settings and locality phase 2 names (not those pru-restructure or post16-growth
-    name), stored as a second council."""
+def _second_council(service: Service, settings: tuple[Any, ...]) -> int:
+    """The small council with these settings instead, stored as a second council the service's users belong to."""
     from sqlmodel import Session, col, select
 
     from api import store
     from api.auth import grant_membership
     from api.service_tables import UserRow
-    from planner.domain.models import Locality, Setting
     from tests.api.conftest import build_small_instance
 
     small = build_small_instance()
-    template = small.setting_by_id["100002"]
-    extra = [Setting.model_validate({**template.model_dump(), "id": sid, "name": f"Setting {sid}"})
-             for sid in ("930002", "930004", "910052")]
-    grey = Locality(id="NV-GREY", name="Greythwaite", centroid=small.localities[0].centroid)
-    council = small.replace(name="Phase 2 shire", settings=(*small.settings, *extra),
-                            localities=(*small.localities, grey))
+    known = {s.id for s in settings}
+    council = small.replace(name="Second shire", settings=settings, learners=tuple(
+        lr.model_copy(update={"requested_setting_ids": tuple(x for x in lr.requested_setting_ids if x in known)})
+        for lr in small.learners))
     with Session(service.engine) as session:
         instance_id = store.save_instance(session, council, "test")
         # The service's users are members of the first council only (api.scoping): give them this one too.
@@ -151,23 +147,65 @@ def _phase2_council(service: Service) -> int:
     return int(instance_id)
 
 
-def test_the_baseline_and_the_shipped_scenarios_that_fit_are_listed_and_run(service: Service) -> None:
-    council = _phase2_council(service)
+def _with_a_pru(service: Service) -> int:
+    """The small council plus a pupil referral unit for ages 5-16 (NCY 1-11), without its SEMH special school."""
+    from planner.domain.models import Setting
+    from tests.api.conftest import build_small_instance
+
+    small = build_small_instance()
+    pru = Setting.model_validate({**small.setting_by_id["100003"].model_dump(), "id": "100004", "name": "Vale PRU",
+                                  "kind": "pru_ap", "designations": frozenset(), "ncy_min": 1, "ncy_max": 11})
+    return _second_council(service, tuple(s for s in small.settings if s.id != "100003") + (pru,))
+
+
+def test_the_shipped_scenarios_that_fit_are_listed_and_run_on_a_council_they_were_not_written_for(
+        service: Service) -> None:
+    # The small council (a mainstream primary, an ASD/SLD special school, an SEMH school; no PRU, no specialist
+    # post-16 institution): phase 2 fits it (its edits choose the council's own settings), the others do not.
     listed = service.call("GET", f"{V1}/scenarios", "commissioner",
-                          params={"base_instance_id": council, "catalogue": "true"}).json()
+                          params={"base_instance_id": service.instance_id, "catalogue": "true"}).json()
     assert [(s["key"], s["source"], s["editable"]) for s in listed["items"]] == [
         ("baseline", "baseline", False), ("shipped:phase2-special-expansion", "shipped", False)]
-    small = service.call("GET", f"{V1}/scenarios", "commissioner",
-                         params={"base_instance_id": service.instance_id, "catalogue": "true"}).json()
-    assert [s["key"] for s in small["items"]] == ["baseline"]  # no shipped scenario names its settings
     shipped = listed["items"][1]
+    # What its edits mean here: 100002 is the council's only ASD special school taking NCY 9 (and its largest SLD
+    # one, so the second expansion is an annex of its own); the Reception-Year 6 base goes in North Primary.
+    resolved = shipped["resolved_edits"]
+    assert resolved[0] == {"op": "expand_places", "setting_id": "100002", "places": 32, "from_year": 2028,
+                           "capital_cost": 2_400_000}
+    assert (resolved[1]["op"], resolved[1]["id"], resolved[1]["places"]) == ("add_setting", "100002:ncy0-2028", 24)
+    assert resolved[3]["host_setting_id"] == "100001" and shipped["edits"][0]["op"] == "expand_chosen"
     run = _run(service, **{**shipped["run_target"],
                            "parameters": {**FAST, **shipped["run_target"]["parameters"]}})
     assert run["scenario_name"] == "phase2-special-expansion" and run["result"]["scenario"]["name"] == shipped["name"]
     assert [m["source"] for m in run["scenario_lineage"]] == ["shipped"] and run["stale"] is False
-    assert run["result"]["totals"]["capital_spent"] > 0  # its edits were applied
+    # 32 places at 100002 (the only ASD special school) and 24 more there as the largest SLD one from 2028, and the
+    # autism school opening in 2029 (its GBP 14m spent the year before, 2028); the resourced provision opening in 2027
+    # is paid for in the base year (scenarios.what_if: capital is spent the year before opening).
+    assert run["result"]["totals"]["capital_spent"] == 32 * 75_000 + 24 * 87_500 + 14_000_000
+    assert run["result"]["totals"]["capital_spent_before_first_year"] == 600_000
     baseline = _run(service, **listed["items"][0]["run_target"])
     assert baseline["scenario_name"] == "baseline" and baseline["result"]["totals"]["capital_spent"] == 0
+
+
+def test_a_shipped_scenario_that_does_not_fit_is_refused_with_the_reason(service: Service) -> None:
+    council = _with_a_pru(service)  # before the first call: a principal's councils are cached (api.auth)
+    refused = service.call("POST", f"{V1}/runs", "planner", json={
+        "kind": "scenario", "instance_id": service.instance_id, "parameters": {**FAST, "scenario": "pru-restructure"}})
+    assert refused.status_code == 422
+    assert refused.json()["detail"] == ("scenario 'pru-restructure' does not fit: no pupil referral unit or AP in "
+                                        "this council (edit 1, reduce_chosen)")
+    listed = service.call("GET", f"{V1}/scenarios", "planner",
+                          params={"base_instance_id": council, "catalogue": "true"}).json()["items"]
+    assert "shipped:pru-restructure" not in [s["key"] for s in listed]
+    no_semh = service.call("POST", f"{V1}/runs", "planner", json={
+        "kind": "sufficiency", "instance_id": council, "parameters": {"scenario": "pru-restructure"}})
+    assert no_semh.status_code == 422, no_semh.text
+    assert no_semh.json()["detail"] == ("scenario 'pru-restructure' does not fit: no SEMH special school designated "
+                                        "SEMH taking NCY 3 in this council (edit 4, redesignate_chosen)")
+    unknown = service.call("POST", f"{V1}/runs", "planner", json={
+        "kind": "expansion", "instance_id": council, "parameters": {"scenario": "phase9"}})
+    assert unknown.status_code == 422, unknown.text
+    assert unknown.json()["detail"].startswith("unknown scenario 'phase9'")
 
 
 def test_a_run_given_its_own_edits_is_not_labelled_baseline(service: Service) -> None:
@@ -194,3 +232,70 @@ def test_a_scenario_the_councils_new_data_no_longer_fits_says_why(service: Servi
                           params={"base_instance_id": service.instance_id}).json()["items"]
     assert [s["problem"] for s in listed] == [
         "scenario 'Vale SEMH annex', edit 1: setting '100003' does not exist in this council"]
+
+
+def test_baseline_runs_go_stale_when_the_councils_data_change(service: Service) -> None:
+    changed = "the council's data (learners, settings) have changed since this run"
+    baseline = _run(service, instance_id=service.instance_id)
+    scenario_run = _run(service, scenario_id=_scenario(service, "Riverside annex", [EXPAND]))
+    assert baseline["stale"] is False and scenario_run["stale"] is False
+    # A change to a setting (admin) makes every run on the old data stale, the baseline's first of all.
+    patched = service.call("PATCH", f"{V1}/instances/{service.instance_id}/settings/100002", "admin",
+                           json={"capacity": 90})
+    assert patched.status_code == 200, patched.text
+    again = service.call("GET", f"{V1}/runs/{baseline['id']}", "planner").json()
+    assert (again["stale"], again["stale_reason"]) == (True, changed)
+    assert service.call("GET", f"{V1}/runs/{scenario_run['id']}", "planner").json()["stale_reason"] == changed
+    fresh = _run(service, instance_id=service.instance_id)
+    assert fresh["stale"] is False
+    # So does a learner's removal (officer); the list shows the same reasons as the single reads.
+    removed = service.call("DELETE", f"{V1}/instances/{service.instance_id}/learners/L-4", "officer")
+    assert removed.status_code == 204, removed.text
+    listed = service.call("GET", f"{V1}/runs", "planner", params={"scenario_name": "baseline"}).json()["items"]
+    assert {r["id"]: r["stale_reason"] for r in listed} == {baseline["id"]: changed, fresh["id"]: changed}
+
+
+def test_a_shipped_scenario_is_the_target_of_sufficiency_and_expansion_runs(service: Service) -> None:
+    from sqlmodel import Session
+
+    from api.jobs import load_run_input
+    from api.tables import RunRow
+
+    shipped = {"scenario": "phase2-special-expansion"}
+    queued = service.call("POST", f"{V1}/runs", "planner", json={
+        "kind": "sufficiency", "instance_id": service.instance_id,
+        "parameters": {**shipped, "forecast": {"runs": 20, "horizon_years": 3}}})
+    assert queued.status_code == 202, queued.text
+    sufficiency = service.wait_for(queued.json()["id"])
+    assert sufficiency["status"] == "succeeded", sufficiency
+    assert sufficiency["scenario_name"] == "phase2-special-expansion"
+    assert [m["source"] for m in sufficiency["scenario_lineage"]] == ["shipped"]
+    # Its places are the scenario's: the autism school it opens in 2029 (base year 2026 + 3) has 120.
+    opened = {(r["academic_year"], r["capacity"]) for r in sufficiency["result"]["spare_places"]
+              if r["setting_id"] == "NEW-ASD-SPECIAL"}
+    assert opened == {(2029, 120)}
+    queued = service.call("POST", f"{V1}/runs", "planner", json={
+        "kind": "expansion", "instance_id": service.instance_id, "parameters": {
+            **shipped, "candidate_count": 3, "horizon_years": 3, "forecast": {"runs": 20}, "robust_draws": 0,
+            "marginal_values": False, "frontier_fractions": []}})
+    assert queued.status_code == 202, queued.text
+    expansion = service.wait_for(queued.json()["id"])
+    assert expansion["status"] == "succeeded", expansion
+    assert expansion["scenario_name"] == "phase2-special-expansion" and expansion["stale"] is False
+    with Session(service.engine) as session:  # what the expansion solved: the scenario's settings, not the data's
+        row = session.get(RunRow, expansion["id"])
+        assert row is not None
+        instance, parameters = load_run_input(session, row)
+    assert instance.setting_by_id["NEW-ASD-SPECIAL"].capacity == 120 and "scenario" not in parameters
+
+
+def test_a_stored_scenario_choosing_what_the_council_lacks_is_a_422(service: Service) -> None:
+    close = {"op": "close_chosen", "pick": {"kinds": ["pru_ap"]}, "years_from_base": 1}
+    refused = service.call("POST", f"{V1}/scenarios", "planner", json={
+        "name": "no PRU here", "base_instance_id": service.instance_id, "edits": [EXPAND, close]})
+    assert refused.status_code == 422
+    assert refused.json()["detail"] == ("edit 2 (close_chosen): does not fit: no pupil referral unit or AP in this "
+                                        "council")
+    assert refused.json()["errors"][0]["loc"] == ["body", "edits", 1, "pick"]
+    fits = {**close, "pick": {"kinds": ["semh_special"], "need": "SEMH"}}
+    _scenario(service, "close the SEMH school", [fits])

@@ -41,7 +41,8 @@ def test_lineage_applies_the_parent_first(demo: Instance) -> None:
     assert edits[: len(get_scenario("phase2-special-expansion").edits)] == get_scenario(
         "phase2-special-expansion").edits
     instance, overrides = materialise_spec(child, demo, get_scenario)
-    assert "NV-ASD-FREE" in instance.setting_by_id and "NV-P16-EAST" in instance.setting_by_id
+    # Phase 2's new autism school, and the child's 30 places at the demo's only specialist post-16 institution.
+    assert "NEW-ASD-SPECIAL" in instance.setting_by_id and instance.setting_by_id["960001:exp2028"].capacity == 30
     assert overrides["journey_limits"]["post16"] == 100
 
 

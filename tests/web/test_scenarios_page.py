@@ -171,3 +171,25 @@ def test_copying_a_shipped_child_takes_its_parents_edits_first(live_server: Live
     page.get_by_role("button", name="Create scenario").click()
     page.wait_for_selector("#scenario-table >> text=post16-growth (copy)")
     assert visit.errors == []
+
+
+def test_the_optimiser_plans_on_a_shipped_scenario(live_server: LiveServer, visit: Visit) -> None:
+    from sqlmodel import col, select
+
+    from api.tables import RunRow
+
+    page = visit.page
+    sign_in(visit, live_server, "planner")
+    page.get_by_role("link", name="Scenarios", exact=True).click()
+    page.wait_for_selector("#scenario-table")
+    page.get_by_label("Plan for").select_option(label="phase2-special-expansion")
+    page.get_by_label("Years to plan").fill("3")
+    page.get_by_label("Time limit (seconds)").fill("4")
+    page.get_by_role("button", name="Run optimiser").click()
+    page.wait_for_selector("#opt-progress[data-status=succeeded]", timeout=180_000)
+    with Session(live_server.app.state.engine) as session:
+        runs = [r for r in session.exec(select(RunRow).where(col(RunRow.kind) == "expansion")).all()
+                if r.scenario_name == "phase2-special-expansion"]
+    assert [(r.instance_id, r.parameters["scenario"], r.status) for r in runs] == [
+        (live_server.instance_id, "phase2-special-expansion", "succeeded")]
+    assert visit.errors == []

@@ -152,7 +152,9 @@
     const stored = entries.filter(e => e.source === "stored");
     document.getElementById("sc-parent").innerHTML = `<option value="">The council's data (no parent)</option>` + options(stored.map(s => s.id), stored.map(s => s.name));
     const target = document.getElementById("opt-target");
-    if (target) target.innerHTML = `<option value="">The council's data</option>` + options(stored.map(s => s.id), stored.map(s => s.name));
+    // The optimiser can plan on the council's data, a stored scenario (its id) or a shipped one that fits ("shipped:<name>").
+    const targets = [...stored, ...entries.filter(e => e.source === "shipped")];
+    if (target) target.innerHTML = `<option value="">The council's data</option>` + options(targets.map(s => s.source === "shipped" ? s.key : s.id), targets.map(s => s.name));
     table("scenario-list", [
       { key: "key", label: "Compare", format: (v, r) => `<input type="checkbox" class="compare-box" value="${esc(v)}" id="cmp-${esc(v)}" aria-label="Compare ${esc(r.name)}">` },
       { key: "name", label: "Scenario", format: (v, r) => describe(r) },
@@ -459,7 +461,9 @@
     const parameters = { budget_total: budget, horizon_years: Number(document.getElementById("opt-horizon").value),
       solve: { time_limit_seconds: Number(document.getElementById("opt-time").value), relative_gap: 0.0001 },
       frontier_fractions: [0, 0.25, 0.5, 1, 1.5] };
-    const body = target ? { kind: "expansion", scenario_id: Number(target), parameters } : { kind: "expansion", instance_id: ctx.instanceId, parameters };
+    const shipped = target.startsWith("shipped:") ? target.slice("shipped:".length) : null;
+    const body = shipped ? { kind: "expansion", instance_id: ctx.instanceId, parameters: { ...parameters, scenario: shipped } }
+      : target ? { kind: "expansion", scenario_id: Number(target), parameters } : { kind: "expansion", instance_id: ctx.instanceId, parameters };
     try {
       const run = await runAndWait(body, "opt-progress");
       showProgramme(run.result, budget);
