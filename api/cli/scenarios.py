@@ -55,7 +55,7 @@ class DataChoice:
 
 
 def _fail(message: str) -> None:
-    error_console.print(f"[red]error:[/red] {message}")
+    error_console.print(f"[red]error:[/red] {message}", soft_wrap=True)  # one line: a reason is never broken
     raise typer.Exit(code=1)
 
 

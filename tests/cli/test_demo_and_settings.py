@@ -189,5 +189,9 @@ def test_serve_help_and_factory(app: typer.Typer, runner: CliRunner, monkeypatch
     monkeypatch.setattr(uvicorn, "run", lambda target, **kwargs: calls.append({"target": target, **kwargs}))
     result = runner.invoke(app, ["serve", "--port", "8123"])
     assert result.exit_code == 0, result.output
-    assert calls == [{"target": "api.main:create_app", "factory": True, "host": "127.0.0.1", "port": 8123,
-                      "reload": False, "proxy_headers": False}]  # X-Forwarded-For: api.guards
+    assert runner.invoke(app, ["serve", "--workers", "2"]).exit_code == 0
+    assert runner.invoke(app, ["serve", "--workers", "2", "--reload"]).exit_code == 0
+    common = {"target": "api.main:create_app", "factory": True, "host": "127.0.0.1", "proxy_headers": False}
+    assert calls == [{**common, "port": 8123, "reload": False, "workers": 1},  # X-Forwarded-For: api.guards
+                     {**common, "port": 8000, "reload": False, "workers": 2},
+                     {**common, "port": 8000, "reload": True, "workers": None}]  # uvicorn: reload takes no workers
