@@ -129,6 +129,10 @@ class SolveOptions(BaseModel):
     threads: int = Field(default=1, ge=1, description="SCIP threads (HiGHS MIP runs serially: deterministic)")
     strong_links: bool = Field(default=True, description="x[p,d,t] <= demand * open[p,t]: tighter LP bound")
     solver: str = Field(default="highs", pattern="^(highs|scip)$")
+    heuristic_share: float = Field(
+        default=0.3, ge=0, le=0.9,
+        description="Share of a solve's time (without a hint) a greedy and local search may use to find the MIP's "
+                    "first incumbent (planner.expansion.local_search); it stops earlier at a local optimum; 0: off")
 
 
 @dataclass(frozen=True)
@@ -176,6 +180,8 @@ class ExpansionSolution:
     out_of_area_by_year: dict[int, float]
     capital_by_year: dict[int, float]
     flows: dict[tuple[int, int], float] = field(default_factory=dict, repr=False)
+    heuristic: dict[str, Any] | None = None
+    """What the greedy and local search did before the MIP (objective, seconds, evaluations), when it ran."""
 
     @property
     def has_solution(self) -> bool:
@@ -205,6 +211,7 @@ class ExpansionSolution:
             "unmet_by_year": {str(k): v for k, v in self.unmet_by_year.items()},
             "out_of_area_by_year": {str(k): v for k, v in self.out_of_area_by_year.items()},
             "capital_by_year": {str(k): v for k, v in self.capital_by_year.items()},
+            **({"heuristic": self.heuristic} if self.heuristic is not None else {}),
         }
 
 
@@ -356,14 +363,49 @@ class ExpansionModel:
         excluded = [var for (p, _, _), var in self.builds.items() if self.data.projects[p].id in out_ids]
         for var in excluded:
             var.upper_bound = 0.0  # forced out: never built
+        options = options or SolveOptions()
+        started = time.perf_counter() if started is None else started
         try:
-            return _solve_built(self, options or SolveOptions(), progress or NullProgress(), hint, deadline,
-                                time.perf_counter() if started is None else started)
+            heuristic = None
+            if hint is None:
+                hint, heuristic = self._first_incumbent(options, progress or NullProgress(), deadline, started)
+            solution = _solve_built(self, options, progress or NullProgress(), hint, deadline, started)
+            solution.heuristic = heuristic
+            return solution
         finally:
             for var in excluded:
                 var.upper_bound = 1.0
             if row is not None and saved is not None:
                 row.upper_bound = saved
+
+
+    def _first_incumbent(self, options: SolveOptions, progress: Progress, deadline: float | None,
+                         started: float) -> tuple[list[ProjectDecision] | None, dict[str, Any] | None]:
+        """A programme for the MIP to start from: greedy on gain per pound, then local search, each programme priced
+        exactly (planner.expansion.local_search), within `heuristic_share` of the time left. Not run where a start
+        from nothing may be infeasible (no unmet need allowed) or projects are forced in."""
+        if (options.heuristic_share <= 0 or not self.data.allow_unmet
+                or all(var.upper_bound < 0.5 for var in self.builds.values())
+                or any(project.forced_in for project in self.data.projects)):
+            return None, None
+        try:
+            from planner.expansion.local_search import search_programme
+        except ImportError:  # highspy missing: the MIP starts from nothing, as before
+            return None, None
+
+        remaining = options.time_limit_seconds - (time.perf_counter() - started)
+        if deadline is not None:
+            remaining = min(remaining, deadline - time.perf_counter())
+        if remaining <= 0:
+            return None, None
+        progress.report(0.02, "greedy and local search for a first programme")
+        found = search_programme(self, [], time.perf_counter() + options.heuristic_share * remaining)
+        if found is None:
+            return None, None
+        programme, search = found
+        return programme, {"objective": search.objective, "seconds": round(search.seconds, 3),
+                           "evaluations": search.evaluations, "improvements": search.improvements,
+                           "local_optimum": search.local_optimum}
 
 
 def build_expansion_model(data: ExpansionData, weights: ObjectiveWeights | None = None,
