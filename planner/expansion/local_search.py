@@ -17,8 +17,10 @@ ever improves the incumbent; the MIP still proves the bound.
 
 from __future__ import annotations
 
+import os
+import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 import highspy
@@ -55,6 +57,20 @@ class SearchResult:
     trace: list[float] = field(default_factory=list)
 
 
+def _quiet_highs() -> highspy.Highs:
+    """A HiGHS instance; the first one made in a process prints HiGHS's banner on stdout (before any option can
+    silence it), so it is made with stdout (file descriptor 1) pointed at /dev/null for that moment."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            return highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
 class ProgrammeEvaluator:
     """Prices programmes: the model with its build variables fixed, as a warm-started HiGHS LP."""
 
@@ -82,7 +98,7 @@ class ProgrammeEvaluator:
         lp.a_matrix_.start_ = np.searchsorted(rows, np.arange(m + 1)).astype(np.int32)
         lp.a_matrix_.index_ = np.array([position[j] for j in matrix.column_ids], dtype=np.int32)
         lp.a_matrix_.value_ = np.array(matrix.coefficients)
-        self.highs = highspy.Highs()
+        self.highs = _quiet_highs()
         self.highs.setOptionValue("output_flag", False)
         self.highs.setOptionValue("presolve", "off")  # keeps the basis, so each re-solve is warm-started
         self.highs.passModel(lp)
@@ -125,78 +141,66 @@ def _within_budget(spend: np.ndarray, yearly: np.ndarray, total: float) -> np.nd
     return np.all(spend <= yearly + _BUDGET_TOLERANCE * 1e-6, axis=-1) & (spend.sum(axis=-1) <= total + 1e-7)
 
 
-def _per_pound(delta: float, spend: np.ndarray) -> float:
+def _per_pound(delta: np.ndarray, spend: np.ndarray) -> np.ndarray:
     """Estimated change of the objective per GBP million of extra capital (plus `_RATIO_OFFSET`): how a greedy on
     marginal value per pound ranks a change (negative: an improvement)."""
-    return float(delta) / (max(float(spend.sum()), 0.0) + _RATIO_OFFSET)
+    return delta / (np.maximum(spend.sum(axis=-1), 0.0) + _RATIO_OFFSET)
 
 
 class _Neighbourhood:
-    """Single and paired changes of a programme, each with its lower-bound estimate, cheapest estimate first."""
+    """Single and paired changes of a programme, each with its lower-bound estimate, best gain per pound first."""
 
     def __init__(self, project: np.ndarray, spend: np.ndarray, yearly: np.ndarray, total: float) -> None:
         self.project, self.spend, self.yearly, self.total = project, spend, yearly, total
-        self.n_projects = int(project.max()) + 1 if len(project) else 0
 
-    def moves(
-        self, chosen: dict[int, int], rc: np.ndarray, objective: float, allowed: np.ndarray
-    ) -> list[tuple[float, float, tuple[tuple[int, int], ...]]]:
-        """(estimate, priority, ((project, new choice or -1), ...)) for every neighbour that could improve the
-        objective, best priority (estimated gain per pound of extra capital) first."""
-        base = np.zeros(self.spend.shape[1])
-        for c in chosen.values():
-            base += self.spend[c]
-        # Single changes: project p moves from its choice (or none) to choice c (or none: c = -1 per project).
+    def _singles(
+        self, chosen: dict[int, int], rc: np.ndarray, allowed: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Every change of one project (to another allowed choice, or dropped: choice -1): project, choice,
+        estimated change of the objective, change of spend per year."""
         options = np.flatnonzero(allowed)
-        old_of = np.array([chosen.get(int(p), -1) for p in self.project[options]])
+        old_of = np.array([chosen.get(int(p), -1) for p in self.project[options]], dtype=int)
         old_rc = np.where(old_of >= 0, rc[np.maximum(old_of, 0)], 0.0)
         old_spend = np.where((old_of >= 0)[:, None], self.spend[np.maximum(old_of, 0)], 0.0)
         keep = old_of != options
         options, old_rc, old_spend = options[keep], old_rc[keep], old_spend[keep]
-        delta = rc[options] - old_rc
-        change_spend = self.spend[options] - old_spend
-        # Dropping a built project is a change too.
         drops = sorted(chosen.items())
-        drop_delta = np.array([-rc[c] for _, c in drops], dtype=float)
-        drop_spend = np.zeros((len(drops), self.spend.shape[1]))
-        for j, (_, c) in enumerate(drops):
-            drop_spend[j] = -self.spend[c]
-        single_p = np.concatenate([self.project[options], np.array([p for p, _ in drops], dtype=int)])
-        single_c = np.concatenate([options, -np.ones(len(drops), dtype=int)])
-        single_delta = np.concatenate([delta, drop_delta])
-        single_spend = np.concatenate([change_spend, drop_spend])
-        moves: list[tuple[float, float, tuple[tuple[int, int], ...]]] = []
-        fits = _within_budget(base + single_spend, self.yearly, self.total)
-        for i in np.flatnonzero(fits & (single_delta < -_IMPROVEMENT)):
-            moves.append(
-                (
-                    objective + float(single_delta[i]),
-                    _per_pound(single_delta[i], single_spend[i]),
-                    ((int(single_p[i]), int(single_c[i])),),
-                )
-            )
+        drop_choice = np.array([c for _, c in drops], dtype=int)
+        return (
+            np.concatenate([self.project[options], np.array([p for p, _ in drops], dtype=int)]),
+            np.concatenate([options, -np.ones(len(drops), dtype=int)]),
+            np.concatenate([rc[options] - old_rc, -rc[drop_choice]]),
+            np.concatenate([self.spend[options] - old_spend, -self.spend[drop_choice]]),
+        )
+
+    def moves(
+        self, chosen: dict[int, int], rc: np.ndarray, objective: float, allowed: np.ndarray
+    ) -> Iterator[tuple[float, tuple[tuple[int, int], ...]]]:
+        """(estimate, ((project, new choice or -1), ...)) for every neighbour within budget whose estimate beats
+        `objective`, best priority (estimated gain per pound of extra capital) first."""
+        base = np.zeros(self.spend.shape[1])
+        for c in chosen.values():
+            base += self.spend[c]
+        single_p, single_c, delta, spend = self._singles(chosen, rc, allowed)
         # Pairs: one change among the best singles (any budget), one change of a built project.
-        pool = np.argsort(single_delta)[:_PAIR_POOL]
+        pool = np.argsort(delta, kind="stable")[:_PAIR_POOL]
         built_side = np.flatnonzero(np.isin(single_p, list(chosen)))
-        if len(pool) and len(built_side):
-            grid_a, grid_b = np.meshgrid(pool, built_side, indexing="ij")
-            a, b = grid_a.ravel(), grid_b.ravel()
-            distinct = single_p[a] != single_p[b]
-            a, b = a[distinct], b[distinct]
-            est = single_delta[a] + single_delta[b]
-            ok = (est < -_IMPROVEMENT) & _within_budget(
-                base + single_spend[a] + single_spend[b], self.yearly, self.total
+        grid_a, grid_b = np.meshgrid(pool, built_side, indexing="ij")
+        a, b = grid_a.ravel(), grid_b.ravel()
+        distinct = single_p[a] != single_p[b]
+        # Singles are pairs with no second change (b = -1).
+        a = np.concatenate([np.arange(len(single_p)), a[distinct]])
+        b = np.concatenate([-np.ones(len(single_p), dtype=int), b[distinct]])
+        second = b >= 0
+        est = delta[a] + np.where(second, delta[np.maximum(b, 0)], 0.0)
+        extra = spend[a] + np.where(second[:, None], spend[np.maximum(b, 0)], 0.0)
+        ok = np.flatnonzero((est < -_IMPROVEMENT) & _within_budget(base + extra, self.yearly, self.total))
+        for i in ok[np.argsort(_per_pound(est[ok], extra[ok]), kind="stable")]:
+            first = (int(single_p[a[i]]), int(single_c[a[i]]))
+            yield (
+                objective + float(est[i]),
+                (first, (int(single_p[b[i]]), int(single_c[b[i]]))) if b[i] >= 0 else (first,),
             )
-            for i in np.flatnonzero(ok):
-                moves.append(
-                    (
-                        objective + float(est[i]),
-                        _per_pound(est[i], single_spend[a[i]] + single_spend[b[i]]),
-                        ((int(single_p[a[i]]), int(single_c[a[i]])), (int(single_p[b[i]]), int(single_c[b[i]]))),
-                    )
-                )
-        moves.sort(key=lambda move: move[1])
-        return moves
 
 
 def local_search(
@@ -227,7 +231,7 @@ def local_search(
         # Reduced costs at the current programme (the LP last solved is the current programme's).
         rc = evaluator.reduced_costs()
         improved = False
-        for _estimate, _, changes in neighbourhood.moves(result.chosen, rc, result.objective, evaluator.allowed):
+        for _estimate, changes in neighbourhood.moves(result.chosen, rc, result.objective, evaluator.allowed):
             if time.perf_counter() >= deadline:
                 break
             candidate = dict(result.chosen)

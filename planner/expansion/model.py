@@ -130,7 +130,7 @@ class SolveOptions(BaseModel):
     strong_links: bool = Field(default=True, description="x[p,d,t] <= demand * open[p,t]: tighter LP bound")
     solver: str = Field(default="highs", pattern="^(highs|scip)$")
     heuristic_share: float = Field(
-        default=0.3, ge=0, le=0.9,
+        default=0.5, ge=0, le=0.9,
         description="Share of a solve's time (without a hint) a greedy and local search may use to find the MIP's "
                     "first incumbent (planner.expansion.local_search); it stops earlier at a local optimum; 0: off")
 
