@@ -18,6 +18,7 @@ ever improves the incumbent; the MIP still proves the bound.
 from __future__ import annotations
 
 import os
+import random
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -42,6 +43,11 @@ _PAIR_POOL = 250
 # Ranking by gain per pound: GBP millions added to a change's extra capital (a change that saves capital still
 # ranks by its gain).
 _RATIO_OFFSET = 0.5
+# Kicks (iterated local search): projects dropped from the best programme before searching again, and how many
+# kicks in a row may find nothing better before the search ends (measured on the county: a kick dropping 3 found
+# GBP 2,975.4m from the first local optimum's 2,977.4m; further kicks found nothing better).
+_KICK_SIZE = 3
+_KICKS = 5
 
 
 @dataclass
@@ -55,6 +61,7 @@ class SearchResult:
     local_optimum: bool = False
     seconds: float = 0.0
     trace: list[float] = field(default_factory=list)
+    kicks: int = 0
 
 
 def _quiet_highs() -> highspy.Highs:
@@ -255,12 +262,65 @@ def local_search(
     return result
 
 
+def iterated_search(
+    evaluator: ProgrammeEvaluator,
+    project: np.ndarray,
+    spend: np.ndarray,
+    yearly: np.ndarray,
+    total: float,
+    start: dict[int, int],
+    deadline: float,
+    seed: int = 0,
+) -> SearchResult | None:
+    """Local search from `start`, then kicks: the best programme with `_KICK_SIZE` of its projects dropped at random
+    (seeded), searched again; ends after `_KICKS` kicks in a row that find nothing better, or at the deadline.
+    The result is the best local optimum found; `trace` is the sequence of best objectives."""
+    started = time.perf_counter()
+    best = local_search(evaluator, project, spend, yearly, total, start, deadline)
+    if best is None:
+        return None
+    rng = random.Random(seed)
+    misses = improvements = kicks = 0
+    while misses < _KICKS and best.chosen and time.perf_counter() < deadline:
+        kicked = dict(best.chosen)
+        for p in rng.sample(sorted(kicked), min(_KICK_SIZE, len(kicked))):
+            del kicked[p]
+        again = local_search(evaluator, project, spend, yearly, total, kicked, deadline)
+        kicks += 1
+        if again is not None and again.objective < best.objective - _IMPROVEMENT:
+            improvements += again.improvements
+            again.trace = [*best.trace, again.objective]
+            best, misses = again, 0
+        else:
+            misses += 1
+    best.improvements += improvements
+    best.kicks = kicks
+    best.evaluations = evaluator.evaluations
+    best.seconds = time.perf_counter() - started
+    return best
+
+
+def _start_choices(
+    built: ExpansionModel, evaluator: ProgrammeEvaluator, start: Sequence[ProjectDecision]
+) -> dict[int, int]:
+    """A programme of decisions as the choice index per project (decisions the model cannot take are left out)."""
+    data = built.data
+    index = {key: i for i, key in enumerate(evaluator.keys)}
+    chosen: dict[int, int] = {}
+    for decision in start:
+        p = next(i for i, option in enumerate(data.projects) if option.id == decision.id)
+        i = index.get((p, data.projects[p].sizes.index(decision.places), data.years.index(decision.open_year)))
+        if i is not None and evaluator.allowed[i]:
+            chosen[p] = i
+    return chosen
+
+
 def search_programme(
-    built: ExpansionModel, start: Sequence[ProjectDecision], deadline: float
+    built: ExpansionModel, start: Sequence[ProjectDecision], deadline: float, seed: int = 0
 ) -> tuple[list[ProjectDecision], SearchResult] | None:
-    """Greedy and local search on a built model as it stands (its total budget row and forced-out projects as set
-    for this solve), from `start` (empty: build nothing). The programme found and the search's figures (objective
-    in GBP), or None when nothing could be priced before `deadline`."""
+    """Greedy, local search and kicks (`iterated_search`) on a built model as it stands (its total budget row and
+    forced-out projects as set for this solve), from `start` (empty: build nothing). The programme found and the
+    search's figures (objective in GBP), or None when nothing could be priced before `deadline`."""
     data = built.data
     evaluator = ProgrammeEvaluator(built.model, built.builds)
     keys = evaluator.keys
@@ -271,17 +331,9 @@ def search_programme(
     yearly = np.array([data.budget_by_year[y] * _MILLION if y in data.budget_by_year else np.inf for y in budget_years])
     row = built.budget_total_row
     total = np.inf if row is None else float(row.upper_bound)
-    index = {key: i for i, key in enumerate(keys)}
-    chosen: dict[int, int] = {}
-    for decision in start:
-        p = next(i for i, option in enumerate(data.projects) if option.id == decision.id)
-        t = data.years.index(decision.open_year)
-        i = index.get((p, data.projects[p].sizes.index(decision.places), t))
-        if i is not None and evaluator.allowed[i]:
-            chosen[p] = i
-    result = local_search(
-        evaluator, np.array([p for p, _, _ in keys], dtype=int), spend, yearly, total, chosen, deadline
-    )
+    project = np.array([p for p, _, _ in keys], dtype=int)
+    chosen = _start_choices(built, evaluator, start)
+    result = iterated_search(evaluator, project, spend, yearly, total, chosen, deadline, seed)
     if result is None:
         return None
     result.objective /= _THOUSANDTH

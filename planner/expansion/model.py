@@ -381,9 +381,9 @@ class ExpansionModel:
 
     def _first_incumbent(self, options: SolveOptions, progress: Progress, deadline: float | None,
                          started: float) -> tuple[list[ProjectDecision] | None, dict[str, Any] | None]:
-        """A programme for the MIP to start from: greedy on gain per pound, then local search, each programme priced
-        exactly (planner.expansion.local_search), within `heuristic_share` of the time left. Not run where a start
-        from nothing may be infeasible (no unmet need allowed) or projects are forced in."""
+        """A programme for the MIP to start from: greedy on gain per pound, local search and kicks, each programme
+        priced exactly (planner.expansion.local_search), within `heuristic_share` of the time left. Not run where a
+        start from nothing may be infeasible (no unmet need allowed) or projects are forced in."""
         if (options.heuristic_share <= 0 or not self.data.allow_unmet
                 or all(var.upper_bound < 0.5 for var in self.builds.values())
                 or any(project.forced_in for project in self.data.projects)):
@@ -399,13 +399,14 @@ class ExpansionModel:
         if remaining <= 0:
             return None, None
         progress.report(0.02, "greedy and local search for a first programme")
-        found = search_programme(self, [], time.perf_counter() + options.heuristic_share * remaining)
+        found = search_programme(self, [], time.perf_counter() + options.heuristic_share * remaining, options.seed)
         if found is None:
             return None, None
         programme, search = found
         return programme, {"objective": search.objective, "seconds": round(search.seconds, 3),
                            "evaluations": search.evaluations, "improvements": search.improvements,
-                           "local_optimum": search.local_optimum}
+                           "local_optimum": search.local_optimum,
+                           "kicks": search.kicks}
 
 
 def build_expansion_model(data: ExpansionData, weights: ObjectiveWeights | None = None,

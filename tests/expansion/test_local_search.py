@@ -10,7 +10,7 @@ import time
 import numpy as np
 import pytest
 
-from planner.expansion.local_search import ProgrammeEvaluator, search_programme
+from planner.expansion.local_search import ProgrammeEvaluator, local_search, search_programme
 from planner.expansion.model import (
     Arc,
     ExpansionData,
@@ -141,14 +141,23 @@ def test_gain_per_pound_beats_the_largest_gain_on_a_hand_computed_case() -> None
     decisions, search = found
     assert sorted(d.id for d in decisions) == ["B", "C"]
     assert search.objective == pytest.approx(0.0, abs=1e-9)
-    # Started from A, the search is stuck at 500: A is a local optimum of this neighbourhood.
-    stuck = search_programme(
+    # Started from A, the local search alone is stuck at 500 (A is a local optimum of its neighbourhood); a kick
+    # (A dropped, searched again) finds B + C.
+    evaluator = ProgrammeEvaluator(built.model, built.builds)
+    a = evaluator.keys.index((0, 0, 0))
+    project = np.array([p for p, _, _ in evaluator.keys])
+    spend = np.array([[projects[p].capital_by_size[k] * 1e-6] for p, k, _ in evaluator.keys])  # GBP millions
+    stuck = local_search(evaluator, project, spend, np.array([2.4]), 2.4, {0: a}, time.perf_counter() + FAR)
+    assert stuck is not None and stuck.local_optimum
+    assert stuck.objective / 1e-3 == pytest.approx(500.0)
+    kicked = search_programme(
         built,
         [ProjectDecision(id="A", places=25, open_year=2026, spend_year=2026, capital=2.4e6)],
         time.perf_counter() + FAR,
     )
-    assert stuck is not None
-    assert stuck[1].objective == pytest.approx(500.0)
+    assert kicked is not None
+    assert sorted(d.id for d in kicked[0]) == ["B", "C"]
+    assert kicked[1].kicks >= 1
 
 
 @pytest.mark.parametrize("seed", range(2))
