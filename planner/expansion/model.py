@@ -370,6 +370,11 @@ class ExpansionModel:
             if hint is None:
                 hint, heuristic = self._first_incumbent(options, progress or NullProgress(), deadline, started)
             solution = _solve_built(self, options, progress or NullProgress(), hint, deadline, started)
+            if heuristic is not None and hint is not None and (
+                    solution.objective is None or solution.objective > heuristic["objective"] * (1 + 1e-9) + 1e-6):
+                # The solver ended without the programme it was started from (SCIP may drop a hint): that
+                # programme, re-allocated, with the bound the solver proved for the whole problem.
+                solution = self._with_bound(self._solve_programme(hint, options), solution.bound)
             solution.heuristic = heuristic
             return solution
         finally:
@@ -378,6 +383,34 @@ class ExpansionModel:
             if row is not None and saved is not None:
                 row.upper_bound = saved
 
+
+    def _solve_programme(self, programme: Sequence[ProjectDecision], options: SolveOptions) -> ExpansionSolution:
+        """The model with every build decision fixed to `programme` (an allocation LP for the solver)."""
+        chosen = {(d.id, d.places, d.open_year) for d in programme}
+        saved = {var: (var.lower_bound, var.upper_bound) for var in self.builds.values()}
+        for (p, k, t), var in self.builds.items():
+            project = self.data.projects[p]
+            value = 1.0 if (project.id, project.sizes[k], self.data.years[t]) in chosen else 0.0
+            var.lower_bound, var.upper_bound = value, min(value, var.upper_bound)
+        try:
+            # Pricing a programme is quick (a presolved LP); it gets a time of its own, as the fallback it is.
+            return _solve_built(self, options.model_copy(update={"time_limit_seconds": max(
+                5.0, options.time_limit_seconds / 10)}), NullProgress(), None, None, time.perf_counter())
+        finally:
+            for var, (lower, upper) in saved.items():
+                var.lower_bound, var.upper_bound = lower, upper
+
+    @staticmethod
+    def _with_bound(solution: ExpansionSolution, bound: float | None) -> ExpansionSolution:
+        """A solution of the problem with another proven bound (the whole problem's): gap and status follow."""
+        if solution.objective is None or bound is None:
+            solution.bound, solution.gap = None, None
+            solution.status = "feasible" if solution.objective is not None else solution.status
+            return solution
+        solution.bound = bound
+        solution.gap = abs(solution.objective - bound) / max(abs(solution.objective), 1e-9)
+        solution.status = honest_status("feasible", solution.gap)
+        return solution
 
     def _first_incumbent(self, options: SolveOptions, progress: Progress, deadline: float | None,
                          started: float) -> tuple[list[ProjectDecision] | None, dict[str, Any] | None]:

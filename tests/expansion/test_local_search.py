@@ -15,6 +15,7 @@ from planner.expansion.model import (
     Arc,
     ExpansionData,
     ExpansionModel,
+    ExpansionSolution,
     ObjectiveWeights,
     ProjectDecision,
     ProjectOption,
@@ -22,7 +23,14 @@ from planner.expansion.model import (
     build_expansion_model,
     solve_expansion_data,
 )
-from tests.expansion.test_expansion_model import WEIGHTS, Programme, programme_cost, programmes, random_problem
+from tests.expansion.test_expansion_model import (
+    WEIGHTS,
+    Programme,
+    brute_force,
+    programme_cost,
+    programmes,
+    random_problem,
+)
 
 FAR = 1e9  # no deadline in these tests: the search ends at its local optimum
 
@@ -173,3 +181,42 @@ def test_the_mip_starts_from_the_search_and_still_proves_the_optimum(seed: int) 
     # The MIP never ends worse than the programme it started from.
     assert with_search.heuristic["objective"] >= with_search.objective - 1e-6 * abs(with_search.objective)
     assert math.isfinite(with_search.heuristic["seconds"])
+
+
+def test_a_solver_that_drops_the_programme_it_started_from_never_loses_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """If the MIP ends with no programme (or a worse one) than the search's, the search's programme is re-allocated
+    and reported with the bound the MIP proved: here a MIP that returns only a bound (the optimum less 10)."""
+    import planner.expansion.model as model_module
+
+    data = random_problem(0)
+    optimum = brute_force(data, WEIGHTS)
+    real = model_module._solve_built
+    calls: list[bool] = []
+
+    def mip_without_solution(built, options, progress, hint, deadline, started):  # type: ignore[no-untyped-def]
+        calls.append(hint is not None)
+        if hint is not None:
+            return ExpansionSolution(
+                status="no_solution",
+                objective=None,
+                bound=optimum - 10.0,
+                gap=None,
+                wall_seconds=0.0,
+                programme=[],
+                breakdown={},
+                unmet_by_year={},
+                out_of_area_by_year={},
+                capital_by_year={},
+            )
+        return real(built, options, progress, hint, deadline, started)
+
+    monkeypatch.setattr(model_module, "_solve_built", mip_without_solution)
+    solution = solve_expansion_data(data, WEIGHTS, SolveOptions(relative_gap=1e-9))
+    assert calls == [True, False]  # the MIP (hinted), then the programme re-allocated
+    assert solution.heuristic is not None
+    assert solution.objective == pytest.approx(solution.heuristic["objective"], rel=1e-9)
+    assert solution.objective == pytest.approx(programme_cost(data, WEIGHTS, as_programme(data, solution.programme)))
+    assert solution.bound == optimum - 10.0
+    assert solution.objective is not None
+    assert solution.gap == pytest.approx((solution.objective - (optimum - 10.0)) / solution.objective)
+    assert solution.status == "feasible"
