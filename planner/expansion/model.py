@@ -132,7 +132,8 @@ class SolveOptions(BaseModel):
     heuristic_share: float = Field(
         default=0.5, ge=0, le=0.9,
         description="Share of a solve's time (without a hint) a greedy and local search may use to find the MIP's "
-                    "first incumbent (planner.expansion.local_search); it stops earlier at a local optimum; 0: off")
+                    "first incumbent (planner.expansion.local_search); it stops earlier when kicks find nothing "
+                    "better; 0: off")
 
 
 @dataclass(frozen=True)
@@ -375,7 +376,7 @@ class ExpansionModel:
                 hint, heuristic = self._first_incumbent(options, progress or NullProgress(), deadline, started)
             solution = _solve_built(self, options, progress or NullProgress(), hint, deadline, started)
             if heuristic is not None and hint is not None and (
-                    solution.objective is None or solution.objective > heuristic["objective"] * (1 + 1e-9) + 1e-6):
+                    solution.objective is None or solution.objective > heuristic["objective"] * (1 + 1e-7) + 1e-6):
                 # The solver ended without the programme it was started from (SCIP may drop a hint): that
                 # programme, re-allocated, with the bound the solver proved for the whole problem.
                 solution = self._with_bound(self._solve_programme(hint, options), solution.bound)
@@ -386,7 +387,6 @@ class ExpansionModel:
                 var.upper_bound = 1.0
             if row is not None and saved is not None:
                 row.upper_bound = saved
-
 
     def _solve_programme(self, programme: Sequence[ProjectDecision], options: SolveOptions) -> ExpansionSolution:
         """The model with every build decision fixed to `programme` (an allocation LP for the solver)."""
