@@ -457,6 +457,11 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
             gap_text = "n/a" if stats["gap"] is None else f"{100 * stats['gap']:.2f}%"
             split = ", ".join(f"{k} {v:.1f} s" for k, v in stats.get("time_split", {}).items() if k != "total")
             error_console.print(f"time split: {split}", highlight=False)
+            first = stats.get("first_programme")
+            if first:
+                error_console.print(f"first programme (greedy and local search): objective {first['objective']:,.0f} "
+                                    f"in {first['seconds']:.1f} s, {first['evaluations']} programmes priced, "
+                                    f"{first['kicks']} kicks", highlight=False)
             console.print(f"expansion {choice.label}: projects={stats['projects']} years={stats['years']} "
                           f"status={result['status_text']} gap={gap_text} wall={stats['total_wall_seconds']:.1f} s "
                           f"(limit {stats['time_limit_seconds']:.0f} s)", highlight=False)

@@ -129,6 +129,11 @@ class SolveOptions(BaseModel):
     threads: int = Field(default=1, ge=1, description="SCIP threads (HiGHS MIP runs serially: deterministic)")
     strong_links: bool = Field(default=True, description="x[p,d,t] <= demand * open[p,t]: tighter LP bound")
     solver: str = Field(default="highs", pattern="^(highs|scip)$")
+    heuristic_share: float = Field(
+        default=0.5, ge=0, le=0.9,
+        description="Share of a solve's time (without a hint) a greedy and local search may use to find the MIP's "
+                    "first incumbent (planner.expansion.local_search); it stops earlier when kicks find nothing "
+                    "better; 0: off")
 
 
 @dataclass(frozen=True)
@@ -176,6 +181,8 @@ class ExpansionSolution:
     out_of_area_by_year: dict[int, float]
     capital_by_year: dict[int, float]
     flows: dict[tuple[int, int], float] = field(default_factory=dict, repr=False)
+    heuristic: dict[str, Any] | None = None
+    """What the greedy and local search did before the MIP (objective, seconds, evaluations), when it ran."""
 
     @property
     def has_solution(self) -> bool:
@@ -205,6 +212,7 @@ class ExpansionSolution:
             "unmet_by_year": {str(k): v for k, v in self.unmet_by_year.items()},
             "out_of_area_by_year": {str(k): v for k, v in self.out_of_area_by_year.items()},
             "capital_by_year": {str(k): v for k, v in self.capital_by_year.items()},
+            **({"heuristic": self.heuristic} if self.heuristic is not None else {}),
         }
 
 
@@ -258,6 +266,10 @@ def _solve_interruptibly(model: mathopt.Model, solver: mathopt.SolverType, param
 
 _MILLION = 1e-6
 _THOUSANDTH = 1e-3
+# The solver's own clock stops at this share of a solve's time, the hard interrupt at 102%: HiGHS looks at both only
+# between root cut rounds, which take 5-17 s on the county under load (measured, docs/expansion.md), so a solver
+# told to stop at 100% overran a 60 s limit by up to 7 s.
+_SOLVER_CLOCK_SHARE = 0.85
 
 
 @dataclass(frozen=True)
@@ -356,14 +368,82 @@ class ExpansionModel:
         excluded = [var for (p, _, _), var in self.builds.items() if self.data.projects[p].id in out_ids]
         for var in excluded:
             var.upper_bound = 0.0  # forced out: never built
+        options = options or SolveOptions()
+        started = time.perf_counter() if started is None else started
         try:
-            return _solve_built(self, options or SolveOptions(), progress or NullProgress(), hint, deadline,
-                                time.perf_counter() if started is None else started)
+            heuristic = None
+            if hint is None:
+                hint, heuristic = self._first_incumbent(options, progress or NullProgress(), deadline, started)
+            solution = _solve_built(self, options, progress or NullProgress(), hint, deadline, started)
+            if heuristic is not None and hint is not None and (
+                    solution.objective is None or solution.objective > heuristic["objective"] * (1 + 1e-7) + 1e-6):
+                # The solver ended without the programme it was started from (SCIP may drop a hint): that
+                # programme, re-allocated, with the bound the solver proved for the whole problem.
+                solution = self._with_bound(self._solve_programme(hint, options), solution.bound)
+            solution.heuristic = heuristic
+            return solution
         finally:
             for var in excluded:
                 var.upper_bound = 1.0
             if row is not None and saved is not None:
                 row.upper_bound = saved
+
+    def _solve_programme(self, programme: Sequence[ProjectDecision], options: SolveOptions) -> ExpansionSolution:
+        """The model with every build decision fixed to `programme` (an allocation LP for the solver)."""
+        chosen = {(d.id, d.places, d.open_year) for d in programme}
+        saved = {var: (var.lower_bound, var.upper_bound) for var in self.builds.values()}
+        for (p, k, t), var in self.builds.items():
+            project = self.data.projects[p]
+            value = 1.0 if (project.id, project.sizes[k], self.data.years[t]) in chosen else 0.0
+            var.lower_bound, var.upper_bound = value, min(value, var.upper_bound)
+        try:
+            # Pricing a programme is quick (a presolved LP); it gets a time of its own, as the fallback it is.
+            return _solve_built(self, options.model_copy(update={"time_limit_seconds": max(
+                5.0, options.time_limit_seconds / 10)}), NullProgress(), None, None, time.perf_counter())
+        finally:
+            for var, (lower, upper) in saved.items():
+                var.lower_bound, var.upper_bound = lower, upper
+
+    @staticmethod
+    def _with_bound(solution: ExpansionSolution, bound: float | None) -> ExpansionSolution:
+        """A solution of the problem with another proven bound (the whole problem's): gap and status follow."""
+        if solution.objective is None or bound is None:
+            solution.bound, solution.gap = None, None
+            solution.status = "feasible" if solution.objective is not None else solution.status
+            return solution
+        solution.bound = bound
+        solution.gap = abs(solution.objective - bound) / max(abs(solution.objective), 1e-9)
+        solution.status = honest_status("feasible", solution.gap)
+        return solution
+
+    def _first_incumbent(self, options: SolveOptions, progress: Progress, deadline: float | None,
+                         started: float) -> tuple[list[ProjectDecision] | None, dict[str, Any] | None]:
+        """A programme for the MIP to start from: greedy on gain per pound, local search and kicks, each programme
+        priced exactly (planner.expansion.local_search), within `heuristic_share` of the time left. Not run where a
+        start from nothing may be infeasible (no unmet need allowed) or projects are forced in."""
+        if (options.heuristic_share <= 0 or not self.data.allow_unmet
+                or all(var.upper_bound < 0.5 for var in self.builds.values())
+                or any(project.forced_in for project in self.data.projects)):
+            return None, None
+        try:
+            from planner.expansion.local_search import search_programme
+        except ImportError:  # highspy missing: the MIP starts from nothing, as before
+            return None, None
+
+        remaining = options.time_limit_seconds - (time.perf_counter() - started)
+        if deadline is not None:
+            remaining = min(remaining, deadline - time.perf_counter())
+        if remaining <= 0:
+            return None, None
+        progress.report(0.02, "greedy and local search for a first programme")
+        found = search_programme(self, [], time.perf_counter() + options.heuristic_share * remaining, options.seed)
+        if found is None:
+            return None, None
+        programme, search = found
+        return programme, {"objective": search.objective, "seconds": round(search.seconds, 3),
+                           "evaluations": search.evaluations, "improvements": search.improvements,
+                           "local_optimum": search.local_optimum,
+                           "kicks": search.kicks}
 
 
 def build_expansion_model(data: ExpansionData, weights: ObjectiveWeights | None = None,
@@ -560,7 +640,7 @@ def _solve_built(built: ExpansionModel, options: SolveOptions, progress: Progres
         remaining = min(remaining, deadline - time.perf_counter())
     remaining = max(0.1, remaining)
     params = mathopt.SolveParameters(
-        time_limit=_seconds(remaining), relative_gap_tolerance=options.relative_gap,
+        time_limit=_seconds(remaining * _SOLVER_CLOCK_SHARE), relative_gap_tolerance=options.relative_gap,
         absolute_gap_tolerance=options.absolute_gap * _THOUSANDTH, random_seed=options.seed,
     )
     if options.solver == "scip":

@@ -449,7 +449,9 @@ def _result_head(solution: ExpansionSolution, data: ExpansionData, projection: F
                        "bound": solution.bound, "gap": solution.gap, "projects": len(data.projects),
                        "years": len(data.years), "demand_groups": len(data.demand_ids),
                        "forecast_wall_seconds": projection.wall_seconds, "forecast_runs": projection.runs,
-                       "quantile": params.quantile},
+                       "quantile": params.quantile,
+                       # The greedy and local search's programme the MIP started from (planner.expansion.local_search)
+                       "first_programme": solution.heuristic},
         "breakdown": solution.breakdown,
         "programme": [],
         "unmet_by_year": {str(k): v for k, v in solution.unmet_by_year.items()},

@@ -47,58 +47,67 @@ def random_problem(seed: int) -> ExpansionData:
                          allow_unmet=True, budget_by_year={2026: 500.0, 2027: 700.0}, budget_total=900.0)
 
 
+Programme = tuple[tuple[int, int] | None, ...]
+"""Per project: None (not built) or (size index, opening year)."""
+
+
+def programmes(data: ExpansionData) -> list[Programme]:
+    """Every programme, within budget or not."""
+    choices = [[None] + [(k, y) for k in range(len(p.sizes)) for y in p.open_years] for p in data.projects]
+    return list(itertools.product(*choices))
+
+
+def programme_cost(data: ExpansionData, weights: ObjectiveWeights, programme: Programme) -> float | None:
+    """A programme's objective, allocating each year by an LP built here (scipy); None when over a budget."""
+    n_src = len(data.source_ids)
+    spend: dict[int, float] = {}
+    fixed = 0.0
+    for project, choice in zip(data.projects, programme, strict=True):
+        if choice is None:
+            continue
+        k, year = choice
+        spent_in = max(data.years[0], year - project.lead_time_years)
+        spend[spent_in] = spend.get(spent_in, 0.0) + project.capital_by_size[k]
+        fixed += weights.capital * project.capital_by_size[k]
+        fixed += weights.revenue * project.revenue_per_place * project.sizes[k] * sum(
+            1 for y in data.years if y >= year)
+    if any(v > data.budget_by_year.get(y, float("inf")) + 1e-9 for y, v in spend.items()):
+        return None
+    if data.budget_total is not None and sum(spend.values()) > data.budget_total + 1e-9:
+        return None
+    total = fixed
+    for t, year in enumerate(data.years):
+        caps = [data.source_capacity[s][t] for s in range(n_src)]
+        for project, choice in zip(data.projects, programme, strict=True):
+            caps.append(float(project.sizes[choice[0]]) if choice and choice[1] <= year else 0.0)
+        n_d = len(data.demand_ids)
+        cost = [weights.revenue * a.revenue_per_learner + weights.travel_per_minute * a.minutes
+                for a in data.arcs]
+        cost += [weights.out_of_area * (c if c is not None else 0.0) for c in data.out_of_area_cost]
+        cost += [weights.unmet_learner_year] * n_d
+        n_var = len(cost)
+        a_eq = np.zeros((n_d, n_var))
+        a_ub = np.zeros((len(caps), n_var))
+        for i, arc in enumerate(data.arcs):
+            a_eq[arc.demand, i] = 1
+            a_ub[arc.source, i] = 1
+        bounds: list[tuple[int, int | None]] = [(0, None)] * len(data.arcs)
+        for d in range(n_d):
+            a_eq[d, len(data.arcs) + d] = 1
+            a_eq[d, len(data.arcs) + n_d + d] = 1
+            bounds.append((0, None) if data.out_of_area_cost[d] is not None else (0, 0))
+        bounds += [(0, None)] * n_d
+        res = linprog(cost, A_ub=a_ub, b_ub=caps, A_eq=a_eq, b_eq=[data.demand[d][t] for d in range(n_d)],
+                      bounds=bounds, method="highs")
+        assert res.status == 0
+        total += res.fun
+    return total
+
+
 def brute_force(data: ExpansionData, weights: ObjectiveWeights) -> float:
     """Enumerate every programme within budget; allocate each year by an LP built here, with scipy."""
-    n_src = len(data.source_ids)
-    choices = []
-    for project in data.projects:
-        options = [None] + [(k, y) for k in range(len(project.sizes)) for y in project.open_years]
-        choices.append(options)
-    best = float("inf")
-    for programme in itertools.product(*choices):
-        spend: dict[int, float] = {}
-        fixed = 0.0
-        for project, choice in zip(data.projects, programme, strict=True):
-            if choice is None:
-                continue
-            k, year = choice
-            spent_in = max(data.years[0], year - project.lead_time_years)
-            spend[spent_in] = spend.get(spent_in, 0.0) + project.capital_by_size[k]
-            fixed += weights.capital * project.capital_by_size[k]
-            fixed += weights.revenue * project.revenue_per_place * project.sizes[k] * sum(
-                1 for y in data.years if y >= year)
-        if any(v > data.budget_by_year.get(y, float("inf")) + 1e-9 for y, v in spend.items()):
-            continue
-        if data.budget_total is not None and sum(spend.values()) > data.budget_total + 1e-9:
-            continue
-        total = fixed
-        for t, year in enumerate(data.years):
-            caps = [data.source_capacity[s][t] for s in range(n_src)]
-            for project, choice in zip(data.projects, programme, strict=True):
-                caps.append(float(project.sizes[choice[0]]) if choice and choice[1] <= year else 0.0)
-            n_d = len(data.demand_ids)
-            cost = [weights.revenue * a.revenue_per_learner + weights.travel_per_minute * a.minutes
-                    for a in data.arcs]
-            cost += [weights.out_of_area * (c if c is not None else 0.0) for c in data.out_of_area_cost]
-            cost += [weights.unmet_learner_year] * n_d
-            n_var = len(cost)
-            a_eq = np.zeros((n_d, n_var))
-            a_ub = np.zeros((len(caps), n_var))
-            for i, arc in enumerate(data.arcs):
-                a_eq[arc.demand, i] = 1
-                a_ub[arc.source, i] = 1
-            bounds: list[tuple[int, int | None]] = [(0, None)] * len(data.arcs)
-            for d in range(n_d):
-                a_eq[d, len(data.arcs) + d] = 1
-                a_eq[d, len(data.arcs) + n_d + d] = 1
-                bounds.append((0, None) if data.out_of_area_cost[d] is not None else (0, 0))
-            bounds += [(0, None)] * n_d
-            res = linprog(cost, A_ub=a_ub, b_ub=caps, A_eq=a_eq, b_eq=[data.demand[d][t] for d in range(n_d)],
-                          bounds=bounds, method="highs")
-            assert res.status == 0
-            total += res.fun
-        best = min(best, total)
-    return best
+    costs = [programme_cost(data, weights, programme) for programme in programmes(data)]
+    return min(cost for cost in costs if cost is not None)
 
 
 @pytest.mark.parametrize("seed", range(4))
