@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlmodel import Session, col, select
 
-from api.tables import InstanceRow, LocalityRow, RunRow, ScenarioRow, SettingRow
+from api.tables import InstanceRow, LocalityRow, RunFacts, RunRow, ScenarioRow, SettingRow
 
 BASELINE = "baseline"  # the council's data with no edits: the name its runs carry (scenarios.runner too)
 MAX_LINEAGE = 50
@@ -92,7 +92,7 @@ def stamp_run(session: Session, run: RunRow) -> None:
 DATA_CHANGED = "the council's data (learners, settings) have changed since this run"
 
 
-def _data_versions(session: Session, runs: Sequence[RunRow]) -> dict[int, int]:
+def _data_versions(session: Session, runs: Sequence[RunFacts]) -> dict[int, int]:
     """The current data_version of each council the runs read (those that recorded one)."""
     ids = {r.council_id for r in runs if r.data_version is not None and r.council_id is not None}
     if not ids:
@@ -101,16 +101,18 @@ def _data_versions(session: Session, runs: Sequence[RunRow]) -> dict[int, int]:
     return {int(i): int(v) for i, v in rows if i is not None}
 
 
-def stale_reasons(session: Session, runs: Iterable[RunRow]) -> dict[str, str | None]:
+def stale_reasons(session: Session, runs: Iterable[RunFacts],
+                  data_versions: Mapping[int, int] | None = None) -> dict[str, str | None]:
     """Per run id: why its figures no longer describe its scenario (edited or deleted since) or the council's data
-    (changed since: a baseline run too), or None. A scenario's change is named before the data's."""
+    (changed since: a baseline run too), or None. A scenario's change is named before the data's.
+    `data_versions` (council id -> current data_version), when the caller has read them already."""
     runs = list(runs)
     ids = {m["id"] for r in runs for m in (r.scenario_lineage or []) if m.get("source") == "stored"}
     current = {row.id: row for row in session.exec(select(ScenarioRow).where(col(ScenarioRow.id).in_(ids)))} \
         if ids else {}
     versions: dict[str, str | None] = {}
     reasons: dict[str, str | None] = {}
-    data = _data_versions(session, runs)
+    data = dict(data_versions) if data_versions is not None else _data_versions(session, runs)
     for run in runs:
         now_data = data.get(run.council_id or 0)
         reasons[run.id] = DATA_CHANGED if now_data is not None and now_data != run.data_version else None

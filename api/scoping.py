@@ -25,7 +25,7 @@ from sqlmodel import Session, col
 
 from api.auth import Principal, Role, check_council_role, normalise_roles
 from api.problems import ProblemError
-from api.tables import RunRow, ScenarioRow
+from api.tables import RunFacts, ScenarioRow
 
 
 def councils_with(principal: Principal, roles: Iterable[Role | str]) -> list[int] | None:
@@ -55,12 +55,12 @@ def scenario_for(session: Session, principal: Principal, scenario_id: int,
     return row
 
 
-def council_of_run(run: RunRow) -> int | None:
+def council_of_run(run: RunFacts) -> int | None:
     """The council a run read: `council_id`, else its instance (rows written before 0004 or by hand)."""
     return run.council_id if run.council_id is not None else run.instance_id
 
 
-def run_council(principal: Principal, run: RunRow, roles: Iterable[Role | str]) -> Role:
+def run_council(principal: Principal, run: RunFacts, roles: Iterable[Role | str]) -> Role:
     """The caller's role in the run's council when allowed for the run's kind (404 not a member, 403 role)."""
     council = council_of_run(run)
     if council is not None and principal.role_in(council) is None:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import (
     JSON,
@@ -373,6 +373,23 @@ class RunRow(SQLModel, table=True):
     runner_id: str | None = Field(default=None, sa_column=Column(String(32), nullable=True))
     # The council's data_version when the run read it (api.scenario_store.stamp_run); stale once it has changed.
     data_version: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
+
+
+class RunFacts(Protocol):
+    """What scoping and staleness read of a run: a `RunRow`, or a poll's plain columns (api.routes.runs)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def council_id(self) -> int | None: ...
+    @property
+    def instance_id(self) -> int | None: ...
+    @property
+    def scenario_lineage(self) -> list[dict[str, Any]] | None: ...
+    @property
+    def data_version(self) -> int | None: ...
 
 
 # The records of an instance (what load_instance reads back), in insertion order.

@@ -9,6 +9,8 @@ from typing import Any
 
 from openpyxl import load_workbook
 
+from api.scenario_store import DATA_CHANGED
+
 Service = Any  # the `service` fixture (tests/api/conftest.py)
 V1 = "/api/v1"
 FAST = {"runs": 20, "horizon_years": 2, "placement_kpis": False}
@@ -299,3 +301,23 @@ def test_a_stored_scenario_choosing_what_the_council_lacks_is_a_422(service: Ser
     assert refused.json()["errors"][0]["loc"] == ["body", "edits", 1, "pick"]
     fits = {**close, "pick": {"kinds": ["semh_special"], "need": "SEMH"}}
     _scenario(service, "close the SEMH school", [fits])
+
+
+def test_a_poll_says_what_the_full_read_says_but_the_result(service: Service) -> None:
+    """`?include_result=false` is read in one query without the ORM: the same fields, the same staleness (fresh,
+    data changed, scenario edited), the same 404 for a council the caller is not in."""
+    def both(run_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        full = service.call("GET", f"{V1}/runs/{run_id}", "planner").json()
+        polled = service.call("GET", f"{V1}/runs/{run_id}", "planner", params={"include_result": "false"}).json()
+        return {**full, "result": None}, polled
+
+    baseline = _run(service, instance_id=service.instance_id)
+    scenario_run = _run(service, scenario_id=_scenario(service, "Riverside annex", [EXPAND]))
+    for run in (baseline, scenario_run):
+        full, polled = both(run["id"])
+        assert polled == full and polled["stale"] is False
+    service.call("PATCH", f"{V1}/instances/{service.instance_id}/settings/100002", "admin", json={"capacity": 90})
+    full, polled = both(baseline["id"])
+    assert polled == full and polled["stale_reason"] == DATA_CHANGED
+    missing = service.call("GET", f"{V1}/runs/{'0' * 32}", "planner", params={"include_result": "false"})
+    assert missing.status_code == 404
