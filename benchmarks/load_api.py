@@ -3,10 +3,12 @@ placement-sized solve runs.
 
     .venv/bin/python benchmarks/load_api.py [--clients 50] [--seconds 30] [--think-ms 100] [--kind placement]
                                             [--preset county] [--database sqlite|postgres] [--write-share 0.2]
+                                            [--server-workers 2]
                                             [--database-url postgresql://postgres@127.0.0.1/test]
     .venv/bin/python benchmarks/load_api.py --url http://host:8000 --key pp_... --instance-id 1   (running server)
 
-Without --url it starts `uvicorn api.main:create_app --factory` (one process, one solve worker process) on a
+Without --url it starts `uvicorn api.main:create_app --factory --workers 2` (two service processes, as
+`placeplan serve --workers 2` on a 2-core machine, each with one solve worker process) on a
 database holding a demo council (scenarios.demo.build_demo, preset `--preset`, default "county": 20,000 learners,
 301 settings): a temporary SQLite file by default, or with `--database postgres` a temporary PostgreSQL database
 created on the server at --database-url (default postgresql://postgres@127.0.0.1:5432/test) and dropped afterwards.
@@ -350,8 +352,9 @@ def main() -> None:
                              f"(default {DEFAULT_POSTGRES_URL})")
     parser.add_argument("--database-url", help="PostgreSQL server URL: the benchmark creates (and drops) a "
                         "temporary database on it (implies --database postgres)")
-    parser.add_argument("--server-workers", type=int, default=1,
-                        help="uvicorn worker processes (placeplan serve --workers), each with one solve worker")
+    parser.add_argument("--server-workers", type=int, default=2,
+                        help="uvicorn worker processes (placeplan serve --workers; one per core, as a 2-core "
+                             "deployment would run), each with one solve worker (the driver keeps one solve going)")
     parser.add_argument("--write-share", type=float, default=0.2,
                         help="Share of client requests that PATCH a learner (0 = reads only)")
     args = parser.parse_args()
