@@ -24,12 +24,23 @@ import sys
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import highspy
 import numpy as np
 from ortools.math_opt.python import mathopt
 
-from planner.expansion.model import ExpansionModel, ProjectDecision
+from planner.expansion.model_data import ExpansionData, ProjectDecision
+
+
+class BuiltModel(Protocol):
+    """What the search reads of a built expansion MIP (`planner.expansion.model.ExpansionModel`, which calls the
+    search: importing it here would make a cycle)."""
+
+    data: ExpansionData
+    model: mathopt.Model
+    builds: dict[tuple[int, int, int], mathopt.Variable]
+    budget_total_row: mathopt.LinearConstraint | None
 
 # The model's scalings (planner.expansion.model): budget rows in GBP millions, the objective in GBP thousands.
 _MILLION = 1e-6
@@ -311,7 +322,7 @@ def iterated_search(
 
 
 def _start_choices(
-    built: ExpansionModel, evaluator: ProgrammeEvaluator, start: Sequence[ProjectDecision]
+    built: BuiltModel, evaluator: ProgrammeEvaluator, start: Sequence[ProjectDecision]
 ) -> dict[int, int]:
     """A programme of decisions as the choice index per project (decisions the model cannot take are left out)."""
     data = built.data
@@ -326,7 +337,7 @@ def _start_choices(
 
 
 def search_programme(
-    built: ExpansionModel, start: Sequence[ProjectDecision], deadline: float, seed: int = 0
+    built: BuiltModel, start: Sequence[ProjectDecision], deadline: float, seed: int = 0
 ) -> tuple[list[ProjectDecision], SearchResult] | None:
     """Greedy, local search and kicks (`iterated_search`) on a built model as it stands (its total budget row and
     forced-out projects as set for this solve), from `start` (empty: build nothing). The programme found and the
