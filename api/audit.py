@@ -36,9 +36,9 @@ _EVENT_COLUMNS = ("at", "user_id", "user_name", "key_id", "role", "action", "res
                   "instance_id", "method", "path", "client_host", "learner_count", "purpose", "channel")
 
 
-def _insert_event(session: Session, **values: Any) -> None:
-    """Execute the event's INSERT in the session's transaction (it is stored only when the caller commits)."""
-    session.execute(_INSERT_EVENT, {**dict.fromkeys(_EVENT_COLUMNS), "at": utc_now(), **values})
+def _event(**values: Any) -> dict[str, Any]:
+    """An event's column values: the given ones, `at` now, every other column None."""
+    return {**dict.fromkeys(_EVENT_COLUMNS), "at": utc_now(), **values}
 
 
 def record_audit(
@@ -63,9 +63,7 @@ def _api_event(principal: Principal | None, request: Request | None, *, action: 
                resource_id: str | None = None, instance_id: str | None = None, learner_count: int | None = None,
                purpose: str | None = None) -> dict[str, Any]:
     """The column values of one API audit event."""
-    return dict(
-        dict.fromkeys(_EVENT_COLUMNS),
-        at=utc_now(),
+    return _event(
         user_id=principal.user_id if principal else None,
         user_name=principal.user_name if principal else None,
         key_id=principal.key_id if principal else None,
@@ -102,11 +100,11 @@ def record_cli_audit(
     purpose: str | None = None,
 ) -> None:
     """Add one audit event for a CLI command, as the OS user (the caller commits)."""
-    _insert_event(
-        session, user_name=cli_user(), action=action, resource_type=resource_type, resource_id=resource_id,
+    session.execute(_INSERT_EVENT, _event(
+        user_name=cli_user(), action=action, resource_type=resource_type, resource_id=resource_id,
         instance_id=str(instance_id) if instance_id is not None else None, learner_count=learner_count,
         purpose=purpose[:200] if purpose else None, channel="cli",
-    )
+    ))
 
 
 def query_audit(

@@ -556,23 +556,20 @@ def load_run_for(
     action: str = "read",
     with_result: bool = True,
     count_learners: bool = False,
-    audited: bool = True,
 ) -> RunRow:
     """A run the caller may see, audited: 404 when missing or in a council the caller is not a member of, 403 when
     its kind is not for the caller's role in that council (``api.scoping.run_council``).
 
     ``with_result=False`` leaves the (possibly large) result column unread; do not touch ``run.result`` then.
     ``count_learners=True`` (the route sends the whole result): the event records how many learners the result
-    holds when its kind is learner-level (``api.audit.learners_in_result``). ``audited=False`` (a poll of the
-    status, which carries no learner data) writes no event.
+    holds when its kind is learner-level (``api.audit.learners_in_result``). (A status poll is read apart, unaudited:
+    ``api.routes.runs._poll``.)
     """
     options = [] if with_result else [defer(RunRow.result)]  # type: ignore[arg-type]
     run = session.get(RunRow, run_id, options=options)
     if run is None:
         raise ProblemError(404, "Not Found", f"no run with id {run_id!r}")
     run_council(principal, run, run_kind_roles(request, run.kind))
-    if not audited:
-        return run
     council = council_of_run(run)
     learners = learners_in_result(run.kind, run.result) if count_learners and with_result else None
     record_audit(session, principal, request, action=action, resource_type="run", resource_id=run.id,

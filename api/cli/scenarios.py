@@ -19,14 +19,13 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from api.cli.common import solver_bar
+from api.cli.common import error_console, print_error, solver_bar
 from api.cli.instance_source import FileOption, PresetOption, StoredOption
 from api.cli.tables import CsvOption, results_console, show_table
 
 # --seed beside --stored/--file/--preset on every scenario command that builds a preset
 SeedOption = Annotated[int | None, typer.Option(help="With --preset: the generator's seed (alone: the demo preset)")]
 console = Console(soft_wrap=True)
-error_console = Console(stderr=True)
 
 
 class DataChoice:
@@ -55,7 +54,7 @@ class DataChoice:
 
 
 def _fail(message: str) -> None:
-    error_console.print(f"[red]error:[/red] {message}", soft_wrap=True)  # one line: a reason is never broken
+    print_error(message)  # one line: a reason is never broken
     raise typer.Exit(code=1)
 
 
@@ -163,7 +162,7 @@ def announce_optimise(time_limit: float, frontier: bool, marginal: bool, draws: 
                                     (f"{draws} forecast draws", bool(draws))) if on]
     if extras:
         parts.append(" and " + ", ".join(extras))
-    error_console.print("optimising after a forecast: " + "".join(parts) + ")", highlight=False, soft_wrap=True)
+    error_console().print("optimising after a forecast: " + "".join(parts) + ")", highlight=False, soft_wrap=True)
 
 
 def _print_money(money: dict[str, Any], console: Console) -> None:
@@ -235,7 +234,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
 
         def body() -> None:
             choice.base()
-            error_console.print("running the scenario: a forecast, a sufficiency flow per year and a placement round "
+            error_console().print("running the scenario: a forecast, a sufficiency flow per year and a placement round "
                                 "(the 3,500-learner demo: about 5 s)", highlight=False)
             with solver_bar(f"scenario {name}") as progress:
                 result = _run_named(name, choice, progress)
@@ -275,8 +274,8 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         def body() -> None:
             runs = {}
             choice.base()
-            error_console.print(f"comparing {len(names)} scenarios: each a forecast, a sufficiency flow per year and a "
-                                "placement round (the 3,500-learner demo: about 5 s each)", highlight=False)
+            error_console().print(f"comparing {len(names)} scenarios: each a forecast, a sufficiency flow per year and "
+                                  "a placement round (the 3,500-learner demo: about 5 s each)")
             with solver_bar("comparing") as progress:
                 for name in names:
                     runs[name] = _run_named(name, choice, progress)
@@ -456,10 +455,10 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
             stats = result["statistics"]
             gap_text = "n/a" if stats["gap"] is None else f"{100 * stats['gap']:.2f}%"
             split = ", ".join(f"{k} {v:.1f} s" for k, v in stats.get("time_split", {}).items() if k != "total")
-            error_console.print(f"time split: {split}", highlight=False)
+            error_console().print(f"time split: {split}", highlight=False)
             first = stats.get("first_programme")
             if first:
-                error_console.print(f"first programme (greedy and local search): objective {first['objective']:,.0f} "
+                error_console().print(f"first programme (greedy and local search): objective {first['objective']:,.0f} "
                                     f"in {first['seconds']:.1f} s, {first['evaluations']} programmes priced, "
                                     f"{first['kicks']} kicks", highlight=False)
             console.print(f"expansion {choice.label}: projects={stats['projects']} years={stats['years']} "

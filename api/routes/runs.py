@@ -150,6 +150,12 @@ def _visible_runs(jobs: JobRunner, principal: Principal) -> Any:
     return or_(false(), *by_council)
 
 
+def _summary_json(fields: dict[str, Any], stale_reason: str | None) -> dict[str, Any]:
+    """A run's fields but its result, validated as RunSummary, with its staleness, as JSON values."""
+    return RunSummary.model_validate({**fields, "stale": stale_reason is not None, "stale_reason": stale_reason}) \
+        .model_dump(mode="json")
+
+
 def run_response(run: RunRow, include_result: bool, session: Session | None = None) -> Response:
     """A run as JSON. The result (megabytes for a county placement) is written out as stored, not re-validated.
 
@@ -158,8 +164,7 @@ def run_response(run: RunRow, include_result: bool, session: Session | None = No
     hundreds of milliseconds per read of a finished county placement. Every other field is validated.
     """
     reason = stale_reasons(session, [run])[run.id] if session is not None else None
-    body = RunSummary.model_validate({**run.model_dump(exclude={"result"}), "stale": reason is not None,
-                                      "stale_reason": reason}).model_dump(mode="json")
+    body = _summary_json(run.model_dump(exclude={"result"}), reason)
     body["result"] = minimise_result(run.kind, run.result) if include_result else None  # homes to 100 m
     return json_response(body)
 
@@ -215,9 +220,7 @@ def _poll(session: Session, principal: Principal, request: Request, run_id: str)
     run_council(principal, run, run_kind_roles(request, run.kind))
     current = {run.council_id: row["council_data"]} if run.council_id is not None and row["council_data"] else {}
     reason = stale_reasons(session, [run], data_versions=current)[run.id]
-    body = RunSummary.model_validate({**fields, "stale": reason is not None, "stale_reason": reason}) \
-        .model_dump(mode="json")
-    return json_response({**body, "result": None})
+    return json_response({**_summary_json(fields, reason), "result": None})
 
 
 @router.delete("/runs/{run_id}", response_model=RunPublic, status_code=202, **allow(*ANY_ROLE))
