@@ -54,9 +54,9 @@ def record_audit(
     purpose: str | None = None,
 ) -> None:
     """Add one audit event to the session's transaction (the caller commits)."""
-    session.execute(_INSERT_EVENT, _api_event(principal, request, action=action, resource_type=resource_type,
-                                              resource_id=resource_id, instance_id=instance_id,
-                                              learner_count=learner_count, purpose=purpose))
+    event = _api_event(principal, request, action=action, resource_type=resource_type, resource_id=resource_id,
+                       instance_id=instance_id, learner_count=learner_count, purpose=purpose)
+    session.connection().execute(_INSERT_EVENT, event)  # Core, on the session's transaction (no ORM layer)
 
 
 def _api_event(principal: Principal | None, request: Request | None, *, action: str, resource_type: str,

@@ -2,6 +2,7 @@
 
 Use ``SessionDep`` in a route signature to get a SQLModel session for the request; it is closed when the request
 ends. Commit explicitly when you change something (``session.commit()``); nothing is committed for you.
+``ReadSessionDep`` is for routes that only read (at most one audit row written): autocommit on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -39,5 +40,19 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
             session.close()
 
 
+async def get_read_session(request: Request) -> AsyncIterator[Session]:
+    """A session for a route that only reads (and writes at most one audit row): on PostgreSQL it runs in
+    autocommit (`api.db.read_only_engine`: no BEGIN and ROLLBACK round trips); elsewhere as `get_session`."""
+    session = Session(request.app.state.read_engine, expire_on_commit=False)
+    try:
+        yield session
+    finally:
+        if session.in_transaction():
+            await run_in_threadpool(session.close)
+        else:
+            session.close()
+
+
 SessionDep = Annotated[Session, Depends(get_session)]
+ReadSessionDep = Annotated[Session, Depends(get_read_session)]
 EngineDep = Annotated[Engine, Depends(get_engine)]

@@ -25,6 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import store
 from api.auth import PUBLIC, ROLES_EXTENSION, KeyCache, Role
+from api.db import read_only_engine
 from api.docs import mount_docs
 from api.guards import AuthenticateFirstMiddleware, NulGuardMiddleware, UnexpectedErrorMiddleware
 from api.jobs import JobRunner, JobSettings, RunFunctionRef
@@ -283,6 +284,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.engine = engine
+    app.state.read_engine = read_only_engine(engine)
     app.state.jobs = jobs
     app.state.key_cache = KeyCache(ttl_seconds=settings.auth_cache_seconds)
 

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import String, cast, delete, func, insert, or_, select, update
+from sqlalchemy import String, bindparam, cast, delete, func, insert, or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, SQLModel, col
 
@@ -570,10 +570,19 @@ def count_settings(
     in_area: bool | None = None,
 ) -> int:
     """How many settings `query_settings` would return without limit and offset (for paging)."""
-    query = select(func.count()).select_from(SettingRow).where(
-        *_setting_filters(instance_id, kind, need, locality_id, in_area)
-    )
-    return int(session.execute(query).scalar_one())
+    return int(session.execute(settings_count_query(instance_id, kind, need, locality_id, in_area)).scalar_one())
+
+
+def settings_count_query(
+    instance_id: int,
+    kind: SettingKind | str | None = None,
+    need: Need | str | None = None,
+    locality_id: str | None = None,
+    in_area: bool | None = None,
+) -> Any:
+    """SQL: the count of `count_settings` (to run on its own or inside another statement)."""
+    return select(func.count()).select_from(SettingRow).where(
+        *_setting_filters(instance_id, kind, need, locality_id, in_area))
 
 
 def query_learners(
@@ -652,8 +661,14 @@ def touch_data(session: Session, instance_id: int) -> None:
     """Record that an instance's learners or settings changed: runs that read the old data are stale from now on
     (api.scenario_store.stale_reasons). Every write to them calls this (overwrite_instance, the record writes and
     deletes)."""
-    session.execute(update(InstanceRow).where(col(InstanceRow.id) == instance_id)
-                    .values(data_version=col(InstanceRow.data_version) + 1))
+    session.execute(_TOUCH_DATA, {"touched_instance": instance_id})
+
+
+# Built once (a Core UPDATE of the table: the ORM's bulk update evaluated the change against the session's objects,
+# which cost as much as the rest of a learner write).
+_INSTANCES = InstanceRow.__table__  # type: ignore[attr-defined]
+_TOUCH_DATA = update(_INSTANCES).where(_INSTANCES.c.id == bindparam("touched_instance")) \
+    .values(data_version=_INSTANCES.c.data_version + 1)
 
 
 def append_record(session: Session, instance_id: int, record: Setting | Learner) -> None:
@@ -679,6 +694,8 @@ def update_record(session: Session, instance_id: int, record: Setting | Learner,
     values = {k: v for k, v in row.items() if k != id_column and (k not in before or before[k] != v)}
     if not values:
         return  # nothing changed: runs on this data stay current
-    touch_data(session, instance_id)
     session.execute(update(table.__table__).where(columns.instance_id == instance_id,  # type: ignore[attr-defined]
                                                   columns[id_column] == row[id_column]).values(**values))
+    # Last: raising the version locks the instance's row until the commit, and every writer of the council waits
+    # on that lock, so it is taken as late as the write allows (callers write their audit event before this).
+    touch_data(session, instance_id)

@@ -241,6 +241,23 @@ def _cpu_seconds(pid: int | None, workers: int = 1) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
+def _postgres_cpu_seconds() -> float:
+    """User + system CPU time of every PostgreSQL server process on this machine (Linux /proc): what the database
+    spends on the service's queries, which the server's own CPU time leaves out."""
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if (entry / "comm").read_text().strip() != "postgres":
+                continue
+        except OSError:
+            continue
+        fields = _stat_fields(int(entry.name))
+        total += int(fields[11]) + int(fields[12]) if fields else 0
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def _quantiles(values: list[float]) -> list[float]:
     return statistics.quantiles(values, n=100) if len(values) > 1 else [0.0] * 99
 
@@ -283,6 +300,7 @@ async def _measure(base: str, key: str, work: Workload, clients: int, seconds: f
         await asyncio.sleep(0.05)
     await asyncio.sleep(1.0)  # let the solve get going before measuring
     cpu_before = _cpu_seconds(server_pid, workers)
+    database_cpu_before = _postgres_cpu_seconds()
     client_cpu_before = time.process_time()
     started = time.perf_counter()
     readers = [asyncio.create_task(_reader(base, headers, work, stop, think, state)) for _ in range(clients)]
@@ -292,6 +310,7 @@ async def _measure(base: str, key: str, work: Workload, clients: int, seconds: f
     elapsed = time.perf_counter() - started
     load_after = os.getloadavg()
     server_cpu = _cpu_seconds(server_pid, workers) - cpu_before
+    database_cpu = _postgres_cpu_seconds() - database_cpu_before  # ~0 on SQLite (no PostgreSQL work)
     client_cpu = time.process_time() - client_cpu_before
     driver.cancel()
     with suppress(asyncio.CancelledError, httpx.HTTPError):
@@ -311,7 +330,8 @@ async def _measure(base: str, key: str, work: Workload, clients: int, seconds: f
           f"load_before={'/'.join(f'{x:.2f}' for x in load_before)} "
           f"load_after={'/'.join(f'{x:.2f}' for x in load_after)}"
           + (f" server_cpu_ms_per_request={server_cpu * 1000 / max(1, len(latencies)):.2f}" if server_pid else "")
-          + f" client_cpu_ms_per_request={client_cpu * 1000 / max(1, len(latencies)):.2f}")
+          + f" client_cpu_ms_per_request={client_cpu * 1000 / max(1, len(latencies)):.2f}"
+          + f" postgres_cpu_ms_per_request={database_cpu * 1000 / max(1, len(latencies)):.2f}")
 
 
 @contextmanager

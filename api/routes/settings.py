@@ -6,14 +6,14 @@ import json
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from sqlalchemy import Text, cast, delete
+from sqlalchemy import BindParameter, Text, bindparam, cast, delete
 from sqlalchemy import select as core_select
 from sqlmodel import col, select
 
 from api import store
 from api.audit import record_audit
 from api.auth import CurrentPrincipal, Role, allow
-from api.deps import SessionDep
+from api.deps import ReadSessionDep, SessionDep
 from api.problems import ProblemError
 from api.routes._common import (
     IdFilter,
@@ -80,8 +80,7 @@ JSON_LIST_COLUMNS = ("designations", "capacity_by_phase")
 
 
 def _page_columns() -> list[Any]:
-    """LIST_COLUMNS, with the JSON columns read as text. (The total is counted on its own: a window count on the
-    page's query made SQLite sort every matching row, which cost more than the second query.)"""
+    """LIST_COLUMNS, with the JSON columns read as text."""
     columns = SettingRow.__table__.c  # type: ignore[attr-defined]
     return [cast(columns[name], Text) if name in JSON_LIST_COLUMNS else columns[name] for name in LIST_COLUMNS]
 
@@ -93,17 +92,34 @@ def _decode_json_columns(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
     return [tuple(values) for values in decoded]
 
 
+def _page_statement(instance_id: int | BindParameter[int], kind: SettingKind | None = None, need: Need | None = None,
+                    locality_id: str | None = None, in_area: bool | None = None) -> Any:
+    """A page of settings and, in every row, the total: one statement, one round trip to the database. The total
+    is an uncorrelated scalar subquery, which PostgreSQL and SQLite evaluate once (a window count made SQLite sort
+    every matching row). Offset and limit are the bound parameters `page_offset` and `page_limit`."""
+    columns = SettingRow.__table__.c  # type: ignore[attr-defined]
+    filters = store._setting_filters(instance_id, kind, need, locality_id, in_area)  # type: ignore[arg-type]
+    total = store.settings_count_query(instance_id, kind, need, locality_id, in_area).scalar_subquery()  # type: ignore[arg-type]
+    return (core_select(*_page_columns(), total).where(*filters).order_by(columns.position)
+            .offset(bindparam("page_offset")).limit(bindparam("page_limit")))
+
+
+# The list without filters (what the dashboard and pollers ask for), built once: building and hashing the
+# statement cost a fifth of the route's time.
+_UNFILTERED_PAGE = _page_statement(bindparam("instance"))
+
+
 @router.get("/instances/{instance_id}/settings", response_model=Page[SettingPublic], **allow(*EVERYONE))
-def list_settings(instance_id: InstanceId, session: SessionDep, limit: Limit = 50,
+def list_settings(instance_id: InstanceId, session: ReadSessionDep, limit: Limit = 50,
                   offset: Offset = 0, kind: SettingKind | None = None, need: Need | None = None,
                   locality_id: IdFilter = None, in_area: bool | None = None) -> Response:
     """Settings in saved order; filter by kind, designated need, locality and in/out of area."""
-    columns = SettingRow.__table__.c  # type: ignore[attr-defined]
-    filters = store._setting_filters(instance_id, kind, need, locality_id, in_area)
-    total = store.count_settings(session, instance_id, kind, need, locality_id, in_area)
-    rows = [tuple(r) for r in session.execute(
-        core_select(*_page_columns()).where(*filters).order_by(columns.position).offset(offset).limit(limit)
-    ).all()] if total > offset else []
+    unfiltered = kind is None and need is None and locality_id is None and in_area is None
+    statement = _UNFILTERED_PAGE if unfiltered else _page_statement(instance_id, kind, need, locality_id, in_area)
+    rows = [tuple(r) for r in session.connection().execute(  # Core: no ORM layer for plain columns
+        statement, {"instance": instance_id, "page_offset": offset, "page_limit": limit}).all()]
+    total = int(rows[0][-1]) if rows else store.count_settings(session, instance_id, kind, need, locality_id, in_area)
+    rows = [row[:-1] for row in rows]
     if not total:  # no settings at all: is there no such instance (404)?
         instance_row(session, instance_id)
     session.close()  # nothing to commit: release the connection here rather than in another thread hop
@@ -122,7 +138,7 @@ def _row(session: SessionDep, instance_id: int, setting_id: str) -> SettingRow:
 
 
 @router.get("/instances/{instance_id}/settings/{setting_id}", response_model=SettingPublic, **allow(*EVERYONE))
-def get_setting(instance_id: InstanceId, setting_id: RecordId, session: SessionDep) -> SettingPublic:
+def get_setting(instance_id: InstanceId, setting_id: RecordId, session: ReadSessionDep) -> SettingPublic:
     return _public(store.setting_from_row(_row(session, instance_id, setting_id)))
 
 
