@@ -416,8 +416,8 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
                               (p.get("marginal_value_note") or "-") if mv is None else f"{mv:,.0f}")
             show_table(table, csv_target)
             if result.get("frontier"):
-                front = Table(title="budget frontier", caption="each level with its own status and gap; '-': no "
-                                                               "solution in its time")
+                front = Table(title="budget frontier", caption="each level's gap is against the best bound proven at "
+                                                               "its budget or a dearer one; '-': no solution in time")
                 for column in ("budget GBP", "status", "capital used", "unmet learner-years",
                                "out of area learner-years", "objective", "programme from"):
                     front.add_column(column, justify="right")

@@ -151,15 +151,48 @@ def marginal_values(data: ExpansionData, solution: ExpansionSolution, weights: O
     return values
 
 
+def _finite(value: float | None) -> bool:
+    return value is not None and value == value and abs(value) != math.inf
+
+
+def _graded(objective: float | None, bound: float | None) -> dict[str, Any]:
+    """Status, status text and gap of a point from its objective and proven bound."""
+    gap = max(0.0, objective - bound) / max(abs(objective), 1e-9) \
+        if objective is not None and bound is not None and _finite(bound) else None
+    status = "no_solution" if objective is None else ("optimal" if gap is not None and gap <= 1e-4 else "feasible")
+    return {"status": status, "status_text": status_text(status, gap), "gap": gap}
+
+
+def inherit_bounds(rows: Sequence[dict[str, Any]], known: Sequence[tuple[float, float]] = ()) -> None:
+    """Strengthen each point's proven bound with the bounds of the dearer points (rows in budget order, in place).
+
+    Valid because a larger total budget only adds programmes (every yearly budget and every other rule is the same):
+    the best objective at a budget is never below the best at a larger budget, so a bound proven at a larger budget
+    is a bound here too. A short solve of a cheap level often proves little itself (at the county's 15-45m levels
+    HiGHS stopped at its root with gaps of 96-97%), while the main solve's bound is close. `bound_from` says which
+    point's bound a row carries. `known`: more (budget, proven bound) pairs, e.g. the main solve's.
+    """
+    best: tuple[float, float] | None = None  # (bound, budget) of the dearer points seen so far
+    extra = sorted(((b, budget) for budget, b in known if _finite(b)), key=lambda item: item[1])
+    for row in reversed(rows):
+        while extra and extra[-1][1] >= row["budget_total"] - 1e-6:
+            bound, budget = extra.pop()
+            if best is None or bound > best[0]:
+                best = (bound, budget)
+        own = row.get("bound")
+        if _finite(own) and (best is None or own > best[0]):
+            best = (float(own), row["budget_total"])
+        if best is not None and (not _finite(own) or best[0] > own):
+            row["bound"] = best[0]
+            row["bound_from"] = f"the point at GBP {best[1]:,.0f} (a dearer budget never does worse)"
+            row.update(_graded(row.get("objective"), best[0]))
+
+
 def _row(budget: float, best: ExpansionSolution, bound: float | None, source: str) -> dict[str, Any]:
     objective = best.objective
-    gap = None
-    if objective is not None and bound is not None and bound == bound and abs(bound) != float("inf"):
-        gap = max(0.0, objective - bound) / max(abs(objective), 1e-9)
-    status = "no_solution" if objective is None else ("optimal" if gap is not None and gap <= 1e-4 else "feasible")
     return {
-        "budget_total": budget, "status": status, "status_text": status_text(status, gap), "objective": objective,
-        "bound": bound, "gap": gap, "capital_used": best.breakdown.get("capital"),
+        "budget_total": budget, **_graded(objective, bound), "objective": objective,
+        "bound": bound, "bound_from": "this point's solve", "capital_used": best.breakdown.get("capital"),
         "unmet_learner_years": best.breakdown.get("unmet_learner_years"),
         "out_of_area_learner_years": best.breakdown.get("out_of_area_learner_years"),
         "out_of_area_cost": best.breakdown.get("out_of_area_cost"),
@@ -212,7 +245,11 @@ def budget_frontier(data: ExpansionData, budgets: Sequence[float], weights: Obje
         rows[i] = _row(budget, best, bound, source)
         previous = best
         progress.report(0.7 + 0.2 * (n + 1) / max(1, len(order)), f"frontier at GBP {budget:,.0f}")
-    return [rows[i] for i in order]
+    ordered = [rows[i] for i in order]
+    main_point = [(data.budget_total, main.bound)] \
+        if main is not None and data.budget_total is not None and main.bound is not None else []
+    inherit_bounds(ordered, main_point)
+    return ordered
 
 
 def affordable_part(programme: Sequence[ProjectDecision], budget: float) -> list[ProjectDecision]:

@@ -16,6 +16,7 @@ from planner.expansion.programme import (
     frontier_chart,
     marginal_values,
     run_expansion,
+    with_budget,
     without_project,
 )
 from planner.forecast.simulation import ForecastParameters
@@ -192,3 +193,36 @@ def test_programme_money_reconciles_with_the_mip_and_pays_back_against_building_
     assert compared["savings_vs_baseline"] == pytest.approx([b - s for b, s in zip(base["total"], money["total"],
                                                                                     strict=True)])
     assert compared["capital"] == pytest.approx(parts["capital"])
+
+
+def test_a_cheaper_point_inherits_the_bound_of_a_dearer_one() -> None:
+    """Hand-made points: a weak or missing bound is replaced by the best bound proven at a larger budget (or by the
+    main solve's, passed as a known point), and the gap and status follow; a stronger own bound is kept."""
+    from planner.expansion.followup import inherit_bounds
+
+    rows = [{"budget_total": 0.0, "objective": 120.0, "bound": 120.0},
+            {"budget_total": 10.0, "objective": 110.0, "bound": 3.0},
+            {"budget_total": 20.0, "objective": 100.0, "bound": None},
+            {"budget_total": 40.0, "objective": 99.0, "bound": 95.0},
+            {"budget_total": 80.0, "objective": 98.0, "bound": 90.0}]
+    inherit_bounds(rows, known=[(30.0, 97.0)])
+    assert [row["bound"] for row in rows] == [120.0, 97.0, 97.0, 95.0, 90.0]
+    assert "bound_from" not in rows[0] and "bound_from" not in rows[3]
+    assert rows[1]["bound_from"].startswith("the point at GBP 30")
+    assert rows[2]["gap"] == pytest.approx(0.03) and rows[2]["status_text"] == "feasible, gap 3.00%"
+    assert rows[1]["gap"] == pytest.approx(13 / 110)
+
+
+def test_inherited_frontier_bounds_are_valid(demo: Instance, params: ExpansionParameters) -> None:
+    """With levels too short to prove anything themselves, every point's bound (own or inherited) is still at most
+    that budget's true optimum (each level solved exactly on its own), and bounds never fall as budgets shrink."""
+    data, _ = build_expansion_data(demo, params)
+    budgets = [0, 5e6, 10e6, 20e6]
+    main = solve_expansion_data(data, params.weights, EXACT)  # at the data's 20m
+    rows = budget_frontier(data, budgets, params.weights, SolveOptions(time_limit_seconds=0.01), main=main)
+    for row in rows:
+        exact = solve_expansion_data(with_budget(data, row["budget_total"]), params.weights, EXACT)
+        assert exact.status == "optimal" and exact.objective is not None
+        assert row["bound"] is not None and row["bound"] <= exact.objective * (1 + 1e-7) + 1e-6
+    assert all(a["bound"] >= b["bound"] - 1e-6 for a, b in zip(rows, rows[1:], strict=False))
+    assert rows[2]["bound"] >= main.bound - 1e-6  # the 10m point knows at least what the 20m solve proved

@@ -444,7 +444,8 @@
       { key: "out_of_area_learner_years", label: "Out-of-area learner-years", numeric: true, format: v => num(v, 1) },
       { key: "projects", label: "Projects", numeric: true },
       { key: "status_text", label: "Status", format: (v, f) => esc(v || f.status || "—") },
-      { key: "programme_from", label: "Programme from", format: v => esc(v || "—") }], frontier, { caption: "Outcome against total budget (the figures behind the frontier chart)" });
+      { key: "programme_from", label: "Programme from", format: v => esc(v || "—") },
+      { key: "bound_from", label: "Gap measured against", format: v => esc(v === "this point's solve" ? "its own bound" : (v || "—")) }], frontier, { caption: "Outcome against total budget (the figures behind the frontier chart)" });
     const chart = document.getElementById("frontier-chart");
     chart.hidden = false;
     PP.plot(chart, [
