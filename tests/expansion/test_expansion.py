@@ -226,3 +226,29 @@ def test_inherited_frontier_bounds_are_valid(demo: Instance, params: ExpansionPa
         assert row["bound"] is not None and row["bound"] <= exact.objective * (1 + 1e-7) + 1e-6
     assert all(a["bound"] >= b["bound"] - 1e-6 for a, b in zip(rows, rows[1:], strict=False))
     assert rows[2]["bound"] >= main.bound - 1e-6  # the 10m point knows at least what the 20m solve proved
+
+
+def test_each_robust_draw_may_use_all_the_time_left(demo: Instance, params: ExpansionParameters,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Draws are solved one after another until the deadline, each with the whole time left: with an even share per
+    draw asked (a tenth of the robust share for 10 draws) no county draw finished and none was evaluated."""
+    import time
+
+    from planner.expansion import followup
+
+    data, _ = build_expansion_data(demo, params)
+    limits: list[float] = []
+    real_solve = followup.solve_expansion_data
+
+    def recording_solve(*args: object, **kwargs: object) -> object:
+        options = args[2]
+        assert isinstance(options, SolveOptions)
+        limits.append(options.time_limit_seconds)
+        return real_solve(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(followup, "solve_expansion_data", recording_solve)
+    paths = [list(map(list, data.demand))] * 10
+    deadline = time.perf_counter() + 50.0
+    kpis = evaluate_programme(data, [], paths, params.weights, EXACT, deadline=deadline)
+    assert kpis["draws"] == 10
+    assert limits[0] > 40.0  # the first draw may use (nearly) all 50 s, not 5
