@@ -34,10 +34,7 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     try:
         yield session
     finally:
-        if session.in_transaction():
-            await run_in_threadpool(session.close)
-        else:
-            session.close()
+        await _close(session)
 
 
 async def get_read_session(request: Request) -> AsyncIterator[Session]:
@@ -47,10 +44,16 @@ async def get_read_session(request: Request) -> AsyncIterator[Session]:
     try:
         yield session
     finally:
-        if session.in_transaction():
-            await run_in_threadpool(session.close)
-        else:
-            session.close()
+        await _close(session)
+
+
+async def _close(session: Session) -> None:
+    """Close a request's session: in the thread pool if it still holds a connection (closing rolls back on the
+    database), in place if not."""
+    if session.in_transaction():
+        await run_in_threadpool(session.close)
+    else:
+        session.close()
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -90,38 +90,33 @@ class _Fitting(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-class ExpandChosen(_Fitting):
+class _ChosenAmount(_Fitting):
+    """An amount of places at each chosen setting: `places`, or `percent` of its capacity (at least 1)."""
+
+    pick: Pick
+    places: int | None = Field(default=None, gt=0, le=MAX_PLACES)
+    percent: float | None = Field(default=None, gt=0, le=100)
+    years_from_base: YearsFromBase = 1
+
+    @model_validator(mode="after")
+    def _amount(self) -> Self:
+        if (self.places is None) == (self.percent is None):
+            raise ValueError("places: give exactly one of places or percent")
+        return self
+
+
+class ExpandChosen(_ChosenAmount):
     """Add places at the chosen setting(s): `places`, or `percent` of each one's capacity (at least 1)."""
 
     op: Literal["expand_chosen"]
-    pick: Pick
-    places: int | None = Field(default=None, gt=0, le=MAX_PLACES)
-    percent: float | None = Field(default=None, gt=0, le=100)
-    years_from_base: YearsFromBase = 1
     ncy_from: NcyField | None = Field(default=None, description="The new places are for ages from this NCY up")
     capital_per_place: float = Field(default=0.0, ge=0, le=MAX_CAPITAL_GBP)
 
-    @model_validator(mode="after")
-    def _amount(self) -> ExpandChosen:
-        if (self.places is None) == (self.percent is None):
-            raise ValueError("places: give exactly one of places or percent")
-        return self
 
-
-class ReduceChosen(_Fitting):
+class ReduceChosen(_ChosenAmount):
     """Take places away from the chosen setting(s): `places`, or `percent` of each one's capacity (at least 1)."""
 
     op: Literal["reduce_chosen"]
-    pick: Pick
-    places: int | None = Field(default=None, gt=0, le=MAX_PLACES)
-    percent: float | None = Field(default=None, gt=0, le=100)
-    years_from_base: YearsFromBase = 1
-
-    @model_validator(mode="after")
-    def _amount(self) -> ReduceChosen:
-        if (self.places is None) == (self.percent is None):
-            raise ValueError("places: give exactly one of places or percent")
-        return self
 
 
 class CloseChosen(_Fitting):

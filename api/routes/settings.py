@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from sqlalchemy import BindParameter, Text, bindparam, cast, delete
+from sqlalchemy import Text, bindparam, cast, delete
 from sqlalchemy import select as core_select
 from sqlmodel import col, select
 
@@ -92,21 +92,23 @@ def _decode_json_columns(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
     return [tuple(values) for values in decoded]
 
 
-def _page_statement(instance_id: int | BindParameter[int], kind: SettingKind | None = None, need: Need | None = None,
-                    locality_id: str | None = None, in_area: bool | None = None) -> Any:
+def _page_statement(kind: SettingKind | None = None, need: Need | None = None, locality_id: str | None = None,
+                    in_area: bool | None = None) -> Any:
     """A page of settings and, in every row, the total: one statement, one round trip to the database. The total
     is an uncorrelated scalar subquery, which PostgreSQL and SQLite evaluate once (a window count made SQLite sort
-    every matching row). Offset and limit are the bound parameters `page_offset` and `page_limit`."""
+    every matching row). The instance, offset and limit are the bound parameters `instance`, `page_offset` and
+    `page_limit`."""
     columns = SettingRow.__table__.c  # type: ignore[attr-defined]
-    filters = store._setting_filters(instance_id, kind, need, locality_id, in_area)  # type: ignore[arg-type]
-    total = store.settings_count_query(instance_id, kind, need, locality_id, in_area).scalar_subquery()  # type: ignore[arg-type]
-    return (core_select(*_page_columns(), total).where(*filters).order_by(columns.position)
+    instance: Any = bindparam("instance")
+    filters = store._setting_filters(instance, kind, need, locality_id, in_area)  # type: ignore[arg-type]
+    total = store.settings_count_query(instance, kind, need, locality_id, in_area)  # type: ignore[arg-type]
+    return (core_select(*_page_columns(), total.scalar_subquery()).where(*filters).order_by(columns.position)
             .offset(bindparam("page_offset")).limit(bindparam("page_limit")))
 
 
 # The list without filters (what the dashboard and pollers ask for), built once: building and hashing the
 # statement cost a fifth of the route's time.
-_UNFILTERED_PAGE = _page_statement(bindparam("instance"))
+_UNFILTERED_PAGE = _page_statement()
 
 
 @router.get("/instances/{instance_id}/settings", response_model=Page[SettingPublic], **allow(*EVERYONE))
@@ -115,7 +117,7 @@ def list_settings(instance_id: InstanceId, session: ReadSessionDep, limit: Limit
                   locality_id: IdFilter = None, in_area: bool | None = None) -> Response:
     """Settings in saved order; filter by kind, designated need, locality and in/out of area."""
     unfiltered = kind is None and need is None and locality_id is None and in_area is None
-    statement = _UNFILTERED_PAGE if unfiltered else _page_statement(instance_id, kind, need, locality_id, in_area)
+    statement = _UNFILTERED_PAGE if unfiltered else _page_statement(kind, need, locality_id, in_area)
     rows = [tuple(r) for r in session.connection().execute(  # Core: no ORM layer for plain columns
         statement, {"instance": instance_id, "page_offset": offset, "page_limit": limit}).all()]
     total = int(rows[0][-1]) if rows else store.count_settings(session, instance_id, kind, need, locality_id, in_area)

@@ -32,6 +32,7 @@ from planner.expansion.model import (
     ProjectOption,
     SolveOptions,
     build_expansion_model,
+    honest_status,
     solve_expansion_data,
     status_text,
 )
@@ -152,15 +153,11 @@ def marginal_values(data: ExpansionData, solution: ExpansionSolution, weights: O
     return values
 
 
-def _finite(value: float | None) -> bool:
-    return value is not None and value == value and abs(value) != math.inf
-
-
 def _graded(objective: float | None, bound: float | None) -> dict[str, Any]:
     """Status, status text and gap of a point from its objective and proven bound."""
     gap = max(0.0, objective - bound) / max(abs(objective), 1e-9) \
-        if objective is not None and bound is not None and _finite(bound) else None
-    status = "no_solution" if objective is None else ("optimal" if gap is not None and gap <= 1e-4 else "feasible")
+        if objective is not None and bound is not None and math.isfinite(bound) else None
+    status = "no_solution" if objective is None else honest_status("feasible", gap)
     return {"status": status, "status_text": status_text(status, gap), "gap": gap}
 
 
@@ -173,20 +170,18 @@ def inherit_bounds(rows: Sequence[dict[str, Any]], known: Sequence[tuple[float, 
     HiGHS stopped at its root with gaps of 96-97%), while the main solve's bound is close. `bound_from` says which
     point's bound a row carries. `known`: more (budget, proven bound) pairs, e.g. the main solve's.
     """
-    best: tuple[float, float] | None = None  # (bound, budget) of the dearer points seen so far
-    extra = sorted(((b, budget) for budget, b in known if _finite(b)), key=lambda item: item[1])
-    for row in reversed(rows):
-        while extra and extra[-1][1] >= row["budget_total"] - 1e-6:
-            bound, budget = extra.pop()
-            if best is None or bound > best[0]:
-                best = (bound, budget)
+    points: list[tuple[float, float | None]] = [*((r["budget_total"], r.get("bound")) for r in rows), *known]
+    proven = [(bound, budget) for budget, bound in points if bound is not None and math.isfinite(bound)]
+    for row in rows:
+        dearer = [point for point in proven if point[1] >= row["budget_total"] - 1e-6]
+        if not dearer:
+            continue
+        bound, budget = max(dearer)
         own = row.get("bound")
-        if _finite(own) and (best is None or own > best[0]):
-            best = (float(own), row["budget_total"])
-        if best is not None and (not _finite(own) or best[0] > own):
-            row["bound"] = best[0]
-            row["bound_from"] = f"the point at GBP {best[1]:,.0f} (a dearer budget never does worse)"
-            row.update(_graded(row.get("objective"), best[0]))
+        if own is None or not math.isfinite(own) or bound > own:
+            row["bound"] = bound
+            row["bound_from"] = f"the point at GBP {budget:,.0f} (a dearer budget never does worse)"
+            row.update(_graded(row.get("objective"), bound))
 
 
 def _row(budget: float, best: ExpansionSolution, bound: float | None, source: str) -> dict[str, Any]:
