@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from planner.expansion.draws import DrawEvaluator, envelope_of
 from planner.expansion.model import (
     ExpansionData,
     ExpansionModel,
@@ -33,7 +34,6 @@ from planner.expansion.model import (
     SolveOptions,
     build_expansion_model,
     honest_status,
-    solve_expansion_data,
     status_text,
 )
 from planner.solving.progress import NullProgress, Progress, RunCancelled
@@ -87,27 +87,23 @@ def evaluate_programme(data: ExpansionData, programme: Sequence[ProjectDecision]
         deadline: float | None = None, expected_seconds: float = 0.0) -> dict[str, Any]:
     """Robust KPIs of a fixed programme across demand paths (forecast runs): expected and p90 unmet need.
 
-    Draws are evaluated in order until the deadline; `draws` says how many were (`draws_asked` how many asked).
+    The programme's model is built once and re-solved per draw with only the demand changed
+    (planner.expansion.draws); `expected_seconds` (about a model build) is what building it must still fit in
+    before the deadline. Draws are evaluated in order until the deadline; `draws` says how many were (`draws_asked`
+    how many asked). `options` is kept for callers; the re-solves are LPs with nothing to tune.
     """
-    fixed = fixed_programme(data, programme)
     unmet: list[float] = []
     oa: list[float] = []
-    last = expected_seconds
-    for path in paths:
-        # A draw is a fresh LP (other demand): start one only if the last one's time (at first, the expected time)
-        # still fits before the deadline.
-        if deadline is not None and time.perf_counter() + last > deadline:
-            break
-        mark = time.perf_counter()
-        # All the time left, not an even share per draw asked: a county draw (build and LP, about 1.5 s) did not
-        # fit in a tenth of the robust share, so 0 of 10 draws were evaluated; now as many as fit are.
-        solution = solve_expansion_data(with_demand(fixed, path), weights,
-                                        share_of(deadline, 1, options or SolveOptions()), deadline=deadline)
-        last = time.perf_counter() - mark
-        if not solution.has_solution:
-            continue  # not solved in its time: not counted (draws says how many were)
-        unmet.append(solution.breakdown.get("unmet_learner_years", math.nan))
-        oa.append(solution.breakdown.get("out_of_area_learner_years", math.nan))
+    if paths and not (deadline is not None and time.perf_counter() + expected_seconds > deadline):
+        evaluator = DrawEvaluator(fixed_programme(data, programme), envelope_of(paths), weights)
+        for path in paths:
+            if out_of_time(deadline):
+                break
+            figures = evaluator.evaluate(path, deadline)
+            if figures is None:
+                continue  # infeasible or not solved in its time: not counted (draws says how many were)
+            unmet.append(figures[0])
+            oa.append(figures[1])
     return {
         "draws": len(unmet),
         "draws_asked": len(paths),

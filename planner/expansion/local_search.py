@@ -126,6 +126,8 @@ class ProgrammeEvaluator:
         self.highs.setOptionValue("presolve", "off")  # keeps the basis, so each re-solve is warm-started
         self.highs.passModel(lp)
         self.keys = tuple(builds)
+        # Where each MathOpt variable and constraint sits in the HiGHS LP (by MathOpt id).
+        self.position, self.row = position, row
         self.columns = np.array([position[builds[key].id] for key in self.keys], dtype=np.int32)
         self.allowed = upper[self.columns] > 0.5  # a choice forced out (upper bound 0) is never made
         self.evaluations = 0

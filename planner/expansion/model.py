@@ -269,6 +269,9 @@ class ExpansionModel:
     constant_unmet: list[float]
     budget_total_row: mathopt.LinearConstraint | None
     build_seconds: float
+    # Each merged demand group's "everyone placed, out of area or unmet" row per year (robust KPIs re-solve the
+    # model with only these changed: planner.expansion.draws).
+    demand_rows: dict[tuple[int, int], mathopt.LinearConstraint] = field(default_factory=dict)
 
     def solve(self, options: SolveOptions | None = None, progress: Progress | None = None,
               hint: Sequence[ProjectDecision] | None = None, deadline: float | None = None,
@@ -485,6 +488,7 @@ def build_expansion_model(data: ExpansionData, weights: ObjectiveWeights | None 
 
     oa_vars: dict[tuple[int, int], mathopt.Variable] = {}
     unmet_vars: dict[tuple[int, int], mathopt.Variable] = {}
+    demand_rows: dict[tuple[int, int], mathopt.LinearConstraint] = {}
     for g, group in enumerate(groups):
         for t in range(n_years):
             need = group.demand[t]
@@ -501,7 +505,8 @@ def build_expansion_model(data: ExpansionData, weights: ObjectiveWeights | None 
                 unmet_vars[g, t] = u
                 served.append(u)
             # Every learner needing a place is placed somewhere, out of area, or counted as unmet need.
-            model.add_linear_constraint(mathopt.fast_sum(served) == need, name=f"demand[{g},{years[t]}]")
+            demand_rows[g, t] = model.add_linear_constraint(mathopt.fast_sum(served) == need,
+                                                            name=f"demand[{g},{years[t]}]")
 
     capital_expr: dict[int, list[mathopt.LinearBase]] = {}
     for (p, k, t), built in builds.items():
@@ -538,7 +543,8 @@ def build_expansion_model(data: ExpansionData, weights: ObjectiveWeights | None 
     ))
     return ExpansionModel(data=data, model=model, opened=opened, builds=builds, flow=flow, oa_vars=oa_vars,
                           unmet_vars=unmet_vars, groups=groups, constant_unmet=constant_unmet,
-                          budget_total_row=budget_total_row, build_seconds=time.perf_counter() - started)
+                          budget_total_row=budget_total_row, build_seconds=time.perf_counter() - started,
+                          demand_rows=demand_rows)
 
 
 def _solve_built(built: ExpansionModel, options: SolveOptions, progress: Progress,

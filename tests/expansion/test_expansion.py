@@ -228,27 +228,38 @@ def test_inherited_frontier_bounds_are_valid(demo: Instance, params: ExpansionPa
     assert rows[2]["bound"] >= main.bound - 1e-6  # the 10m point knows at least what the 20m solve proved
 
 
-def test_each_robust_draw_may_use_all_the_time_left(demo: Instance, params: ExpansionParameters,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    """Draws are solved one after another until the deadline, each with the whole time left: with an even share per
-    draw asked (a tenth of the robust share for 10 draws) no county draw finished and none was evaluated."""
+def test_robust_draws_match_a_fresh_solve_of_each_draw(demo: Instance, params: ExpansionParameters) -> None:
+    """One model re-solved per draw with only its demand changed gives, draw by draw, what a model built and solved
+    for that draw alone gives (the independent oracle: MathOpt's HiGHS, strong links, the draw's own groups)."""
+    from planner.expansion.draws import DrawEvaluator, envelope_of
+    from planner.expansion.programme import fixed_programme, with_demand
+
+    data, labels = build_expansion_data(demo, params)
+    solution = solve_expansion_data(data, params.weights, EXACT)
+    assert solution.programme, "the check needs a programme that places learners"
+    paths = forecast_draws(labels["projection"], labels["cells"], 5)
+    fixed = fixed_programme(data, solution.programme)
+    evaluator = DrawEvaluator(fixed, envelope_of(paths), params.weights)
+    unmet = []
+    for path in paths:
+        alone = solve_expansion_data(with_demand(fixed, path), params.weights, EXACT)
+        figures = evaluator.evaluate(path, None)
+        assert figures is not None
+        assert figures[0] == pytest.approx(alone.breakdown["unmet_learner_years"], rel=1e-7, abs=1e-5)
+        assert figures[1] == pytest.approx(alone.breakdown["out_of_area_learner_years"], rel=1e-7, abs=1e-5)
+        unmet.append(figures[0])
+    assert len(set(round(u, 6) for u in unmet)) > 1  # the draws differ, so the demand rows really were changed
+    kpis = evaluate_programme(data, solution.programme, paths, params.weights)
+    assert kpis["draws"] == 5 and kpis["unmet_expected"] == pytest.approx(sum(unmet) / 5)
+
+
+def test_robust_draws_stop_at_the_deadline(demo: Instance, params: ExpansionParameters) -> None:
+    """No draw is started after the deadline, and none is counted that was not solved."""
     import time
 
-    from planner.expansion import followup
-
     data, _ = build_expansion_data(demo, params)
-    limits: list[float] = []
-    real_solve = followup.solve_expansion_data
-
-    def recording_solve(*args: object, **kwargs: object) -> object:
-        options = args[2]
-        assert isinstance(options, SolveOptions)
-        limits.append(options.time_limit_seconds)
-        return real_solve(*args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(followup, "solve_expansion_data", recording_solve)
-    paths = [list(map(list, data.demand))] * 10
-    deadline = time.perf_counter() + 50.0
-    kpis = evaluate_programme(data, [], paths, params.weights, EXACT, deadline=deadline)
-    assert kpis["draws"] == 10
-    assert limits[0] > 40.0  # the first draw may use (nearly) all 50 s, not 5
+    paths = [list(map(list, data.demand))] * 4
+    late = evaluate_programme(data, [], paths, params.weights, deadline=time.perf_counter() - 1.0)
+    assert (late["draws"], late["draws_asked"]) == (0, 4)
+    in_time = evaluate_programme(data, [], paths, params.weights, deadline=time.perf_counter() + 60.0)
+    assert (in_time["draws"], in_time["draws_asked"]) == (4, 4)
