@@ -83,14 +83,14 @@ def out_of_time(deadline: float | None) -> bool:
 
 
 def evaluate_programme(data: ExpansionData, programme: Sequence[ProjectDecision], paths: Sequence[Sequence[
-        Sequence[float]]], weights: ObjectiveWeights, options: SolveOptions | None = None,
-        deadline: float | None = None, expected_seconds: float = 0.0) -> dict[str, Any]:
+        Sequence[float]]], weights: ObjectiveWeights, deadline: float | None = None,
+        expected_seconds: float = 0.0) -> dict[str, Any]:
     """Robust KPIs of a fixed programme across demand paths (forecast runs): expected and p90 unmet need.
 
     The programme's model is built once and re-solved per draw with only the demand changed
     (planner.expansion.draws); `expected_seconds` (about a model build) is what building it must still fit in
     before the deadline. Draws are evaluated in order until the deadline; `draws` says how many were (`draws_asked`
-    how many asked). `options` is kept for callers; the re-solves are LPs with nothing to tune.
+    how many asked).
     """
     unmet: list[float] = []
     oa: list[float] = []

@@ -430,7 +430,7 @@ def run_expansion(instance: Instance, parameters: dict[str, Any], progress: Prog
         if params.robust_draws:
             mark = time.perf_counter()
             paths = forecast_draws(labels["projection"], labels["cells"], params.robust_draws)
-            result["robust"] = evaluate_programme(data, solution.programme, paths, params.weights, params.solve,
+            result["robust"] = evaluate_programme(data, solution.programme, paths, params.weights,
                                                   deadline=deadline, expected_seconds=built.build_seconds)
             split["robust"] = time.perf_counter() - mark
     split["total"] = time.perf_counter() - started
