@@ -69,12 +69,16 @@ def test_commissioner_scenarios_run_and_compare(live_server: LiveServer, visit: 
     page.locator("#edit-rows [data-field=capital_cost]").fill("2000000")
     page.get_by_role("button", name="Create scenario").click()
     page.wait_for_selector("#scenario-table >> text=Expand special places")
+    # A box ticked stays ticked when the list is redrawn (creating a scenario redraws it; so does a run ending,
+    # which once raced this test's ticks and left nothing to compare).
+    page.get_by_label("Compare Expand special places").check()
     # And one from JSON edits: faster growth of need.
     page.get_by_label("Name", exact=True).fill("Faster growth")
     page.locator("details summary").click()
     page.get_by_label("Edits as JSON").fill('[{"op": "change_rates", "growth_rate": 0.1}]')
     page.get_by_role("button", name="Create scenario").click()
     page.wait_for_selector("#scenario-table >> text=Faster growth")
+    assert page.get_by_label("Compare Expand special places").is_checked()
     # Run one and watch the progress bar finish.
     page.get_by_role("button", name="Run Expand special places").click()
     assert wait_run_finished(page, "#run-progress") == "succeeded"

@@ -149,6 +149,8 @@
     const page = await api(`scenarios?limit=200&catalogue=true&base_instance_id=${ctx.instanceId}`);
     entries = page.items;
     const lastRuns = await Promise.all(entries.map(e => api(runQuery(e, { limit: "1" })).then(p => p.items[0] || null).catch(() => null)));
+    // The list is redrawn when a run finishes or a scenario changes: boxes ticked meanwhile stay ticked.
+    const ticked = new Set([...document.querySelectorAll(".compare-box:checked")].map(b => b.value));
     const stored = entries.filter(e => e.source === "stored");
     document.getElementById("sc-parent").innerHTML = `<option value="">The council's data (no parent)</option>` + options(stored.map(s => s.id), stored.map(s => s.name));
     const target = document.getElementById("opt-target");
@@ -163,6 +165,7 @@
       { key: "last", label: "Last run", format: runTag },
       { key: "key", label: "Actions", format: (v, r) => actions(r) },
     ], entries.map((e, i) => ({ ...e, last: lastRuns[i] })), { caption: "Scenarios for this council: the baseline, shipped and the council's own", id: "scenario-table" });
+    for (const box of document.querySelectorAll(".compare-box")) box.checked = ticked.has(box.value);
     const byKey = key => entries.find(e => e.key === key);
     for (const b of document.querySelectorAll(".run-btn")) b.onclick = () => runEntry(byKey(b.dataset.key));
     for (const b of document.querySelectorAll(".edit-btn")) b.onclick = () => startEdit(byKey(b.dataset.key));
@@ -345,7 +348,6 @@
     document.getElementById("compare-download-csv").onclick = () => PP.downloadFrom(`/api/v1/scenario-comparisons?${query}&format=csv`, "scenario-comparison.csv").catch(e => status(e.message, "error"));
     status(`Compared ${runs.length} scenarios.`, "ok");
     await loadList();  // runs made for the comparison show in the list and the recent runs; the ticks stay
-    for (const key of keys) { const box = document.getElementById(`cmp-${key}`); if (box) box.checked = true; }
     document.getElementById("compare-h").focus();
   }
 
