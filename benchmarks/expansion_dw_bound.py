@@ -176,7 +176,7 @@ def decompose(built: ExpansionModel, pricing: str, seconds: float, smoothing: fl
     master.addRows(n, np.zeros(n), np.zeros(n), n, np.arange(n, dtype=np.int32), columns.astype(np.int32), np.ones(n))
     master.addRow(-highspy.kHighsInf, 1.0, 0, np.array([], dtype=np.int32), np.array([]))
     link, convexity = np.arange(first, first + n), first + n
-    best, centre, cut, rounds, value = -np.inf, None, 0.0, 0, root
+    best, centre, cut, rounds, value, converged = -np.inf, None, 0.0, 0, root, False
     while time.perf_counter() - started < seconds:
         master.run()
         value = master.getInfo().objective_function_value
@@ -197,9 +197,10 @@ def decompose(built: ExpansionModel, pricing: str, seconds: float, smoothing: fl
                 added += 1
         rounds += 1
         if not added:
+            converged = True
             break
     figures = {"root": root, "bound": best, "master": value, "rounds": rounds,
-               "seconds": time.perf_counter() - started, "converged": float(not added)}
+               "seconds": time.perf_counter() - started, "converged": float(converged)}
     return figures, (evaluator.keys, np.zeros(n) if centre is None else centre, cut)
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import replace
 
 import highspy
 import numpy as np
@@ -22,11 +21,10 @@ from planner.expansion.model import ExpansionData, ObjectiveWeights, SolveOption
 
 
 class DrawEvaluator:
-    """Unmet and out-of-area learner-years of one fixed programme (`fixed`: projects forced in or out, no budgets)
-    under any demand path of the same shape as `fixed.demand`, for paths within `envelope`."""
+    """Unmet and out-of-area learner-years of one fixed programme (`data`: projects forced in or out, no budgets,
+    its demand the draws' envelope, `envelope_of`) under any demand path of that shape within the envelope."""
 
-    def __init__(self, fixed: ExpansionData, envelope: Sequence[Sequence[float]], weights: ObjectiveWeights) -> None:
-        data = replace(fixed, demand=tuple(tuple(row) for row in envelope))
+    def __init__(self, data: ExpansionData, weights: ObjectiveWeights) -> None:
         # No strong links: with every build fixed they add nothing to the allocation, and their coefficients
         # would depend on the demand.
         built = build_expansion_model(data, weights, SolveOptions(strong_links=False))

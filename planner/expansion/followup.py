@@ -95,7 +95,7 @@ def evaluate_programme(data: ExpansionData, programme: Sequence[ProjectDecision]
     unmet: list[float] = []
     oa: list[float] = []
     if paths and not (deadline is not None and time.perf_counter() + expected_seconds > deadline):
-        evaluator = DrawEvaluator(fixed_programme(data, programme), envelope_of(paths), weights)
+        evaluator = DrawEvaluator(with_demand(fixed_programme(data, programme), envelope_of(paths)), weights)
         for path in paths:
             if out_of_time(deadline):
                 break

@@ -239,7 +239,7 @@ def test_robust_draws_match_a_fresh_solve_of_each_draw(demo: Instance, params: E
     assert solution.programme, "the check needs a programme that places learners"
     paths = forecast_draws(labels["projection"], labels["cells"], 5)
     fixed = fixed_programme(data, solution.programme)
-    evaluator = DrawEvaluator(fixed, envelope_of(paths), params.weights)
+    evaluator = DrawEvaluator(with_demand(fixed, envelope_of(paths)), params.weights)
     unmet = []
     for path in paths:
         alone = solve_expansion_data(with_demand(fixed, path), params.weights, EXACT)
